@@ -1,0 +1,101 @@
+"""Running dbt in-process and reading back what each node did."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from audience_pipeline.contract import PROJECT_DIR
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One node of a dbt invocation: a model, seed, data test or unit test."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    failures: int | None
+    execution_time: float
+    message: str | None
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """The outcome of one dbt command."""
+
+    success: bool
+    nodes: tuple[NodeResult, ...]
+    error: str | None
+
+    @property
+    def controls(self) -> tuple[NodeResult, ...]:
+        """Data tests and unit tests: the run's controls."""
+        return tuple(node for node in self.nodes if node.resource_type in {"test", "unit_test"})
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    database: Path,
+    dbt_vars: dict[str, str],
+    target_path: Path,
+    environment: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> DbtRun:
+    """Run one dbt command (e.g. ``["build"]``) against ``database`` and collect node results."""
+    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
+
+    cli_args = [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--vars",
+        json.dumps(dbt_vars, sort_keys=True),
+    ]
+    if quiet:
+        cli_args.append("--quiet")
+    env = {
+        "AUDIENCE_DUCKDB_PATH": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(environment or {}),
+    }
+    with _environment(env):
+        outcome = dbtRunner().invoke(cli_args)
+    nodes = tuple(
+        NodeResult(
+            unique_id=result.node.unique_id,
+            resource_type=str(result.node.resource_type),
+            name=result.node.name,
+            status=str(result.status),
+            failures=result.failures,
+            execution_time=float(result.execution_time or 0.0),
+            message=result.message,
+        )
+        for result in getattr(outcome.result, "results", None) or []
+    )
+    error = str(outcome.exception) if outcome.exception is not None else None
+    return DbtRun(success=bool(outcome.success), nodes=nodes, error=error)

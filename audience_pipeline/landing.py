@@ -1,0 +1,310 @@
+"""The pre-step: check a landing folder's raw files and load them into DuckDB as text.
+
+For each input file of the contract it:
+
+1. refuses the file as a whole, with a clear error, when it cannot be read as the contract's
+   CSV at all (missing, empty, not text, header without a required column, ...);
+2. reads every physical line with DuckDB's CSV reader set to treat a line as one opaque
+   value (no sniffing, no quoting), so one broken line can never swallow the next ones;
+3. splits the lines into fields in SQL (vectorised; quoted fields follow RFC 4180) and marks
+   each line that cannot be split into the header's columns with a ``structural_error``;
+4. writes ``<landing schema>.<input file>``: one row per physical data line, with its line
+   number, the contract's columns as text and the error, if any, and a manifest row
+   (path, size, checksum, line count) in ``<landing schema>.input_files``.
+
+No line is dropped here: lines with a structural error are handed to dbt too, and the staging
+models quarantine them together with rows whose values break the contract, so every rejected
+row ends up in one place with one reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from audience_pipeline.contract import InputFile
+from audience_pipeline.errors import InputFileError
+from audience_pipeline.header import Header, read_header
+
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What the pre-step learned about one input file."""
+
+    input_file: str
+    file_path: str
+    byte_count: int
+    sha256: str
+    data_lines: int
+    structural_errors: int
+    extra_columns: tuple[str, ...]
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sha256_of(path: Path) -> str:
+    """Checksum of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_file_is_text(spec: InputFile, path: Path) -> None:
+    """Refuse files that are missing, empty or binary before DuckDB reads them."""
+    if not path.is_file():
+        raise InputFileError(spec.file_name, f"file not found at {path}")
+    if path.stat().st_size == 0:
+        raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
+    with path.open("rb") as handle:
+        start = handle.read(_SNIFF_BYTES)
+    if b"\x00" in start:
+        raise InputFileError(spec.file_name, "file is not text (it contains NUL bytes)")
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> str:
+    """Read every physical line of ``path`` into a temp table; returns the table's name.
+
+    The table has ``source_line`` (1-based, the header is line 1) and ``line`` (text without
+    its line ending; null for a blank line). Lines that are not valid UTF-8 cannot be read as
+    text: DuckDB reports them in a rejects table, and they are put back at their place with
+    a null ``line`` and ``encoding_error`` set.
+    """
+    lines_table = f"_lines_{spec.name}"
+    rejects_table = f"_encoding_rejects_{spec.name}"
+    scans_table = f"_encoding_scans_{spec.name}"
+    con.execute(f"drop table if exists {rejects_table}")
+    con.execute(f"drop table if exists {scans_table}")
+    con.execute(
+        f"""
+        create or replace temp table _read_{spec.name} as
+        select line
+        from read_csv(
+            {_sql_string(str(path))},
+            columns = {{'line': 'VARCHAR'}},
+            header = false,
+            auto_detect = false,
+            delim = '\\0',
+            quote = '',
+            escape = '',
+            strict_mode = false,
+            store_rejects = true,
+            rejects_table = '{rejects_table}',
+            rejects_scan = '{scans_table}'
+        )
+        """
+    )
+    # Accepted lines come back in file order; the k-th of them sits at physical line
+    # k + (number of unreadable lines before it). Unreadable lines are rare, so they are
+    # turned into a small lookup: key = line - rank is non-decreasing, and an accepted line
+    # with ordinal k follows every unreadable line whose key is below k.
+    con.execute(
+        f"""
+        create or replace temp table {lines_table} as
+        with
+        unreadable as (
+            select distinct line as source_line from {rejects_table}
+        ),
+        unreadable_ranked as (
+            select source_line, source_line - row_number() over (order by source_line) as skip_key,
+                row_number() over (order by source_line) as skipped
+            from unreadable
+        ),
+        skips as (
+            select skip_key, max(skipped) as skipped from unreadable_ranked group by skip_key
+        ),
+        readable as (
+            select rowid + 1 as ordinal, line from _read_{spec.name}
+        ),
+        readable_placed as (
+            select readable.ordinal + coalesce(skips.skipped, 0) as source_line,
+                readable.line, null::varchar as encoding_error
+            from readable
+            asof left join skips on readable.ordinal > skips.skip_key
+        ),
+        unreadable_placed as (
+            select unreadable.source_line,
+                trim(any_value(rejects.csv_line), chr(10) || chr(13)) as line,
+                'not valid UTF-8' as encoding_error
+            from unreadable
+            inner join {rejects_table} as rejects on unreadable.source_line = rejects.line
+            group by unreadable.source_line
+        )
+        select source_line, regexp_replace(line, '\\r$', '') as line, encoding_error
+        from readable_placed
+        union all
+        select source_line, line, encoding_error from unreadable_placed
+        """
+    )
+    con.execute(f"drop table _read_{spec.name}")
+    return lines_table
+
+
+def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, lines_table: str) -> str:
+    row = con.execute(
+        f"select line, encoding_error from {lines_table} where source_line = 1"
+    ).fetchone()
+    if row is None:
+        raise InputFileError(spec.file_name, "file has no header row", line=1)
+    line, encoding_error = row
+    if encoding_error is not None:
+        raise InputFileError(spec.file_name, "header is not valid UTF-8", line=1)
+    return (line or "").lstrip("\ufeff")
+
+
+def _split_fields_sql(header: Header) -> str:
+    """SQL that splits ``line`` into ``fields`` and sets ``structural_error``.
+
+    Lines without a double quote are split on commas. Lines with one are parsed as RFC 4180
+    fields: a field is either unquoted (no comma, no quote) or fully quoted with doubled
+    quotes inside; if the fields do not consume the whole line the quoting is malformed. A
+    line with an odd number of quotes is an unterminated quote, or a field whose embedded
+    line break split the record; each physical piece is quarantined on its own line.
+    """
+    expected = len(header.columns)
+    quoted_field = "(\"(?:[^\"]|\"\")*\"|[^,\"]*),"
+    return f"""
+        with
+        split as (
+            select
+                source_line,
+                line,
+                encoding_error,
+                case
+                    when line is null or encoding_error is not null then null
+                    when strpos(line, '"') = 0 then string_split(line, ',')
+                    else list_transform(
+                        regexp_extract_all(line || ',', '{quoted_field}', 1),
+                        lambda field: case
+                            when starts_with(field, '"')
+                                then replace(field[2:length(field) - 1], '""', '"')
+                            else field
+                        end
+                    )
+                end as fields,
+                strpos(line, '"') > 0
+                    and array_to_string(regexp_extract_all(line || ',', '{quoted_field}'), '')
+                        <> line || ',' as is_malformed_quoting,
+                (length(line) - length(replace(line, '"', ''))) % 2 = 1 as has_unbalanced_quote
+            from lines
+            where source_line > 1
+        )
+        select
+            source_line,
+            line,
+            fields,
+            case
+                when encoding_error is not null then encoding_error
+                when line is null or trim(line) = '' then 'blank line'
+                when has_unbalanced_quote
+                    then 'unterminated quote (or a line break inside a quoted field)'
+                when is_malformed_quoting then 'malformed quoting'
+                when len(fields) <> {expected}
+                    then 'expected {expected} fields, found ' || len(fields)
+            end as structural_error
+        from split
+    """
+
+
+def load_input_file(
+    con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, landing_schema: str
+) -> LoadedFile:
+    """Check one raw file and write its landing table; raises InputFileError if unusable."""
+    check_file_is_text(spec, path)
+    lines_table = _read_lines(con, spec, path)
+    header = read_header(spec, _header_line(con, spec, lines_table))
+    data_lines = con.execute(
+        f"select count(*) from {lines_table} where source_line > 1"
+    ).fetchone()[0]
+    if data_lines == 0 and spec.rows_required:
+        raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
+
+    column_selects = ",\n".join(
+        f"case when structural_error is null then fields[{header.position(column) + 1}] end"
+        f" as {column}"
+        for column in spec.columns
+    )
+    con.execute(
+        f"""
+        create or replace table {landing_schema}.{spec.name} as
+        with
+        lines as (select * from {lines_table}),
+        split as ({_split_fields_sql(header)})
+        select
+            source_line,
+            structural_error,
+            case when structural_error is not null then line end as raw_line,
+            {column_selects}
+        from split
+        order by source_line
+        """
+    )
+    con.execute(f"drop table {lines_table}")
+    structural_errors = con.execute(
+        f"select count(*) from {landing_schema}.{spec.name} where structural_error is not null"
+    ).fetchone()[0]
+    return LoadedFile(
+        input_file=spec.name,
+        file_path=str(path.resolve()),
+        byte_count=path.stat().st_size,
+        sha256=sha256_of(path),
+        data_lines=int(data_lines),
+        structural_errors=int(structural_errors),
+        extra_columns=header.extra_columns,
+    )
+
+
+def write_manifest(
+    con: duckdb.DuckDBPyConnection, loaded: list[LoadedFile], landing_schema: str
+) -> None:
+    """Write ``<landing schema>.input_files``, the pre-step's account of each file."""
+    con.execute(
+        f"""
+        create or replace table {landing_schema}.input_files (
+            input_file varchar not null primary key,
+            file_path varchar not null,
+            byte_count bigint not null,
+            sha256 varchar not null,
+            data_lines bigint not null,
+            extra_columns varchar not null
+        )
+        """
+    )
+    con.executemany(
+        f"insert into {landing_schema}.input_files values (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                item.input_file,
+                item.file_path,
+                item.byte_count,
+                item.sha256,
+                item.data_lines,
+                ",".join(item.extra_columns),
+            )
+            for item in loaded
+        ],
+    )
+
+
+def load_landing_folder(
+    con: duckdb.DuckDBPyConnection,
+    input_dir: Path,
+    contract: tuple[InputFile, ...],
+    landing_schema: str = "landing",
+) -> list[LoadedFile]:
+    """Run the pre-step over a landing folder; returns what was loaded, file by file."""
+    con.execute(f"create schema if not exists {landing_schema}")
+    loaded = [
+        load_input_file(con, spec, input_dir / spec.file_name, landing_schema)
+        for spec in contract
+    ]
+    write_manifest(con, loaded, landing_schema)
+    return loaded

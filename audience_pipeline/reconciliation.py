@@ -1,0 +1,78 @@
+"""The reconciliation report: every raw row and every customer accounted for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from audience_pipeline.dbt_invoke import NodeResult
+
+
+def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Raw / accepted / rejected / duplicate rows per input file, from the dbt mart."""
+    rows = con.execute(
+        """
+        select input_file, raw_rows, accepted_rows, rejected_rows, duplicate_rows,
+            byte_count, sha256, extra_columns
+        from marts.reconciliation_input_files
+        order by input_file
+        """
+    ).fetchall()
+    return {
+        name: {
+            "raw": raw,
+            "accepted": accepted,
+            "rejected": rejected,
+            "duplicate": duplicate,
+            "bytes": byte_count,
+            "sha256": sha256,
+            "extra_columns_ignored": [c for c in (extra or "").split(",") if c],
+        }
+        for name, raw, accepted, rejected, duplicate, byte_count, sha256, extra in rows
+    }
+
+
+def decision_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str, int]]:
+    """Customers, eligible customers, and excluded customers per reason (rule order)."""
+    rows = con.execute(
+        """
+        select decision_reason, customers
+        from marts.audience_exclusion_summary
+        order by exclusion_step
+        """
+    ).fetchall()
+    counts = dict(rows)
+    eligible = counts.pop("eligible")
+    return eligible + sum(counts.values()), eligible, counts
+
+
+def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
+    """Every dbt test and unit test with its outcome, sorted by name."""
+    return [
+        {
+            "control": control.name,
+            "type": "unit_test" if control.resource_type == "unit_test" else "data_test",
+            "status": control.status,
+            "failing_rows": control.failures,
+        }
+        for control in sorted(controls, key=lambda node: node.unique_id)
+    ]
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection, as_of: str, controls: tuple[NodeResult, ...]
+) -> dict[str, Any]:
+    """The content of ``reconciliation.json`` for a run whose controls all passed."""
+    customers, eligible, excluded = decision_counts(con)
+    outcomes = control_outcomes(controls)
+    return {
+        "as_of_date": as_of,
+        "input_files": file_counts(con),
+        "customers": customers,
+        "eligible": eligible,
+        "excluded": excluded,
+        "controls": outcomes,
+        "controls_passed": sum(1 for item in outcomes if item["status"] == "pass"),
+        "controls_failed": sum(1 for item in outcomes if item["status"] != "pass"),
+    }

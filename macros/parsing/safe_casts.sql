@@ -1,0 +1,29 @@
+{#-
+    Casts that return null instead of failing. Each is only ever applied to text that has
+    already passed the contract's regular expression, so they guard against the cases a
+    pattern cannot see: dates missing from the calendar and numbers out of range.
+-#}
+
+{% macro safe_cast_date(expression) -%}
+    {{ return(adapter.dispatch('safe_cast_date', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__safe_cast_date(expression) -%}
+    try_cast({{ expression }} as date)
+{%- endmacro %}
+
+{% macro safe_cast_amount(expression) -%}
+    {{ return(adapter.dispatch('safe_cast_amount', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__safe_cast_amount(expression) -%}
+    try_cast({{ expression }} as {{ audience.type_amount() }})
+{%- endmacro %}
+
+{% macro type_amount() -%}
+    decimal(38, 12)
+{%- endmacro %}
+
+{% macro type_money() -%}
+    decimal(18, 2)
+{%- endmacro %}

@@ -1,0 +1,86 @@
+with
+
+customers_checked as (
+
+    select * from {{ ref('stg_exports__customers_checked') }}
+
+),
+
+consent_events_checked as (
+
+    select * from {{ ref('stg_exports__consent_events_checked') }}
+
+),
+
+rejected_customer_rows as (
+
+    select
+        customer_id,
+        source_line
+
+    from customers_checked
+    where disposition = 'rejected' and customer_id is not null
+
+),
+
+rejected_consent_rows as (
+
+    select
+        customer_id,
+        source_line
+
+    from consent_events_checked
+    where disposition = 'rejected' and customer_id is not null
+
+),
+
+customer_counts as (
+
+    select
+        customer_id,
+        count(*) as rejected_customer_rows,
+        min(source_line) as first_rejected_customer_line
+
+    from rejected_customer_rows
+    group by customer_id
+
+),
+
+consent_counts as (
+
+    select
+        customer_id,
+        count(*) as rejected_consent_event_rows,
+        min(source_line) as first_rejected_consent_event_line
+
+    from rejected_consent_rows
+    group by customer_id
+
+),
+
+held_customer_ids as (
+
+    select customer_id from customer_counts
+    union
+    select customer_id from consent_counts
+
+),
+
+final as (
+
+    select
+        held_customer_ids.customer_id,
+        coalesce(customer_counts.rejected_customer_rows, 0) as rejected_customer_rows,
+        coalesce(consent_counts.rejected_consent_event_rows, 0) as rejected_consent_event_rows,
+        customer_counts.first_rejected_customer_line,
+        consent_counts.first_rejected_consent_event_line
+
+    from held_customer_ids
+    left join customer_counts
+        on held_customer_ids.customer_id = customer_counts.customer_id
+    left join consent_counts
+        on held_customer_ids.customer_id = consent_counts.customer_id
+
+)
+
+select * from final

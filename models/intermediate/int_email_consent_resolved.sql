@@ -1,0 +1,50 @@
+with
+
+consent_events as (
+
+    select * from {{ ref('stg_exports__consent_events') }}
+
+),
+
+email_events as (
+
+    select * from consent_events where channel = 'email'
+
+),
+
+events_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by
+                event_ts_utc desc,
+                coalesce(consent_status = 'OPT_IN', false) asc,
+                consent_status asc nulls first,
+                event_id asc nulls first,
+                source_line asc
+        ) as event_rank,
+        count(*) over (partition by customer_id) as email_event_count
+
+    from email_events
+
+),
+
+final as (
+
+    select
+        customer_id,
+        email_event_count,
+        event_id as latest_event_id,
+        source_line as latest_event_source_line,
+        event_ts_utc as latest_event_ts_utc,
+        consent_status as latest_consent_status,
+        coalesce(consent_status = 'OPT_IN', false) as is_opted_in
+
+    from events_ranked
+    where event_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+with
+
+decisions as (
+
+    select * from {{ ref('customer_audience_decisions') }}
+
+),
+
+reasons as (
+
+    select
+        'eligible' as decision_reason,
+        0 as exclusion_step
+    {%- for reason in exclusion_reasons() %}
+    union all
+    select
+        '{{ reason.code }}' as decision_reason,
+        {{ reason.step }} as exclusion_step
+    {%- endfor %}
+
+),
+
+counts as (
+
+    select
+        decision_reason,
+        count(*) as customers
+
+    from decisions
+    group by decision_reason
+
+),
+
+final as (
+
+    select
+        reasons.decision_reason,
+        reasons.exclusion_step,
+        cast(coalesce(counts.customers, 0) as {{ dbt.type_bigint() }}) as customers
+
+    from reasons
+    left join counts
+        on reasons.decision_reason = counts.decision_reason
+
+)
+
+select * from final

@@ -1,0 +1,56 @@
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_arbitrated') }}
+
+),
+
+reasons as (
+
+    {%- for reason in exclusion_reasons() %}
+    select
+        '{{ reason.code }}' as exclusion_reason,
+        {{ reason.step }} as exclusion_step,
+        '{{ reason.description }}' as exclusion_description
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        case when customers.exclusion_reason is null then 'eligible' else 'excluded' end as decision,
+        coalesce(customers.exclusion_reason, 'eligible') as decision_reason,
+        reasons.exclusion_step,
+        reasons.exclusion_description,
+        customers.email_normalized,
+        customers.first_name,
+        customers.home_state,
+        customers.loyalty_tier,
+        customers.snapshot_source_line,
+        customers.is_on_hold,
+        customers.is_active,
+        customers.has_email,
+        customers.has_valid_email,
+        customers.has_email_consent,
+        customers.latest_consent_status,
+        customers.latest_consent_event_id,
+        customers.is_opted_in,
+        customers.is_suppressed,
+        customers.is_address_blocked,
+        customers.bookings_last_365_days,
+        cast(customers.total_spend_last_365_days_exact as {{ type_money() }}) as total_spend_last_365_days,
+        customers.total_spend_last_365_days_exact,
+        customers.last_booking_date,
+        {{ as_of_date() }} as as_of_date
+
+    from customers
+    left join reasons
+        on customers.exclusion_reason = reasons.exclusion_reason
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ quarantined_rows('consent_events') }}

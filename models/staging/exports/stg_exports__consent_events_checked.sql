@@ -1,0 +1,66 @@
+with
+
+source_rows as (
+
+    {{ raw_rows('consent_events') }}
+
+),
+
+parsed as (
+
+    select
+        source_line,
+        structural_error,
+        raw_line,
+        event_id as raw_event_id,
+        customer_id as raw_customer_id,
+        channel as raw_channel,
+        consent_status as raw_consent_status,
+        event_ts as raw_event_ts,
+        source_system as raw_source_system,
+        {{ clean_text('event_id') }} as event_id,
+        {{ parse_id('customer_id') }} as customer_id,
+        {{ normalize_text('channel') }} as channel,
+        upper({{ clean_text('consent_status') }}) as consent_status,
+        {{ parse_timestamp_utc('event_ts') }} as event_ts_utc,
+        {{ clean_text('source_system') }} as source_system
+
+    from source_rows
+
+),
+
+duplicates_marked as (
+
+    {{ mark_identical_rows('parsed', [
+        'raw_event_id', 'raw_customer_id', 'raw_channel', 'raw_consent_status',
+        'raw_event_ts', 'raw_source_system',
+    ]) }}
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when duplicate_of_line is not null then null
+            when structural_error is not null then structural_error
+            when customer_id is null then 'invalid customer_id'
+            when event_ts_utc is null then 'invalid event_ts'
+        end as rejection_reason
+
+    from duplicates_marked
+
+),
+
+final as (
+
+    select
+        *,
+        {{ row_disposition() }} as disposition
+
+    from validated
+
+)
+
+select * from final
