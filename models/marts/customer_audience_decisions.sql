@@ -40,6 +40,8 @@ final as (
         customers.latest_consent_event_id,
         customers.is_opted_in,
         customers.is_suppressed,
+        customers.is_suppressed_by_customer_id,
+        customers.has_rejected_consent_event,
         customers.is_address_blocked,
         customers.bookings_last_365_days,
         cast(customers.total_spend_last_365_days_exact as {{ type_money() }}) as total_spend_last_365_days,

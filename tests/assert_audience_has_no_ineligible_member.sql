@@ -1,0 +1,192 @@
+-- Control: nobody in the published audience fails a rule. Each rule is re-checked here from
+-- the staging models, independently of the intermediate models that made the decision:
+-- a customer appears below for every rule they break.
+with
+
+audience as (
+
+    select * from {{ ref('eligible_audience') }}
+
+),
+
+customers_checked as (
+
+    select * from {{ ref('stg_exports__customers_checked') }}
+
+),
+
+consent_checked as (
+
+    select * from {{ ref('stg_exports__consent_events_checked') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_exports__customers') }}
+
+),
+
+consent_events as (
+
+    select * from {{ ref('stg_exports__consent_events') }}
+
+),
+
+suppressions as (
+
+    select * from {{ ref('stg_exports__suppressions') }}
+
+),
+
+bookings as (
+
+    select * from {{ ref('stg_exports__bookings') }}
+
+),
+
+held as (
+
+    select customer_id from customers_checked where disposition = 'rejected' and customer_id is not null
+    union
+    select customer_id from consent_checked where disposition = 'rejected' and customer_id is not null
+
+),
+
+-- the latest snapshot's instant; any snapshot at that instant that is inactive wins
+latest_snapshot_at as (
+
+    select
+        customer_id,
+        max(updated_at_utc) as updated_at_utc
+
+    from customers
+    group by customer_id
+
+),
+
+inactive_now as (
+
+    select distinct customers.customer_id
+
+    from customers
+    inner join latest_snapshot_at
+        on
+            customers.customer_id = latest_snapshot_at.customer_id
+            and customers.updated_at_utc = latest_snapshot_at.updated_at_utc
+    where not customers.is_active
+
+),
+
+email_events as (
+
+    select * from consent_events where channel = 'email'
+
+),
+
+latest_email_event_at as (
+
+    select
+        customer_id,
+        max(event_ts_utc) as event_ts_utc
+
+    from email_events
+    group by customer_id
+
+),
+
+-- opted in only when every email event at the latest instant is OPT_IN
+not_opted_in as (
+
+    select latest_email_event_at.customer_id
+
+    from latest_email_event_at
+    left join email_events
+        on
+            latest_email_event_at.customer_id = email_events.customer_id
+            and latest_email_event_at.event_ts_utc = email_events.event_ts_utc
+            and coalesce(email_events.consent_status, '') <> 'OPT_IN'
+    group by latest_email_event_at.customer_id
+    having count(email_events.customer_id) > 0
+
+),
+
+active_suppressions as (
+
+    select *
+
+    from suppressions
+    where
+        has_unreadable_dates
+        or (
+            suppressed_from <= {{ as_of_date() }}
+            and (is_open_ended or suppressed_until >= {{ as_of_date() }})
+        )
+
+),
+
+recent_bookings as (
+
+    select distinct customer_id
+
+    from bookings
+    where
+        booking_status = 'COMPLETED'
+        and booking_date > {{ dbt.dateadd('day', -365, as_of_date()) }}
+        and booking_date <= {{ as_of_date() }}
+
+),
+
+violations as (
+
+    select audience.customer_id, 'on data-quality hold' as violation
+    from audience
+    inner join held on audience.customer_id = held.customer_id
+
+    union all
+
+    select audience.customer_id, 'inactive' as violation
+    from audience
+    inner join inactive_now on audience.customer_id = inactive_now.customer_id
+
+    union all
+
+    select audience.customer_id, 'no email consent event' as violation
+    from audience
+    left join latest_email_event_at on audience.customer_id = latest_email_event_at.customer_id
+    where latest_email_event_at.customer_id is null
+
+    union all
+
+    select audience.customer_id, 'latest email consent is not OPT_IN' as violation
+    from audience
+    inner join not_opted_in on audience.customer_id = not_opted_in.customer_id
+
+    union all
+
+    select audience.customer_id, 'suppressed by customer_id' as violation
+    from audience
+    inner join active_suppressions on audience.customer_id = active_suppressions.customer_id
+
+    union all
+
+    select audience.customer_id, 'suppressed by email' as violation
+    from audience
+    inner join active_suppressions on audience.email = active_suppressions.email_normalized
+
+    union all
+
+    select audience.customer_id, 'no recent completed booking' as violation
+    from audience
+    left join recent_bookings on audience.customer_id = recent_bookings.customer_id
+    where recent_bookings.customer_id is null
+
+),
+
+final as (
+
+    select * from violations
+
+)
+
+select * from final

@@ -1,0 +1,54 @@
+-- Control: one decision per customer, no customer lost and none invented. The customers are
+-- every readable customer_id of the customers file (accepted or rejected rows), recounted
+-- here from staging independently of the intermediate models.
+with
+
+customers_checked as (
+
+    select * from {{ ref('stg_exports__customers_checked') }}
+
+),
+
+decisions as (
+
+    select * from {{ ref('customer_audience_decisions') }}
+
+),
+
+expected_customers as (
+
+    select distinct customer_id
+    from customers_checked
+    where customer_id is not null and disposition <> 'duplicate'
+
+),
+
+decision_counts as (
+
+    select
+        customer_id,
+        count(*) as decisions
+
+    from decisions
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        coalesce(expected_customers.customer_id, decision_counts.customer_id) as customer_id,
+        coalesce(decision_counts.decisions, 0) as decisions,
+        expected_customers.customer_id is not null as is_expected
+
+    from expected_customers
+    full outer join decision_counts
+        on expected_customers.customer_id = decision_counts.customer_id
+    where
+        expected_customers.customer_id is null
+        or decision_counts.customer_id is null
+        or decision_counts.decisions <> 1
+
+)
+
+select * from final

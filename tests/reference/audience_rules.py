@@ -1,0 +1,809 @@
+r"""Independent pure-Python reference implementation of the audience rule spec.
+
+This module re-implements ``notes/spec.md`` (the eligible email audience rules)
+with the standard library only, so tests can compare the dbt/DuckDB pipeline
+against an implementation that shares no code and no SQL with it.
+
+Conventions used throughout:
+
+* "trimmed" means surrounding ASCII spaces removed (``str.strip(" ")``), the
+  same as SQL ``trim()``; tabs and other whitespace are kept.
+* "blank" means empty after trimming.
+* All patterns use ``[0-9]`` (never ``\d``) so non-ASCII digits never match.
+* Timestamps become aware datetimes in UTC; amounts become exact ``Decimal``
+  values rounded half away from zero to 12 decimal places.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Context, Decimal
+from pathlib import Path
+
+CUSTOMERS = "customers"
+BOOKINGS = "bookings"
+CONSENT_EVENTS = "consent_events"
+SUPPRESSIONS = "suppressions"
+
+FILE_COLUMNS: dict[str, tuple[str, ...]] = {
+    CUSTOMERS: (
+        "customer_id",
+        "email",
+        "first_name",
+        "home_state",
+        "loyalty_tier",
+        "is_active",
+        "updated_at",
+    ),
+    BOOKINGS: (
+        "booking_id",
+        "customer_id",
+        "booking_date",
+        "booking_amount",
+        "booking_status",
+        "product_name",
+        "source_system",
+    ),
+    CONSENT_EVENTS: (
+        "event_id",
+        "customer_id",
+        "channel",
+        "consent_status",
+        "event_ts",
+        "source_system",
+    ),
+    SUPPRESSIONS: (
+        "customer_id",
+        "email",
+        "suppression_reason",
+        "suppressed_from",
+        "suppressed_until",
+    ),
+}
+
+AUDIENCE_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "email",
+    "first_name",
+    "home_state",
+    "loyalty_tier",
+    "bookings_last_365_days",
+    "total_spend_last_365_days",
+    "last_booking_date",
+)
+
+# Decision reason codes in rule order (first failure wins).
+DATA_QUALITY_HOLD = "data_quality_hold"
+INACTIVE = "inactive"
+MISSING_EMAIL = "missing_email"
+INVALID_EMAIL = "invalid_email"
+NO_EMAIL_CONSENT = "no_email_consent"
+NOT_OPTED_IN = "not_opted_in"
+SUPPRESSED = "suppressed"
+NO_RECENT_BOOKING = "no_recent_booking"
+SHARED_ADDRESS_BLOCKED = "shared_address_blocked"
+DUPLICATE_EMAIL = "duplicate_email"
+ELIGIBLE = "eligible"
+
+REASON_CODES: tuple[str, ...] = (
+    DATA_QUALITY_HOLD,
+    INACTIVE,
+    MISSING_EMAIL,
+    INVALID_EMAIL,
+    NO_EMAIL_CONSENT,
+    NOT_OPTED_IN,
+    SUPPRESSED,
+    NO_RECENT_BOOKING,
+    SHARED_ADDRESS_BLOCKED,
+    DUPLICATE_EMAIL,
+)
+
+MAX_ID_DIGITS = 18
+AMOUNT_SCALE = Decimal("1E-12")
+OUTPUT_SCALE = Decimal("0.01")
+AMOUNT_LIMIT_EXPONENT = 16  # amounts must be < 10**16
+RECENT_WINDOW = timedelta(days=365)
+TRUE_FLAGS = frozenset({"1", "true", "t", "yes", "y"})
+EMAIL_WHITESPACE = frozenset(" \t\n\r\f\v")
+
+_EXACT = Context(prec=200, rounding=ROUND_HALF_UP)
+
+_ID_RE = re.compile(r"[0-9]+", re.ASCII)
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_TIMESTAMP_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?",
+    re.ASCII,
+)
+_AMOUNT_RE = re.compile(
+    r"([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?", re.ASCII
+)
+
+
+# --------------------------------------------------------------------------
+# Value parsing
+# --------------------------------------------------------------------------
+
+
+def trimmed(value: str | None) -> str:
+    """Return ``value`` with surrounding spaces removed (``None`` -> ``''``)."""
+    return "" if value is None else value.strip(" ")
+
+
+def parse_id(value: str | None) -> int | None:
+    """Parse a customer id: 1-18 ASCII digits after trim, else ``None``."""
+    text = trimmed(value)
+    if not _ID_RE.fullmatch(text) or len(text) > MAX_ID_DIGITS:
+        return None
+    return int(text)
+
+
+def parse_date(value: str | None) -> date | None:
+    """Parse ``YYYY-MM-DD`` (after trim) that exists in the calendar."""
+    match = _DATE_RE.fullmatch(trimmed(value))
+    if not match:
+        return None
+    return _calendar_date(*match.groups())
+
+
+def _calendar_date(year: str, month: str, day: str) -> date | None:
+    """Build a date from digit strings, or ``None`` if it does not exist."""
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _offset(text: str | None) -> timezone | None:
+    """Turn ``Z``/``+HH:MM``/``-HH:MM`` (or no offset) into a fixed timezone."""
+    if text is None or text == "Z":
+        return UTC
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    if hours > 23 or minutes > 59:
+        return None
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """Parse a spec timestamp (after trim) into an aware UTC datetime.
+
+    Accepted: ``YYYY-MM-DD`` optionally followed by ``T`` or space and
+    ``HH:MM[:SS[.fraction]]``, optionally followed by ``Z`` or ``+HH:MM`` /
+    ``-HH:MM``. No offset means UTC; a bare date means midnight (at the given
+    offset, UTC if none). Fractions beyond microseconds are truncated.
+    Returns ``None`` for anything invalid.
+    """
+    match = _TIMESTAMP_RE.fullmatch(trimmed(value))
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    day_value = _calendar_date(year, month, day)
+    tz = _offset(offset)
+    if day_value is None or tz is None:
+        return None
+    hours, minutes = int(hour or 0), int(minute or 0)
+    seconds = int(second or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    micros = int((fraction or "").ljust(6, "0")[:6])
+    local = datetime(
+        day_value.year,
+        day_value.month,
+        day_value.day,
+        hours,
+        minutes,
+        seconds,
+        micros,
+        tzinfo=tz,
+    )
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:
+        # Instant is outside datetime's UTC range (year 1 / 9999 edges); the
+        # aware local value still compares correctly against other instants.
+        return local
+
+
+def _exponent(sign: str, digits: str | None) -> int:
+    """Exponent value; absurdly long exponents are clamped (still huge)."""
+    if not digits:
+        return 0
+    significant = digits.lstrip("0") or "0"
+    magnitude = 10**30 if len(significant) > 30 else int(significant)
+    return -magnitude if sign == "-" else magnitude
+
+
+def parse_amount(value: str | None) -> Decimal | None:
+    r"""Parse a booking amount into an exact Decimal with 12 decimal places.
+
+    The text must match ``^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`` after
+    trim, and its exact value must be >= 0 and < 10**16. Values are rounded
+    half away from zero to 12 decimals. Returns ``None`` when invalid.
+    """
+    match = _AMOUNT_RE.fullmatch(trimmed(value))
+    if not match:
+        return None
+    sign, integer, fraction, exp_sign, exp_digits = match.groups()
+    fraction = fraction or ""
+    significant = (integer + fraction).lstrip("0")
+    if not significant:
+        return Decimal(0).quantize(AMOUNT_SCALE)
+    if sign == "-":
+        return None
+    exponent = _exponent(exp_sign, exp_digits) - len(fraction)
+    adjusted = len(significant) - 1 + exponent
+    if adjusted >= AMOUNT_LIMIT_EXPONENT:
+        return None
+    if adjusted < -13:
+        # Below 1e-13, so it rounds to zero at 12 decimals.
+        return Decimal(0).quantize(AMOUNT_SCALE)
+    exact = Decimal(f"{significant}E{exponent}")
+    return exact.quantize(AMOUNT_SCALE, context=_EXACT)
+
+
+def is_active_flag(value: str | None) -> bool:
+    """Return True iff lower(trim(value)) is one of 1, true, t, yes, y."""
+    return trimmed(value).lower() in TRUE_FLAGS
+
+
+def normalize_email(value: str | None) -> str | None:
+    """lower(trim(email)); blank means missing (``None``)."""
+    text = trimmed(value).lower()
+    return text or None
+
+
+def is_valid_email(email: str) -> bool:
+    """Check a normalized email: one '@', no whitespace, dotted domain."""
+    if any(char in EMAIL_WHITESPACE for char in email):
+        return False
+    if email.count("@") != 1:
+        return False
+    local, domain = email.split("@")
+    return (
+        bool(local)
+        and "." in domain
+        and not domain.startswith(".")
+        and not domain.endswith(".")
+    )
+
+
+def upper_text(value: str | None) -> str:
+    """upper(trim(value)) used for status comparisons."""
+    return trimmed(value).upper()
+
+
+def format_amount(value: Decimal) -> str:
+    """Round half away from zero to 2 decimals and render as plain text."""
+    rounded = value.quantize(OUTPUT_SCALE, context=_EXACT)
+    if rounded == 0:
+        rounded = Decimal("0.00")
+    return format(rounded, "f")
+
+
+# --------------------------------------------------------------------------
+# Rule 1: quarantine and duplicates
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Outcome of quarantining one input file.
+
+    ``accepted`` and ``rejected`` hold trimmed rows keyed by column plus the
+    data row's line number (header = line 1) under ``line``.
+    """
+
+    accepted: list[dict[str, str]]
+    rejected: list[tuple[int, str, dict[str, str]]]
+    duplicates: int
+    raw: int
+
+    def counts(self) -> dict[str, int]:
+        """Return raw/accepted/rejected/duplicate counts for the file."""
+        return {
+            "raw": self.raw,
+            "accepted": len(self.accepted),
+            "rejected": len(self.rejected),
+            "duplicate": self.duplicates,
+        }
+
+
+def _trimmed_row(
+    row: Mapping[str, str | None], columns: Sequence[str]
+) -> dict[str, str]:
+    """Trim every contract column of ``row`` (missing columns become '')."""
+    return {column: trimmed(row.get(column)) for column in columns}
+
+
+def _distinct_rows(
+    rows: Iterable[Mapping[str, str | None]], columns: Sequence[str]
+) -> tuple[list[tuple[int, dict[str, str]]], int, int]:
+    """Drop rows identical (after trim) to an earlier row.
+
+    Returns (distinct rows with line numbers, duplicate count, raw count).
+    """
+    seen: set[tuple[str, ...]] = set()
+    distinct: list[tuple[int, dict[str, str]]] = []
+    duplicates = 0
+    raw = 0
+    for line, row in enumerate(rows, start=2):
+        raw += 1
+        clean = _trimmed_row(row, columns)
+        key = tuple(clean[column] for column in columns)
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        distinct.append((line, clean))
+    return distinct, duplicates, raw
+
+
+def customer_row_reason(row: Mapping[str, str]) -> str | None:
+    """Quarantine reason for a customers row, or ``None`` if acceptable."""
+    if parse_id(row["customer_id"]) is None:
+        return "invalid customer_id"
+    if parse_timestamp(row["updated_at"]) is None:
+        return "invalid updated_at"
+    return None
+
+
+def booking_row_reason(row: Mapping[str, str]) -> str | None:
+    """Quarantine reason for a bookings row, or ``None`` if acceptable."""
+    if not trimmed(row["booking_id"]):
+        return "blank booking_id"
+    if parse_id(row["customer_id"]) is None:
+        return "invalid customer_id"
+    if parse_date(row["booking_date"]) is None:
+        return "invalid booking_date"
+    if parse_amount(row["booking_amount"]) is None:
+        return "invalid booking_amount"
+    return None
+
+
+def consent_row_reason(row: Mapping[str, str]) -> str | None:
+    """Quarantine reason for a consent_events row, or ``None``."""
+    if parse_id(row["customer_id"]) is None:
+        return "invalid customer_id"
+    if parse_timestamp(row["event_ts"]) is None:
+        return "invalid event_ts"
+    return None
+
+
+def suppression_row_reason(row: Mapping[str, str]) -> str | None:
+    """Quarantine reason for a suppressions row, or ``None``."""
+    if parse_id(row["customer_id"]) is None and normalize_email(row["email"]) is None:
+        return "no valid customer_id or email"
+    return None
+
+
+ROW_CHECKS = {
+    CUSTOMERS: customer_row_reason,
+    BOOKINGS: booking_row_reason,
+    CONSENT_EVENTS: consent_row_reason,
+    SUPPRESSIONS: suppression_row_reason,
+}
+
+
+def screen_file(name: str, rows: Iterable[Mapping[str, str | None]]) -> Screened:
+    """Apply rule 1 (duplicates, row checks, booking_id conflicts) to a file."""
+    columns = FILE_COLUMNS[name]
+    distinct, duplicates, raw = _distinct_rows(rows, columns)
+    check = ROW_CHECKS[name]
+    conflicting: set[str] = set()
+    if name == BOOKINGS:
+        id_counts: dict[str, int] = defaultdict(int)
+        for _, row in distinct:
+            id_counts[row["booking_id"]] += 1
+        conflicting = {key for key, count in id_counts.items() if count > 1}
+    accepted: list[dict[str, str]] = []
+    rejected: list[tuple[int, str, dict[str, str]]] = []
+    for line, row in distinct:
+        reason = check(row)
+        if reason is None and row.get("booking_id") in conflicting and name == BOOKINGS:
+            reason = "conflicting duplicate booking_id"
+        if reason is None:
+            accepted.append({**row, "line": str(line)})
+        else:
+            rejected.append((line, reason, row))
+    return Screened(
+        accepted=accepted, rejected=rejected, duplicates=duplicates, raw=raw
+    )
+
+
+# --------------------------------------------------------------------------
+# Rules 2-6: per-customer facts
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The current customers row for one customer (rule 3)."""
+
+    customer_id: int
+    email: str | None
+    first_name: str
+    home_state: str
+    loyalty_tier: str
+    is_active: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """An accepted email-channel consent event (rule 4)."""
+
+    customer_id: int
+    event_id: str
+    status: str
+    event_ts: datetime
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    """Recent completed bookings for one customer (rule 6)."""
+
+    count: int = 0
+    total: Decimal = field(default_factory=lambda: Decimal(0))
+    last_date: date | None = None
+
+
+def _nulls_first(value: str | None) -> tuple[int, str]:
+    """Sort key placing null/blank before any text, else binary order."""
+    return (0, "") if not value else (1, value)
+
+
+def current_snapshots(accepted: Iterable[Mapping[str, str]]) -> dict[int, Snapshot]:
+    """Rule 3: pick each customer's current snapshot from accepted rows."""
+    by_customer: dict[int, list[Snapshot]] = defaultdict(list)
+    for row in accepted:
+        customer_id = parse_id(row["customer_id"])
+        updated_at = parse_timestamp(row["updated_at"])
+        if customer_id is None or updated_at is None:  # pragma: no cover
+            continue
+        by_customer[customer_id].append(
+            Snapshot(
+                customer_id=customer_id,
+                email=normalize_email(row["email"]),
+                first_name=trimmed(row["first_name"]),
+                home_state=trimmed(row["home_state"]),
+                loyalty_tier=trimmed(row["loyalty_tier"]),
+                is_active=is_active_flag(row["is_active"]),
+                updated_at=updated_at,
+            )
+        )
+    return {
+        customer_id: _latest_snapshot(rows) for customer_id, rows in by_customer.items()
+    }
+
+
+def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
+    """Latest updated_at; ties: inactive first, then email/name/state/tier."""
+    latest = max(row.updated_at for row in rows)
+    tied = [row for row in rows if row.updated_at == latest]
+    return min(
+        tied,
+        key=lambda row: (
+            row.is_active,
+            _nulls_first(row.email),
+            _nulls_first(row.first_name),
+            _nulls_first(row.home_state),
+            _nulls_first(row.loyalty_tier),
+        ),
+    )
+
+
+def latest_email_status(accepted: Iterable[Mapping[str, str]]) -> dict[int, str]:
+    """Rule 4: latest email-channel consent status (upper/trimmed) per customer."""
+    by_customer: dict[int, list[ConsentEvent]] = defaultdict(list)
+    for row in accepted:
+        if trimmed(row["channel"]).lower() != "email":
+            continue
+        customer_id = parse_id(row["customer_id"])
+        event_ts = parse_timestamp(row["event_ts"])
+        if customer_id is None or event_ts is None:  # pragma: no cover
+            continue
+        by_customer[customer_id].append(
+            ConsentEvent(
+                customer_id=customer_id,
+                event_id=trimmed(row["event_id"]),
+                status=upper_text(row["consent_status"]),
+                event_ts=event_ts,
+            )
+        )
+    return {
+        customer_id: _latest_event(events).status
+        for customer_id, events in by_customer.items()
+    }
+
+
+def _latest_event(events: Sequence[ConsentEvent]) -> ConsentEvent:
+    """Latest event_ts; ties: non-OPT_IN first, then status, then event_id."""
+    latest = max(event.event_ts for event in events)
+    tied = [event for event in events if event.event_ts == latest]
+    return min(
+        tied, key=lambda event: (event.status == "OPT_IN", event.status, event.event_id)
+    )
+
+
+def suppression_is_active(row: Mapping[str, str], as_of: date) -> bool:
+    """Rule 5: active on as_of; blank/unreadable ``from`` or bad ``until`` suppress."""
+    from_text, until_text = (
+        trimmed(row["suppressed_from"]),
+        trimmed(row["suppressed_until"]),
+    )
+    starts = parse_date(from_text)
+    ends = parse_date(until_text)
+    if starts is None or (until_text and ends is None):
+        return True
+    return starts <= as_of and (ends is None or ends >= as_of)
+
+
+def active_suppressions(
+    accepted: Iterable[Mapping[str, str]], as_of: date
+) -> tuple[set[int], set[str]]:
+    """Collect customer ids and emails covered by active suppressions."""
+    ids: set[int] = set()
+    emails: set[str] = set()
+    for row in accepted:
+        if not suppression_is_active(row, as_of):
+            continue
+        customer_id = parse_id(row["customer_id"])
+        if customer_id is not None:
+            ids.add(customer_id)
+        email = normalize_email(row["email"])
+        if email is not None:
+            emails.add(email)
+    return ids, emails
+
+
+def recent_bookings(
+    accepted: Iterable[Mapping[str, str]], as_of: date
+) -> dict[int, BookingSummary]:
+    """Rule 6: completed bookings with as_of - 365 days < date <= as_of."""
+    window_start = as_of - RECENT_WINDOW
+    summaries: dict[int, BookingSummary] = {}
+    for row in accepted:
+        if upper_text(row["booking_status"]) != "COMPLETED":
+            continue
+        booked_on = parse_date(row["booking_date"])
+        customer_id = parse_id(row["customer_id"])
+        amount = parse_amount(row["booking_amount"])
+        if (
+            booked_on is None or customer_id is None or amount is None
+        ):  # pragma: no cover
+            continue
+        if not window_start < booked_on <= as_of:
+            continue
+        previous = summaries.get(customer_id, BookingSummary())
+        last = (
+            booked_on
+            if previous.last_date is None
+            else max(previous.last_date, booked_on)
+        )
+        summaries[customer_id] = BookingSummary(
+            count=previous.count + 1,
+            total=_EXACT.add(previous.total, amount),
+            last_date=last,
+        )
+    return summaries
+
+
+def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
+    """Rule 2: readable customer ids on rejected rows."""
+    ids = set()
+    for _, _, row in rejected:
+        customer_id = parse_id(row["customer_id"])
+        if customer_id is not None:
+            ids.add(customer_id)
+    return ids
+
+
+# --------------------------------------------------------------------------
+# Rules 7-8: decisions
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the decision rules need, derived from screened inputs."""
+
+    universe: set[int]
+    on_hold: set[int]
+    consent_hold: set[int]
+    snapshots: dict[int, Snapshot]
+    email_status: dict[int, str]
+    suppressed_ids: set[int]
+    suppressed_emails: set[str]
+    bookings: dict[int, BookingSummary]
+
+
+def individual_reason(customer_id: int, facts: Facts) -> str | None:
+    """Rule 7: first failing reason (1-8) for one customer, or ``None``."""
+    snapshot = facts.snapshots.get(customer_id)
+    if customer_id in facts.on_hold or snapshot is None:
+        return DATA_QUALITY_HOLD
+    if not snapshot.is_active:
+        return INACTIVE
+    if snapshot.email is None:
+        return MISSING_EMAIL
+    if not is_valid_email(snapshot.email):
+        return INVALID_EMAIL
+    status = facts.email_status.get(customer_id)
+    if status is None:
+        return NO_EMAIL_CONSENT
+    if status != "OPT_IN":
+        return NOT_OPTED_IN
+    if customer_id in facts.suppressed_ids or snapshot.email in facts.suppressed_emails:
+        return SUPPRESSED
+    if customer_id not in facts.bookings:
+        return NO_RECENT_BOOKING
+    return None
+
+
+def blocking_emails(facts: Facts) -> set[str]:
+    """Rule 8 (9): emails held by a customer that casts doubt on consent."""
+    blocked: set[str] = set()
+    for customer_id, snapshot in facts.snapshots.items():
+        if snapshot.email is None:
+            continue
+        status = facts.email_status.get(customer_id)
+        if (
+            (status is not None and status != "OPT_IN")
+            or customer_id in facts.suppressed_ids
+            or customer_id in facts.consent_hold
+        ):
+            blocked.add(snapshot.email)
+    return blocked
+
+
+def decide(facts: Facts) -> dict[int, str]:
+    """Apply rules 7 and 8 to every customer in the universe."""
+    decisions: dict[int, str] = {}
+    passed: list[int] = []
+    for customer_id in sorted(facts.universe):
+        reason = individual_reason(customer_id, facts)
+        if reason is None:
+            passed.append(customer_id)
+        else:
+            decisions[customer_id] = reason
+    blocked = blocking_emails(facts)
+    survivors: dict[str, list[int]] = defaultdict(list)
+    for customer_id in passed:
+        email = facts.snapshots[customer_id].email
+        if email in blocked:
+            decisions[customer_id] = SHARED_ADDRESS_BLOCKED
+        else:
+            survivors[str(email)].append(customer_id)
+    for members in survivors.values():
+        keeper = _duplicate_keeper(members, facts)
+        for customer_id in members:
+            decisions[customer_id] = (
+                ELIGIBLE if customer_id == keeper else DUPLICATE_EMAIL
+            )
+    return dict(sorted(decisions.items()))
+
+
+def _duplicate_keeper(members: Sequence[int], facts: Facts) -> int:
+    """Latest last_booking_date wins, then the lowest customer_id."""
+    latest = max(_last_date(customer_id, facts) for customer_id in members)
+    return min(
+        customer_id
+        for customer_id in members
+        if _last_date(customer_id, facts) == latest
+    )
+
+
+def _last_date(customer_id: int, facts: Facts) -> date:
+    """Last recent booking date (always present for customers passing rule 7)."""
+    last = facts.bookings[customer_id].last_date
+    return last if last is not None else date.min
+
+
+def audience_row(customer_id: int, facts: Facts) -> dict[str, str]:
+    """Format one eligible customer as CSV text values."""
+    snapshot = facts.snapshots[customer_id]
+    summary = facts.bookings[customer_id]
+    return {
+        "customer_id": str(customer_id),
+        "email": snapshot.email or "",
+        "first_name": snapshot.first_name,
+        "home_state": snapshot.home_state,
+        "loyalty_tier": snapshot.loyalty_tier,
+        "bookings_last_365_days": str(summary.count),
+        "total_spend_last_365_days": format_amount(summary.total),
+        "last_booking_date": summary.last_date.isoformat() if summary.last_date else "",
+    }
+
+
+# --------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    """Full reference outcome for one run."""
+
+    decisions: dict[int, str]
+    audience: list[dict[str, str]]
+    file_counts: dict[str, dict[str, int]]
+    rejected: dict[str, list[tuple[int, str]]]
+
+
+def load_rows(path: str | Path) -> list[dict[str, str]]:
+    """Read a contract CSV (UTF-8, optional BOM) into a list of text rows."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return [dict(row) for row in csv.DictReader(handle)]
+
+
+def evaluate(
+    customers: Iterable[Mapping[str, str | None]],
+    bookings: Iterable[Mapping[str, str | None]],
+    consent_events: Iterable[Mapping[str, str | None]],
+    suppressions: Iterable[Mapping[str, str | None]],
+    as_of: date,
+) -> Result:
+    """Run the whole spec over in-memory rows for the given as-of date."""
+    screened = {
+        CUSTOMERS: screen_file(CUSTOMERS, customers),
+        BOOKINGS: screen_file(BOOKINGS, bookings),
+        CONSENT_EVENTS: screen_file(CONSENT_EVENTS, consent_events),
+        SUPPRESSIONS: screen_file(SUPPRESSIONS, suppressions),
+    }
+    customer_file = screened[CUSTOMERS]
+    universe = {
+        customer_id
+        for row in [
+            *customer_file.accepted,
+            *(row for _, _, row in customer_file.rejected),
+        ]
+        if (customer_id := parse_id(row["customer_id"])) is not None
+    }
+    consent_hold = held_ids(screened[CONSENT_EVENTS].rejected)
+    suppressed_ids, suppressed_emails = active_suppressions(
+        screened[SUPPRESSIONS].accepted, as_of
+    )
+    facts = Facts(
+        universe=universe,
+        on_hold=held_ids(customer_file.rejected) | consent_hold,
+        consent_hold=consent_hold,
+        snapshots=current_snapshots(customer_file.accepted),
+        email_status=latest_email_status(screened[CONSENT_EVENTS].accepted),
+        suppressed_ids=suppressed_ids,
+        suppressed_emails=suppressed_emails,
+        bookings=recent_bookings(screened[BOOKINGS].accepted, as_of),
+    )
+    decisions = decide(facts)
+    audience = [
+        audience_row(customer_id, facts)
+        for customer_id, decision in decisions.items()
+        if decision == ELIGIBLE
+    ]
+    return Result(
+        decisions=decisions,
+        audience=audience,
+        file_counts={name: result.counts() for name, result in screened.items()},
+        rejected={
+            name: [(line, reason) for line, reason, _ in result.rejected]
+            for name, result in screened.items()
+        },
+    )
+
+
+def evaluate_dir(input_dir: str | Path, as_of: date) -> Result:
+    """Load ``<name>.csv`` for the four contract files and evaluate them."""
+    base = Path(input_dir)
+    return evaluate(
+        load_rows(base / f"{CUSTOMERS}.csv"),
+        load_rows(base / f"{BOOKINGS}.csv"),
+        load_rows(base / f"{CONSENT_EVENTS}.csv"),
+        load_rows(base / f"{SUPPRESSIONS}.csv"),
+        as_of,
+    )
