@@ -47,9 +47,11 @@ bookings as (
 
 held as (
 
-    select customer_id from customers_checked where disposition = 'rejected' and customer_id is not null
+    select customer_id from customers_checked
+    where disposition = 'rejected' and customer_id is not null
     union
-    select customer_id from consent_checked where disposition = 'rejected' and customer_id is not null
+    select customer_id from consent_checked
+    where disposition = 'rejected' and customer_id is not null
 
 ),
 
@@ -80,7 +82,8 @@ inactive_now as (
 
 email_events as (
 
-    select * from consent_events where channel = 'email'
+    select * from consent_events
+    where channel = 'email'
 
 ),
 
@@ -139,44 +142,58 @@ recent_bookings as (
 
 violations as (
 
-    select audience.customer_id, 'on data-quality hold' as violation
+    select
+        audience.customer_id,
+        'on data-quality hold' as violation
     from audience
     inner join held on audience.customer_id = held.customer_id
 
     union all
 
-    select audience.customer_id, 'inactive' as violation
+    select
+        audience.customer_id,
+        'inactive' as violation
     from audience
     inner join inactive_now on audience.customer_id = inactive_now.customer_id
 
     union all
 
-    select audience.customer_id, 'no email consent event' as violation
+    select
+        audience.customer_id,
+        'no email consent event' as violation
     from audience
     left join latest_email_event_at on audience.customer_id = latest_email_event_at.customer_id
     where latest_email_event_at.customer_id is null
 
     union all
 
-    select audience.customer_id, 'latest email consent is not OPT_IN' as violation
+    select
+        audience.customer_id,
+        'latest email consent is not OPT_IN' as violation
     from audience
     inner join not_opted_in on audience.customer_id = not_opted_in.customer_id
 
     union all
 
-    select audience.customer_id, 'suppressed by customer_id' as violation
+    select
+        audience.customer_id,
+        'suppressed by customer_id' as violation
     from audience
     inner join active_suppressions on audience.customer_id = active_suppressions.customer_id
 
     union all
 
-    select audience.customer_id, 'suppressed by email' as violation
+    select
+        audience.customer_id,
+        'suppressed by email' as violation
     from audience
     inner join active_suppressions on audience.email = active_suppressions.email_normalized
 
     union all
 
-    select audience.customer_id, 'no recent completed booking' as violation
+    select
+        audience.customer_id,
+        'no recent completed booking' as violation
     from audience
     left join recent_bookings on audience.customer_id = recent_bookings.customer_id
     where recent_bookings.customer_id is null

@@ -9,10 +9,7 @@ reconciliation as (
 
 expected as (
 
-    {%- for input_file in var('input_files') %}
-    select '{{ input_file }}' as input_file
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ input_files_relation() }}
 
 ),
 

@@ -25,7 +25,10 @@ totals as (
     select
         (select sum(customers) from summary) as customers_in_summary,
         (select count(*) from decisions) as customers_decided,
-        (select customers from summary where decision_reason = 'eligible') as eligible_in_summary,
+        (
+            select customers from summary
+            where decision_reason = 'eligible'
+        ) as eligible_in_summary,
         (select count(*) from audience) as audience_rows
 
 ),

@@ -18,3 +18,14 @@
         {'code': 'duplicate_email', 'step': 10, 'description': 'Another eligible customer with the same address was published instead'},
     ]) }}
 {%- endmacro %}
+
+{#- The reasons as a relation: exclusion_reason, exclusion_step, exclusion_description. -#}
+{% macro exclusion_reasons_relation() -%}
+    {%- for reason in audience.exclusion_reasons() %}
+    select
+        '{{ reason.code }}' as exclusion_reason,
+        {{ reason.step }} as exclusion_step,
+        '{{ reason.description }}' as exclusion_description
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

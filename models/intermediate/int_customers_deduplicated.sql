@@ -45,7 +45,8 @@ snapshots_ranked as (
 
 current_snapshots as (
 
-    select * from snapshots_ranked where snapshot_rank = 1
+    select * from snapshots_ranked
+    where snapshot_rank = 1
 
 ),
 
@@ -53,14 +54,14 @@ final as (
 
     select
         customer_ids.customer_id,
-        current_snapshots.customer_id is not null as has_current_snapshot,
         current_snapshots.source_line as snapshot_source_line,
-        coalesce(current_snapshots.snapshot_count, 0) as accepted_snapshot_count,
         current_snapshots.updated_at_utc,
         current_snapshots.email_normalized,
         current_snapshots.first_name,
         current_snapshots.home_state,
         current_snapshots.loyalty_tier,
+        current_snapshots.customer_id is not null as has_current_snapshot,
+        coalesce(current_snapshots.snapshot_count, 0) as accepted_snapshot_count,
         coalesce(current_snapshots.is_active, false) as is_active
 
     from customer_ids

@@ -70,10 +70,10 @@ final as (
 
     select
         held_customer_ids.customer_id,
-        coalesce(customer_counts.rejected_customer_rows, 0) as rejected_customer_rows,
-        coalesce(consent_counts.rejected_consent_event_rows, 0) as rejected_consent_event_rows,
         customer_counts.first_rejected_customer_line,
-        consent_counts.first_rejected_consent_event_line
+        consent_counts.first_rejected_consent_event_line,
+        coalesce(customer_counts.rejected_customer_rows, 0) as rejected_customer_rows,
+        coalesce(consent_counts.rejected_consent_event_rows, 0) as rejected_consent_event_rows
 
     from held_customer_ids
     left join customer_counts

@@ -11,9 +11,9 @@ holders as (
     select
         email_normalized,
         customer_id,
-        has_email_consent and not is_opted_in as has_latest_consent_other_than_opt_in,
         is_suppressed_by_customer_id,
-        has_rejected_consent_event
+        has_rejected_consent_event,
+        has_email_consent and not is_opted_in as has_latest_consent_other_than_opt_in
 
     from customers
     where email_normalized is not null

@@ -8,7 +8,8 @@ consent_events as (
 
 email_events as (
 
-    select * from consent_events where channel = 'email'
+    select * from consent_events
+    where channel = 'email'
 
 ),
 

@@ -11,12 +11,14 @@ reasons as (
     select
         'eligible' as decision_reason,
         0 as exclusion_step
-    {%- for reason in exclusion_reasons() %}
+
     union all
+
     select
-        '{{ reason.code }}' as decision_reason,
-        {{ reason.step }} as exclusion_step
-    {%- endfor %}
+        exclusion_reason as decision_reason,
+        exclusion_step
+
+    from ({{ exclusion_reasons_relation() }}) as exclusion_reasons
 
 ),
 

@@ -8,13 +8,7 @@ customers as (
 
 reasons as (
 
-    {%- for reason in exclusion_reasons() %}
-    select
-        '{{ reason.code }}' as exclusion_reason,
-        {{ reason.step }} as exclusion_step,
-        '{{ reason.description }}' as exclusion_description
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ exclusion_reasons_relation() }}
 
 ),
 

@@ -8,13 +8,7 @@ input_files as (
 
 checked_rows as (
 
-    {%- for input_file in var('input_files') %}
-    select
-        '{{ input_file }}' as input_file,
-        disposition
-    from {{ ref('stg_exports__' ~ input_file ~ '_checked') }}
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ checked_dispositions_relation() }}
 
 ),
 

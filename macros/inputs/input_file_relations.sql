@@ -1,0 +1,48 @@
+{#- The contract's input files as a relation with one column, `input_file`. -#}
+{% macro input_files_relation() -%}
+    {%- for input_file in var('input_files') %}
+    select '{{ input_file }}' as input_file
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Every raw row's disposition, from each file's `stg_exports__<file>_checked` model. -#}
+{% macro checked_dispositions_relation() -%}
+    {%- for input_file in var('input_files') %}
+    select
+        '{{ input_file }}' as input_file,
+        disposition
+    from {{ ref('stg_exports__' ~ input_file ~ '_checked') }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+    Raw row counts where rows enter the project, shaped like the pre-step's manifest
+    (`input_file, file_path, byte_count, sha256, data_lines, extra_columns`): the manifest
+    itself for a landing folder, counts of the seed tables for the committed sample.
+-#}
+{% macro input_file_manifest_relation() -%}
+    {%- if var('raw_input') == 'landing' %}
+    select
+        input_file,
+        file_path,
+        byte_count,
+        sha256,
+        data_lines,
+        extra_columns
+    from {{ source('landing', 'input_files') }}
+    {%- else %}
+    {%- for input_file in var('input_files') %}
+    select
+        '{{ input_file }}' as input_file,
+        'seeds/{{ input_file }}.csv' as file_path,
+        cast(null as {{ dbt.type_bigint() }}) as byte_count,
+        cast(null as {{ dbt.type_string() }}) as sha256,
+        count(*) as data_lines,
+        cast(null as {{ dbt.type_string() }}) as extra_columns
+    from {{ ref(input_file) }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+    {%- endif %}
+{%- endmacro %}
