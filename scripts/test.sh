@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up, then run every check: linters, dbt build (models, data tests, unit tests) on the
+# sample, the docs site, and the pytest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== sqlfluff (dbt templater)"
+sqlfluff lint models tests analyses
+echo "== dbt build on the sample (as of $SAMPLE_AS_OF)"
+dbt build --vars "{as_of_date: $SAMPLE_AS_OF}"
+echo "== dbt docs generate --static"
+dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
+echo "== pytest"
+python -m pytest -q
