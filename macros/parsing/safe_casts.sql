@@ -25,5 +25,5 @@
 {%- endmacro %}
 
 {% macro type_money() -%}
-    decimal(18, 2)
+    decimal(38, 2)
 {%- endmacro %}
