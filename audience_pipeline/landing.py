@@ -170,7 +170,7 @@ def _split_fields_sql(header: Header) -> str:
     line break split the record; each physical piece is quarantined on its own line.
     """
     expected = len(header.columns)
-    quoted_field = "(\"(?:[^\"]|\"\")*\"|[^,\"]*),"
+    quoted_field = '("(?:[^"]|"")*"|[^,"]*),'
     return f"""
         with
         split as (
@@ -303,8 +303,7 @@ def load_landing_folder(
     """Run the pre-step over a landing folder; returns what was loaded, file by file."""
     con.execute(f"create schema if not exists {landing_schema}")
     loaded = [
-        load_input_file(con, spec, input_dir / spec.file_name, landing_schema)
-        for spec in contract
+        load_input_file(con, spec, input_dir / spec.file_name, landing_schema) for spec in contract
     ]
     write_manifest(con, loaded, landing_schema)
     return loaded

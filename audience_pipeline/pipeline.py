@@ -36,7 +36,7 @@ class RunResult:
 def parse_as_of(text: str | None) -> str:
     """Validate an as-of date (YYYY-MM-DD); None means today in UTC."""
     if text is None:
-        return dt.datetime.now(dt.timezone.utc).date().isoformat()
+        return dt.datetime.now(dt.UTC).date().isoformat()
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError as error:

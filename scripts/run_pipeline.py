@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audience_pipeline.errors import PipelineError  # noqa: E402
-from audience_pipeline.pipeline import DEFAULT_DATABASE, run_pipeline  # noqa: E402
-from audience_pipeline.settings import EngineSettings  # noqa: E402
+from audience_pipeline.errors import PipelineError
+from audience_pipeline.pipeline import DEFAULT_DATABASE, run_pipeline
+from audience_pipeline.settings import EngineSettings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -66,7 +66,9 @@ def test_audience_matches_the_reference_byte_for_byte(sample_run: dict) -> None:
 
 def test_every_decision_matches_the_reference(sample_run: dict) -> None:
     with (EXPECTED / "decisions.csv").open(encoding="utf-8") as handle:
-        expected = {int(row["customer_id"]): row["decision_reason"] for row in csv.DictReader(handle)}
+        expected = {
+            int(row["customer_id"]): row["decision_reason"] for row in csv.DictReader(handle)
+        }
     con = duckdb.connect(str(sample_run["database"]), read_only=True)
     try:
         actual = dict(

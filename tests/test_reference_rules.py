@@ -42,9 +42,7 @@ def customer(customer_id: str = "1", **values: str) -> dict[str, str]:
     return row
 
 
-def booking(
-    booking_id: str = "B1", customer_id: str = "1", **values: str
-) -> dict[str, str]:
+def booking(booking_id: str = "B1", customer_id: str = "1", **values: str) -> dict[str, str]:
     """Build a completed, recent bookings row."""
     row = {
         "booking_id": booking_id,
@@ -59,9 +57,7 @@ def booking(
     return row
 
 
-def consent(
-    event_id: str = "E1", customer_id: str = "1", **values: str
-) -> dict[str, str]:
+def consent(event_id: str = "E1", customer_id: str = "1", **values: str) -> dict[str, str]:
     """Build an email OPT_IN consent event."""
     row = {
         "event_id": event_id,
@@ -546,9 +542,7 @@ def test_booking_ids_compare_case_sensitively() -> None:
 def test_only_conflicting_bookings_means_no_recent_booking() -> None:
     """Rejected conflicting bookings do not count."""
     bookings = [booking("B1", "1"), booking("B1", "1", booking_amount="1")]
-    assert (
-        decision([customer("1")], bookings, [consent("E1", "1")]) == "no_recent_booking"
-    )
+    assert decision([customer("1")], bookings, [consent("E1", "1")]) == "no_recent_booking"
 
 
 def test_missing_and_extra_columns_are_tolerated() -> None:
@@ -725,9 +719,7 @@ def test_later_sms_event_is_ignored() -> None:
     """An sms opt-out after an email opt-in changes nothing."""
     events = [
         consent("E1", "1", event_ts="2026-01-01T00:00:00Z"),
-        consent(
-            "E2", "1", channel="sms", consent_status="OPT_OUT", event_ts="2026-05-01"
-        ),
+        consent("E2", "1", channel="sms", consent_status="OPT_OUT", event_ts="2026-05-01"),
     ]
     assert consent_decision(events) == "eligible"
 
@@ -745,17 +737,13 @@ def test_latest_status_other_than_opt_in_is_not_opted_in(status: str) -> None:
 def test_consent_latest_by_utc_not_local_time() -> None:
     """23:30+05:00 is 18:30Z, earlier than 20:00Z."""
     events = [
-        consent(
-            "E1", "1", consent_status="OPT_OUT", event_ts="2026-04-10T23:30:00+05:00"
-        ),
+        consent("E1", "1", consent_status="OPT_OUT", event_ts="2026-04-10T23:30:00+05:00"),
         consent("E2", "1", consent_status="OPT_IN", event_ts="2026-04-10T20:00:00Z"),
     ]
     assert consent_decision(events) == "eligible"
     events = [
         consent("E1", "1", consent_status="OPT_IN", event_ts="2026-04-10T22:00:00Z"),
-        consent(
-            "E2", "1", consent_status="OPT_OUT", event_ts="2026-04-10T18:00:00-05:00"
-        ),
+        consent("E2", "1", consent_status="OPT_OUT", event_ts="2026-04-10T18:00:00-05:00"),
     ]
     assert consent_decision(events) == "not_opted_in"
 
@@ -772,17 +760,13 @@ def test_bare_date_is_midnight_utc() -> None:
 def test_fractional_seconds_order_events() -> None:
     """.25 is later than .1999; .5 and .500 are the same instant."""
     events = [
-        consent(
-            "E1", "1", consent_status="OPT_OUT", event_ts="2026-07-01T10:00:00.1999Z"
-        ),
+        consent("E1", "1", consent_status="OPT_OUT", event_ts="2026-07-01T10:00:00.1999Z"),
         consent("E2", "1", consent_status="OPT_IN", event_ts="2026-07-01T10:00:00.25Z"),
     ]
     assert consent_decision(events) == "eligible"
     events = [
         consent("E1", "1", consent_status="OPT_IN", event_ts="2026-07-01T10:00:00.5"),
-        consent(
-            "E2", "1", consent_status="opt_out", event_ts="2026-07-01 10:00:00.500"
-        ),
+        consent("E2", "1", consent_status="opt_out", event_ts="2026-07-01 10:00:00.500"),
     ]
     assert consent_decision(events) == "not_opted_in"
 
@@ -841,9 +825,7 @@ def suppression_decision(rows: list[dict[str, str]], **customer_values: str) -> 
         ("2026-12-01", "2026-01-01", "eligible"),
     ],
 )
-def test_suppression_active_window(
-    from_text: str, until_text: str, expected: str
-) -> None:
+def test_suppression_active_window(from_text: str, until_text: str, expected: str) -> None:
     """Window is inclusive; unreadable or blank-from dates suppress."""
     row = suppression("1", suppressed_from=from_text, suppressed_until=until_text)
     assert suppression_decision([row]) == expected
@@ -983,9 +965,7 @@ def test_large_amounts_sum_exactly() -> None:
         ({"email": "a b@example.com"}, "invalid_email"),
     ],
 )
-def test_reason_order_for_snapshot_checks(
-    values: dict[str, str], expected: str
-) -> None:
+def test_reason_order_for_snapshot_checks(values: dict[str, str], expected: str) -> None:
     """Activity is checked before email presence before validity."""
     customers, bookings, events = eligible_setup("1", **values)
     assert decision(customers, bookings, events) == expected
@@ -1036,9 +1016,7 @@ def test_shared_address_blocked_by_opted_out_holder() -> None:
 
 def test_shared_address_blocked_by_inactive_opted_out_holder() -> None:
     """The blocker can have any status, inactive included."""
-    decisions = shared_pair(
-        [consent("E2", "2", consent_status="PENDING")], {"is_active": "no"}
-    )
+    decisions = shared_pair([consent("E2", "2", consent_status="PENDING")], {"is_active": "no"})
     assert decisions == {1: "shared_address_blocked", 2: "inactive"}
 
 
@@ -1063,26 +1041,20 @@ def test_shared_address_blocked_by_consent_hold() -> None:
 
 def test_customers_row_hold_does_not_block() -> None:
     """A hold from a rejected customers row alone is not a blocker."""
-    decisions = shared_pair(
-        [consent("E2", "2")], extra_customers=[customer("2", updated_at="bad")]
-    )
+    decisions = shared_pair([consent("E2", "2")], extra_customers=[customer("2", updated_at="bad")])
     assert decisions == {1: "eligible", 2: "data_quality_hold"}
 
 
 def test_holder_without_email_events_does_not_block() -> None:
     """No email event is not doubt: the address stays usable."""
-    decisions = shared_pair(
-        [consent("E2", "2", channel="sms", consent_status="OPT_OUT")]
-    )
+    decisions = shared_pair([consent("E2", "2", channel="sms", consent_status="OPT_OUT")])
     assert decisions == {1: "eligible", 2: "no_email_consent"}
 
 
 def test_only_current_snapshot_emails_block() -> None:
     """A blocker's old email does not block anyone."""
     extra = [customer("2", email="moved@example.com", updated_at="2026-05-01")]
-    decisions = shared_pair(
-        [consent("E2", "2", consent_status="OPT_OUT")], extra_customers=extra
-    )
+    decisions = shared_pair([consent("E2", "2", consent_status="OPT_OUT")], extra_customers=extra)
     assert decisions == {1: "eligible", 2: "not_opted_in"}
 
 
@@ -1131,9 +1103,7 @@ def test_blocked_beats_duplicate_email() -> None:
 def test_audience_formatting_and_order() -> None:
     """Audience rows are trimmed, normalized and sorted by customer_id."""
     customers = [
-        customer(
-            "10", email=" Zed@Example.com ", first_name=" Zed ", home_state=" NY "
-        ),
+        customer("10", email=" Zed@Example.com ", first_name=" Zed ", home_state=" NY "),
         customer("9", email="amy@example.com", loyalty_tier=" platinum "),
     ]
     bookings = [booking("B10", "10", booking_amount="0.005"), booking("B9", "9")]
@@ -1167,9 +1137,7 @@ def test_evaluate_dir_reads_contract_files(tmp_path: Path) -> None:
     customers, bookings, events = eligible_setup("1")
     write_csv(tmp_path / "customers.csv", rules.FILE_COLUMNS["customers"], customers)
     write_csv(tmp_path / "bookings.csv", rules.FILE_COLUMNS["bookings"], bookings)
-    write_csv(
-        tmp_path / "consent_events.csv", rules.FILE_COLUMNS["consent_events"], events
-    )
+    write_csv(tmp_path / "consent_events.csv", rules.FILE_COLUMNS["consent_events"], events)
     write_csv(tmp_path / "suppressions.csv", rules.FILE_COLUMNS["suppressions"], [])
     from_dir = rules.evaluate_dir(tmp_path, AS_OF)
     assert from_dir == run(customers, bookings, events)
@@ -1222,10 +1190,7 @@ def test_invariants_on_arbitrary_rows(
     """Counts balance, every customer gets one known decision, emails unique."""
     result = run(customers, bookings, events, suppressions)
     for counts in result.file_counts.values():
-        assert (
-            counts["raw"]
-            == counts["accepted"] + counts["rejected"] + counts["duplicate"]
-        )
+        assert counts["raw"] == counts["accepted"] + counts["rejected"] + counts["duplicate"]
     expected_ids = {
         customer_id
         for row in customers

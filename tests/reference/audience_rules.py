@@ -121,9 +121,7 @@ _TIMESTAMP_RE = re.compile(
     r"(Z|[+-][0-9]{2}:[0-9]{2})?",
     re.ASCII,
 )
-_AMOUNT_RE = re.compile(
-    r"([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?", re.ASCII
-)
+_AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?", re.ASCII)
 
 
 # --------------------------------------------------------------------------
@@ -266,12 +264,7 @@ def is_valid_email(email: str) -> bool:
     if email.count("@") != 1:
         return False
     local, domain = email.split("@")
-    return (
-        bool(local)
-        and "." in domain
-        and not domain.startswith(".")
-        and not domain.endswith(".")
-    )
+    return bool(local) and "." in domain and not domain.startswith(".") and not domain.endswith(".")
 
 
 def upper_text(value: str | None) -> str:
@@ -315,9 +308,7 @@ class Screened:
         }
 
 
-def _trimmed_row(
-    row: Mapping[str, str | None], columns: Sequence[str]
-) -> dict[str, str]:
+def _trimmed_row(row: Mapping[str, str | None], columns: Sequence[str]) -> dict[str, str]:
     """Trim every contract column of ``row`` (missing columns become '')."""
     return {column: trimmed(row.get(column)) for column in columns}
 
@@ -412,9 +403,7 @@ def screen_file(name: str, rows: Iterable[Mapping[str, str | None]]) -> Screened
             accepted.append({**row, "line": str(line)})
         else:
             rejected.append((line, reason, row))
-    return Screened(
-        accepted=accepted, rejected=rejected, duplicates=duplicates, raw=raw
-    )
+    return Screened(accepted=accepted, rejected=rejected, duplicates=duplicates, raw=raw)
 
 
 # --------------------------------------------------------------------------
@@ -478,9 +467,7 @@ def current_snapshots(accepted: Iterable[Mapping[str, str]]) -> dict[int, Snapsh
                 updated_at=updated_at,
             )
         )
-    return {
-        customer_id: _latest_snapshot(rows) for customer_id, rows in by_customer.items()
-    }
+    return {customer_id: _latest_snapshot(rows) for customer_id, rows in by_customer.items()}
 
 
 def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
@@ -518,8 +505,7 @@ def latest_email_status(accepted: Iterable[Mapping[str, str]]) -> dict[int, str]
             )
         )
     return {
-        customer_id: _latest_event(events).status
-        for customer_id, events in by_customer.items()
+        customer_id: _latest_event(events).status for customer_id, events in by_customer.items()
     }
 
 
@@ -527,9 +513,7 @@ def _latest_event(events: Sequence[ConsentEvent]) -> ConsentEvent:
     """Latest event_ts; ties: non-OPT_IN first, then status, then event_id."""
     latest = max(event.event_ts for event in events)
     tied = [event for event in events if event.event_ts == latest]
-    return min(
-        tied, key=lambda event: (event.status == "OPT_IN", event.status, event.event_id)
-    )
+    return min(tied, key=lambda event: (event.status == "OPT_IN", event.status, event.event_id))
 
 
 def suppression_is_active(row: Mapping[str, str], as_of: date) -> bool:
@@ -575,18 +559,12 @@ def recent_bookings(
         booked_on = parse_date(row["booking_date"])
         customer_id = parse_id(row["customer_id"])
         amount = parse_amount(row["booking_amount"])
-        if (
-            booked_on is None or customer_id is None or amount is None
-        ):  # pragma: no cover
+        if booked_on is None or customer_id is None or amount is None:  # pragma: no cover
             continue
         if not window_start < booked_on <= as_of:
             continue
         previous = summaries.get(customer_id, BookingSummary())
-        last = (
-            booked_on
-            if previous.last_date is None
-            else max(previous.last_date, booked_on)
-        )
+        last = booked_on if previous.last_date is None else max(previous.last_date, booked_on)
         summaries[customer_id] = BookingSummary(
             count=previous.count + 1,
             total=_EXACT.add(previous.total, amount),
@@ -684,20 +662,14 @@ def decide(facts: Facts) -> dict[int, str]:
     for members in survivors.values():
         keeper = _duplicate_keeper(members, facts)
         for customer_id in members:
-            decisions[customer_id] = (
-                ELIGIBLE if customer_id == keeper else DUPLICATE_EMAIL
-            )
+            decisions[customer_id] = ELIGIBLE if customer_id == keeper else DUPLICATE_EMAIL
     return dict(sorted(decisions.items()))
 
 
 def _duplicate_keeper(members: Sequence[int], facts: Facts) -> int:
     """Latest last_booking_date wins, then the lowest customer_id."""
     latest = max(_last_date(customer_id, facts) for customer_id in members)
-    return min(
-        customer_id
-        for customer_id in members
-        if _last_date(customer_id, facts) == latest
-    )
+    return min(customer_id for customer_id in members if _last_date(customer_id, facts) == latest)
 
 
 def _last_date(customer_id: int, facts: Facts) -> date:
@@ -767,9 +739,7 @@ def evaluate(
         if (customer_id := parse_id(row["customer_id"])) is not None
     }
     consent_hold = held_ids(screened[CONSENT_EVENTS].rejected)
-    suppressed_ids, suppressed_emails = active_suppressions(
-        screened[SUPPRESSIONS].accepted, as_of
-    )
+    suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     facts = Facts(
         universe=universe,
         on_hold=held_ids(customer_file.rejected) | consent_hold,
