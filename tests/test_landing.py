@@ -1,0 +1,566 @@
+"""Unit tests of the pre-step, ``audience_pipeline.landing.load_landing_folder``, run directly on
+an in-memory DuckDB connection (no dbt): line numbers, line endings, encodings, splitting and
+the files it refuses as a whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import (
+    COLUMNS,
+    CONTRACT,
+    DEFAULT_ROWS,
+    baseline_rows,
+    csv_line,
+    make_row,
+    write_csv,
+    write_landing_folder,
+)
+
+from audience_pipeline.errors import InputFileError
+from audience_pipeline.landing import LoadedFile, load_landing_folder
+
+UNTERMINATED = "unterminated quote (or a line break inside a quoted field)"
+N_BASELINE = {name: len(rows) for name, rows in baseline_rows().items()}
+FIRST_CASE_LINE = {name: 2 + count for name, count in N_BASELINE.items()}  # header is line 1
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+LoadFolder = Callable[[Path], dict[str, LoadedFile]]
+
+
+@pytest.fixture
+def load(con: duckdb.DuckDBPyConnection) -> LoadFolder:
+    """Run the pre-step over a folder; returns what it loaded, by file."""
+
+    def run(folder: Path) -> dict[str, LoadedFile]:
+        return {item.input_file: item for item in load_landing_folder(con, folder, CONTRACT)}
+
+    return run
+
+
+def landing_rows(con: duckdb.DuckDBPyConnection, input_file: str) -> list[dict[str, Any]]:
+    """The landing table of ``input_file``, as dicts, by line."""
+    cursor = con.execute(f"select * from landing.{input_file} order by source_line")
+    names = [description[0] for description in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def row_at(con: duckdb.DuckDBPyConnection, input_file: str, line: int) -> dict[str, Any]:
+    matches = [row for row in landing_rows(con, input_file) if row["source_line"] == line]
+    assert len(matches) == 1, f"{input_file} line {line}: {len(matches)} rows"
+    return matches[0]
+
+
+def values_of(row: dict[str, Any], input_file: str) -> dict[str, Any]:
+    return {column: row[column] for column in COLUMNS[input_file]}
+
+
+def assert_parsed(row: dict[str, Any], input_file: str, expected: dict[str, str]) -> None:
+    assert row["structural_error"] is None, row
+    assert row["raw_line"] is None
+    assert values_of(row, input_file) == expected
+
+
+def assert_quarantined(row: dict[str, Any], input_file: str, error: str, line: str) -> None:
+    assert row["structural_error"] == error
+    assert row["raw_line"] == line
+    assert all(value is None for value in values_of(row, input_file).values())
+
+
+def customer(n: int, **values: str) -> dict[str, str]:
+    return make_row("customers", customer_id=str(n), email=f"c{n}@example.com", **values)
+
+
+# ---------------------------------------------------------------------------
+# Line numbers, line endings, encodings
+# ---------------------------------------------------------------------------
+
+
+def test_line_numbers_start_at_2_after_the_header(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    rows = [customer(n) for n in range(10, 20)]
+    loaded = load(landing_folder({"customers": rows}))
+    table = landing_rows(con, "customers")
+    assert [row["source_line"] for row in table] == list(range(2, 2 + len(table)))
+    assert loaded["customers"].data_lines == len(table) == N_BASELINE["customers"] + 10
+    for offset, expected in enumerate(rows):
+        assert_parsed(
+            row_at(con, "customers", FIRST_CASE_LINE["customers"] + offset), "customers", expected
+        )
+
+
+@pytest.mark.parametrize(
+    ("line_ending", "bom"),
+    [
+        pytest.param("\r\n", False, id="crlf"),
+        pytest.param("\n", True, id="bom"),
+        pytest.param("\r\n", True, id="bom-crlf"),
+    ],
+)
+def test_crlf_and_bom_are_read_like_plain_lf(
+    tmp_path: Path,
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line_ending: str,
+    bom: bool,
+) -> None:
+    write_landing_folder(tmp_path)
+    rows = [*baseline_rows()["customers"], customer(10, updated_at="2026-03-01")]
+    write_csv(
+        tmp_path / "customers.csv", COLUMNS["customers"], rows, line_ending=line_ending, bom=bom
+    )
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == len(rows)
+    assert loaded["customers"].structural_errors == 0
+    table = landing_rows(con, "customers")
+    for line, expected in enumerate(rows, start=2):
+        assert_parsed(table[line - 2], "customers", expected)
+        assert table[line - 2]["source_line"] == line
+    # the last column carries no stray carriage return
+    assert table[-1]["updated_at"] == "2026-03-01"
+
+
+def test_last_line_without_line_ending_is_read(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    write_landing_folder(tmp_path)
+    path = tmp_path / "customers.csv"
+    path.write_bytes(path.read_bytes() + csv_line(list(customer(10).values())).encode())
+    loaded = load(tmp_path)
+    last = FIRST_CASE_LINE["customers"]
+    assert loaded["customers"].data_lines == last - 1
+    assert_parsed(row_at(con, "customers", last), "customers", customer(10))
+
+
+@pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
+def test_blank_line_is_quarantined_and_later_lines_keep_their_numbers(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    blank: str,
+) -> None:
+    loaded = load(landing_folder({"customers": [customer(10), blank, customer(11)]}))
+    first = FIRST_CASE_LINE["customers"]
+    assert_parsed(row_at(con, "customers", first), "customers", customer(10))
+    blank_row = row_at(con, "customers", first + 1)
+    assert blank_row["structural_error"] == "blank line"
+    assert all(value is None for value in values_of(blank_row, "customers").values())
+    assert_parsed(row_at(con, "customers", first + 2), "customers", customer(11))
+    assert loaded["customers"].structural_errors == 1
+
+
+def test_blank_crlf_line_is_a_blank_line(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    write_landing_folder(tmp_path)
+    write_csv(
+        tmp_path / "customers.csv",
+        COLUMNS["customers"],
+        [customer(10), "", customer(11)],
+        line_ending="\r\n",
+    )
+    load(tmp_path)
+    assert row_at(con, "customers", 3)["structural_error"] == "blank line"
+    assert_parsed(row_at(con, "customers", 4), "customers", customer(11))
+
+
+def test_not_utf8_row_is_the_only_line_rejected(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    write_landing_folder(tmp_path)
+    lines = [
+        csv_line(COLUMNS["customers"]).encode(),
+        csv_line(list(customer(10).values())).encode(),
+        csv_line(list(customer(11, first_name="Ren\u00e9e").values())).encode("latin-1"),
+        csv_line(list(customer(12, first_name="Ren\u00e9e").values())).encode("utf-8"),
+        csv_line(list(customer(13).values())).encode() + b"\xff",
+        csv_line(list(customer(14, first_name="Zo\u00eb").values())).encode(),
+    ]
+    (tmp_path / "customers.csv").write_bytes(b"\n".join(lines) + b"\n")
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == 5
+    assert loaded["customers"].structural_errors == 2
+    assert_parsed(row_at(con, "customers", 2), "customers", customer(10))
+    for line in (3, 5):
+        row = row_at(con, "customers", line)
+        assert row["structural_error"] == "not valid UTF-8"
+        assert row["raw_line"].startswith(f"{line + 8},c{line + 8}@example.com,")
+        assert all(value is None for value in values_of(row, "customers").values())
+    assert_parsed(row_at(con, "customers", 4), "customers", customer(12, first_name="Ren\u00e9e"))
+    assert_parsed(row_at(con, "customers", 6), "customers", customer(14, first_name="Zo\u00eb"))
+
+
+def test_not_utf8_lines_far_apart_keep_every_line_number(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Enough lines for DuckDB to read in several chunks and threads."""
+    write_landing_folder(tmp_path)
+    n_lines = 150_000
+    bad_lines = {2, 3, 70_001, n_lines + 1}
+    header = ",".join(COLUMNS["bookings"]).encode()
+    body = [
+        f"B{line},1,2026-06-01,1,COMPLETED,Flight,web".encode()
+        + (b"\xe9" if line in bad_lines else b"")
+        for line in range(2, n_lines + 2)
+    ]
+    (tmp_path / "bookings.csv").write_bytes(header + b"\n" + b"\n".join(body) + b"\n")
+    con.execute("set threads = 4")
+    loaded = load(tmp_path)
+    assert loaded["bookings"].data_lines == n_lines
+    errors = con.execute(
+        "select source_line from landing.bookings where structural_error is not null"
+        " order by source_line"
+    ).fetchall()
+    assert {line for (line,) in errors} == bad_lines
+    misplaced = con.execute(
+        "select count(*) from landing.bookings"
+        " where structural_error is null and booking_id <> 'B' || source_line"
+    ).fetchone()
+    assert misplaced == (0,)
+    assert con.execute(
+        "select count(distinct source_line), min(source_line), max(source_line)"
+        " from landing.bookings"
+    ).fetchone() == (n_lines, 2, n_lines + 1)
+
+
+def test_not_utf8_header_is_refused(tmp_path: Path, load: LoadFolder) -> None:
+    write_landing_folder(tmp_path)
+    header = (",".join(COLUMNS["bookings"]) + ",r\u00e9gion").encode("latin-1")
+    path = tmp_path / "bookings.csv"
+    path.write_bytes(header + b"\n" + path.read_bytes().split(b"\n", 1)[1])
+    with pytest.raises(InputFileError, match="not valid UTF-8") as raised:
+        load(tmp_path)
+    assert raised.value.file == "bookings.csv"
+    assert raised.value.line == 1
+
+
+# ---------------------------------------------------------------------------
+# Splitting lines into fields
+# ---------------------------------------------------------------------------
+
+
+def test_too_many_and_too_few_fields(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    too_many = "X-1,1,2026-06-01,1,COMPLETED,Flight,web,extra"
+    too_few = "X-2,1,2026-06-01"
+    one_field = "X-3"
+    trailing_comma = "X-4,1,2026-06-01,1,COMPLETED,Flight,web,"
+    rows = [too_many, too_few, one_field, trailing_comma, make_row("bookings", booking_id="X-5")]
+    loaded = load(landing_folder({"bookings": rows}))
+    first = FIRST_CASE_LINE["bookings"]
+    assert_quarantined(row_at(con, "bookings", first), "bookings",
+                       "expected 7 fields, found 8", too_many)
+    assert_quarantined(row_at(con, "bookings", first + 1), "bookings",
+                       "expected 7 fields, found 3", too_few)
+    assert_quarantined(row_at(con, "bookings", first + 2), "bookings",
+                       "expected 7 fields, found 1", one_field)
+    assert_quarantined(row_at(con, "bookings", first + 3), "bookings",
+                       "expected 7 fields, found 8", trailing_comma)
+    assert_parsed(row_at(con, "bookings", first + 4), "bookings",
+                  make_row("bookings", booking_id="X-5"))
+    assert loaded["bookings"].structural_errors == 4
+
+
+def test_unterminated_quote_does_not_swallow_following_lines(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    broken = '10,"c10@example.com,Ann,CA,Gold,true,2026-01-01T00:00:00Z'
+    rows = [broken, customer(11), customer(12)]
+    loaded = load(landing_folder({"customers": rows}))
+    first = FIRST_CASE_LINE["customers"]
+    assert_quarantined(row_at(con, "customers", first), "customers", UNTERMINATED, broken)
+    assert_parsed(row_at(con, "customers", first + 1), "customers", customer(11))
+    assert_parsed(row_at(con, "customers", first + 2), "customers", customer(12))
+    assert loaded["customers"].data_lines == N_BASELINE["customers"] + 3
+
+
+def test_line_break_inside_quoted_field_quarantines_both_physical_lines(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    rows = [
+        make_row("bookings", booking_id="X-1", product_name="Hotel\nBreakfast included"),
+        make_row("bookings", booking_id="X-2"),
+    ]
+    loaded = load(landing_folder({"bookings": rows}))
+    first = FIRST_CASE_LINE["bookings"]
+    assert_quarantined(row_at(con, "bookings", first), "bookings", UNTERMINATED,
+                       'X-1,1,2026-06-01,100.00,COMPLETED,"Hotel')
+    assert_quarantined(row_at(con, "bookings", first + 1), "bookings", UNTERMINATED,
+                       'Breakfast included",web')
+    assert_parsed(row_at(con, "bookings", first + 2), "bookings",
+                  make_row("bookings", booking_id="X-2"))
+    # both physical lines are data lines: raw = accepted + rejected + duplicate stays true
+    assert loaded["bookings"].data_lines == N_BASELINE["bookings"] + 3
+    assert loaded["bookings"].structural_errors == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param('Ann "Annie", Jr', id="comma-and-doubled-quotes"),
+        pytest.param("a,b,c", id="commas"),
+        pytest.param('"', id="lone-quote"),
+        pytest.param('""', id="two-quotes"),
+        pytest.param("  padded  ", id="spaces-kept"),
+        pytest.param("", id="empty"),
+        pytest.param("Zo\u00eb \u00e9\u00e8 \u4e2d\u6587", id="non-ascii"),
+    ],
+)
+def test_quoted_field_is_parsed_rfc4180(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    value: str,
+) -> None:
+    row = customer(10, first_name=value)
+    line = ",".join(
+        '"' + text.replace('"', '""') + '"' if column == "first_name" else text
+        for column, text in row.items()
+    )
+    load(landing_folder({"customers": [line]}))
+    assert_parsed(row_at(con, "customers", FIRST_CASE_LINE["customers"]), "customers", row)
+
+
+def test_every_field_quoted(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    row = customer(10)
+    line = ",".join('"' + value + '"' for value in row.values())
+    load(landing_folder({"customers": [line]}))
+    assert_parsed(row_at(con, "customers", FIRST_CASE_LINE["customers"]), "customers", row)
+
+
+@pytest.mark.parametrize(
+    "first_name",
+    [
+        pytest.param('ab"c"d', id="quote-inside-unquoted-field"),
+        pytest.param('"Ann"x', id="text-after-closing-quote"),
+        pytest.param(' "Ann"', id="space-before-opening-quote"),
+    ],
+)
+def test_malformed_quoting_is_quarantined(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    first_name: str,
+) -> None:
+    line = f"10,c10@example.com,{first_name},CA,Gold,true,2026-01-01"
+    load(landing_folder({"customers": [line, customer(11)]}))
+    first = FIRST_CASE_LINE["customers"]
+    assert_quarantined(row_at(con, "customers", first), "customers", "malformed quoting", line)
+    assert_parsed(row_at(con, "customers", first + 1), "customers", customer(11))
+
+
+def test_values_are_kept_as_text_untrimmed(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    row = make_row(
+        "bookings", booking_id=" B-9 ", customer_id="007", booking_amount=" 1.5e2 ",
+        booking_date="", booking_status="completed",
+    )
+    load(landing_folder({"bookings": [row]}))
+    assert_parsed(row_at(con, "bookings", FIRST_CASE_LINE["bookings"]), "bookings", row)
+
+
+# ---------------------------------------------------------------------------
+# Headers: other order, extra columns
+# ---------------------------------------------------------------------------
+
+
+def test_columns_in_another_order_land_under_their_names(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    headers = {name: tuple(reversed(columns)) for name, columns in COLUMNS.items()}
+    loaded = load(landing_folder(headers=headers))
+    for name, rows in baseline_rows().items():
+        for line, expected in enumerate(rows, start=2):
+            assert_parsed(row_at(con, name, line), name, expected)
+        assert loaded[name].extra_columns == ()
+
+
+def test_extra_columns_are_ignored_and_reported(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    header = ("Note", *COLUMNS["suppressions"], "Added By")
+    row = {**make_row("suppressions", customer_id="10"), "Note": "n,1", "Added By": "ops"}
+    loaded = load(landing_folder({"suppressions": [row]}, headers={"suppressions": header}))
+    assert loaded["suppressions"].extra_columns == ("note", "added_by")
+    line = FIRST_CASE_LINE["suppressions"]
+    assert_parsed(row_at(con, "suppressions", line), "suppressions",
+                  make_row("suppressions", customer_id="10"))
+    assert list(landing_rows(con, "suppressions")[0]) == [
+        "source_line", "structural_error", "raw_line", *COLUMNS["suppressions"]
+    ]
+    manifest = dict(
+        con.execute("select input_file, extra_columns from landing.input_files").fetchall()
+    )
+    assert manifest == {
+        "customers": "", "bookings": "", "consent_events": "", "suppressions": "note,added_by"
+    }
+
+
+# ---------------------------------------------------------------------------
+# Files refused as a whole
+# ---------------------------------------------------------------------------
+
+
+def _refused(load: LoadFolder, folder: Path, file_name: str) -> InputFileError:
+    with pytest.raises(InputFileError) as raised:
+        load(folder)
+    assert raised.value.file == file_name
+    assert str(raised.value).startswith(file_name)
+    return raised.value
+
+
+@pytest.mark.parametrize("input_file", list(COLUMNS))
+def test_missing_file_is_refused(tmp_path: Path, load: LoadFolder, input_file: str) -> None:
+    write_landing_folder(tmp_path)
+    (tmp_path / f"{input_file}.csv").unlink()
+    error = _refused(load, tmp_path, f"{input_file}.csv")
+    assert "not found" in error.problem
+
+
+@pytest.mark.parametrize("input_file", list(COLUMNS))
+def test_empty_file_is_refused(tmp_path: Path, load: LoadFolder, input_file: str) -> None:
+    write_landing_folder(tmp_path)
+    (tmp_path / f"{input_file}.csv").write_bytes(b"")
+    error = _refused(load, tmp_path, f"{input_file}.csv")
+    assert "empty" in error.problem
+
+
+@pytest.mark.parametrize("input_file", ["customers", "bookings"])
+def test_header_only_required_file_is_refused(
+    tmp_path: Path, load: LoadFolder, input_file: str
+) -> None:
+    write_landing_folder(tmp_path)
+    write_csv(tmp_path / f"{input_file}.csv", COLUMNS[input_file], [])
+    error = _refused(load, tmp_path, f"{input_file}.csv")
+    assert "no data rows" in error.problem
+
+
+@pytest.mark.parametrize("input_file", ["consent_events", "suppressions"])
+def test_header_only_optional_file_is_loaded_empty(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection, input_file: str
+) -> None:
+    write_landing_folder(tmp_path)
+    write_csv(tmp_path / f"{input_file}.csv", COLUMNS[input_file], [])
+    loaded = load(tmp_path)
+    assert loaded[input_file].data_lines == 0
+    assert landing_rows(con, input_file) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"\x00\x01\x02\x03binary\xff\xfe" * 100, id="binary"),
+        pytest.param(
+            (",".join(COLUMNS["customers"]) + "\n").encode("utf-16"), id="utf-16"
+        ),
+        pytest.param(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", id="zip"),
+    ],
+)
+def test_binary_file_is_refused(tmp_path: Path, load: LoadFolder, content: bytes) -> None:
+    write_landing_folder(tmp_path)
+    (tmp_path / "customers.csv").write_bytes(content)
+    error = _refused(load, tmp_path, "customers.csv")
+    assert "not text" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        pytest.param(b"\xef\xbb\xbf", "no header row", id="bom-only"),
+        pytest.param(b"\n", "required column is missing", id="blank-header"),
+        pytest.param(
+            (";".join(COLUMNS["customers"]) + "\n1;a@b.c;A;CA;G;t;2026-01-01\n").encode(),
+            "semicolon",
+            id="semicolon-delimiter",
+        ),
+    ],
+)
+def test_unusable_header_is_refused(
+    tmp_path: Path, load: LoadFolder, content: bytes, problem: str
+) -> None:
+    write_landing_folder(tmp_path)
+    (tmp_path / "customers.csv").write_bytes(content)
+    error = _refused(load, tmp_path, "customers.csv")
+    assert error.line == 1
+    assert problem in error.problem
+
+
+def test_missing_column_is_refused_with_its_name(tmp_path: Path, load: LoadFolder) -> None:
+    write_landing_folder(tmp_path)
+    columns = [column for column in COLUMNS["consent_events"] if column != "event_ts"]
+    write_csv(tmp_path / "consent_events.csv", columns, [DEFAULT_ROWS["consent_events"]])
+    error = _refused(load, tmp_path, "consent_events.csv")
+    assert (error.line, error.column) == (1, "event_ts")
+
+
+# ---------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------
+
+
+def test_manifest_counts_lines_and_checksums_bytes(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    folder = landing_folder(
+        {
+            "customers": [customer(10), "", "broken,line"],
+            "bookings": [make_row("bookings", booking_id="X-1", product_name="a\nb")],
+            "consent_events": [],
+        }
+    )
+    loaded = load(folder)
+    expected_lines = {
+        "customers": N_BASELINE["customers"] + 3,
+        "bookings": N_BASELINE["bookings"] + 2,  # the embedded line break makes two lines
+        "consent_events": N_BASELINE["consent_events"],
+        "suppressions": N_BASELINE["suppressions"],
+    }
+    manifest = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "select input_file, file_path, byte_count, sha256, data_lines from landing.input_files"
+        ).fetchall()
+    }
+    assert set(manifest) == set(COLUMNS)
+    for name in COLUMNS:
+        path = folder / f"{name}.csv"
+        data = path.read_bytes()
+        item = loaded[name]
+        assert item.file_path == str(path.resolve())
+        assert item.byte_count == len(data)
+        assert item.sha256 == hashlib.sha256(data).hexdigest()
+        assert item.data_lines == expected_lines[name]
+        assert item.data_lines == len(landing_rows(con, name))
+        assert manifest[name] == (item.file_path, len(data), item.sha256, expected_lines[name])
+    assert loaded["customers"].structural_errors == 2
+    assert loaded["bookings"].structural_errors == 2
+    assert loaded["suppressions"].structural_errors == 0
+
+
+def test_reloading_replaces_the_landing_tables(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    load(landing_folder({"customers": [customer(n) for n in range(10, 20)]}))
+    load(landing_folder())
+    assert len(landing_rows(con, "customers")) == N_BASELINE["customers"]
+    assert con.execute("select count(*) from landing.input_files").fetchone() == (4,)
