@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
@@ -53,6 +54,21 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _release_database() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command.
+
+    dbt-duckdb holds one database handle per process for speed. Releasing it lets the next
+    step open the file with its own settings, and leaves no lock behind if the process lives on.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
+    gc.collect()
+
+
 def run_dbt(
     args: list[str],
     *,
@@ -84,7 +100,10 @@ def run_dbt(
         **(environment or {}),
     }
     with _environment(env):
-        outcome = dbtRunner().invoke(cli_args)
+        try:
+            outcome = dbtRunner().invoke(cli_args)
+        finally:
+            _release_database()
     nodes = tuple(
         NodeResult(
             unique_id=result.node.unique_id,

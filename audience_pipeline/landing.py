@@ -171,31 +171,50 @@ def _split_fields_sql(header: Header) -> str:
     """
     expected = len(header.columns)
     quoted_field = '("(?:[^"]|"")*"|[^,"]*),'
+    # Two passes so the regular expression only ever runs on the few lines that have quotes.
     return f"""
         with
-        split as (
+        plain as (
             select
                 source_line,
                 line,
                 encoding_error,
-                case
-                    when line is null or encoding_error is not null then null
-                    when strpos(line, '"') = 0 then string_split(line, ',')
-                    else list_transform(
-                        regexp_extract_all(line || ',', '{quoted_field}', 1),
-                        lambda field: case
-                            when starts_with(field, '"')
-                                then replace(field[2:length(field) - 1], '""', '"')
-                            else field
-                        end
-                    )
-                end as fields,
-                strpos(line, '"') > 0
-                    and array_to_string(regexp_extract_all(line || ',', '{quoted_field}'), '')
-                        <> line || ',' as is_malformed_quoting,
-                (length(line) - length(replace(line, '"', ''))) % 2 = 1 as has_unbalanced_quote
+                case when line is not null then string_split(line, ',') end as fields,
+                false as has_unbalanced_quote,
+                false as is_malformed_quoting
             from lines
-            where source_line > 1
+            where source_line > 1 and (line is null or strpos(line, '"') = 0)
+        ),
+        quoted_lines as (
+            select
+                source_line,
+                line,
+                encoding_error,
+                regexp_extract_all(line || ',', '{quoted_field}') as matches
+            from lines
+            where source_line > 1 and strpos(line, '"') > 0
+        ),
+        quoted as (
+            select
+                source_line,
+                line,
+                encoding_error,
+                list_transform(
+                    matches,
+                    lambda field: case
+                        when starts_with(field, '"')
+                            then replace(field[2:length(field) - 2], '""', '"')
+                        else field[1:length(field) - 1]
+                    end
+                ) as fields,
+                (length(line) - length(replace(line, '"', ''))) % 2 = 1 as has_unbalanced_quote,
+                array_to_string(matches, '') <> line || ',' as is_malformed_quoting
+            from quoted_lines
+        ),
+        split as (
+            select * from plain
+            union all
+            select * from quoted
         )
         select
             source_line,
@@ -244,7 +263,6 @@ def load_input_file(
             case when structural_error is not null then line end as raw_line,
             {column_selects}
         from split
-        order by source_line
         """
     )
     con.execute(f"drop table {lines_table}")

@@ -74,9 +74,8 @@ def run_pipeline(
     database.parent.mkdir(parents=True, exist_ok=True)
 
     with progress.stage("pre-step (validate and load raw files)"):
-        con = duckdb.connect(str(database))
+        con = duckdb.connect(str(database), config=settings.connection_config(database))
         try:
-            settings.apply(con)
             loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
         finally:
             con.close()
@@ -88,7 +87,7 @@ def run_pipeline(
 
     with progress.stage("dbt build (models and every control)"):
         dbt_run = run_dbt(
-            ["build", "--exclude-resource-type", "seed"],
+            ["build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test"],
             database=database,
             dbt_vars={
                 "raw_input": "landing",
@@ -96,7 +95,7 @@ def run_pipeline(
                 "landing_schema": LANDING_SCHEMA,
             },
             target_path=database.parent / "dbt_target",
-            environment=settings.environment(),
+            environment=settings.environment(database),
             quiet=quiet,
         )
     if not dbt_run.success:
@@ -106,7 +105,7 @@ def run_pipeline(
 
     with progress.stage("publish"):
         # same configuration as dbt-duckdb's connection, which stays open in this process
-        con = duckdb.connect(str(database))
+        con = duckdb.connect(str(database), config=settings.connection_config(database))
         try:
             report = build_report(con, as_of_date, dbt_run.controls)
             outputs = write_outputs(con, report, [spec.name for spec in contract], output_dir)

@@ -219,8 +219,6 @@ def run_and_read_outputs(input_dir: Path, work_dir: Path, as_of: str = AS_OF) ->
         output_dir=output_dir,
         database=database,
         audience=read_csv_rows(output_dir / "eligible_audience.csv"),
-        rejected={
-            name: read_csv_rows(output_dir / f"rejected_{name}.csv") for name in COLUMNS
-        },
+        rejected={name: read_csv_rows(output_dir / f"rejected_{name}.csv") for name in COLUMNS},
         reconciliation=json.loads((output_dir / "reconciliation.json").read_text("utf-8")),
     )

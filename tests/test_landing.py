@@ -265,16 +265,21 @@ def test_too_many_and_too_few_fields(
     rows = [too_many, too_few, one_field, trailing_comma, make_row("bookings", booking_id="X-5")]
     loaded = load(landing_folder({"bookings": rows}))
     first = FIRST_CASE_LINE["bookings"]
-    assert_quarantined(row_at(con, "bookings", first), "bookings",
-                       "expected 7 fields, found 8", too_many)
-    assert_quarantined(row_at(con, "bookings", first + 1), "bookings",
-                       "expected 7 fields, found 3", too_few)
-    assert_quarantined(row_at(con, "bookings", first + 2), "bookings",
-                       "expected 7 fields, found 1", one_field)
-    assert_quarantined(row_at(con, "bookings", first + 3), "bookings",
-                       "expected 7 fields, found 8", trailing_comma)
-    assert_parsed(row_at(con, "bookings", first + 4), "bookings",
-                  make_row("bookings", booking_id="X-5"))
+    assert_quarantined(
+        row_at(con, "bookings", first), "bookings", "expected 7 fields, found 8", too_many
+    )
+    assert_quarantined(
+        row_at(con, "bookings", first + 1), "bookings", "expected 7 fields, found 3", too_few
+    )
+    assert_quarantined(
+        row_at(con, "bookings", first + 2), "bookings", "expected 7 fields, found 1", one_field
+    )
+    assert_quarantined(
+        row_at(con, "bookings", first + 3), "bookings", "expected 7 fields, found 8", trailing_comma
+    )
+    assert_parsed(
+        row_at(con, "bookings", first + 4), "bookings", make_row("bookings", booking_id="X-5")
+    )
     assert loaded["bookings"].structural_errors == 4
 
 
@@ -300,12 +305,18 @@ def test_line_break_inside_quoted_field_quarantines_both_physical_lines(
     ]
     loaded = load(landing_folder({"bookings": rows}))
     first = FIRST_CASE_LINE["bookings"]
-    assert_quarantined(row_at(con, "bookings", first), "bookings", UNTERMINATED,
-                       'X-1,1,2026-06-01,100.00,COMPLETED,"Hotel')
-    assert_quarantined(row_at(con, "bookings", first + 1), "bookings", UNTERMINATED,
-                       'Breakfast included",web')
-    assert_parsed(row_at(con, "bookings", first + 2), "bookings",
-                  make_row("bookings", booking_id="X-2"))
+    assert_quarantined(
+        row_at(con, "bookings", first),
+        "bookings",
+        UNTERMINATED,
+        'X-1,1,2026-06-01,100.00,COMPLETED,"Hotel',
+    )
+    assert_quarantined(
+        row_at(con, "bookings", first + 1), "bookings", UNTERMINATED, 'Breakfast included",web'
+    )
+    assert_parsed(
+        row_at(con, "bookings", first + 2), "bookings", make_row("bookings", booking_id="X-2")
+    )
     # both physical lines are data lines: raw = accepted + rejected + duplicate stays true
     assert loaded["bookings"].data_lines == N_BASELINE["bookings"] + 3
     assert loaded["bookings"].structural_errors == 2
@@ -372,8 +383,12 @@ def test_values_are_kept_as_text_untrimmed(
     landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:
     row = make_row(
-        "bookings", booking_id=" B-9 ", customer_id="007", booking_amount=" 1.5e2 ",
-        booking_date="", booking_status="completed",
+        "bookings",
+        booking_id=" B-9 ",
+        customer_id="007",
+        booking_amount=" 1.5e2 ",
+        booking_date="",
+        booking_status="completed",
     )
     load(landing_folder({"bookings": [row]}))
     assert_parsed(row_at(con, "bookings", FIRST_CASE_LINE["bookings"]), "bookings", row)
@@ -403,16 +418,25 @@ def test_extra_columns_are_ignored_and_reported(
     loaded = load(landing_folder({"suppressions": [row]}, headers={"suppressions": header}))
     assert loaded["suppressions"].extra_columns == ("note", "added_by")
     line = FIRST_CASE_LINE["suppressions"]
-    assert_parsed(row_at(con, "suppressions", line), "suppressions",
-                  make_row("suppressions", customer_id="10"))
+    assert_parsed(
+        row_at(con, "suppressions", line),
+        "suppressions",
+        make_row("suppressions", customer_id="10"),
+    )
     assert list(landing_rows(con, "suppressions")[0]) == [
-        "source_line", "structural_error", "raw_line", *COLUMNS["suppressions"]
+        "source_line",
+        "structural_error",
+        "raw_line",
+        *COLUMNS["suppressions"],
     ]
     manifest = dict(
         con.execute("select input_file, extra_columns from landing.input_files").fetchall()
     )
     assert manifest == {
-        "customers": "", "bookings": "", "consent_events": "", "suppressions": "note,added_by"
+        "customers": "",
+        "bookings": "",
+        "consent_events": "",
+        "suppressions": "note,added_by",
     }
 
 
@@ -470,9 +494,7 @@ def test_header_only_optional_file_is_loaded_empty(
     "content",
     [
         pytest.param(b"\x00\x01\x02\x03binary\xff\xfe" * 100, id="binary"),
-        pytest.param(
-            (",".join(COLUMNS["customers"]) + "\n").encode("utf-16"), id="utf-16"
-        ),
+        pytest.param((",".join(COLUMNS["customers"]) + "\n").encode("utf-16"), id="utf-16"),
         pytest.param(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", id="zip"),
     ],
 )

@@ -1,24 +1,74 @@
 {#-
-    Marks exact repeats. A row whose trimmed values equal, column for column, those of a row
-    on an earlier line is a duplicate of that line: it is counted once and reported, never
-    silently dropped. Lines the pre-step could not split are never duplicates (they are
-    rejected). The choice of which copy is kept cannot change any result, since the copies
-    are identical; the earliest line is kept so the report is stable.
+    Finding exact repeats. A row whose cleaned values equal, column for column, those of a row
+    on an earlier line is a duplicate of that line: counted once and reported, never silently
+    dropped. Lines the pre-step could not split are never duplicates (they are rejected).
+    Which copy is kept cannot change any result, since the copies are identical; the earliest
+    line is kept so the report is stable.
 
-    Returns every column of `relation` plus `duplicate_of_line` (null for the kept copy).
+    `row_fingerprint(columns)` hashes the cleaned values. It only narrows the search: rows
+    whose fingerprint is unique cannot have a copy, and the few others are compared column by
+    column, so a hash collision can never turn a row into a duplicate.
+
+    `identical_rows_ctes(relation, columns, name)` renders CTEs ending in `<name>`: every row
+    of `relation` plus `duplicate_of_line` (null unless the row repeats an earlier line).
+    `relation` must have `source_line`, `structural_error` and `row_fingerprint`.
 -#}
-{% macro mark_identical_rows(relation, columns) -%}
-    {%- set partition_by -%}
-        {%- for column in columns %}{{ audience.clean_text(column) }}{{ ", " if not loop.last }}{% endfor -%}
-    {%- endset -%}
-    select
-        *,
-        case
-            when structural_error is null
-                and row_number() over (partition by {{ partition_by }} order by source_line) > 1
-                then min(source_line) over (partition by {{ partition_by }})
-        end as duplicate_of_line
+
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'audience')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    md5(concat_ws('|'{% for column in columns %}, coalesce({{ column }}, '<null>'){% endfor %}))
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__row_fingerprint(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro identical_rows_ctes(relation, columns, name) -%}
+{{ name }}__repeated_fingerprints as (
+
+    select row_fingerprint
     from {{ relation }}
+    where structural_error is null
+    group by row_fingerprint
+    having count(*) > 1
+
+),
+
+{{ name }}__copies as (
+
+    select
+        candidates.source_line,
+        min(candidates.source_line) over (
+            partition by {% for column in columns %}candidates.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+        ) as first_line
+
+    from {{ relation }} as candidates
+    inner join {{ name }}__repeated_fingerprints
+        on candidates.row_fingerprint = {{ name }}__repeated_fingerprints.row_fingerprint
+    where candidates.structural_error is null
+
+),
+
+{{ name }} as (
+
+    select
+        rows_in.*,
+        case
+            when {{ name }}__copies.first_line < rows_in.source_line then {{ name }}__copies.first_line
+        end as duplicate_of_line
+
+    from {{ relation }} as rows_in
+    left join {{ name }}__copies
+        on rows_in.source_line = {{ name }}__copies.source_line
+
+)
 {%- endmacro %}
 
 {#- accepted / rejected / duplicate, from `duplicate_of_line` and `rejection_reason`. -#}

@@ -12,16 +12,17 @@
     try_cast({{ expression }} as date)
 {%- endmacro %}
 
-{% macro safe_cast_amount(expression) -%}
-    {{ return(adapter.dispatch('safe_cast_amount', 'audience')(expression)) }}
+{% macro safe_cast_amount(expression, scale=12) -%}
+    {{ return(adapter.dispatch('safe_cast_amount', 'audience')(expression, scale)) }}
 {%- endmacro %}
 
-{% macro default__safe_cast_amount(expression) -%}
-    try_cast({{ expression }} as {{ audience.type_amount() }})
+{% macro default__safe_cast_amount(expression, scale=12) -%}
+    try_cast({{ expression }} as {{ audience.type_amount(scale) }})
 {%- endmacro %}
 
-{% macro type_amount() -%}
-    decimal(38, 12)
+{#- Exact amounts: 38 digits, 12 of them after the point (26 before: room for any total). -#}
+{% macro type_amount(scale=12) -%}
+    decimal(38, {{ scale }})
 {%- endmacro %}
 
 {% macro type_money() -%}

@@ -6,7 +6,7 @@ source_rows as (
 
 ),
 
-parsed as (
+cleaned as (
 
     select
         source_line,
@@ -20,10 +20,10 @@ parsed as (
         product_name as raw_product_name,
         source_system as raw_source_system,
         {{ clean_text('booking_id') }} as booking_id,
-        {{ parse_id('customer_id') }} as customer_id,
-        {{ parse_date('booking_date') }} as booking_date,
-        {{ parse_amount('booking_amount') }} as booking_amount,
-        upper({{ clean_text('booking_status') }}) as booking_status,
+        {{ clean_text('customer_id') }} as customer_id_text,
+        {{ clean_text('booking_date') }} as booking_date_text,
+        {{ clean_text('booking_amount') }} as booking_amount_text,
+        {{ clean_text('booking_status') }} as booking_status_text,
         {{ clean_text('product_name') }} as product_name,
         {{ clean_text('source_system') }} as source_system
 
@@ -31,43 +31,57 @@ parsed as (
 
 ),
 
-duplicates_marked as (
-
-    {{ mark_identical_rows('parsed', [
-        'raw_booking_id', 'raw_customer_id', 'raw_booking_date', 'raw_booking_amount',
-        'raw_booking_status', 'raw_product_name', 'raw_source_system',
-    ]) }}
-
-),
-
-versions_counted as (
+parsed as (
 
     select
         *,
-        case
-            when duplicate_of_line is null and structural_error is null and booking_id is not null
-                then count(*) over (partition by duplicate_of_line is null and structural_error is null, booking_id)
-        end as distinct_versions_of_booking_id
+        {{ parse_id('customer_id_text') }} as customer_id,
+        {{ parse_date('booking_date_text') }} as booking_date,
+        {{ parse_amount('booking_amount_text') }} as booking_amount,
+        upper(booking_status_text) as booking_status,
+        {{ row_fingerprint([
+            'booking_id', 'customer_id_text', 'booking_date_text', 'booking_amount_text',
+            'booking_status_text', 'product_name', 'source_system',
+        ]) }} as row_fingerprint
+
+    from cleaned
+
+),
+
+{{ identical_rows_ctes('parsed', [
+    'booking_id', 'customer_id_text', 'booking_date_text', 'booking_amount_text',
+    'booking_status_text', 'product_name', 'source_system',
+], 'duplicates_marked') }},
+
+-- booking_ids carried by more than one distinct (non-duplicate, splittable) row
+conflicting_booking_ids as (
+
+    select booking_id
 
     from duplicates_marked
+    where duplicate_of_line is null and structural_error is null and booking_id is not null
+    group by booking_id
+    having count(*) > 1
 
 ),
 
 validated as (
 
     select
-        *,
+        duplicates_marked.*,
         case
-            when duplicate_of_line is not null then null
-            when structural_error is not null then structural_error
-            when booking_id is null then 'blank booking_id'
-            when customer_id is null then 'invalid customer_id'
-            when booking_date is null then 'invalid booking_date'
-            when booking_amount is null then 'invalid booking_amount'
-            when distinct_versions_of_booking_id > 1 then 'conflicting duplicate booking_id'
+            when duplicates_marked.duplicate_of_line is not null then null
+            when duplicates_marked.structural_error is not null then duplicates_marked.structural_error
+            when duplicates_marked.booking_id is null then 'blank booking_id'
+            when duplicates_marked.customer_id is null then 'invalid customer_id'
+            when duplicates_marked.booking_date is null then 'invalid booking_date'
+            when duplicates_marked.booking_amount is null then 'invalid booking_amount'
+            when conflicting_booking_ids.booking_id is not null then 'conflicting duplicate booking_id'
         end as rejection_reason
 
-    from versions_counted
+    from duplicates_marked
+    left join conflicting_booking_ids
+        on duplicates_marked.booking_id = conflicting_booking_ids.booking_id
 
 ),
 

@@ -6,7 +6,7 @@ source_rows as (
 
 ),
 
-parsed as (
+cleaned as (
 
     select
         source_line,
@@ -19,24 +19,37 @@ parsed as (
         event_ts as raw_event_ts,
         source_system as raw_source_system,
         {{ clean_text('event_id') }} as event_id,
-        {{ parse_id('customer_id') }} as customer_id,
-        {{ normalize_text('channel') }} as channel,
-        upper({{ clean_text('consent_status') }}) as consent_status,
-        {{ parse_timestamp_utc('event_ts') }} as event_ts_utc,
+        {{ clean_text('customer_id') }} as customer_id_text,
+        {{ clean_text('channel') }} as channel_text,
+        {{ clean_text('consent_status') }} as consent_status_text,
+        {{ clean_text('event_ts') }} as event_ts_text,
         {{ clean_text('source_system') }} as source_system
 
     from source_rows
 
 ),
 
-duplicates_marked as (
+parsed as (
 
-    {{ mark_identical_rows('parsed', [
-        'raw_event_id', 'raw_customer_id', 'raw_channel', 'raw_consent_status',
-        'raw_event_ts', 'raw_source_system',
-    ]) }}
+    select
+        *,
+        {{ parse_id('customer_id_text') }} as customer_id,
+        lower(channel_text) as channel,
+        upper(consent_status_text) as consent_status,
+        {{ parse_timestamp_utc('event_ts_text') }} as event_ts_utc,
+        {{ row_fingerprint([
+            'event_id', 'customer_id_text', 'channel_text', 'consent_status_text',
+            'event_ts_text', 'source_system',
+        ]) }} as row_fingerprint
+
+    from cleaned
 
 ),
+
+{{ identical_rows_ctes('parsed', [
+    'event_id', 'customer_id_text', 'channel_text', 'consent_status_text',
+    'event_ts_text', 'source_system',
+], 'duplicates_marked') }},
 
 validated as (
 

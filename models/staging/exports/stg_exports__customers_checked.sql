@@ -6,7 +6,7 @@ source_rows as (
 
 ),
 
-parsed as (
+cleaned as (
 
     select
         source_line,
@@ -19,26 +19,39 @@ parsed as (
         loyalty_tier as raw_loyalty_tier,
         is_active as raw_is_active,
         updated_at as raw_updated_at,
-        {{ parse_id('customer_id') }} as customer_id,
-        {{ normalize_text('email') }} as email_normalized,
+        {{ clean_text('customer_id') }} as customer_id_text,
+        {{ clean_text('email') }} as email_text,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('home_state') }} as home_state,
         {{ clean_text('loyalty_tier') }} as loyalty_tier,
-        {{ parse_flag('is_active') }} as is_active,
-        {{ parse_timestamp_utc('updated_at') }} as updated_at_utc
+        {{ clean_text('is_active') }} as is_active_text,
+        {{ clean_text('updated_at') }} as updated_at_text
 
     from source_rows
 
 ),
 
-duplicates_marked as (
+parsed as (
 
-    {{ mark_identical_rows('parsed', [
-        'raw_customer_id', 'raw_email', 'raw_first_name', 'raw_home_state',
-        'raw_loyalty_tier', 'raw_is_active', 'raw_updated_at',
-    ]) }}
+    select
+        *,
+        {{ parse_id('customer_id_text') }} as customer_id,
+        lower(email_text) as email_normalized,
+        {{ parse_flag('is_active_text') }} as is_active,
+        {{ parse_timestamp_utc('updated_at_text') }} as updated_at_utc,
+        {{ row_fingerprint([
+            'customer_id_text', 'email_text', 'first_name', 'home_state',
+            'loyalty_tier', 'is_active_text', 'updated_at_text',
+        ]) }} as row_fingerprint
+
+    from cleaned
 
 ),
+
+{{ identical_rows_ctes('parsed', [
+    'customer_id_text', 'email_text', 'first_name', 'home_state',
+    'loyalty_tier', 'is_active_text', 'updated_at_text',
+], 'duplicates_marked') }},
 
 validated as (
 

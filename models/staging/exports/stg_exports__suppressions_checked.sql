@@ -6,7 +6,7 @@ source_rows as (
 
 ),
 
-parsed as (
+cleaned as (
 
     select
         source_line,
@@ -17,29 +17,42 @@ parsed as (
         suppression_reason as raw_suppression_reason,
         suppressed_from as raw_suppressed_from,
         suppressed_until as raw_suppressed_until,
-        {{ parse_id('customer_id') }} as customer_id,
-        {{ normalize_text('email') }} as email_normalized,
+        {{ clean_text('customer_id') }} as customer_id_text,
+        {{ clean_text('email') }} as email_text,
         {{ clean_text('suppression_reason') }} as suppression_reason,
-        {{ parse_date('suppressed_from') }} as suppressed_from,
-        {{ parse_date('suppressed_until') }} as suppressed_until,
-        {{ clean_text('suppressed_until') }} is null as is_open_ended,
-        (
-            {{ parse_date('suppressed_from') }} is null
-            or ({{ clean_text('suppressed_until') }} is not null and {{ parse_date('suppressed_until') }} is null)
-        ) as has_unreadable_dates
+        {{ clean_text('suppressed_from') }} as suppressed_from_text,
+        {{ clean_text('suppressed_until') }} as suppressed_until_text
 
     from source_rows
 
 ),
 
-duplicates_marked as (
+parsed as (
 
-    {{ mark_identical_rows('parsed', [
-        'raw_customer_id', 'raw_email', 'raw_suppression_reason',
-        'raw_suppressed_from', 'raw_suppressed_until',
-    ]) }}
+    select
+        *,
+        {{ parse_id('customer_id_text') }} as customer_id,
+        lower(email_text) as email_normalized,
+        {{ parse_date('suppressed_from_text') }} as suppressed_from,
+        {{ parse_date('suppressed_until_text') }} as suppressed_until,
+        suppressed_until_text is null as is_open_ended,
+        (
+            {{ parse_date('suppressed_from_text') }} is null
+            or (suppressed_until_text is not null and {{ parse_date('suppressed_until_text') }} is null)
+        ) as has_unreadable_dates,
+        {{ row_fingerprint([
+            'customer_id_text', 'email_text', 'suppression_reason',
+            'suppressed_from_text', 'suppressed_until_text',
+        ]) }} as row_fingerprint
+
+    from cleaned
 
 ),
+
+{{ identical_rows_ctes('parsed', [
+    'customer_id_text', 'email_text', 'suppression_reason',
+    'suppressed_from_text', 'suppressed_until_text',
+], 'duplicates_marked') }},
 
 validated as (
 
