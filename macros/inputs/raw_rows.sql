@@ -37,3 +37,12 @@
         {{ exceptions.raise_compiler_error("var('raw_input') must be 'seeds' or 'landing', not '" ~ var('raw_input') ~ "'") }}
     {%- endif %}
 {%- endmacro %}
+
+{#-
+    How the base models are materialized: a view over the pre-step's landing table (no copy
+    of millions of rows), or a table for seeds, so that the line numbers computed from the
+    seed's row order are fixed once and every model downstream sees the same ones.
+-#}
+{% macro raw_rows_materialization() -%}
+    {{ return('view' if var('raw_input') == 'landing' else 'table') }}
+{%- endmacro %}

@@ -2,7 +2,7 @@ with
 
 source_rows as (
 
-    {{ raw_rows('bookings') }}
+    select * from {{ ref('base_exports__bookings') }}
 
 ),
 
@@ -88,7 +88,16 @@ validated as (
 final as (
 
     select
-        *,
+        source_line,
+        booking_id,
+        customer_id,
+        booking_date,
+        booking_amount,
+        booking_status,
+        product_name,
+        source_system,
+        duplicate_of_line,
+        rejection_reason,
         {{ row_disposition() }} as disposition
 
     from validated

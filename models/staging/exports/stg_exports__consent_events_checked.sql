@@ -2,7 +2,7 @@ with
 
 source_rows as (
 
-    {{ raw_rows('consent_events') }}
+    select * from {{ ref('base_exports__consent_events') }}
 
 ),
 
@@ -69,7 +69,15 @@ validated as (
 final as (
 
     select
-        *,
+        source_line,
+        event_id,
+        customer_id,
+        channel,
+        consent_status,
+        event_ts_utc,
+        source_system,
+        duplicate_of_line,
+        rejection_reason,
         {{ row_disposition() }} as disposition
 
     from validated

@@ -2,7 +2,7 @@ with
 
 source_rows as (
 
-    {{ raw_rows('customers') }}
+    select * from {{ ref('base_exports__customers') }}
 
 ),
 
@@ -71,7 +71,16 @@ validated as (
 final as (
 
     select
-        *,
+        source_line,
+        customer_id,
+        email_normalized,
+        first_name,
+        home_state,
+        loyalty_tier,
+        is_active,
+        updated_at_utc,
+        duplicate_of_line,
+        rejection_reason,
         {{ row_disposition() }} as disposition
 
     from validated

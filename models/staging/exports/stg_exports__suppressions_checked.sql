@@ -2,7 +2,7 @@ with
 
 source_rows as (
 
-    {{ raw_rows('suppressions') }}
+    select * from {{ ref('base_exports__suppressions') }}
 
 ),
 
@@ -71,7 +71,16 @@ validated as (
 final as (
 
     select
-        *,
+        source_line,
+        customer_id,
+        email_normalized,
+        suppression_reason,
+        suppressed_from,
+        suppressed_until,
+        is_open_ended,
+        has_unreadable_dates,
+        duplicate_of_line,
+        rejection_reason,
         {{ row_disposition() }} as disposition
 
     from validated

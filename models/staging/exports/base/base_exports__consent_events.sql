@@ -1,0 +1,17 @@
+{{ config(materialized=raw_rows_materialization()) }}
+
+with
+
+source_rows as (
+
+    {{ raw_rows('consent_events') }}
+
+),
+
+final as (
+
+    select * from source_rows
+
+)
+
+select * from final
