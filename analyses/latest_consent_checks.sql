@@ -61,4 +61,4 @@ final as (
 )
 
 select * from final
-order by is_tied desc, customer_id
+order by is_tied desc, customer_id asc

@@ -39,9 +39,9 @@ final as (
         count(*) as row_count
 
     from rejected
-    group by 1, 2, 3
+    group by input_file, disposition, case when disposition = 'duplicate' then 'duplicate' else reason end
 
 )
 
 select * from final
-order by input_file, row_count desc
+order by input_file asc, row_count desc

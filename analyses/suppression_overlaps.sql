@@ -19,10 +19,14 @@ matches as (
 
     select
         suppressions.source_line,
-        count(distinct case when suppressions.customer_id = customers.customer_id then customers.customer_id end)
-            as customers_matched_by_id,
-        count(distinct case when suppressions.email_normalized = customers.email_normalized then customers.customer_id end)
-            as customers_matched_by_email
+        count(
+            distinct case when suppressions.customer_id = customers.customer_id then customers.customer_id end
+        ) as customers_matched_by_id,
+        count(
+            distinct case
+                when suppressions.email_normalized = customers.email_normalized then customers.customer_id
+            end
+        ) as customers_matched_by_email
 
     from suppressions
     left join customers
