@@ -56,7 +56,7 @@
 
 ),
 
-{{ name }} as (
+{{ name }} as {{ audience.materialized_cte() }} (
 
     select
         rows_in.*,

@@ -31,7 +31,7 @@ cleaned as (
 
 ),
 
-parsed as (
+parsed as {{ materialized_cte() }} (
 
     select
         *,
@@ -39,6 +39,7 @@ parsed as (
         {{ parse_date('booking_date_text') }} as booking_date,
         {{ parse_amount('booking_amount_text') }} as booking_amount,
         upper(booking_status_text) as booking_status,
+        {{ row_fingerprint(['booking_id']) }} as booking_id_fingerprint,
         {{ row_fingerprint([
             'booking_id', 'customer_id_text', 'booking_date_text', 'booking_amount_text',
             'booking_status_text', 'product_name', 'source_system',
@@ -53,14 +54,37 @@ parsed as (
     'booking_status_text', 'product_name', 'source_system',
 ], 'duplicates_marked') }},
 
--- booking_ids carried by more than one distinct (non-duplicate, splittable) row
-conflicting_booking_ids as (
+distinct_rows as (
 
-    select booking_id
+    select
+        booking_id,
+        booking_id_fingerprint
 
     from duplicates_marked
     where duplicate_of_line is null and structural_error is null and booking_id is not null
-    group by booking_id
+
+),
+
+-- a booking_id on more than one distinct row; the fingerprint narrows the search, the
+-- booking_id itself decides
+repeated_booking_id_fingerprints as (
+
+    select booking_id_fingerprint
+
+    from distinct_rows
+    group by booking_id_fingerprint
+    having count(*) > 1
+
+),
+
+conflicting_booking_ids as (
+
+    select distinct_rows.booking_id
+
+    from distinct_rows
+    inner join repeated_booking_id_fingerprints
+        on distinct_rows.booking_id_fingerprint = repeated_booking_id_fingerprints.booking_id_fingerprint
+    group by distinct_rows.booking_id
     having count(*) > 1
 
 ),

@@ -29,7 +29,7 @@ cleaned as (
 
 ),
 
-parsed as (
+parsed as {{ materialized_cte() }} (
 
     select
         *,

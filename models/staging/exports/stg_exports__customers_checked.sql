@@ -31,7 +31,7 @@ cleaned as (
 
 ),
 
-parsed as (
+parsed as {{ materialized_cte() }} (
 
     select
         *,

@@ -27,7 +27,7 @@ cleaned as (
 
 ),
 
-parsed as (
+parsed as {{ materialized_cte() }} (
 
     select
         *,

@@ -1,0 +1,264 @@
+"""Measuring the pipeline at a given scale against DuckDB's own CSV parse floor.
+
+For each scale: generate the landing folder if it is missing, measure the **parse floor**
+(DuckDB loading the same four CSVs into in-memory tables as text, nothing else), then run the
+whole ``scripts/run_pipeline.py`` as a child process and record its wall time, peak resident
+memory, the time of each stage (from its progress lines) and the slowest dbt nodes (from
+``run_results.json``). Floor and pipeline are measured side by side in one run, because this
+machine is noisy: the ratio between them is the figure to trust.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from audience_pipeline.contract import PROJECT_DIR, load_contract
+from audience_pipeline.generate import generate
+
+# customers per scale; bookings are about 2.75 per customer
+SCALES: dict[str, int] = {
+    "tiny": 20_000,
+    "1m": 360_000,
+    "10m": 3_600_000,
+    "100m": 36_000_000,
+}
+_STAGE_LINE = re.compile(r"\] (?P<stage>.+): finished in (?P<seconds>[0-9.]+)s$")
+
+
+@dataclass
+class ScaleResult:
+    """Everything measured for one scale."""
+
+    scale: str
+    customers: int
+    input_rows: dict[str, int]
+    input_bytes: int
+    parse_floor_seconds: float
+    pipeline_seconds: float
+    pipeline_peak_rss_mb: float
+    pipeline_exit_code: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
+    node_seconds_by_type: dict[str, float] = field(default_factory=dict)
+    published: str = ""
+
+    @property
+    def rows(self) -> int:
+        return sum(self.input_rows.values())
+
+    @property
+    def ratio_to_floor(self) -> float:
+        return self.pipeline_seconds / self.parse_floor_seconds
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.pipeline_seconds
+
+
+def ensure_data(scale: str, data_dir: Path, seed: int, as_of: str) -> Path:
+    """The landing folder for a scale, generated (deterministically) if it is missing."""
+    folder = data_dir / scale
+    names = [spec.file_name for spec in load_contract()]
+    if not all((folder / name).is_file() for name in names):
+        generate(SCALES[scale], seed, dt.date.fromisoformat(as_of), folder)
+    return folder
+
+
+def count_data_rows(folder: Path) -> dict[str, int]:
+    """Data lines per input file (the header not counted), read by DuckDB."""
+    con = duckdb.connect()
+    try:
+        return {
+            spec.name: con.execute(
+                "select count(*) - 1 from read_csv(?, columns = {'line': 'VARCHAR'}, "
+                "header = false, auto_detect = false, delim = '\\0', quote = '', escape = '', "
+                "strict_mode = false)",
+                [str(folder / spec.file_name)],
+            ).fetchone()[0]
+            for spec in load_contract()
+        }
+    finally:
+        con.close()
+
+
+def parse_floor(folder: Path, threads: int) -> float:
+    """Seconds DuckDB takes to load the four CSVs into in-memory tables as text."""
+    con = duckdb.connect(config={"threads": str(threads)})
+    try:
+        started = time.perf_counter()
+        for spec in load_contract():
+            con.execute(
+                f"create table {spec.name} as select * from read_csv(?, all_varchar = true, "
+                "header = true)",
+                [str(folder / spec.file_name)],
+            )
+        return time.perf_counter() - started
+    finally:
+        con.close()
+
+
+def run_pipeline_measured(
+    folder: Path, work_dir: Path, as_of: str, extra_args: list[str]
+) -> tuple[float, float, int, str, str]:
+    """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr."""
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    command = [
+        sys.executable,
+        str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+        "--input-dir",
+        str(folder),
+        "--as-of",
+        as_of,
+        "--output-dir",
+        str(work_dir / "out"),
+        "--database",
+        str(work_dir / "audience.duckdb"),
+        *extra_args,
+    ]
+    stdout_path, stderr_path = work_dir / "stdout.txt", work_dir / "stderr.txt"
+    with stdout_path.open("w") as stdout_file, stderr_path.open("w") as stderr_file:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=stdout_file, stderr=stderr_file, cwd=work_dir)
+        # wait4 gives this child's own peak RSS (ru_maxrss of the process and its waited-for
+        # descendants), not the maximum over every child this benchmark ever ran
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+    exit_code = os.waitstatus_to_exitcode(status)
+    return (
+        seconds,
+        usage.ru_maxrss / 1024,
+        exit_code,
+        stdout_path.read_text(),
+        stderr_path.read_text(),
+    )
+
+
+def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """The slowest dbt nodes and the total time per node type, from run_results.json."""
+    path = target_dir / "run_results.json"
+    if not path.is_file():
+        return [], {}
+    results = json.loads(path.read_text())["results"]
+    timings = [(item["unique_id"], float(item["execution_time"])) for item in results]
+    by_type: dict[str, float] = {}
+    for unique_id, seconds in timings:
+        kind = unique_id.split(".")[0]
+        by_type[kind] = by_type.get(kind, 0.0) + seconds
+    slowest = sorted(timings, key=lambda item: item[1], reverse=True)[:15]
+    return [(name, round(seconds, 2)) for name, seconds in slowest], {
+        kind: round(seconds, 2) for kind, seconds in by_type.items()
+    }
+
+
+def measure_scale(
+    scale: str, data_dir: Path, work_root: Path, seed: int, as_of: str, threads: int
+) -> ScaleResult:
+    """Generate (if needed), measure the floor and the pipeline side by side."""
+    folder = ensure_data(scale, data_dir, seed, as_of)
+    rows = count_data_rows(folder)
+    floor = parse_floor(folder, threads)
+    work_dir = work_root / scale
+    seconds, rss_mb, exit_code, stdout, stderr = run_pipeline_measured(
+        folder, work_dir, as_of, ["--threads", str(threads)]
+    )
+    stages = {
+        match["stage"]: float(match["seconds"])
+        for line in stderr.splitlines()
+        if (match := _STAGE_LINE.search(line.strip()))
+    }
+    slowest, by_type = dbt_node_timings(work_dir / "dbt_target")
+    result = ScaleResult(
+        scale=scale,
+        customers=SCALES[scale],
+        input_rows=rows,
+        input_bytes=sum((folder / spec.file_name).stat().st_size for spec in load_contract()),
+        parse_floor_seconds=round(floor, 3),
+        pipeline_seconds=round(seconds, 3),
+        pipeline_peak_rss_mb=round(rss_mb, 1),
+        pipeline_exit_code=exit_code,
+        stage_seconds=stages,
+        slowest_nodes=slowest,
+        node_seconds_by_type=by_type,
+        published=stdout.strip().splitlines()[0] if stdout.strip() else stderr[-2000:],
+    )
+    return result
+
+
+def machine_description() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        total_kb = int(meminfo.read_text().split()[1])
+        memory = f"{total_kb / 1024 / 1024:.1f} GiB"
+    import dbt.version
+
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt_core": dbt.version.__version__,
+    }
+
+
+def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) -> str:
+    """A readable report of a benchmark run."""
+    lines = [
+        f"# Benchmark, {when}",
+        "",
+        "Machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()),
+        "",
+        "| scale | input rows | input MB | parse floor s | pipeline s | ratio "
+        "| peak RSS MB | rows/s | exit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for item in results:
+        lines.append(
+            f"| {item.scale} | {item.rows:,} | {item.input_bytes / 1e6:,.0f} | "
+            f"{item.parse_floor_seconds:.2f} | {item.pipeline_seconds:.2f} | "
+            f"{item.ratio_to_floor:.1f}x | {item.pipeline_peak_rss_mb:,.0f} | "
+            f"{item.rows_per_second:,.0f} | {item.pipeline_exit_code} |"
+        )
+    for item in results:
+        lines += ["", f"## {item.scale}", "", f"Result: `{item.published}`", "", "Stages:"]
+        lines += [f"- {stage}: {seconds:.1f} s" for stage, seconds in item.stage_seconds.items()]
+        lines += ["", "dbt time by node type (sum of node times; nodes run 2 at a time):"]
+        lines += [
+            f"- {kind}: {seconds:.1f} s" for kind, seconds in item.node_seconds_by_type.items()
+        ]
+        lines += ["", "Slowest dbt nodes:"]
+        lines += [f"- {name}: {seconds:.2f} s" for name, seconds in item.slowest_nodes]
+    return "\n".join(lines) + "\n"
+
+
+def result_dict(item: ScaleResult) -> dict[str, object]:
+    """A scale's figures as JSON, derived figures included."""
+    return {
+        **asdict(item),
+        "rows": item.rows,
+        "ratio_to_floor": round(item.ratio_to_floor, 2),
+        "rows_per_second": round(item.rows_per_second),
+    }
