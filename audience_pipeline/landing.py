@@ -70,8 +70,8 @@ def check_file_is_text(spec: InputFile, path: Path) -> None:
         raise InputFileError(spec.file_name, "file is not text (it contains NUL bytes)")
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> str:
-    """Read every physical line of ``path`` into a temp table; returns the table's name.
+def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> tuple[str, bool]:
+    """Read every physical line of ``path``; returns the relation's name and whether it is a view.
 
     The table has ``source_line`` (1-based, the header is line 1) and ``line`` (text without
     its line ending; null for a blank line). Lines that are not valid UTF-8 cannot be read as
@@ -102,6 +102,21 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
         )
         """
     )
+    unreadable_lines = con.execute(f"select count(*) from {rejects_table}").fetchone()[0]
+    if unreadable_lines == 0:
+        # The usual case: every line is text, so the k-th row read is line k. A view, not a
+        # copy: the lines are read once more only by the statement that writes the landing table.
+        con.execute(
+            f"""
+            create or replace temp view {lines_table} as
+            select
+                rowid + 1 as source_line,
+                rtrim(line, chr(13)) as line,
+                null::varchar as encoding_error
+            from _read_{spec.name}
+            """
+        )
+        return lines_table, True
     # Accepted lines come back in file order; the k-th of them sits at physical line
     # k + (number of unreadable lines before it). Unreadable lines are rare, so they are
     # turned into a small lookup: key = line - rank is non-decreasing, and an accepted line
@@ -138,14 +153,14 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
             inner join {rejects_table} as rejects on unreadable.source_line = rejects.line
             group by unreadable.source_line
         )
-        select source_line, regexp_replace(line, '\\r$', '') as line, encoding_error
+        select source_line, rtrim(line, chr(13)) as line, encoding_error
         from readable_placed
         union all
         select source_line, line, encoding_error from unreadable_placed
         """
     )
     con.execute(f"drop table _read_{spec.name}")
-    return lines_table
+    return lines_table, False
 
 
 def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, lines_table: str) -> str:
@@ -238,7 +253,7 @@ def load_input_file(
 ) -> LoadedFile:
     """Check one raw file and write its landing table; raises InputFileError if unusable."""
     check_file_is_text(spec, path)
-    lines_table = _read_lines(con, spec, path)
+    lines_table, lines_table_is_view = _read_lines(con, spec, path)
     header = read_header(spec, _header_line(con, spec, lines_table))
     data_lines = con.execute(
         f"select count(*) from {lines_table} where source_line > 1"
@@ -265,7 +280,8 @@ def load_input_file(
         from split
         """
     )
-    con.execute(f"drop table {lines_table}")
+    con.execute(f"drop {'view' if lines_table_is_view else 'table'} {lines_table}")
+    con.execute(f"drop table if exists _read_{spec.name}")
     structural_errors = con.execute(
         f"select count(*) from {landing_schema}.{spec.name} where structural_error is not null"
     ).fetchone()[0]
