@@ -48,69 +48,75 @@
     case
         when {{ audience.regex_matches(cleaned, audience.iso_timestamp_pattern()) }}
             and substring({{ cleaned }}, 1, 4) <> '0000'
-            and {{ audience.safe_cast_date('substring(' ~ cleaned ~ ', 1, 10)') }} is not null
             then {{ adapter.dispatch('timestamp_text_to_utc', 'audience')(cleaned) }}
     end
 {%- endmacro %}
 
 {#-
-    Converts text that matched `iso_timestamp_pattern` to the UTC instant. The default works
-    on any engine from substrings and dbt's `dateadd`; DuckDB lets its own parser read the
-    offset, after the text is given an explicit one.
+    The offset of text that matched `iso_timestamp_pattern`, in minutes east of UTC: the last
+    six characters when they read `+HH:MM` or `-HH:MM`, otherwise 0 (`Z` or no offset).
+-#}
+{% macro timestamp_offset_minutes(text) -%}
+    case
+        when substring({{ text }}, {{ dbt.length(text) }} - 2, 1) = ':'
+            and substring({{ text }}, {{ dbt.length(text) }} - 5, 1) in ('+', '-')
+            then (case when substring({{ text }}, {{ dbt.length(text) }} - 5, 1) = '-' then -1 else 1 end)
+                * (
+                    cast(substring({{ text }}, {{ dbt.length(text) }} - 4, 2) as integer) * 60
+                    + cast(substring({{ text }}, {{ dbt.length(text) }} - 1, 2) as integer)
+                )
+        else 0
+    end
+{%- endmacro %}
+
+{#-
+    Converts text that matched `iso_timestamp_pattern` to the UTC instant, or null when its
+    date is not in the calendar. The default works on any engine from substrings and dbt's
+    `dateadd`; DuckDB's timestamp cast reads the local date and time (ignoring the offset), so
+    its variant only subtracts the offset.
 -#}
 {% macro default__timestamp_text_to_utc(text) -%}
-    {%- set has_offset -%}
-        substring({{ text }}, {{ dbt.length(text) }} - 5, 1) in ('+', '-')
+    {%- set has_time -%}
+        ({{ dbt.length(text) }} > 10 and substring({{ text }}, 11, 1) in ('T', ' '))
     {%- endset -%}
-    {%- set has_zulu -%}
-        substring({{ text }}, {{ dbt.length(text) }}, 1) = 'Z'
-    {%- endset -%}
-    {%- set body -%}
-        case
-            when {{ has_zulu }} then substring({{ text }}, 1, {{ dbt.length(text) }} - 1)
-            when {{ has_offset }} then substring({{ text }}, 1, {{ dbt.length(text) }} - 6)
-            else {{ text }}
-        end
-    {%- endset -%}
-    {%- set offset_minutes -%}
-        case
-            when {{ has_offset }}
-                then (case when substring({{ text }}, {{ dbt.length(text) }} - 5, 1) = '-' then -1 else 1 end)
-                    * (
-                        cast(substring({{ text }}, {{ dbt.length(text) }} - 4, 2) as integer) * 60
-                        + cast(substring({{ text }}, {{ dbt.length(text) }} - 1, 2) as integer)
-                    )
+    {%- set time_end -%}
+        ({{ dbt.length(text) }} - case
+            when substring({{ text }}, {{ dbt.length(text) }}, 1) = 'Z' then 1
+            when substring({{ text }}, {{ dbt.length(text) }} - 2, 1) = ':'
+                and substring({{ text }}, {{ dbt.length(text) }} - 5, 1) in ('+', '-') then 6
             else 0
-        end
+        end)
     {%- endset -%}
     {%- set local_text -%}
-        substring({{ body }}, 1, 10)
+        substring({{ text }}, 1, 10)
         || ' '
-        || case when {{ dbt.length(body) }} > 10 then substring({{ body }}, 12, 5) else '00:00' end
+        || case when {{ has_time }} then substring({{ text }}, 12, 5) else '00:00' end
         || ':'
-        || case when {{ dbt.length(body) }} >= 19 then substring({{ body }}, 18, 2) else '00' end
-        || case when {{ dbt.length(body) }} > 19 then substring({{ body }}, 20, 7) else '' end
+        || case when {{ has_time }} and {{ time_end }} >= 19 then substring({{ text }}, 18, 2) else '00' end
+        || case
+            when {{ has_time }} and {{ time_end }} > 19
+                then substring({{ text }}, 20, least({{ time_end }} - 19, 7))
+            else ''
+        end
     {%- endset -%}
-    {{ dbt.dateadd('minute', '-1 * (' ~ offset_minutes ~ ')', 'cast(' ~ local_text ~ ' as ' ~ dbt.type_timestamp() ~ ')') }}
+    case
+        when {{ audience.safe_cast_date('substring(' ~ text ~ ', 1, 10)') }} is not null
+            then {{ dbt.dateadd(
+                'minute',
+                '-1 * (' ~ audience.timestamp_offset_minutes(text) ~ ')',
+                'cast(' ~ local_text ~ ' as ' ~ dbt.type_timestamp() ~ ')',
+            ) }}
+    end
 {%- endmacro %}
 
 {% macro duckdb__timestamp_text_to_utc(text) -%}
-    {%- set with_time -%}
+    (
         case
-            when {{ dbt.length(text) }} = 10 or substring({{ text }}, 11, 1) not in ('T', ' ')
-                then substring({{ text }}, 1, 10) || ' 00:00:00' || substring({{ text }}, 11)
-            else {{ text }}
+            when substring({{ text }}, 11, 1) in ('T', ' ') then try_cast({{ text }} as timestamp)
+            else try_cast(substring({{ text }}, 1, 10) as timestamp)
         end
-    {%- endset -%}
-    make_timestamp(epoch_us(try_cast(
-        case
-            when substring({{ with_time }}, {{ dbt.length(with_time) }}, 1) = 'Z'
-                or substring({{ with_time }}, {{ dbt.length(with_time) }} - 5, 1) in ('+', '-')
-                then {{ with_time }}
-            else {{ with_time }} || '+00:00'
-        end
-        as timestamptz
-    )))
+        - to_minutes({{ audience.timestamp_offset_minutes(text) }})
+    )
 {%- endmacro %}
 
 {#-
@@ -124,6 +130,7 @@
     not fit 38 significant digits cannot be held exactly and is rejected.
 -#}
 {% macro parse_amount(cleaned) -%}
+    {%- set parsed -%}
     case
         when {{ audience.regex_matches(cleaned, '[+]?0*[0-9]{1,16}([.][0-9]+)?|-0+([.]0+)?') }}
             then {{ audience.safe_cast_amount(cleaned) }}
@@ -132,6 +139,20 @@
             and {{ audience.safe_cast_amount(cleaned, 20) }} < 10000000000000000
             then {{ audience.safe_cast_amount(cleaned) }}
     end
+    {%- endset -%}
+    {{ adapter.dispatch('typed_amount', 'audience')(parsed) }}
+{%- endmacro %}
+
+{#-
+    The parsed amount as `type_amount()`. PostgreSQL forgets a numeric's precision and scale
+    at a `case`, so it casts the result back; elsewhere the expression is left as it is.
+-#}
+{% macro default__typed_amount(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro postgres__typed_amount(expression) -%}
+    cast({{ expression }} as {{ audience.type_amount() }})
 {%- endmacro %}
 
 {#- is_active: true for 1/true/t/yes/y in any case, false for anything else. -#}

@@ -11,13 +11,6 @@ cleaned as (
     select
         source_line,
         structural_error,
-        raw_line,
-        event_id as raw_event_id,
-        customer_id as raw_customer_id,
-        channel as raw_channel,
-        consent_status as raw_consent_status,
-        event_ts as raw_event_ts,
-        source_system as raw_source_system,
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('customer_id') }} as customer_id_text,
         {{ clean_text('channel') }} as channel_text,

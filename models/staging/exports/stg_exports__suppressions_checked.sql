@@ -11,12 +11,6 @@ cleaned as (
     select
         source_line,
         structural_error,
-        raw_line,
-        customer_id as raw_customer_id,
-        email as raw_email,
-        suppression_reason as raw_suppression_reason,
-        suppressed_from as raw_suppressed_from,
-        suppressed_until as raw_suppressed_until,
         {{ clean_text('customer_id') }} as customer_id_text,
         {{ clean_text('email') }} as email_text,
         {{ clean_text('suppression_reason') }} as suppression_reason,
