@@ -9,9 +9,13 @@
     whose fingerprint is unique cannot have a copy, and the few others are compared column by
     column, so a hash collision can never turn a row into a duplicate.
 
-    `identical_rows_ctes(relation, columns, name)` renders CTEs ending in `<name>`: every row
-    of `relation` plus `duplicate_of_line` (null unless the row repeats an earlier line).
-    `relation` must have `source_line`, `structural_error` and `row_fingerprint`.
+    `identical_rows_ctes(relation, columns, name, fingerprint)` renders CTEs ending in
+    `<name>`: every row of `relation` plus `duplicate_of_line` (null unless the row repeats an
+    earlier line). `relation` must have `source_line`, `structural_error` and the
+    `fingerprint` column (by default `row_fingerprint`; any hash that identical rows share
+    works, e.g. a hash of the booking_id alone, which also serves the conflict check).
+    `<name>__repeated_fingerprints` and `<name>__copies` (source_line, first_line of every
+    candidate row) stay available to later CTEs.
 -#}
 
 {% macro row_fingerprint(columns) -%}
@@ -30,13 +34,13 @@
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
-{% macro identical_rows_ctes(relation, columns, name) -%}
+{% macro identical_rows_ctes(relation, columns, name, fingerprint='row_fingerprint') -%}
 {{ name }}__repeated_fingerprints as (
 
-    select row_fingerprint
+    select {{ fingerprint }} as fingerprint
     from {{ relation }}
     where structural_error is null
-    group by row_fingerprint
+    group by {{ fingerprint }}
     having count(*) > 1
 
 ),
@@ -51,7 +55,7 @@
 
     from {{ relation }} as candidates
     inner join {{ name }}__repeated_fingerprints
-        on candidates.row_fingerprint = {{ name }}__repeated_fingerprints.row_fingerprint
+        on candidates.{{ fingerprint }} = {{ name }}__repeated_fingerprints.fingerprint
     where candidates.structural_error is null
 
 ),

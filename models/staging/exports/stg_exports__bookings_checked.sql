@@ -31,11 +31,7 @@ parsed as {{ materialized_cte() }} (
         {{ parse_date('booking_date_text') }} as booking_date,
         {{ parse_amount('booking_amount_text') }} as booking_amount,
         upper(booking_status_text) as booking_status,
-        {{ row_fingerprint(['booking_id']) }} as booking_id_fingerprint,
-        {{ row_fingerprint([
-            'booking_id', 'customer_id_text', 'booking_date_text', 'booking_amount_text',
-            'booking_status_text', 'product_name', 'source_system',
-        ]) }} as row_fingerprint
+        {{ row_fingerprint(['booking_id']) }} as booking_id_fingerprint
 
     from cleaned
 
@@ -44,39 +40,23 @@ parsed as {{ materialized_cte() }} (
 {{ identical_rows_ctes('parsed', [
     'booking_id', 'customer_id_text', 'booking_date_text', 'booking_amount_text',
     'booking_status_text', 'product_name', 'source_system',
-], 'duplicates_marked') }},
+], 'duplicates_marked', fingerprint='booking_id_fingerprint') }},
 
-distinct_rows as (
-
-    select
-        booking_id,
-        booking_id_fingerprint
-
-    from duplicates_marked
-    where duplicate_of_line is null and structural_error is null and booking_id is not null
-
-),
-
--- a booking_id on more than one distinct row; the fingerprint narrows the search, the
--- booking_id itself decides
-repeated_booking_id_fingerprints as (
-
-    select booking_id_fingerprint
-
-    from distinct_rows
-    group by booking_id_fingerprint
-    having count(*) > 1
-
-),
-
+-- identical rows share their booking_id, so the duplicate search above already compared
+-- every row whose booking_id repeats; a booking_id left on more than one distinct row conflicts
 conflicting_booking_ids as (
 
-    select distinct_rows.booking_id
+    select candidates.booking_id
 
-    from distinct_rows
-    inner join repeated_booking_id_fingerprints
-        on distinct_rows.booking_id_fingerprint = repeated_booking_id_fingerprints.booking_id_fingerprint
-    group by distinct_rows.booking_id
+    from parsed as candidates
+    inner join duplicates_marked__repeated_fingerprints
+        on candidates.booking_id_fingerprint = duplicates_marked__repeated_fingerprints.fingerprint
+    inner join duplicates_marked__copies
+        on candidates.source_line = duplicates_marked__copies.source_line
+    where
+        candidates.booking_id is not null
+        and duplicates_marked__copies.first_line = candidates.source_line
+    group by candidates.booking_id
     having count(*) > 1
 
 ),
