@@ -285,6 +285,21 @@ def load_input_file(
     structural_errors = con.execute(
         f"select count(*) from {landing_schema}.{spec.name} where structural_error is not null"
     ).fetchone()[0]
+    non_blank_lines, split_lines = con.execute(
+        f"""
+        select
+            count(*) filter (where coalesce(structural_error, '') <> 'blank line'),
+            count(*) filter (where structural_error is null)
+        from {landing_schema}.{spec.name}
+        """
+    ).fetchone()
+    if non_blank_lines > 0 and split_lines == 0:
+        raise InputFileError(
+            spec.file_name,
+            f"no data line could be split into the header's {len(header.columns)} columns "
+            "(is the delimiter a comma?)",
+            line=2,
+        )
     return LoadedFile(
         input_file=spec.name,
         file_path=str(path.resolve()),

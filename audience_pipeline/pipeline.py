@@ -11,11 +11,15 @@ import duckdb
 
 from audience_pipeline.contract import PROJECT_DIR, load_contract
 from audience_pipeline.dbt_invoke import DbtRun, run_dbt
-from audience_pipeline.errors import ControlFailure, PipelineError
+from audience_pipeline.drift import DriftResult, DriftThresholds, check_drift
+from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
+from audience_pipeline.history import ensure_history_tables, next_run_id, record_run
 from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.progress import Progress
 from audience_pipeline.publish import write_outputs
 from audience_pipeline.reconciliation import build_report
+from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
+from audience_pipeline.run_lock import with_run_locks
 from audience_pipeline.settings import EngineSettings
 
 DEFAULT_DATABASE = PROJECT_DIR / "target" / "pipeline" / "audience.duckdb"
@@ -31,6 +35,8 @@ class RunResult:
     loaded: list[LoadedFile]
     dbt: DbtRun
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    run_id: int | None = None  # number of the run in the history (history.published_runs)
+    drift: DriftResult | None = None
 
 
 def parse_as_of(text: str | None) -> str:
@@ -57,6 +63,30 @@ def describe_failures(run: DbtRun) -> str:
     return "\n".join(lines) or "  - dbt reported a failure without details"
 
 
+def require_suppressions(loaded: list[LoadedFile], allow_empty: bool) -> None:
+    """Refuse a suppression list without a readable row unless the caller expects one.
+
+    An empty list would publish every opted-in customer, including everyone who asked to be
+    left alone: far more likely a failed export than a day without suppressions.
+    """
+    for item in loaded:
+        if item.input_file != "suppressions" or allow_empty:
+            continue
+        if item.data_lines == 0:
+            problem = "file has a header but no rows"
+        elif item.structural_errors == item.data_lines:
+            problem = f"none of its {item.data_lines:,} data lines is a readable row"
+        else:
+            continue
+        raise InputFileError(
+            "suppressions.csv",
+            f"{problem}; an empty suppression list is suspicious, so nothing was published "
+            "(pass --allow-empty-suppressions if it is expected)",
+            line=2,
+        )
+
+
+@with_run_locks  # one run at a time per database and per output folder (run_lock.py)
 def run_pipeline(
     input_dir: Path,
     output_dir: Path,
@@ -64,6 +94,9 @@ def run_pipeline(
     database: Path = DEFAULT_DATABASE,
     settings: EngineSettings | None = None,
     quiet: bool = False,
+    allow_empty_suppressions: bool = False,
+    drift_thresholds: DriftThresholds | None = None,
+    accept_drift: str | None = None,
 ) -> RunResult:
     """Run a landing folder end to end; raises PipelineError and publishes nothing on failure."""
     as_of_date = parse_as_of(as_of)
@@ -77,6 +110,7 @@ def run_pipeline(
         con = duckdb.connect(str(database), config=settings.connection_config(database))
         try:
             loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
+            ensure_history_tables(con)  # the dbt source `history` exists from the first run
         finally:
             con.close()
         for item in loaded:
@@ -84,6 +118,7 @@ def run_pipeline(
                 f"  {item.input_file}: {item.data_lines:,} rows read, "
                 f"{item.structural_errors:,} could not be split"
             )
+        require_suppressions(loaded, allow_empty_suppressions)
 
     with progress.stage("dbt build (models and every control)"):
         dbt_run = run_dbt(
@@ -103,14 +138,42 @@ def run_pipeline(
             "the run failed, so no audience was published:\n" + describe_failures(dbt_run)
         )
 
-    with progress.stage("publish"):
-        # same configuration as dbt-duckdb's connection, which stays open in this process
-        con = duckdb.connect(str(database), config=settings.connection_config(database))
-        try:
+    # same configuration as dbt-duckdb's connection, which stays open in this process
+    con = duckdb.connect(str(database), config=settings.connection_config(database))
+    try:
+        with progress.stage("drift guard (against the previous published run)"):
+            drift = check_drift(  # DriftFailure stops the run here
+                con,
+                drift_thresholds,
+                accept_drift,
+                may_be_empty=frozenset({"suppressions"} if allow_empty_suppressions else ()),
+            )
+        with progress.stage("publish"):
             report = build_report(con, as_of_date, dbt_run.controls)
-            outputs = write_outputs(con, report, [spec.name for spec in contract], output_dir)
-        finally:
-            con.close()
+            run_id = next_run_id(con)
+            run_report = render_report(
+                collect_report_facts(con, report=report, drift=drift, run_id=run_id)
+            )
+            outputs = write_outputs(
+                con,
+                report,
+                [spec.name for spec in contract],
+                output_dir,
+                extra_files={REPORT_FILE: run_report},
+            )
+        published_at = dt.datetime.now(dt.UTC)
+        with progress.stage("record the run in the history"):
+            record_run(
+                con,
+                run_id=run_id,
+                report=report,
+                drift=drift,
+                published_at=published_at,
+                input_dir=str(input_dir.resolve()),
+                output_dir=str(Path(output_dir).absolute()),
+            )
+    finally:
+        con.close()
 
     return RunResult(
         report=report,
@@ -118,4 +181,6 @@ def run_pipeline(
         loaded=loaded,
         dbt=dbt_run,
         stage_seconds=dict(progress.stage_seconds),
+        run_id=run_id,
+        drift=drift,
     )

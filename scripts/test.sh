@@ -17,3 +17,4 @@ echo "== dbt docs generate --static"
 dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
 echo "== pytest"
 python -m pytest -q
+bash scripts/test_engines.sh  # the same sample on DuckDB, PostgreSQL and Spark, compared

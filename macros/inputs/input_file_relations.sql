@@ -20,7 +20,8 @@
 {#-
     Raw row counts where rows enter the project, shaped like the pre-step's manifest
     (`input_file, file_path, byte_count, sha256, data_lines, extra_columns`): the manifest
-    itself for a landing folder, counts of the seed tables for the committed sample.
+    itself for a landing folder, counts of the seed tables for the committed sample, counts of
+    the warehouse tables (named in `file_path`) for data that already lives in the engine.
 -#}
 {% macro input_file_manifest_relation() -%}
     {%- if var('raw_input') == 'landing' %}
@@ -34,14 +35,19 @@
     from {{ source('landing', 'input_files') }}
     {%- else %}
     {%- for input_file in var('input_files') %}
+    {%- set relation = source('warehouse', input_file) if var('raw_input') == 'warehouse' else ref(input_file) %}
     select
         '{{ input_file }}' as input_file,
+        {%- if var('raw_input') == 'warehouse' %}
+        '{{ relation }}' as file_path,
+        {%- else %}
         'seeds/{{ input_file }}.csv' as file_path,
+        {%- endif %}
         cast(null as {{ dbt.type_bigint() }}) as byte_count,
         cast(null as {{ dbt.type_string() }}) as sha256,
         count(*) as data_lines,
         cast(null as {{ dbt.type_string() }}) as extra_columns
-    from {{ ref(input_file) }}
+    from {{ relation }}
     {{ "union all" if not loop.last }}
     {%- endfor %}
     {%- endif %}

@@ -10,14 +10,22 @@
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
     `dbt seed`; 'landing' reads the tables the pre-step (`scripts/run_pipeline.py`) wrote
-    from a landing folder. The columns of each file come from `var('input_files')`, the data
-    contract shared with the pre-step.
+    from a landing folder; 'warehouse' reads tables that already live in the engine (source
+    `warehouse`: one table per input file in `var('warehouse_schema')`, the contract's columns
+    plus a record number named by `var('warehouse_line_column')`). The columns of each file
+    come from `var('input_files')`, the data contract shared with the pre-step.
+
+    In 'warehouse' mode nothing leaves the engine: the staging models apply the same value
+    rules, in the warehouse's SQL, to the rows where they are. Without a record number
+    (`warehouse_line_column: ''`) rows are numbered in the order of their values, which is
+    deterministic (identical rows are adjacent, and which copy counts as the duplicate cannot
+    change a result) but is not the order the rows arrived in.
 -#}
 {% macro raw_rows(input_file) -%}
     {%- set columns = var('input_files')[input_file] -%}
     {%- if var('raw_input') == 'seeds' %}
     select
-        cast(row_number() over () + 1 as {{ dbt.type_bigint() }}) as source_line,
+        cast({{ audience.seed_row_number() }} + 1 as {{ dbt.type_bigint() }}) as source_line,
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
         {%- for column in columns %}
@@ -33,16 +41,61 @@
         {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ source('landing', input_file) }}
+    {%- elif var('raw_input') == 'warehouse' %}
+    {%- set line_column = var('warehouse_line_column') | string | trim %}
+    {%- if var('warehouse_schema') | lower == 'raw' %}
+        {{ exceptions.raise_compiler_error("var('warehouse_schema') cannot be 'raw': `dbt seed` writes the sample there") }}
+    {%- endif %}
+    select
+        {%- if line_column %}
+        cast({{ line_column }} as {{ dbt.type_bigint() }}) as source_line,
+        {%- else %}
+        cast(row_number() over (
+            order by {% for column in columns %}cast({{ column }} as {{ dbt.type_string() }}) asc nulls first{{ ", " if not loop.last }}{% endfor %}
+        ) + 1 as {{ dbt.type_bigint() }}) as source_line,
+        {%- endif %}
+        cast(null as {{ dbt.type_string() }}) as structural_error,
+        cast(null as {{ dbt.type_string() }}) as raw_line,
+        {%- for column in columns %}
+        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ source('warehouse', input_file) }}
     {%- else %}
-        {{ exceptions.raise_compiler_error("var('raw_input') must be 'seeds' or 'landing', not '" ~ var('raw_input') ~ "'") }}
+        {{ exceptions.raise_compiler_error("var('raw_input') must be 'seeds', 'landing' or 'warehouse', not '" ~ var('raw_input') ~ "'") }}
     {%- endif %}
 {%- endmacro %}
 
 {#-
-    How the base models are materialized: a view over the pre-step's landing table (no copy
-    of millions of rows), or a table for seeds, so that the line numbers computed from the
-    seed's row order are fixed once and every model downstream sees the same ones.
+    How the base models are materialized: a view over the pre-step's landing table or over a
+    warehouse table with its own record number (no copy of millions of rows), or a table
+    otherwise, so that line numbers computed from the rows' order are fixed once and every
+    model downstream sees the same ones.
 -#}
 {% macro raw_rows_materialization() -%}
-    {{ return('view' if var('raw_input') == 'landing' else 'table') }}
+    {%- set has_line_numbers = var('raw_input') == 'landing'
+        or (var('raw_input') == 'warehouse' and var('warehouse_line_column') | string | trim) -%}
+    {{ return('view' if has_line_numbers else 'table') }}
+{%- endmacro %}
+
+{#-
+    A seed row's position in its CSV file (1 for the first data line), from the order `dbt seed`
+    inserted the rows in: the seed table is read in insertion order. DuckDB keeps insertion
+    order (`preserve_insertion_order`); PostgreSQL orders by the row's physical address (a
+    freshly loaded table is stored in insertion order); Spark numbers the rows of its single,
+    ordered seed file (see spark_seeds.sql), which it reads in one partition.
+-#}
+{% macro seed_row_number() -%}
+    {{ return(adapter.dispatch('seed_row_number', 'audience')()) }}
+{%- endmacro %}
+
+{% macro default__seed_row_number() -%}
+    row_number() over ()
+{%- endmacro %}
+
+{% macro postgres__seed_row_number() -%}
+    row_number() over (order by ctid)
+{%- endmacro %}
+
+{% macro spark__seed_row_number() -%}
+    row_number() over (order by monotonically_increasing_id())
 {%- endmacro %}

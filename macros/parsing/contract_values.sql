@@ -120,6 +120,19 @@
 {%- endmacro %}
 
 {#-
+    Spark reads the local date and time as a timestamp without time zone (null when the date is
+    not in the calendar; fractions beyond microseconds truncated) and subtracts the offset, so
+    the session's time zone never enters.
+-#}
+{% macro spark__timestamp_text_to_utc(text) -%}
+    timestampadd(
+        minute,
+        -1 * ({{ audience.timestamp_offset_minutes(text) }}),
+        try_cast(regexp_replace({{ text }}, '(Z|[+-][0-9]{2}:[0-9]{2})$', '') as timestamp_ntz)
+    )
+{%- endmacro %}
+
+{#-
     Amounts: ASCII [+-]digits[.digits][e[+-]digits], finite, at least 0 and below 10^16, kept
     as an exact decimal (to 12 places; more are rounded half away from zero).
 

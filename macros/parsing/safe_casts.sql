@@ -12,12 +12,79 @@
     try_cast({{ expression }} as date)
 {%- endmacro %}
 
+{#-
+    PostgreSQL has no try_cast and a failed cast aborts the query, so the date is checked
+    before it is cast: YYYY-MM-DD, year from 0001, month 01-12, a day that exists in that
+    month (Gregorian leap years). PostgreSQL does not promise to evaluate `and` left to right,
+    so every cast sits in the branch of a `case` whose condition made it safe. (PostgreSQL 16
+    and later could ask `pg_input_is_valid()` instead.)
+-#}
+{% macro postgres__safe_cast_date(expression) -%}
+    {%- set year = 'cast(substring(' ~ expression ~ ', 1, 4) as integer)' -%}
+    {%- set month = 'cast(substring(' ~ expression ~ ', 6, 2) as integer)' -%}
+    {%- set day = 'cast(substring(' ~ expression ~ ', 9, 2) as integer)' -%}
+    case
+        when {{ expression }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+            case
+                when {{ year }} >= 1
+                    and {{ month }} between 1 and 12
+                    and {{ day }} between 1 and case
+                        when {{ month }} in (4, 6, 9, 11) then 30
+                        when {{ month }} <> 2 then 31
+                        when ({{ year }} % 4 = 0 and {{ year }} % 100 <> 0) or {{ year }} % 400 = 0 then 29
+                        else 28
+                    end
+                    then cast({{ expression }} as date)
+            end
+    end
+{%- endmacro %}
+
 {% macro safe_cast_amount(expression, scale=12) -%}
     {{ return(adapter.dispatch('safe_cast_amount', 'audience')(expression, scale)) }}
 {%- endmacro %}
 
 {% macro default__safe_cast_amount(expression, scale=12) -%}
     try_cast({{ expression }} as {{ audience.type_amount(scale) }})
+{%- endmacro %}
+
+{#-
+    The same result as DuckDB's try_cast on every engine, for the plain decimals with an
+    optional exponent that reach it. DuckDB reads an exponent from -32768 to 32767 (leading
+    zeros allowed) and nothing beyond; these variants apply the same limit.
+
+    PostgreSQL has no try_cast and a failed cast aborts the query: the value is cast to an
+    unconstrained numeric (which holds any exponent from -2000 to 32767 for a text of at most
+    1000 characters; below -2000 the value rounds to 0 anyway), rounded half away from zero to
+    the scale, and is null when that does not fit 38 digits. Each cast sits in a `case` branch
+    whose condition made it safe (PostgreSQL does not promise to evaluate `and` in order).
+-#}
+{% macro postgres__safe_cast_amount(expression, scale=12) -%}
+    {%- set exponent_digits -%}
+        coalesce(nullif(ltrim(substring({{ expression }} from '[eE][+-]?([0-9]+)$'), '0'), ''), '0')
+    {%- endset -%}
+    {%- set exponent -%}
+        (case when {{ expression }} ~ '[eE]-' then -1 else 1 end) * cast({{ exponent_digits }} as integer)
+    {%- endset -%}
+    case
+        when {{ expression }} ~ '^[+-]?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?$'
+            and length({{ expression }}) <= 1000
+            and length({{ exponent_digits }}) <= 5 then
+            case
+                when {{ exponent }} not between -32768 and 32767 then null
+                when {{ exponent }} < -2000 then cast(0 as {{ audience.type_amount(scale) }})
+                when abs(round(cast({{ expression }} as numeric), {{ scale }})) < 1e{{ 38 - scale }}
+                    then cast({{ expression }} as {{ audience.type_amount(scale) }})
+            end
+    end
+{%- endmacro %}
+
+{% macro spark__safe_cast_amount(expression, scale=12) -%}
+    {%- set exponent_text = "regexp_extract(" ~ expression ~ ", '[eE]([+-]?[0-9]+)$', 1)" -%}
+    case
+        when {{ exponent_text }} = ''
+            or try_cast({{ exponent_text }} as int) between -32768 and 32767
+            then try_cast({{ expression }} as {{ audience.type_amount(scale) }})
+    end
 {%- endmacro %}
 
 {#- Exact amounts: 38 digits, 12 of them after the point (26 before: room for any total). -#}
@@ -27,4 +94,20 @@
 
 {% macro type_money() -%}
     decimal(38, 2)
+{%- endmacro %}
+
+{#-
+    `sum()` of amounts, as `type_amount()`. DuckDB and Spark keep the decimal type of what they
+    add up; PostgreSQL's sum of a numeric has no declared precision or scale, so it casts back.
+-#}
+{% macro sum_amount(expression) -%}
+    {{ return(adapter.dispatch('sum_amount', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sum_amount(expression) -%}
+    sum({{ expression }})
+{%- endmacro %}
+
+{% macro postgres__sum_amount(expression) -%}
+    cast(sum({{ expression }}) as {{ audience.type_amount() }})
 {%- endmacro %}

@@ -23,7 +23,7 @@ final as (
     select
         customer_id,
         cast(count(*) as {{ dbt.type_bigint() }}) as bookings_last_365_days,
-        sum(booking_amount) as total_spend_last_365_days_exact,
+        {{ sum_amount('booking_amount') }} as total_spend_last_365_days_exact,
         max(booking_date) as last_booking_date
 
     from recent_completed_bookings

@@ -1,0 +1,156 @@
+"""The drift guard: its arithmetic (no database), and a real run it stops (audit scenario)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from audience_pipeline.drift import DriftFailure, DriftThresholds, evaluate_drift
+from audience_pipeline.history import PublishedRun
+from tests.audit_helpers import PROJECT_DIR, Scenario, run_scenario
+
+FILES = {"bookings": 100, "consent_events": 50, "customers": 40, "suppressions": 10}
+
+
+def previous_run(eligible: int = 100, raw_rows: dict[str, int] | None = None) -> PublishedRun:
+    return PublishedRun(
+        run_id=7,
+        as_of_date="2026-11-26",
+        published_at="2026-11-26 06:00:00",
+        customers=200,
+        eligible=eligible,
+        drift_status="passed",
+        drift_acceptance_reason=None,
+        raw_rows=dict(FILES if raw_rows is None else raw_rows),
+    )
+
+
+def outcomes(result) -> dict[str, str]:
+    return {check.control: check.outcome for check in result.checks}
+
+
+def test_first_run_checks_only_that_no_file_is_empty() -> None:
+    result = evaluate_drift(None, eligible=70, entered=70, left=0, raw_rows=FILES)
+    assert outcomes(result)["audience_change"] == "not_applicable"
+    assert {o for c, o in outcomes(result).items() if c != "audience_change"} == {"pass"}
+    assert result.status == "passed"
+
+    empty = evaluate_drift(None, eligible=0, entered=0, left=0, raw_rows={**FILES, "customers": 0})
+    assert outcomes(empty)["input_rows:customers"] == "fail"
+    assert empty.failed
+
+
+def test_audience_change_is_entered_plus_left_over_the_previous_audience() -> None:
+    at_limit = evaluate_drift(previous_run(), eligible=100, entered=10, left=10, raw_rows=FILES)
+    assert outcomes(at_limit)["audience_change"] == "pass"  # exactly 20% is allowed
+    assert at_limit.checks[0].share == pytest.approx(0.2)
+
+    over = evaluate_drift(previous_run(), eligible=79, entered=0, left=21, raw_rows=FILES)
+    assert outcomes(over)["audience_change"] == "fail"
+    assert "100 -> 79 customers: 0 entered, 21 left = 21.0%" in over.describe()
+
+    swap = evaluate_drift(previous_run(), eligible=100, entered=15, left=15, raw_rows=FILES)
+    assert outcomes(swap)["audience_change"] == "fail", "a swap at constant size is a change"
+
+    looser = evaluate_drift(
+        previous_run(),
+        eligible=100,
+        entered=15,
+        left=15,
+        raw_rows=FILES,
+        thresholds=DriftThresholds(max_audience_change=0.5),
+    )
+    assert not looser.failed
+
+
+def test_from_an_empty_audience_any_entry_is_infinite_drift() -> None:
+    result = evaluate_drift(previous_run(eligible=0), eligible=5, entered=5, left=0, raw_rows=FILES)
+    assert math.isinf(result.checks[0].share)
+    assert result.failed
+    same = evaluate_drift(previous_run(eligible=0), eligible=0, entered=0, left=0, raw_rows=FILES)
+    assert not same.failed
+
+
+def test_input_loss_fails_beyond_the_threshold_and_growth_never_does() -> None:
+    rows = {**FILES, "bookings": 79, "consent_events": 500}
+    result = evaluate_drift(previous_run(), eligible=100, entered=0, left=0, raw_rows=rows)
+    assert outcomes(result)["input_rows:bookings"] == "fail"
+    assert outcomes(result)["input_rows:consent_events"] == "pass"
+    assert "bookings: 100 -> 79 rows, lost 21.0%; limit 20.0%" in result.describe()
+
+    result = evaluate_drift(
+        previous_run(),
+        eligible=100,
+        entered=0,
+        left=0,
+        raw_rows={**FILES, "bookings": 60},
+        thresholds=DriftThresholds(max_input_loss=0.5),
+    )
+    assert not result.failed
+
+
+def test_an_accepted_change_passes_and_says_so() -> None:
+    result = evaluate_drift(
+        previous_run(),
+        eligible=50,
+        entered=0,
+        left=50,
+        raw_rows={**FILES, "suppressions": 0},
+        accept_reason="  new consent policy  ",
+    )
+    assert not result.failed
+    assert result.status == "accepted"
+    assert result.accepted_reason == "new consent policy"
+    assert outcomes(result)["audience_change"] == "accepted"
+    assert outcomes(result)["input_rows:suppressions"] == "accepted"
+    assert outcomes(result)["input_rows:bookings"] == "pass"
+
+
+def test_thresholds_must_be_shares() -> None:
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            DriftThresholds(max_audience_change=bad)
+
+
+def test_bad_threshold_on_the_command_line_exits_2() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            "--input-dir",
+            "x",
+            "--output-dir",
+            "y",
+            "--max-audience-change",
+            "-1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "--max-audience-change" in completed.stderr
+
+
+@pytest.mark.slow
+def test_a_run_that_drifts_publishes_nothing_and_names_each_check(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    scenario: Scenario = run_scenario(tmp_path_factory)
+    error = scenario.drift_error
+    assert isinstance(error, DriftFailure), "the shrunk run was not stopped by the drift guard"
+    message = str(error)
+    assert "audience_change:" in message
+    assert "of the previous audience (run #2, as of 2027-01-15); limit 20.0%" in message
+    assert "input_rows:bookings: bookings: 333 -> 166 rows, lost 50.2%" in message
+    assert "--accept-drift" in message
+    # the outputs are still run #2's, byte for byte
+    assert scenario.after_failure["eligible_audience.csv"] == scenario.audiences[2]
+    assert scenario.after_failure["run_report.html"].decode("utf-8") == scenario.reports[2]
+    # and the accepted rerun published, recording why
+    accepted = scenario.results[3]
+    assert accepted.run_id == 3
+    assert accepted.drift.status == "accepted"

@@ -1,0 +1,129 @@
+"""``run_pipeline.py --explain CUSTOMER_ID``: one customer's rules, in words, for the latest run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from audience_pipeline.explain import RULES, evaluate_rules, explain_customer
+from tests.audit_helpers import PROJECT_DIR, Scenario, run_scenario
+
+pytestmark = pytest.mark.slow
+
+RULE_LINE = re.compile(r"^\s*(\d+)\. (\w+) \[([^\]]+)\]", re.MULTILINE)
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return run_scenario(tmp_path_factory)
+
+
+def explain_cli(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            "--database",
+            str(database),
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def customer_with(con: duckdb.DuckDBPyConnection, condition: str) -> tuple[int, str]:
+    row = con.execute(
+        "select customer_id, decision_reason from marts.customer_audience_decisions "
+        f"where {condition} order by customer_id limit 1"
+    ).fetchone()
+    assert row is not None, condition
+    return row
+
+
+def test_a_customer_who_left_gets_every_rule_and_the_deciding_one(scenario: Scenario) -> None:
+    con = duckdb.connect(str(scenario.database), read_only=True)
+    try:
+        customer_id, reason = con.execute(
+            "select customer_id, decision_reason from marts.audience_changes "
+            "where change_type = 'left' and decision_reason = 'no_recent_booking' "
+            "order by customer_id limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    completed = explain_cli(scenario.database, "--explain", str(customer_id))
+    assert completed.returncode == 0, completed.stderr
+    text = completed.stdout
+    assert f"Customer {customer_id}: latest run, as of 2027-06-01" in text
+    assert "latest published run: #3 as of 2027-06-01" in text
+    assert "Change against published run #2 (as of 2027-01-15): left: no_recent_booking" in text
+    rules = RULE_LINE.findall(text)
+    assert [(int(step), code) for step, code, _ in rules] == [(s, c) for s, c, _ in RULES]
+    outcomes = {code: outcome for _, code, outcome in rules}
+    assert outcomes[reason] == "FAIL <- decides"
+    assert all(outcomes[code] == "pass" for _, code, _ in RULES[:7])
+    assert outcomes["shared_address_blocked"].startswith("not applied")
+    # its inputs: the snapshot chosen, the consent event that decided, the bookings
+    assert "current snapshot: customers.csv line" in text
+    assert "deciding event:" in text
+    assert "(not counted)" in text
+    assert "0 completed booking(s) with 2027-06-01 - 365 days < booking_date <= 2027-06-01" in text
+
+
+def test_suppression_consent_and_address_facts_are_shown(scenario: Scenario) -> None:
+    con = duckdb.connect(str(scenario.database), read_only=True)
+    try:
+        suppressed, _ = customer_with(con, "decision_reason = 'suppressed'")
+        opted_out, _ = customer_with(con, "decision_reason = 'not_opted_in'")
+        blocked, _ = customer_with(con, "decision_reason = 'shared_address_blocked'")
+        held, _ = customer_with(con, "decision_reason = 'data_quality_hold'")
+        texts = {c: explain_customer(con, c) for c in (suppressed, opted_out, blocked, held)}
+    finally:
+        con.close()
+    assert re.search(r"suppressions\.csv line \d+: by \w+, .*-> ACTIVE", texts[suppressed])
+    assert re.search(r"not_opted_in \[FAIL <- decides\]", texts[opted_out])
+    assert re.search(
+        r"deciding event: \S+ \(consent_events\.csv line \d+\): (?!OPT_IN)", texts[opted_out]
+    )
+    assert re.search(r"customer \d+ blocks it:", texts[blocked])
+    assert re.search(r"line \d+ rejected: ", texts[held])
+
+
+def test_the_explanation_agrees_with_every_decision_of_the_run(scenario: Scenario) -> None:
+    """For every customer, the first failing rule printed is the run's decision."""
+    con = duckdb.connect(str(scenario.database), read_only=True)
+    try:
+        decisions = con.execute("select * from marts.customer_audience_decisions").fetchall()
+        names = [column[0] for column in con.description]
+        for values in decisions:
+            decision = dict(zip(names, values, strict=True))
+            first = next(
+                (code for _, code, _, passed in evaluate_rules(decision) if passed is False),
+                "eligible",
+            )
+            assert first == decision["decision_reason"], decision["customer_id"]
+        sample = [dict(zip(names, values, strict=True))["customer_id"] for values in decisions[:25]]
+        for customer_id in sample:
+            assert "note: the rules above point to" not in explain_customer(con, customer_id)
+    finally:
+        con.close()
+
+
+def test_unknown_customer_and_missing_database_exit_1(scenario: Scenario, tmp_path: Path) -> None:
+    unknown = explain_cli(scenario.database, "--explain", "999999")
+    assert unknown.returncode == 1
+    assert "customer 999999 is not in the customers file of the latest run" in unknown.stderr
+    missing = explain_cli(tmp_path / "none.duckdb", "--explain", "1001")
+    assert missing.returncode == 1
+    assert "no run found" in missing.stderr
+    bad = explain_cli(scenario.database, "--explain", "12a")
+    assert bad.returncode == 2
+    no_input = explain_cli(scenario.database)
+    assert no_input.returncode == 2
+    assert "--input-dir and --output-dir are required" in no_input.stderr

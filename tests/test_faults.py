@@ -1,0 +1,271 @@
+"""Faults, through the real command line: killed runs, concurrent runs, reruns.
+
+A first run publishes the committed sample (``seeds/``, as of 2026-11-26) into an output
+folder. Then runs against the same database and output folder are killed with SIGKILL:
+
+- during the dbt build (when dbt reports it started building an intermediate model),
+- during the publish, at the pause points of ``audience_pipeline.publish``
+  (``AUDIENCE_TEST_PAUSE_BEFORE``): after the new generation's first file is written, and after
+  the new generation is complete but before the switch.
+
+After each kill the published files must be byte-identical to the first run's, and the final
+run must succeed, publish byte-identical outputs again (same inputs, same as-of date) and clear
+what the killed runs left. A run paused in the publish also stands for "a run in progress"
+while second runs against the same database or output folder must fail fast.
+
+The tests share the output folder and run in file order; each leaves it as it found it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # runs dbt end to end
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SCRIPT = PROJECT_DIR / "scripts" / "run_pipeline.py"
+SAMPLE = PROJECT_DIR / "seeds"
+AS_OF = "2026-11-26"
+TIMEOUT = 120  # seconds; a sample run takes about 10
+
+
+def command(output_dir: Path, database: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        str(SCRIPT),
+        "--input-dir",
+        str(SAMPLE),
+        "--as-of",
+        AS_OF,
+        "--output-dir",
+        str(output_dir),
+        "--database",
+        str(database),
+        *extra,
+    ]
+
+
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def no_run_left_behind() -> Iterator[None]:
+    """A test that fails half-way must not leave a paused run holding the locks."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(TIMEOUT)
+
+
+class Run:
+    """A pipeline run in a subprocess whose merged stdout/stderr is read line by line."""
+
+    def __init__(self, args: list[str], pause_before: str | None = None) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("AUDIENCE_TEST_PAUSE_BEFORE", None)
+        if pause_before:
+            env["AUDIENCE_TEST_PAUSE_BEFORE"] = pause_before
+        self.process = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=PROJECT_DIR,
+        )
+        STARTED.append(self.process)
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = TIMEOUT) -> re.Match[str]:
+        """Block until a line matches ``pattern``; fail if the run ends first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.kill()
+                pytest.fail(f"no line matched {pattern!r} in {timeout}s:\n{self.output}")
+            if line is None:
+                pytest.fail(f"the run ended before {pattern!r}:\n{self.output}")
+            self.lines.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+
+    def kill(self) -> int:
+        self.process.send_signal(signal.SIGKILL)
+        return self.process.wait(TIMEOUT)
+
+    def finish(self) -> int:
+        code = self.process.wait(TIMEOUT)
+        while (line := self._queue.get(timeout=TIMEOUT)) is not None:
+            self.lines.append(line)
+        return code
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@dataclass
+class Published:
+    work: Path
+    output_dir: Path
+    database: Path
+    files: dict[str, bytes]
+    generation: str
+
+
+#: The documented outputs: byte-identical for the same inputs and as-of date. (The run report,
+#: run_report.html, carries the publish time and run number, so it differs from run to run.)
+DOCUMENTED = (
+    "eligible_audience.csv",
+    "reconciliation.json",
+    "rejected_bookings.csv",
+    "rejected_consent_events.csv",
+    "rejected_customers.csv",
+    "rejected_suppressions.csv",
+)
+
+
+def read_outputs(output_dir: Path) -> dict[str, bytes]:
+    return {name: (output_dir / name).read_bytes() for name in DOCUMENTED}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """The first run: publishes the sample; later runs must leave exactly this in place."""
+    work = tmp_path_factory.mktemp("faults")
+    output_dir, database = work / "out", work / "audience.duckdb"
+    completed = subprocess.run(
+        command(output_dir, database, "--quiet"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return Published(work, output_dir, database, read_outputs(output_dir), os.readlink(output_dir))
+
+
+@pytest.fixture
+def unchanged(published: Published) -> Iterator[None]:
+    """After the test: the published outputs are exactly those of the first run."""
+    yield
+    assert os.readlink(published.output_dir) == published.generation
+    assert read_outputs(published.output_dir) == published.files
+
+
+def test_first_run_publishes_the_documented_files(published: Published) -> None:
+    assert {path.name for path in published.output_dir.iterdir()} >= set(DOCUMENTED)
+    assert published.files["eligible_audience.csv"].count(b"\n") == 71  # header + 70
+
+
+def test_kill_during_the_dbt_build_leaves_the_previous_outputs(
+    published: Published, unchanged: None
+) -> None:
+    run = Run(command(published.output_dir, published.database))
+    run.wait_for(r"START sql table model intermediate\.")
+    assert run.kill() == -signal.SIGKILL
+    assert "publish: started" not in run.output
+
+
+def test_kill_while_writing_the_new_generation_leaves_the_previous_outputs(
+    published: Published, unchanged: None
+) -> None:
+    run = Run(command(published.output_dir, published.database), pause_before="publish-write")
+    pid = int(run.wait_for(r"pause point publish-write: pid (\d+) waiting").group(1))
+    staging = published.work / ".out.generations" / f".staging-{pid}"
+    assert (staging / "eligible_audience.csv").is_file()  # the new set is half written
+    assert run.kill() == -signal.SIGKILL
+
+
+def test_kill_just_before_the_switch_leaves_the_previous_outputs(
+    published: Published, unchanged: None
+) -> None:
+    run = Run(command(published.output_dir, published.database), pause_before="publish-switch")
+    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
+    generations = sorted(path.name for path in (published.work / ".out.generations").iterdir())
+    assert len(generations) >= 2  # the complete new generation is there, not switched to
+    assert run.kill() == -signal.SIGKILL
+
+
+def test_a_second_run_fails_fast_while_one_is_running(
+    published: Published, unchanged: None
+) -> None:
+    first = Run(command(published.output_dir, published.database), pause_before="publish-switch")
+    pid = int(first.wait_for(r"pause point publish-switch: pid (\d+) waiting").group(1))
+    other_out, other_db = published.work / "other_out", published.work / "other.duckdb"
+    cases = {
+        "database": command(published.output_dir, published.database, "--quiet"),
+        "output folder": command(published.output_dir, other_db, "--quiet"),
+        "database ": command(other_out, published.database, "--quiet"),
+    }
+    try:
+        for what, args in cases.items():
+            started = time.monotonic()
+            second = subprocess.run(
+                args, capture_output=True, text=True, timeout=TIMEOUT, check=False
+            )
+            seconds = time.monotonic() - started
+            assert second.returncode == 1, second.stderr
+            assert f"the {what.strip()} " in second.stderr
+            assert f"is locked by another run (pid {pid}," in second.stderr
+            assert "wait for that run to finish" in second.stderr
+            assert seconds < 15, f"took {seconds:.1f}s to refuse"
+            assert "dbt build" not in second.stderr
+        assert not other_out.exists()
+    finally:
+        os.kill(pid, signal.SIGUSR1)  # let the first run go on
+    assert first.finish() == 0, first.output
+    # it published the same inputs again: the same bytes, in a new generation
+    assert read_outputs(published.output_dir) == published.files
+    published.generation = os.readlink(published.output_dir)
+
+
+def test_next_run_succeeds_with_byte_identical_outputs_and_clears_leftovers(
+    published: Published, unchanged: None
+) -> None:
+    generations = published.work / ".out.generations"
+    (generations / ".staging-999999").mkdir(exist_ok=True)  # as a killed run leaves them
+    (generations / "g999999").mkdir(exist_ok=True)
+    completed = subprocess.run(
+        command(published.output_dir, published.database, "--quiet"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "published 70 of 149 customers" in completed.stdout
+    assert read_outputs(published.output_dir) == published.files
+    current = os.readlink(published.output_dir)
+    assert current != published.generation
+    left = sorted(path.name for path in generations.iterdir())
+    assert left == [Path(published.generation).name, Path(current).name]
+    assert not list(published.work.glob(".out.link-*"))
+    assert (published.work / ".out.lock").read_text() == ""
+    assert (published.work / "audience.duckdb.lock").read_text() == ""
+    published.generation = current

@@ -1,0 +1,192 @@
+"""Run history and audience changes, across the audit scenario's runs (tests/audit_helpers.py).
+
+Expected changes come from the plain-Python reference of the rules (tests/reference/), run on
+the same files for each as-of date: an independent check of ``audience_changes``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import date
+
+import duckdb
+import pytest
+
+from audience_pipeline.history import TABLES
+from tests.audit_helpers import ACCEPT_REASON, AS_OF_DATES, SEEDS, Scenario, run_scenario
+from tests.reference import audience_rules as reference
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return run_scenario(tmp_path_factory)
+
+
+@pytest.fixture
+def con(scenario: Scenario):
+    connection = duckdb.connect(str(scenario.database), read_only=True)
+    yield connection
+    connection.close()
+
+
+def expected_decisions(as_of: str) -> dict[int, str]:
+    return reference.evaluate_dir(SEEDS, date.fromisoformat(as_of)).decisions
+
+
+def members(decisions: dict[int, str]) -> set[int]:
+    return {customer for customer, reason in decisions.items() if reason == "eligible"}
+
+
+def test_only_published_runs_are_recorded_in_order(con) -> None:
+    rows = con.execute(
+        "select run_id, as_of_date::varchar, eligible, drift_status, drift_acceptance_reason, "
+        "previous_run_id from history.published_runs order by run_id"
+    ).fetchall()
+    assert rows == [
+        (1, AS_OF_DATES[0], 70, "passed", None, None),
+        (2, AS_OF_DATES[1], 64, "passed", None, 1),
+        (3, AS_OF_DATES[2], len(members(expected_decisions(AS_OF_DATES[2]))), "accepted",
+         ACCEPT_REASON, 2),
+    ]  # fmt: skip
+
+
+def test_input_file_fingerprints_match_the_files(con) -> None:
+    rows = con.execute(
+        "select input_file, file_name, byte_count, sha256, raw_rows "
+        "from history.run_input_files where run_id = 2 order by input_file"
+    ).fetchall()
+    assert [row[0] for row in rows] == ["bookings", "consent_events", "customers", "suppressions"]
+    for input_file, file_name, byte_count, sha256, raw_rows in rows:
+        data = (SEEDS / f"{input_file}.csv").read_bytes()
+        assert file_name == f"{input_file}.csv"
+        assert byte_count == len(data)
+        assert sha256 == hashlib.sha256(data).hexdigest()
+        assert raw_rows == len(list(csv.reader(io.StringIO(data.decode("utf-8"))))) - 1
+
+
+def test_layer_counts_cover_every_layer_and_match_the_published_audience(
+    con, scenario: Scenario
+) -> None:
+    counts = {
+        (layer, name): rows
+        for layer, name, rows in con.execute(
+            "select layer, relation_name, row_count from history.run_layer_counts where run_id = 3"
+        ).fetchall()
+    }
+    assert {layer for layer, _ in counts} == {"landing", "staging", "intermediate", "marts"}
+    published = scenario.audiences[3].decode("utf-8").count("\n") - 1
+    assert counts[("marts", "eligible_audience")] == published
+    assert counts[("marts", "customer_audience_decisions")] == 149
+    assert counts[("landing", "bookings")] == 333
+
+
+def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
+    exclusions = dict(
+        con.execute(
+            "select decision_reason, customers from history.run_exclusions where run_id = 2"
+        ).fetchall()
+    )
+    expected = expected_decisions(AS_OF_DATES[1])
+    assert sum(exclusions.values()) == len(expected) == 149
+    for reason, customers in exclusions.items():
+        assert customers == sum(1 for value in expected.values() if value == reason), reason
+
+    tests = con.execute(
+        "select status, count(*) from history.run_controls "
+        "where run_id = 3 and control_type = 'data_test' group by all"
+    ).fetchall()
+    report = scenario.results[3].report
+    assert tests == [("pass", report["controls_passed"])]
+    assert report["controls_passed"] > 100
+    drift = dict(
+        con.execute(
+            "select control, status from history.run_controls "
+            "where run_id = 3 and control_type = 'drift_guard'"
+        ).fetchall()
+    )
+    assert drift["audience_change"] == "accepted"
+    assert set(drift) == {
+        "audience_change",
+        "input_rows:bookings",
+        "input_rows:consent_events",
+        "input_rows:customers",
+        "input_rows:suppressions",
+    }
+
+
+def test_membership_is_the_published_audience_of_each_run(con, scenario: Scenario) -> None:
+    for run_id, audience in scenario.audiences.items():
+        published = {
+            int(row["customer_id"]) for row in csv.DictReader(io.StringIO(audience.decode("utf-8")))
+        }
+        recorded = {
+            row[0]
+            for row in con.execute(
+                "select customer_id from history.run_membership where run_id = ?", [run_id]
+            ).fetchall()
+        }
+        assert recorded == published, run_id
+        assert recorded == members(expected_decisions(AS_OF_DATES[run_id - 1])), run_id
+
+
+def test_changes_match_the_reference_between_consecutive_runs(con) -> None:
+    for run_id in (2, 3):
+        before = members(expected_decisions(AS_OF_DATES[run_id - 2]))
+        now_decisions = expected_decisions(AS_OF_DATES[run_id - 1])
+        now = members(now_decisions)
+        row = con.execute(
+            "select entered, left_audience, stayed from history.published_runs where run_id = ?",
+            [run_id],
+        ).fetchone()
+        assert row == (len(now - before), len(before - now), len(now & before)), run_id
+        if run_id == 2:
+            assert row[:2] == (2, 8)  # 7 left for no_recent_booking, 1 for suppressed
+
+    # the model in the database compares the last build (run 3) with run 2
+    changes = {
+        customer: (change, description)
+        for customer, change, description in con.execute(
+            "select customer_id, change_type, change_description from marts.audience_changes"
+        ).fetchall()
+    }
+    expected = {customer: ("left", f"left: {now_decisions[customer]}") for customer in before - now}
+    expected |= {customer: ("stayed", "stayed") for customer in now & before}
+    previous_decisions = expected_decisions(AS_OF_DATES[1])
+    expected |= {
+        customer: ("entered", f"entered: was {previous_decisions[customer]}")
+        for customer in now - before
+    }
+    assert changes == expected
+
+
+def test_first_run_has_everyone_entered_and_drift_not_applicable(scenario: Scenario) -> None:
+    first = scenario.results[1]
+    assert first.run_id == 1
+    audience_check = next(c for c in first.drift.checks if c.control == "audience_change")
+    assert audience_check.outcome == "not_applicable"
+    assert first.drift.status == "passed"
+
+
+def test_history_tables_are_documented_as_a_dbt_source() -> None:
+    """The source `history` in models/marts/_marts__sources.yml lists the real columns."""
+    import yaml
+
+    from tests.audit_helpers import PROJECT_DIR
+
+    document = yaml.safe_load(
+        (PROJECT_DIR / "models" / "marts" / "_marts__sources.yml").read_text(encoding="utf-8")
+    )
+    source = next(s for s in document["sources"] if s["name"] == "history")
+    documented = {t["name"]: [c["name"] for c in t["columns"]] for t in source["tables"]}
+    for table, ddl in TABLES.items():
+        columns = [
+            line.strip().split()[0]
+            for line in ddl.strip().splitlines()
+            if line.strip() and not line.strip().startswith("primary key")
+        ]
+        assert documented[table] == columns, table
+    assert documented["run_membership"] == ["run_id", "customer_id"]
