@@ -213,7 +213,9 @@ def machine_description() -> dict[str, str]:
         memory = f"{total_kb / 1024 / 1024:.1f} GiB"
     import dbt.version
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return {
+        "load average at start (1, 5, 15 min)": load,
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "memory": memory,

@@ -18,8 +18,8 @@
     In 'warehouse' mode nothing leaves the engine: the staging models apply the same value
     rules, in the warehouse's SQL, to the rows where they are. Without a record number
     (`warehouse_line_column: ''`) rows are numbered in the order of their values, which is
-    deterministic (identical rows are adjacent, and which copy counts as the duplicate cannot
-    change a result) but is not the order the rows arrived in.
+    deterministic where text sorts in byte order (identical rows are adjacent, and which copy
+    counts as the duplicate cannot change a result) but is not the order the rows arrived in.
 -#}
 {% macro raw_rows(input_file) -%}
     {%- set columns = var('input_files')[input_file] -%}

@@ -49,8 +49,12 @@
 
 {#-
     The same result as DuckDB's try_cast on every engine, for the plain decimals with an
-    optional exponent that reach it. DuckDB reads an exponent from -32768 to 32767 (leading
-    zeros allowed) and nothing beyond; these variants apply the same limit.
+    optional exponent that reach it (checked value for value by tests/test_engines.py). Beyond
+    the value fitting 38 digits, DuckDB's reader has three limits that these variants copy:
+    the mantissa's integer digits (leading zeros aside) must fit the 38 - scale digits before
+    the point; the exponent must read as -32768 to 32767 (leading zeros allowed); and unless
+    the mantissa is zero, a positive exponent may not exceed 38 - scale plus the mantissa's
+    fraction digits beyond the scale.
 
     PostgreSQL has no try_cast and a failed cast aborts the query: the value is cast to an
     unconstrained numeric (which holds any exponent from -2000 to 32767 for a text of at most
@@ -65,12 +69,18 @@
     {%- set exponent -%}
         (case when {{ expression }} ~ '[eE]-' then -1 else 1 end) * cast({{ exponent_digits }} as integer)
     {%- endset -%}
+    {%- set fraction_digits -%}
+        coalesce(length(substring({{ expression }} from '[.]([0-9]+)')), 0)
+    {%- endset -%}
     case
         when {{ expression }} ~ '^[+-]?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?$'
             and length({{ expression }}) <= 1000
+            and length(substring({{ expression }} from '^[+-]?0*([0-9]*)')) <= {{ 38 - scale }}
             and length({{ exponent_digits }}) <= 5 then
             case
                 when {{ exponent }} not between -32768 and 32767 then null
+                when {{ expression }} ~ '^[+-]?0+([.]0+)?([eE]|$)' then cast(0 as {{ audience.type_amount(scale) }})
+                when {{ exponent }} > {{ 38 - scale }} + greatest(0, {{ fraction_digits }} - {{ scale }}) then null
                 when {{ exponent }} < -2000 then cast(0 as {{ audience.type_amount(scale) }})
                 when abs(round(cast({{ expression }} as numeric), {{ scale }})) < 1e{{ 38 - scale }}
                     then cast({{ expression }} as {{ audience.type_amount(scale) }})
@@ -78,11 +88,21 @@
     end
 {%- endmacro %}
 
+{#- Spark's try_cast reads any exponent and mantissa exactly: only DuckDB's limits are added. -#}
 {% macro spark__safe_cast_amount(expression, scale=12) -%}
-    {%- set exponent_text = "regexp_extract(" ~ expression ~ ", '[eE]([+-]?[0-9]+)$', 1)" -%}
+    {%- set exponent = "try_cast(nullif(regexp_extract(" ~ expression ~ ", '[eE]([+-]?[0-9]+)$', 1), '') as int)" -%}
+    {%- set has_exponent = "regexp_extract(" ~ expression ~ ", '[eE]([+-]?[0-9]+)$', 1) <> ''" -%}
+    {%- set fraction_digits = "length(regexp_extract(" ~ expression ~ ", '[.]([0-9]+)', 1))" -%}
     case
-        when {{ exponent_text }} = ''
-            or try_cast({{ exponent_text }} as int) between -32768 and 32767
+        when length(regexp_extract({{ expression }}, '^[+-]?0*([0-9]*)', 1)) <= {{ 38 - scale }}
+            and (
+                not ({{ has_exponent }})
+                or {{ exponent }} between -32768 and 32767
+                and (
+                    {{ expression }} rlike '^[+-]?0+([.]0+)?[eE]'
+                    or {{ exponent }} <= {{ 38 - scale }} + greatest(0, {{ fraction_digits }} - {{ scale }})
+                )
+            )
             then try_cast({{ expression }} as {{ audience.type_amount(scale) }})
     end
 {%- endmacro %}
