@@ -192,7 +192,10 @@ def measure_scale(
         stage_seconds=stages,
         slowest_nodes=slowest,
         node_seconds_by_type=by_type,
-        published=stdout.strip().splitlines()[0] if stdout.strip() else stderr[-2000:],
+        published=next(
+            (line for line in stdout.splitlines() if line.startswith("published")),
+            stderr.strip()[-2000:],
+        ),
     )
     return result
 
