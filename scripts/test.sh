@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run every check: linters, dbt build (models, data tests, unit tests) on the
-# sample, the docs site, and the pytest suite.
+# sample, the docs site, a small benchmark, the pytest suite, and the same sample on
+# PostgreSQL and Spark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,6 +16,8 @@ echo "== dbt build on the sample (as of $SAMPLE_AS_OF)"
 dbt build --vars "{as_of_date: $SAMPLE_AS_OF}"
 echo "== dbt docs generate --static"
 dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
+echo "== benchmark at a small scale (proves bench/run_bench.py works; real figures: bench/results/)"
+python bench/run_bench.py --scales tiny --no-save
 echo "== pytest"
 python -m pytest -q
 bash scripts/test_engines.sh  # the same sample on DuckDB, PostgreSQL and Spark, compared
