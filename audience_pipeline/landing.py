@@ -282,17 +282,16 @@ def load_input_file(
     )
     con.execute(f"drop {'view' if lines_table_is_view else 'table'} {lines_table}")
     con.execute(f"drop table if exists _read_{spec.name}")
-    structural_errors = con.execute(
-        f"select count(*) from {landing_schema}.{spec.name} where structural_error is not null"
-    ).fetchone()[0]
-    non_blank_lines, split_lines = con.execute(
+    structural_errors, blank_lines = con.execute(
         f"""
         select
-            count(*) filter (where coalesce(structural_error, '') <> 'blank line'),
-            count(*) filter (where structural_error is null)
+            count(structural_error),
+            count(*) filter (where structural_error = 'blank line')
         from {landing_schema}.{spec.name}
         """
     ).fetchone()
+    non_blank_lines = data_lines - blank_lines
+    split_lines = data_lines - structural_errors
     if non_blank_lines > 0 and split_lines == 0:
         raise InputFileError(
             spec.file_name,

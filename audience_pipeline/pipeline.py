@@ -138,7 +138,7 @@ def run_pipeline(
             "the run failed, so no audience was published:\n" + describe_failures(dbt_run)
         )
 
-    # same configuration as dbt-duckdb's connection, which stays open in this process
+    # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
     con = duckdb.connect(str(database), config=settings.connection_config(database))
     try:
         with progress.stage("drift guard (against the previous published run)"):
