@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
@@ -82,8 +83,7 @@ def run_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
     scenario.cli = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             str(SEEDS),
             "--as-of",

@@ -28,6 +28,11 @@ if str(PROJECT_DIR) not in sys.path:
 from audience_pipeline.contract import InputFile, load_contract  # noqa: E402
 
 AS_OF = "2026-11-26"
+#: The command that runs the pipeline's CLI in a child process; tests append its arguments.
+RUN_PIPELINE_CLI: tuple[str, ...] = (
+    sys.executable,
+    str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+)
 CONTRACT: tuple[InputFile, ...] = load_contract()
 SPECS: dict[str, InputFile] = {spec.name: spec for spec in CONTRACT}
 COLUMNS: dict[str, tuple[str, ...]] = {spec.name: spec.columns for spec in CONTRACT}

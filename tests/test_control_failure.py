@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline import pipeline
 from audience_pipeline.errors import ControlFailure
@@ -47,8 +47,7 @@ def test_missing_input_file_exits_non_zero_naming_the_file(tmp_path: Path) -> No
     (input_dir / "suppressions.csv").unlink()
     completed = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             str(input_dir),
             "--as-of",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import subprocess
-import sys
 
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline.drift import DriftFailure, DriftThresholds, evaluate_drift
 from audience_pipeline.history import PublishedRun
-from tests.audit_helpers import PROJECT_DIR, Scenario, run_scenario
+from tests.audit_helpers import Scenario, run_scenario
 
 FILES = {"bookings": 100, "consent_events": 50, "customers": 40, "suppressions": 10}
 
@@ -118,8 +118,7 @@ def test_thresholds_must_be_shares() -> None:
 def test_bad_threshold_on_the_command_line_exits_2() -> None:
     completed = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             "x",
             "--output-dir",

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_AS_OF = "2026-11-26"
@@ -29,8 +29,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     database = work / "audience.duckdb"
     completed = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             str(PROJECT_DIR / "seeds"),
             "--as-of",
@@ -133,8 +132,7 @@ def test_rerun_gives_byte_identical_outputs(sample_run: dict, tmp_path: Path) ->
     output_dir = tmp_path / "again"
     subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             str(PROJECT_DIR / "seeds"),
             "--as-of",
@@ -155,8 +153,7 @@ def test_rerun_gives_byte_identical_outputs(sample_run: dict, tmp_path: Path) ->
 def test_bad_as_of_date_is_refused(tmp_path: Path) -> None:
     completed = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--input-dir",
             str(PROJECT_DIR / "seeds"),
             "--as-of",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline.explain import RULES, evaluate_rules, explain_customer
-from tests.audit_helpers import PROJECT_DIR, Scenario, run_scenario
+from tests.audit_helpers import Scenario, run_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +26,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 def explain_cli(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             "--database",
             str(database),
             *arguments,

@@ -23,7 +23,6 @@ import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import RUN_PIPELINE_CLI
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SCRIPT = PROJECT_DIR / "scripts" / "run_pipeline.py"
 SAMPLE = PROJECT_DIR / "seeds"
 AS_OF = "2026-11-26"
 TIMEOUT = 120  # seconds; a sample run takes about 10
@@ -43,8 +42,7 @@ TIMEOUT = 120  # seconds; a sample run takes about 10
 
 def command(output_dir: Path, database: Path, *extra: str) -> list[str]:
     return [
-        sys.executable,
-        str(SCRIPT),
+        *RUN_PIPELINE_CLI,
         "--input-dir",
         str(SAMPLE),
         "--as-of",

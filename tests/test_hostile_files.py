@@ -41,6 +41,7 @@ from conftest import (
     AS_OF,
     COLUMNS,
     CONTRACT,
+    RUN_PIPELINE_CLI,
     PublishedRun,
     baseline_rows,
     csv_line,
@@ -346,8 +347,7 @@ def test_not_text_exits_1_from_the_real_process(published: Published, tmp_path: 
     binary(landing / "bookings.csv")
     completed = subprocess.run(
         [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+            *RUN_PIPELINE_CLI,
             *cli_args(landing, published),
         ],
         capture_output=True,
