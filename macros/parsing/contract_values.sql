@@ -12,11 +12,6 @@
     nullif(trim({{ expression }}), '')
 {%- endmacro %}
 
-{#- Trimmed, lowercased: how emails and channels are compared. -#}
-{% macro normalize_text(expression) -%}
-    lower({{ audience.clean_text(expression) }})
-{%- endmacro %}
-
 {#- Ids: ASCII digits, at most 18 of them (so they fit a bigint). -#}
 {% macro parse_id(cleaned) -%}
     case
