@@ -53,6 +53,10 @@ class ScaleResult:
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
     node_seconds_by_type: dict[str, float] = field(default_factory=dict)
     published: str = ""
+    # the next day's run on the same database: dbt's parse state and the history are kept
+    rerun_seconds: float | None = None
+    rerun_peak_rss_mb: float | None = None
+    rerun_stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -110,11 +114,16 @@ def parse_floor(folder: Path, threads: int) -> float:
 
 
 def run_pipeline_measured(
-    folder: Path, work_dir: Path, as_of: str, extra_args: list[str]
+    folder: Path, work_dir: Path, as_of: str, extra_args: list[str], fresh: bool = True
 ) -> tuple[float, float, int, str, str]:
-    """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr."""
-    shutil.rmtree(work_dir, ignore_errors=True)
-    work_dir.mkdir(parents=True)
+    """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr.
+
+    ``fresh`` starts from an empty work folder (no database, no dbt state); otherwise the run
+    finds what the previous one left, as a daily run does.
+    """
+    if fresh:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
@@ -163,10 +172,28 @@ def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[st
     }
 
 
+def _stage_seconds(stderr: str) -> dict[str, float]:
+    return {
+        match["stage"]: float(match["seconds"])
+        for line in stderr.splitlines()
+        if (match := _STAGE_LINE.search(line.strip()))
+    }
+
+
 def measure_scale(
-    scale: str, data_dir: Path, work_root: Path, seed: int, as_of: str, threads: int
+    scale: str,
+    data_dir: Path,
+    work_root: Path,
+    seed: int,
+    as_of: str,
+    threads: int,
+    rerun: bool = True,
 ) -> ScaleResult:
-    """Generate (if needed), measure the floor and the pipeline side by side."""
+    """Generate (if needed), measure the floor and the pipeline side by side.
+
+    With ``rerun``, the pipeline runs a second time on the same database, as of the next day:
+    the figure of a daily run, which finds dbt's parse state and the history of the day before.
+    """
     folder = ensure_data(scale, data_dir, seed, as_of)
     rows = count_data_rows(folder)
     floor = parse_floor(folder, threads)
@@ -174,11 +201,7 @@ def measure_scale(
     seconds, rss_mb, exit_code, stdout, stderr = run_pipeline_measured(
         folder, work_dir, as_of, ["--threads", str(threads)]
     )
-    stages = {
-        match["stage"]: float(match["seconds"])
-        for line in stderr.splitlines()
-        if (match := _STAGE_LINE.search(line.strip()))
-    }
+    stages = _stage_seconds(stderr)
     slowest, by_type = dbt_node_timings(work_dir / "dbt_target")
     result = ScaleResult(
         scale=scale,
@@ -197,6 +220,14 @@ def measure_scale(
             stderr.strip()[-2000:],
         ),
     )
+    if rerun and exit_code == 0:
+        next_day = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
+        seconds, rss_mb, _, _, stderr = run_pipeline_measured(
+            folder, work_dir, next_day, ["--threads", str(threads)], fresh=False
+        )
+        result.rerun_seconds = round(seconds, 3)
+        result.rerun_peak_rss_mb = round(rss_mb, 1)
+        result.rerun_stage_seconds = _stage_seconds(stderr)
     return result
 
 
@@ -236,20 +267,31 @@ def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) 
         "",
         "Machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()),
         "",
-        "| scale | input rows | input MB | parse floor s | pipeline s | ratio "
-        "| peak RSS MB | rows/s | exit |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| scale | input rows | input MB | parse floor s | pipeline s (first run) | ratio "
+        "| peak RSS MB | rows/s | exit | next day's run s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in results:
+        rerun = f"{item.rerun_seconds:.2f}" if item.rerun_seconds is not None else "not run"
         lines.append(
             f"| {item.scale} | {item.rows:,} | {item.input_bytes / 1e6:,.0f} | "
             f"{item.parse_floor_seconds:.2f} | {item.pipeline_seconds:.2f} | "
             f"{item.ratio_to_floor:.1f}x | {item.pipeline_peak_rss_mb:,.0f} | "
-            f"{item.rows_per_second:,.0f} | {item.pipeline_exit_code} |"
+            f"{item.rows_per_second:,.0f} | {item.pipeline_exit_code} | {rerun} |"
         )
+    lines += [
+        "",
+        "First run: an empty work folder (no database, no dbt parse state). Next day's run: the "
+        "same files as of the next day, on the database and dbt state the first run left.",
+    ]
     for item in results:
         lines += ["", f"## {item.scale}", "", f"Result: `{item.published}`", "", "Stages:"]
         lines += [f"- {stage}: {seconds:.1f} s" for stage, seconds in item.stage_seconds.items()]
+        if item.rerun_seconds is not None:
+            lines += ["", f"Next day's run: {item.rerun_seconds:.1f} s, stages:"]
+            lines += [
+                f"- {stage}: {seconds:.1f} s" for stage, seconds in item.rerun_stage_seconds.items()
+            ]
         lines += ["", "dbt time by node type (sum of node times; nodes run 2 at a time):"]
         lines += [
             f"- {kind}: {seconds:.1f} s" for kind, seconds in item.node_seconds_by_type.items()

@@ -1,16 +1,20 @@
-"""The pre-step: check a landing folder's raw files and load them into DuckDB as text.
+"""The pre-step: check a landing folder's raw files and hand them to DuckDB as text.
 
 For each input file of the contract it:
 
 1. refuses the file as a whole, with a clear error, when it cannot be read as the contract's
    CSV at all (missing, empty, not text, header without a required column, ...);
 2. reads every physical line with DuckDB's CSV reader set to treat a line as one opaque
-   value (no sniffing, no quoting), so one broken line can never swallow the next ones;
-3. splits the lines into fields in SQL (vectorised; quoted fields follow RFC 4180) and marks
-   each line that cannot be split into the header's columns with a ``structural_error``;
-4. writes ``<landing schema>.<input file>``: one row per physical data line, with its line
-   number, the contract's columns as text and the error, if any, and a manifest row
-   (path, size, checksum, line count) in ``<landing schema>.input_files``.
+   value (no sniffing, no quoting), so one broken line can never swallow the next ones, and
+   stores the lines once, numbered, in ``<landing schema>.<input file>__lines``;
+3. defines ``<landing schema>.<input file>``, a view that splits those lines into fields in
+   SQL (vectorised; quoted fields follow RFC 4180) and marks each line that cannot be split
+   into the header's columns with a ``structural_error``: one row per physical data line,
+   with its line number, the contract's columns as text and the error, if any. The staging
+   model reads it once; the split fields are never written to disk twice;
+4. counts the lines and the structural errors, and writes a manifest row (path, size,
+   checksum, line count) to ``<landing schema>.input_files``. Checksums and a scan of the
+   whole file for NUL bytes run in a thread of their own while DuckDB reads.
 
 No line is dropped here: lines with a structural error are handed to dbt too, and the staging
 models quarantine them together with rows whose values break the contract, so every rejected
@@ -20,6 +24,8 @@ row ends up in one place with one reason.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +55,31 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class FileFingerprint:
+    """A file's checksum and, if it has any, the offset of its first NUL byte."""
+
+    sha256: str
+    first_nul_byte: int | None
+
+
+def fingerprint_file(path: Path) -> FileFingerprint:
+    """Checksum a file's bytes and look for NUL bytes, in one read (in chunks)."""
+    digest = hashlib.sha256()
+    first_nul_byte = None
+    offset = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(4 * 1024 * 1024), b""):
+            digest.update(chunk)
+            if first_nul_byte is None and (position := chunk.find(b"\x00")) != -1:
+                first_nul_byte = offset + position
+            offset += len(chunk)
+    return FileFingerprint(digest.hexdigest(), first_nul_byte)
+
+
 def sha256_of(path: Path) -> str:
     """Checksum of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return fingerprint_file(path).sha256
 
 
 def check_file_is_text(spec: InputFile, path: Path) -> None:
@@ -105,7 +129,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
     unreadable_lines = con.execute(f"select count(*) from {rejects_table}").fetchone()[0]
     if unreadable_lines == 0:
         # The usual case: every line is text, so the k-th row read is line k. A view, not a
-        # copy: the lines are read once more only by the statement that writes the landing table.
+        # copy: the lines are read once more only by the statement that stores them.
         con.execute(
             f"""
             create or replace temp view {lines_table} as
@@ -163,18 +187,6 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
     return lines_table, False
 
 
-def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, lines_table: str) -> str:
-    row = con.execute(
-        f"select line, encoding_error from {lines_table} where source_line = 1"
-    ).fetchone()
-    if row is None:
-        raise InputFileError(spec.file_name, "file has no header row", line=1)
-    line, encoding_error = row
-    if encoding_error is not None:
-        raise InputFileError(spec.file_name, "header is not valid UTF-8", line=1)
-    return (line or "").lstrip("\ufeff")
-
-
 def _split_fields_sql(header: Header) -> str:
     """SQL that splits ``line`` into ``fields`` and sets ``structural_error``.
 
@@ -186,50 +198,56 @@ def _split_fields_sql(header: Header) -> str:
     """
     expected = len(header.columns)
     quoted_field = '("(?:[^"]|"")*"|[^,"]*),'
-    # Two passes so the regular expression only ever runs on the few lines that have quotes.
+    # One pass over the lines. DuckDB evaluates a CASE branch only for the rows that reach it,
+    # so the regular expression runs only on the few lines with a quote, and the trim that
+    # recognises a blank line only on lines without a comma.
     return f"""
         with
-        plain as (
+        marked as (
             select
                 source_line,
                 line,
                 encoding_error,
-                case when line is not null then string_split(line, ',') end as fields,
-                false as has_unbalanced_quote,
-                false as is_malformed_quoting
+                contains(line, '"') as has_quote
             from lines
-            where source_line > 1 and (line is null or strpos(line, '"') = 0)
+            where source_line > 1
         ),
-        quoted_lines as (
+        matched as (
             select
-                source_line,
-                line,
-                encoding_error,
-                regexp_extract_all(line || ',', '{quoted_field}') as matches
-            from lines
-            where source_line > 1 and strpos(line, '"') > 0
-        ),
-        quoted as (
-            select
-                source_line,
-                line,
-                encoding_error,
-                list_transform(
-                    matches,
-                    lambda field: case
-                        when starts_with(field, '"')
-                            then replace(field[2:length(field) - 2], '""', '"')
-                        else field[1:length(field) - 1]
-                    end
-                ) as fields,
-                (length(line) - length(replace(line, '"', ''))) % 2 = 1 as has_unbalanced_quote,
-                array_to_string(matches, '') <> line || ',' as is_malformed_quoting
-            from quoted_lines
+                *,
+                case
+                    when has_quote then regexp_extract_all(line || ',', '{quoted_field}')
+                end as matches
+            from marked
         ),
         split as (
-            select * from plain
-            union all
-            select * from quoted
+            select
+                source_line,
+                line,
+                encoding_error,
+                case
+                    when has_quote then list_transform(
+                        matches,
+                        lambda field: case
+                            when starts_with(field, '"')
+                                then replace(field[2:length(field) - 2], '""', '"')
+                            else field[1:length(field) - 1]
+                        end
+                    )
+                    when line is not null then string_split(line, ',')
+                end as fields,
+                case
+                    when has_quote then (length(line) - length(replace(line, '"', ''))) % 2 = 1
+                    else false
+                end as has_unbalanced_quote,
+                case
+                    when has_quote then array_to_string(matches, '') <> line || ','
+                    else false
+                end as is_malformed_quoting
+            from matched
+        ),
+        counted as (
+            select *, len(fields) as field_count from split
         )
         select
             source_line,
@@ -237,40 +255,28 @@ def _split_fields_sql(header: Header) -> str:
             fields,
             case
                 when encoding_error is not null then encoding_error
-                when line is null or trim(line) = '' then 'blank line'
+                when line is null then 'blank line'
+                when field_count = 1 and trim(line) = '' then 'blank line'
                 when has_unbalanced_quote
                     then 'unterminated quote (or a line break inside a quoted field)'
                 when is_malformed_quoting then 'malformed quoting'
-                when len(fields) <> {expected}
-                    then 'expected {expected} fields, found ' || len(fields)
+                when field_count <> {expected}
+                    then 'expected {expected} fields, found ' || field_count
             end as structural_error
-        from split
+        from counted
     """
 
 
-def load_input_file(
-    con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, landing_schema: str
-) -> LoadedFile:
-    """Check one raw file and write its landing table; raises InputFileError if unusable."""
-    check_file_is_text(spec, path)
-    lines_table, lines_table_is_view = _read_lines(con, spec, path)
-    header = read_header(spec, _header_line(con, spec, lines_table))
-    data_lines = con.execute(
-        f"select count(*) from {lines_table} where source_line > 1"
-    ).fetchone()[0]
-    if data_lines == 0 and spec.rows_required:
-        raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
-
+def _landing_rows_sql(spec: InputFile, header: Header, lines_sql: str) -> str:
+    """SQL of the landing rows: one per physical data line, split into the contract's columns."""
     column_selects = ",\n".join(
         f"case when structural_error is null then fields[{header.position(column) + 1}] end"
         f" as {column}"
         for column in spec.columns
     )
-    con.execute(
-        f"""
-        create or replace table {landing_schema}.{spec.name} as
+    return f"""
         with
-        lines as (select * from {lines_table}),
+        lines as ({lines_sql}),
         split as ({_split_fields_sql(header)})
         select
             source_line,
@@ -278,18 +284,104 @@ def load_input_file(
             case when structural_error is not null then line end as raw_line,
             {column_selects}
         from split
-        """
-    )
-    con.execute(f"drop {'view' if lines_table_is_view else 'table'} {lines_table}")
-    con.execute(f"drop table if exists _read_{spec.name}")
-    structural_errors, blank_lines = con.execute(
+    """
+
+
+def read_first_line(spec: InputFile, path: Path) -> str:
+    """The header line of ``path`` as text (a leading byte-order mark removed)."""
+    with path.open("rb") as handle:
+        start = handle.read(_SNIFF_BYTES).removeprefix(b"\xef\xbb\xbf")
+    if not start:
+        raise InputFileError(spec.file_name, "file has no header row", line=1)
+    end = len(start)
+    for line_end in (b"\n", b"\r"):
+        position = start.find(line_end)
+        if position != -1:
+            end = min(end, position)
+    try:
+        return start[:end].decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError(spec.file_name, "header is not valid UTF-8", line=1) from None
+
+
+def _count_lines(con: duckdb.DuckDBPyConnection, rows_sql: str) -> tuple[int, int, int]:
+    """Data lines, lines with a structural error and blank lines of a landing rows query."""
+    data_lines, structural_errors, blank_lines = con.execute(
         f"""
         select
+            count(*),
             count(structural_error),
             count(*) filter (where structural_error = 'blank line')
-        from {landing_schema}.{spec.name}
+        from ({rows_sql})
         """
     ).fetchone()
+    return int(data_lines), int(structural_errors), int(blank_lines)
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drop ``schema.name`` whether an earlier run left a view or a table there."""
+    found = con.execute(
+        "select table_type from information_schema.tables"
+        " where table_schema = ? and table_name = ? and table_catalog = current_database()",
+        [schema, name],
+    ).fetchone()
+    if found is not None:
+        kind = "view" if found[0] == "VIEW" else "table"
+        con.execute(f"drop {kind} {schema}.{name}")
+
+
+def _store_lines(con: duckdb.DuckDBPyConnection, lines_table: str, lines_store: str) -> None:
+    """Write the data lines, numbered, to ``lines_store``: the one copy of the file's content.
+
+    Two columns (line number and text) cost far less to write than the split fields, and the
+    text is stored without string compression, which costs more time than it saves here.
+    """
+    con.execute("set disabled_compression_methods = 'fsst,dict_fsst'")
+    try:
+        con.execute(
+            f"""
+            create or replace table {lines_store} as
+            select source_line, line, encoding_error
+            from {lines_table}
+            where source_line > 1
+            """
+        )
+    finally:
+        con.execute("reset disabled_compression_methods")
+
+
+def load_input_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: InputFile,
+    path: Path,
+    landing_schema: str,
+    fingerprint: Callable[[], FileFingerprint] | None = None,
+) -> LoadedFile:
+    """Check one raw file and define its landing rows; raises InputFileError if unusable.
+
+    The file's lines are stored once, numbered (``<landing schema>.<input file>__lines``), and
+    ``<landing schema>.<input file>`` is a view that splits them into the contract's columns:
+    the staging model splits them while it reads them, so the split fields are never written
+    twice. ``fingerprint`` returns the file's checksum and NUL scan (computed here when not
+    given; the folder computes them in the background).
+    """
+    check_file_is_text(spec, path)
+    header = read_header(spec, read_first_line(spec, path))
+    lines_table, lines_table_is_view = _read_lines(con, spec, path)
+    lines_store = f"{landing_schema}.{spec.name}__lines"
+    _drop_relation(con, landing_schema, spec.name)
+    _store_lines(con, lines_table, lines_store)
+    con.execute(f"drop {'view' if lines_table_is_view else 'table'} {lines_table}")
+    con.execute(f"drop table if exists _read_{spec.name}")
+    con.execute(
+        f"create view {landing_schema}.{spec.name} as "
+        + _landing_rows_sql(spec, header, f"select * from {lines_store}")
+    )
+    data_lines, structural_errors, blank_lines = _count_lines(
+        con, f"select structural_error from {landing_schema}.{spec.name}"
+    )
+    if data_lines == 0 and spec.rows_required:
+        raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
     non_blank_lines = data_lines - blank_lines
     split_lines = data_lines - structural_errors
     if non_blank_lines > 0 and split_lines == 0:
@@ -299,13 +391,20 @@ def load_input_file(
             "(is the delimiter a comma?)",
             line=2,
         )
+    scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
+    if scanned.first_nul_byte is not None:
+        raise InputFileError(
+            spec.file_name,
+            "file is not text (it contains NUL bytes, the first at byte "
+            f"{scanned.first_nul_byte:,})",
+        )
     return LoadedFile(
         input_file=spec.name,
         file_path=str(path.resolve()),
         byte_count=path.stat().st_size,
-        sha256=sha256_of(path),
-        data_lines=int(data_lines),
-        structural_errors=int(structural_errors),
+        sha256=scanned.sha256,
+        data_lines=data_lines,
+        structural_errors=structural_errors,
         extra_columns=header.extra_columns,
     )
 
@@ -350,8 +449,21 @@ def load_landing_folder(
 ) -> list[LoadedFile]:
     """Run the pre-step over a landing folder; returns what was loaded, file by file."""
     con.execute(f"create schema if not exists {landing_schema}")
-    loaded = [
-        load_input_file(con, spec, input_dir / spec.file_name, landing_schema) for spec in contract
-    ]
+    paths = [input_dir / spec.file_name for spec in contract]
+    # Checksums and the NUL scan read the files in a thread of their own while DuckDB reads
+    # them too (hashlib releases the GIL), so they add little to the wall time.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fingerprints = [
+            pool.submit(fingerprint_file, path) if path.is_file() else None for path in paths
+        ]
+        try:
+            loaded = [
+                load_input_file(con, spec, path, landing_schema, future.result if future else None)
+                for spec, path, future in zip(contract, paths, fingerprints, strict=True)
+            ]
+        finally:
+            for future in fingerprints:
+                if future is not None:
+                    future.cancel()
     write_manifest(con, loaded, landing_schema)
     return loaded

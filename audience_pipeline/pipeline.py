@@ -124,13 +124,10 @@ def run_pipeline(
         dbt_run = run_dbt(
             ["build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test"],
             database=database,
-            dbt_vars={
-                "raw_input": "landing",
-                "as_of_date": as_of_date,
-                "landing_schema": LANDING_SCHEMA,
-            },
+            dbt_vars={"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
             target_path=database.parent / "dbt_target",
-            environment=settings.environment(database),
+            # the date goes by environment, not --vars, so dbt's partial parse survives
+            environment={**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
             quiet=quiet,
         )
     if not dbt_run.success:

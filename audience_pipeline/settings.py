@@ -49,4 +49,6 @@ class EngineSettings:
             "AUDIENCE_DUCKDB_MEMORY_LIMIT": self.memory_limit,
             "AUDIENCE_DUCKDB_THREADS": str(self.threads),
             "AUDIENCE_DUCKDB_TEMP_DIR": str(self.spill_directory(database)),
+            # Line numbers come from the pre-step, so dbt's models need no row order.
+            "AUDIENCE_DUCKDB_PRESERVE_INSERTION_ORDER": "false",
         }

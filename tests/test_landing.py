@@ -586,3 +586,19 @@ def test_reloading_replaces_the_landing_tables(
     load(landing_folder())
     assert len(landing_rows(con, "customers")) == N_BASELINE["customers"]
     assert con.execute("select count(*) from landing.input_files").fetchone() == (4,)
+
+
+def test_nul_byte_far_into_a_file_is_refused(tmp_path: Path, load: LoadFolder) -> None:
+    """The whole file is scanned for NUL bytes, not only its first 64 KB."""
+    write_landing_folder(tmp_path)
+    path = tmp_path / "bookings.csv"
+    content = path.read_bytes()
+    header, _, body = content.partition(b"\n")
+    padding = body.splitlines(keepends=True)[0] * (200_000 // len(body.splitlines()[0]))
+    damaged = header + b"\n" + padding + b"BK1,1,2026-01-01,1\x00.00,COMPLETED,Hotel,web\n"
+    path.write_bytes(damaged)
+    error = _refused(load, tmp_path, "bookings.csv")
+    assert "not text" in error.problem
+    nul_offset = damaged.index(b"\x00")
+    assert nul_offset > 64 * 1024
+    assert f"byte {nul_offset:,}" in error.problem

@@ -9,8 +9,8 @@
     - the contract's columns, as text.
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
-    `dbt seed`; 'landing' reads the tables the pre-step (`scripts/run_pipeline.py`) wrote
-    from a landing folder; 'warehouse' reads tables that already live in the engine (source
+    `dbt seed`; 'landing' reads the views the pre-step (`scripts/run_pipeline.py`) defined
+    over the lines it stored from a landing folder; 'warehouse' reads tables that already live in the engine (source
     `warehouse`: one table per input file in `var('warehouse_schema')`, the contract's columns
     plus a record number named by `var('warehouse_line_column')`). The columns of each file
     come from `var('input_files')`, the data contract shared with the pre-step.
@@ -66,7 +66,7 @@
 {%- endmacro %}
 
 {#-
-    How the base models are materialized: a view over the pre-step's landing table or over a
+    How the base models are materialized: a view over the pre-step's landing view or over a
     warehouse table with its own record number (no copy of millions of rows), or a table
     otherwise, so that line numbers computed from the rows' order are fixed once and every
     model downstream sees the same ones.
