@@ -77,11 +77,6 @@ def fingerprint_file(path: Path) -> FileFingerprint:
     return FileFingerprint(digest.hexdigest(), first_nul_byte)
 
 
-def sha256_of(path: Path) -> str:
-    """Checksum of a file's bytes, read in chunks."""
-    return fingerprint_file(path).sha256
-
-
 def check_file_is_text(spec: InputFile, path: Path) -> None:
     """Refuse files that are missing, empty or binary before DuckDB reads them."""
     if not path.is_file():
@@ -267,7 +262,7 @@ def _split_fields_sql(header: Header) -> str:
     """
 
 
-def _landing_rows_sql(spec: InputFile, header: Header, lines_sql: str) -> str:
+def _landing_rows_sql(spec: InputFile, header: Header, lines_relation: str) -> str:
     """SQL of the landing rows: one per physical data line, split into the contract's columns."""
     column_selects = ",\n".join(
         f"case when structural_error is null then fields[{header.position(column) + 1}] end"
@@ -276,7 +271,7 @@ def _landing_rows_sql(spec: InputFile, header: Header, lines_sql: str) -> str:
     )
     return f"""
         with
-        lines as ({lines_sql}),
+        lines as (select * from {lines_relation}),
         split as ({_split_fields_sql(header)})
         select
             source_line,
@@ -287,32 +282,28 @@ def _landing_rows_sql(spec: InputFile, header: Header, lines_sql: str) -> str:
     """
 
 
-def read_first_line(spec: InputFile, path: Path) -> str:
-    """The header line of ``path`` as text (a leading byte-order mark removed)."""
-    with path.open("rb") as handle:
-        start = handle.read(_SNIFF_BYTES).removeprefix(b"\xef\xbb\xbf")
-    if not start:
+def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, lines_table: str) -> str:
+    """Line 1 of the lines DuckDB read, as text (a leading byte-order mark removed)."""
+    row = con.execute(
+        f"select line, encoding_error from {lines_table} where source_line = 1"
+    ).fetchone()
+    if row is None:
         raise InputFileError(spec.file_name, "file has no header row", line=1)
-    end = len(start)
-    for line_end in (b"\n", b"\r"):
-        position = start.find(line_end)
-        if position != -1:
-            end = min(end, position)
-    try:
-        return start[:end].decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputFileError(spec.file_name, "header is not valid UTF-8", line=1) from None
+    line, encoding_error = row
+    if encoding_error is not None:
+        raise InputFileError(spec.file_name, "header is not valid UTF-8", line=1)
+    return (line or "").lstrip("\ufeff")
 
 
-def _count_lines(con: duckdb.DuckDBPyConnection, rows_sql: str) -> tuple[int, int, int]:
-    """Data lines, lines with a structural error and blank lines of a landing rows query."""
+def _count_lines(con: duckdb.DuckDBPyConnection, landing_rows: str) -> tuple[int, int, int]:
+    """Data lines, lines with a structural error and blank lines of a landing relation."""
     data_lines, structural_errors, blank_lines = con.execute(
         f"""
         select
             count(*),
             count(structural_error),
             count(*) filter (where structural_error = 'blank line')
-        from ({rows_sql})
+        from {landing_rows}
         """
     ).fetchone()
     return int(data_lines), int(structural_errors), int(blank_lines)
@@ -366,8 +357,8 @@ def load_input_file(
     given; the folder computes them in the background).
     """
     check_file_is_text(spec, path)
-    header = read_header(spec, read_first_line(spec, path))
     lines_table, lines_table_is_view = _read_lines(con, spec, path)
+    header = read_header(spec, _header_line(con, spec, lines_table))
     lines_store = f"{landing_schema}.{spec.name}__lines"
     _drop_relation(con, landing_schema, spec.name)
     _store_lines(con, lines_table, lines_store)
@@ -375,11 +366,9 @@ def load_input_file(
     con.execute(f"drop table if exists _read_{spec.name}")
     con.execute(
         f"create view {landing_schema}.{spec.name} as "
-        + _landing_rows_sql(spec, header, f"select * from {lines_store}")
+        + _landing_rows_sql(spec, header, lines_store)
     )
-    data_lines, structural_errors, blank_lines = _count_lines(
-        con, f"select structural_error from {landing_schema}.{spec.name}"
-    )
+    data_lines, structural_errors, blank_lines = _count_lines(con, f"{landing_schema}.{spec.name}")
     if data_lines == 0 and spec.rows_required:
         raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
     non_blank_lines = data_lines - blank_lines
