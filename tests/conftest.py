@@ -213,6 +213,21 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def read_decisions(database: Path) -> dict[int, str]:
+    """customer_id -> decision_reason, as a run left them in ``database``."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return dict(
+            con.execute(
+                "select customer_id, decision_reason from marts.customer_audience_decisions"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
 def run_and_read_outputs(input_dir: Path, work_dir: Path, as_of: str = AS_OF) -> PublishedRun:
     """Run the real pipeline on ``input_dir`` and read back everything it published."""
     from audience_pipeline.pipeline import run_pipeline

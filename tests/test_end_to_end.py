@@ -12,9 +12,8 @@ import json
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import RUN_PIPELINE_CLI
+from conftest import RUN_PIPELINE_CLI, read_decisions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_AS_OF = "2026-11-26"
@@ -68,15 +67,7 @@ def test_every_decision_matches_the_reference(sample_run: dict) -> None:
         expected = {
             int(row["customer_id"]): row["decision_reason"] for row in csv.DictReader(handle)
         }
-    con = duckdb.connect(str(sample_run["database"]), read_only=True)
-    try:
-        actual = dict(
-            con.execute(
-                "select customer_id, decision_reason from marts.customer_audience_decisions"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    actual = read_decisions(sample_run["database"])
     differences = {
         customer: (actual.get(customer), expected.get(customer))
         for customer in set(actual) | set(expected)

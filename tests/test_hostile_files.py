@@ -46,6 +46,7 @@ from conftest import (
     baseline_rows,
     csv_line,
     make_row,
+    read_decisions,
     run_and_read_outputs,
 )
 
@@ -559,15 +560,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
         data = layout.line_ending.join(lines) + layout.line_ending
         (landing / f"{name}.csv").write_bytes((b"\xef\xbb\xbf" if layout.bom else b"") + data)
     published = run_and_read_outputs(landing, work)
-    con = duckdb.connect(str(published.database), read_only=True)
-    try:
-        decisions = dict(
-            con.execute(
-                "select customer_id, decision_reason from marts.customer_audience_decisions"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    decisions = read_decisions(published.database)
     return HostileRun(published, decisions)
 
 

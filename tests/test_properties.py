@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-from conftest import COLUMNS, csv_line, read_csv_rows
+from conftest import COLUMNS, csv_line, read_csv_rows, read_decisions
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -457,15 +456,7 @@ def run(work: Path, lines: dict[str, list[str]]) -> Outcome:
     landing, output_dir, database = work / f"landing{n}", work / f"out{n}", work / f"run{n}.duckdb"
     write_landing(landing, lines)
     run_pipeline(landing, output_dir, as_of=AS_OF.isoformat(), database=database, quiet=True)
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        decisions = dict(
-            con.execute(
-                "select customer_id, decision_reason from marts.customer_audience_decisions"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    decisions = read_decisions(database)
     return Outcome(
         audience_bytes=(output_dir / "eligible_audience.csv").read_bytes(),
         audience=read_csv_rows(output_dir / "eligible_audience.csv"),
