@@ -6,11 +6,16 @@ import gc
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audience_pipeline.contract import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -69,18 +74,9 @@ def _release_database() -> None:
     gc.collect()
 
 
-def run_dbt(
-    args: list[str],
-    *,
-    database: Path,
-    dbt_vars: dict[str, str],
-    target_path: Path,
-    environment: dict[str, str] | None = None,
-    quiet: bool = False,
-) -> DbtRun:
-    """Run one dbt command (e.g. ``["build"]``) against ``database`` and collect node results."""
-    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
-
+def _cli_args(
+    args: list[str], *, dbt_vars: dict[str, str], target_path: Path, quiet: bool
+) -> list[str]:
     cli_args = [
         *args,
         "--project-dir",
@@ -94,14 +90,70 @@ def run_dbt(
     ]
     if quiet:
         cli_args.append("--quiet")
-    env = {
+    return cli_args
+
+
+def _dbt_environment(database: Path, environment: dict[str, str] | None) -> dict[str, str]:
+    return {
         "AUDIENCE_DUCKDB_PATH": str(database),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         **(environment or {}),
     }
-    with _environment(env):
+
+
+def _parse_project(cli_args: list[str]) -> Manifest | None:
+    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
+
+    outcome = dbtRunner().invoke(cli_args)
+    return outcome.result if outcome.success else None
+
+
+@contextmanager
+def project_parsed_meanwhile(
+    *,
+    database: Path,
+    dbt_vars: dict[str, str],
+    target_path: Path,
+    environment: dict[str, str] | None = None,
+) -> Iterator[Future[Manifest | None]]:
+    """Import dbt and parse the project in a background thread while the caller works.
+
+    Importing dbt and parsing the project take a few seconds of pure Python at every scale;
+    the pre-step spends its time inside DuckDB, which releases the interpreter, so the two
+    overlap. Hand the future to ``run_dbt(manifest=...)``: dbt then runs with the very
+    manifest this parse produced, with the same variables and environment (which stay set
+    until the block ends). A parse that fails yields None, and ``run_dbt`` parses again
+    itself, so dbt reports the error the usual way. Parsing never opens the database.
+    """
+    cli_args = _cli_args(["parse"], dbt_vars=dbt_vars, target_path=target_path, quiet=True)
+    with (
+        _environment(_dbt_environment(database, environment)),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-parse") as executor,
+    ):
+        yield executor.submit(_parse_project, cli_args)
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    database: Path,
+    dbt_vars: dict[str, str],
+    target_path: Path,
+    environment: dict[str, str] | None = None,
+    quiet: bool = False,
+    manifest: Manifest | None = None,
+) -> DbtRun:
+    """Run one dbt command (e.g. ``["build"]``) against ``database`` and collect node results.
+
+    ``manifest``, when given, is a manifest parsed with the same variables and environment
+    (``project_parsed_meanwhile``); dbt then skips parsing.
+    """
+    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
+
+    cli_args = _cli_args(args, dbt_vars=dbt_vars, target_path=target_path, quiet=quiet)
+    with _environment(_dbt_environment(database, environment)):
         try:
-            outcome = dbtRunner().invoke(cli_args)
+            outcome = dbtRunner(manifest=manifest).invoke(cli_args)
         finally:
             _release_database()
     nodes = tuple(

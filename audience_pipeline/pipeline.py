@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.contract import PROJECT_DIR, load_contract
-from audience_pipeline.dbt_invoke import DbtRun, run_dbt
+from audience_pipeline.dbt_invoke import DbtRun, project_parsed_meanwhile, run_dbt
 from audience_pipeline.drift import DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
 from audience_pipeline.history import ensure_history_tables, next_run_id, record_run
@@ -106,30 +106,42 @@ def run_pipeline(
     database = database.resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
 
-    with progress.stage("pre-step (validate and load raw files)"):
-        con = duckdb.connect(str(database), config=settings.connection_config(database))
-        try:
-            loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
-            ensure_history_tables(con)  # the dbt source `history` exists from the first run
-        finally:
-            con.close()
-        for item in loaded:
-            progress.say(
-                f"  {item.input_file}: {item.data_lines:,} rows read, "
-                f"{item.structural_errors:,} could not be split"
-            )
-        require_suppressions(loaded, allow_empty_suppressions)
+    dbt_settings: dict[str, Any] = {
+        "database": database,
+        "dbt_vars": {"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
+        "target_path": database.parent / "dbt_target",
+        # the date goes by environment, not --vars, so dbt's partial parse survives
+        "environment": {**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
+    }
+    # dbt is imported and the project parsed while the pre-step loads the files
+    with project_parsed_meanwhile(**dbt_settings) as parsed:
+        with progress.stage("pre-step (validate and load raw files)"):
+            con = duckdb.connect(str(database), config=settings.connection_config(database))
+            try:
+                loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
+                ensure_history_tables(con)  # the dbt source `history` exists from the first run
+            finally:
+                con.close()
+            for item in loaded:
+                progress.say(
+                    f"  {item.input_file}: {item.data_lines:,} rows read, "
+                    f"{item.structural_errors:,} could not be split"
+                )
+            require_suppressions(loaded, allow_empty_suppressions)
 
-    with progress.stage("dbt build (models and every control)"):
-        dbt_run = run_dbt(
-            ["build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test"],
-            database=database,
-            dbt_vars={"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
-            target_path=database.parent / "dbt_target",
-            # the date goes by environment, not --vars, so dbt's partial parse survives
-            environment={**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
-            quiet=quiet,
-        )
+        with progress.stage("dbt build (models and every control)"):
+            dbt_run = run_dbt(
+                [
+                    "build",
+                    "--exclude-resource-type",
+                    "seed",
+                    "--exclude-resource-type",
+                    "unit_test",
+                ],
+                **dbt_settings,
+                quiet=quiet,
+                manifest=parsed.result(),
+            )
     if not dbt_run.success:
         raise ControlFailure(
             "the run failed, so no audience was published:\n" + describe_failures(dbt_run)
