@@ -46,17 +46,15 @@ parsed as {{ materialized_cte() }} (
 -- every row whose booking_id repeats; a booking_id left on more than one distinct row conflicts
 conflicting_booking_ids as (
 
-    select candidates.booking_id
+    select duplicates_marked__candidates.booking_id
 
-    from parsed as candidates
-    inner join duplicates_marked__repeated_fingerprints
-        on candidates.booking_id_fingerprint = duplicates_marked__repeated_fingerprints.fingerprint
+    from duplicates_marked__candidates
     inner join duplicates_marked__copies
-        on candidates.source_line = duplicates_marked__copies.source_line
+        on duplicates_marked__candidates.source_line = duplicates_marked__copies.source_line
     where
-        candidates.booking_id is not null
-        and duplicates_marked__copies.first_line = candidates.source_line
-    group by candidates.booking_id
+        duplicates_marked__candidates.booking_id is not null
+        and duplicates_marked__copies.first_line = duplicates_marked__candidates.source_line
+    group by duplicates_marked__candidates.booking_id
     having count(*) > 1
 
 ),
