@@ -1,8 +1,20 @@
 {#-
-    `name as {{ materialized_cte() }} (...)`: asks the engine to compute a CTE once when later
-    CTEs read it several times (the staging models read their parsed rows three times: to find
-    repeated fingerprints, to compare candidates, and to mark duplicates). DuckDB and
-    PostgreSQL accept the hint; elsewhere it renders to nothing and the engine decides.
+    CTE hints, for the CTEs whose cost matters at volume.
+
+    `name as {{ materialized_cte() }} (...)` asks the engine to compute a CTE once and store it
+    when later CTEs read it several times. `name as {{ inlined_cte() }} (...)` asks the
+    opposite: compute it again wherever it is read. DuckDB stores any CTE read more than once
+    unless told not to.
+
+    The staging models read their rows three times (to find repeated fingerprints, to collect
+    the few candidate duplicates, and to write every row once). They store the cleaned text
+    (split and trimmed: the costly part) and parse the values from it where they are read,
+    since parsing is cheaper than storing the parsed columns too. Measured at 10M rows on two
+    cores, storing `cleaned` instead of `parsed`: bookings 12.7 s -> 9.6 s, consent events
+    9.3 s -> 6.8 s, customers 8.7 s -> 6.3 s.
+
+    DuckDB and PostgreSQL accept both hints; elsewhere they render to nothing and the engine
+    decides.
 -#}
 {% macro materialized_cte() -%}
     {{ return(adapter.dispatch('materialized_cte', 'audience')()) }}
@@ -17,4 +29,19 @@
 
 {% macro postgres__materialized_cte() -%}
     materialized
+{%- endmacro %}
+
+{% macro inlined_cte() -%}
+    {{ return(adapter.dispatch('inlined_cte', 'audience')()) }}
+{%- endmacro %}
+
+{% macro default__inlined_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__inlined_cte() -%}
+    not materialized
 {%- endmacro %}

@@ -6,7 +6,7 @@ source_rows as (
 
 ),
 
-cleaned as (
+cleaned as {{ materialized_cte() }} (
 
     select
         source_line,
@@ -22,7 +22,7 @@ cleaned as (
 
 ),
 
-parsed as {{ materialized_cte() }} (
+parsed as {{ inlined_cte() }} (
 
     select
         *,
