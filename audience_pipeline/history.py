@@ -241,7 +241,7 @@ def layer_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """(layer, table, rows) for every table of the landing, staging, intermediate, marts layers.
 
     Views are skipped: each one reads a table that is counted already (in the landing layer,
-    ``<file>__lines`` holds the lines that the view ``<file>`` splits).
+    ``<file>__lines`` holds the file's lines, header included, that the view ``<file>`` splits).
     """
     tables = con.execute(
         """

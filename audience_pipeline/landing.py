@@ -89,60 +89,79 @@ def check_file_is_text(spec: InputFile, path: Path) -> None:
         raise InputFileError(spec.file_name, "file is not text (it contains NUL bytes)")
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> tuple[str, bool]:
-    """Read every physical line of ``path``; returns the relation's name and whether it is a view.
+def _without_carriage_return(column: str) -> str:
+    """``column`` without the carriage returns of a CRLF line ending (copied only if it has one)."""
+    return f"case when suffix({column}, chr(13)) then rtrim({column}, chr(13)) else {column} end"
 
-    The table has ``source_line`` (1-based, the header is line 1) and ``line`` (text without
-    its line ending; null for a blank line). Lines that are not valid UTF-8 cannot be read as
-    text: DuckDB reports them in a rejects table, and they are put back at their place with
-    a null ``line`` and ``encoding_error`` set.
+
+def _read_lines(
+    con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, lines_store: str
+) -> str:
+    """Store every physical line of ``path`` in ``lines_store``; returns SQL of the numbered lines.
+
+    The SQL gives ``source_line`` (1-based, the header is line 1), ``line`` (text without its
+    line ending; null for a blank line) and ``encoding_error``. The lines are written once,
+    straight from DuckDB's reader, in file order (the pre-step's connection preserves
+    insertion order), so row k of the table (``rowid`` k - 1) is line k: the table is never
+    modified after that. The text is stored without string compression, which costs more
+    time than it saves here.
+
+    Lines that are not valid UTF-8 cannot be read as text: DuckDB reports them in a rejects
+    table. Then (rarely) the table is rewritten with explicit line numbers, each unreadable
+    line put back at its place with a null ``line`` and ``encoding_error`` set.
     """
-    lines_table = f"_lines_{spec.name}"
     rejects_table = f"_encoding_rejects_{spec.name}"
     scans_table = f"_encoding_scans_{spec.name}"
     con.execute(f"drop table if exists {rejects_table}")
     con.execute(f"drop table if exists {scans_table}")
-    con.execute(
-        f"""
-        create or replace temp table _read_{spec.name} as
-        select line
-        from read_csv(
-            {_sql_string(str(path))},
-            columns = {{'line': 'VARCHAR'}},
-            header = false,
-            auto_detect = false,
-            delim = '\\0',
-            quote = '',
-            escape = '',
-            strict_mode = false,
-            store_rejects = true,
-            rejects_table = '{rejects_table}',
-            rejects_scan = '{scans_table}'
-        )
-        """
-    )
-    unreadable_lines = con.execute(f"select count(*) from {rejects_table}").fetchone()[0]
-    if unreadable_lines == 0:
-        # The usual case: every line is text, so the k-th row read is line k. A view, not a
-        # copy: the lines are read once more only by the statement that stores them.
+    con.execute("set disabled_compression_methods = 'fsst,dict_fsst'")
+    try:
         con.execute(
             f"""
-            create or replace temp view {lines_table} as
-            select
-                rowid + 1 as source_line,
-                rtrim(line, chr(13)) as line,
-                null::varchar as encoding_error
-            from _read_{spec.name}
+            create or replace table {lines_store} as
+            select {_without_carriage_return("line")} as line
+            from read_csv(
+                {_sql_string(str(path))},
+                columns = {{'line': 'VARCHAR'}},
+                header = false,
+                auto_detect = false,
+                delim = '\\0',
+                quote = '',
+                escape = '',
+                strict_mode = false,
+                store_rejects = true,
+                rejects_table = '{rejects_table}',
+                rejects_scan = '{scans_table}'
+            )
             """
         )
-        return lines_table, True
-    # Accepted lines come back in file order; the k-th of them sits at physical line
-    # k + (number of unreadable lines before it). Unreadable lines are rare, so they are
-    # turned into a small lookup: key = line - rank is non-decreasing, and an accepted line
-    # with ordinal k follows every unreadable line whose key is below k.
+        unreadable_lines = con.execute(f"select count(*) from {rejects_table}").fetchone()[0]
+        if unreadable_lines == 0:
+            return (
+                f"select rowid + 1 as source_line, line, null::varchar as encoding_error"
+                f" from {lines_store}"
+            )
+        _place_unreadable_lines(con, spec, lines_store, rejects_table)
+    finally:
+        con.execute("reset disabled_compression_methods")
+    return f"select source_line, line, encoding_error from {lines_store}"
+
+
+def _place_unreadable_lines(
+    con: duckdb.DuckDBPyConnection, spec: InputFile, lines_store: str, rejects_table: str
+) -> None:
+    """Rewrite ``lines_store`` with explicit line numbers, unreadable lines at their place.
+
+    The readable lines come back in file order; the k-th of them sits at physical line
+    k + (number of unreadable lines before it). Unreadable lines are rare, so they are
+    turned into a small lookup: key = line - rank is non-decreasing, and a readable line
+    with ordinal k follows every unreadable line whose key is below k.
+    """
+    read_copy = f"_read_{spec.name}"
+    con.execute(f"create or replace temp table {read_copy} as select line from {lines_store}")
     con.execute(
         f"""
-        create or replace temp table {lines_table} as
+        create or replace table {lines_store} as
         with
         unreadable as (
             select distinct line as source_line from {rejects_table}
@@ -156,7 +175,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
             select skip_key, max(skipped) as skipped from unreadable_ranked group by skip_key
         ),
         readable as (
-            select rowid + 1 as ordinal, line from _read_{spec.name}
+            select rowid + 1 as ordinal, line from {read_copy}
         ),
         readable_placed as (
             select readable.ordinal + coalesce(skips.skipped, 0) as source_line,
@@ -172,14 +191,12 @@ def _read_lines(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path) -> 
             inner join {rejects_table} as rejects on unreadable.source_line = rejects.line
             group by unreadable.source_line
         )
-        select source_line, rtrim(line, chr(13)) as line, encoding_error
-        from readable_placed
+        select source_line, line, encoding_error from readable_placed
         union all
         select source_line, line, encoding_error from unreadable_placed
         """
     )
-    con.execute(f"drop table _read_{spec.name}")
-    return lines_table, False
+    con.execute(f"drop table {read_copy}")
 
 
 def _split_fields_sql(header: Header) -> str:
@@ -282,10 +299,10 @@ def _landing_rows_sql(spec: InputFile, header: Header, lines_relation: str) -> s
     """
 
 
-def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, lines_table: str) -> str:
+def _header_line(con: duckdb.DuckDBPyConnection, spec: InputFile, numbered_lines: str) -> str:
     """Line 1 of the lines DuckDB read, as text (a leading byte-order mark removed)."""
     row = con.execute(
-        f"select line, encoding_error from {lines_table} where source_line = 1"
+        f"select line, encoding_error from ({numbered_lines}) as lines where source_line = 1"
     ).fetchone()
     if row is None:
         raise InputFileError(spec.file_name, "file has no header row", line=1)
@@ -321,26 +338,6 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> No
         con.execute(f"drop {kind} {schema}.{name}")
 
 
-def _store_lines(con: duckdb.DuckDBPyConnection, lines_table: str, lines_store: str) -> None:
-    """Write the data lines, numbered, to ``lines_store``: the one copy of the file's content.
-
-    Two columns (line number and text) cost far less to write than the split fields, and the
-    text is stored without string compression, which costs more time than it saves here.
-    """
-    con.execute("set disabled_compression_methods = 'fsst,dict_fsst'")
-    try:
-        con.execute(
-            f"""
-            create or replace table {lines_store} as
-            select source_line, line, encoding_error
-            from {lines_table}
-            where source_line > 1
-            """
-        )
-    finally:
-        con.execute("reset disabled_compression_methods")
-
-
 def load_input_file(
     con: duckdb.DuckDBPyConnection,
     spec: InputFile,
@@ -357,16 +354,14 @@ def load_input_file(
     given; the folder computes them in the background).
     """
     check_file_is_text(spec, path)
-    lines_table, lines_table_is_view = _read_lines(con, spec, path)
-    header = read_header(spec, _header_line(con, spec, lines_table))
     lines_store = f"{landing_schema}.{spec.name}__lines"
     _drop_relation(con, landing_schema, spec.name)
-    _store_lines(con, lines_table, lines_store)
-    con.execute(f"drop {'view' if lines_table_is_view else 'table'} {lines_table}")
-    con.execute(f"drop table if exists _read_{spec.name}")
+    numbered_lines = _read_lines(con, spec, path, lines_store)
+    header = read_header(spec, _header_line(con, spec, numbered_lines))
+    data_lines_sql = f"select * from ({numbered_lines}) as lines where source_line > 1"
     con.execute(
         f"create view {landing_schema}.{spec.name} as "
-        + _landing_rows_sql(spec, header, lines_store)
+        + _landing_rows_sql(spec, header, f"({data_lines_sql})")
     )
     data_lines, structural_errors, blank_lines = _count_lines(con, f"{landing_schema}.{spec.name}")
     if data_lines == 0 and spec.rows_required:

@@ -24,7 +24,8 @@ def test_a_row_lost_between_file_and_models_fails_the_run(
 
     def losing_one_booking(con: duckdb.DuckDBPyConnection, *args: object, **kwargs: object):
         loaded = original(con, *args, **kwargs)
-        con.execute("delete from landing.bookings__lines where source_line = 2")
+        # row k of the stored lines is line k + 1 of the file: this loses line 2
+        con.execute("delete from landing.bookings__lines where rowid = 1")
         return loaded
 
     monkeypatch.setattr(pipeline, "load_landing_folder", losing_one_booking)
