@@ -1,3 +1,7 @@
+-- A view: it only labels and rounds int_customers_arbitrated, and reading it costs no more than
+-- reading a stored copy, while writing 3.6M wide rows took about 4 s at 10M bookings.
+{{ config(materialized='view') }}
+
 with
 
 customers as (
