@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-save", action="store_true", help="print only; write no results")
     parser.add_argument(
+        "--label", default="", help="appended to the results' file name (keeps earlier results)"
+    )
+    parser.add_argument(
         "--no-rerun",
         action="store_true",
         help="skip the second (next day's) run on the same database",
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     report = to_markdown(results, machine, when)
     if not args.no_save:
-        name = f"{when}_{'_'.join(scales)}"
+        name = f"{when}_{'_'.join(scales)}" + (f"_{args.label}" if args.label else "")
         (BENCH_DIR / "results" / f"{name}.md").write_text(report)
         (BENCH_DIR / "results" / f"{name}.json").write_text(
             json.dumps(
