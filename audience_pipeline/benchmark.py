@@ -140,19 +140,25 @@ def parse_floor(folder: Path, threads: int) -> float:
 
 
 def run_pipeline_measured(
-    folder: Path, work_dir: Path, as_of: str, extra_args: list[str], fresh: bool = True
+    folder: Path,
+    work_dir: Path,
+    as_of: str,
+    extra_args: list[str],
+    fresh: bool = True,
+    project_dir: Path = PROJECT_DIR,
 ) -> tuple[float, float, int, str, str]:
     """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr.
 
     ``fresh`` starts from an empty work folder (no database, no dbt state); otherwise the run
-    finds what the previous one left, as a daily run does.
+    finds what the previous one left, as a daily run does. ``project_dir`` is the checkout
+    whose run_pipeline.py runs (another revision's, to compare two side by side).
     """
     if fresh:
         shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
-        str(PROJECT_DIR / "scripts" / "run_pipeline.py"),
+        str(project_dir / "scripts" / "run_pipeline.py"),
         "--input-dir",
         str(folder),
         "--as-of",

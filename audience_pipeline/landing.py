@@ -6,7 +6,7 @@ For each input file of the contract it:
    CSV at all (missing, empty, not text, header without a required column, ...);
 2. reads every physical line with DuckDB's CSV reader set to treat a line as one opaque
    value (no sniffing, no quoting), so one broken line can never swallow the next ones, and
-   stores the lines once, numbered, in ``<landing schema>.<input file>__lines``;
+   stores the lines once, in file order, in ``<landing schema>.<input file>__lines``;
 3. defines ``<landing schema>.<input file>``, a view that splits those lines into fields in
    SQL (vectorised; quoted fields follow RFC 4180) and marks each line that cannot be split
    into the header's columns with a ``structural_error``: one row per physical data line,

@@ -1,0 +1,74 @@
+"""Run two revisions of the pipeline side by side on the same data and print both.
+
+    python bench/compare_revisions.py --base 8b406dc --scale 1m --reps 3
+
+This machine's speed drifts by tens of percent over a day, so a change's effect is measured
+here and nowhere else: the base revision (checked out in a temporary git worktree) and this
+checkout run alternately, each from an empty work folder, on the same generated files, and
+the medians are compared. Both use this virtualenv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from audience_pipeline.benchmark import SCALES, ensure_data, run_pipeline_measured
+from audience_pipeline.contract import PROJECT_DIR
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="git revision to compare against")
+    parser.add_argument("--scale", default="1m", help=f"one of: {', '.join(SCALES)}")
+    parser.add_argument("--reps", type=int, default=3, help="runs of each revision")
+    parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
+    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work" / "compare")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--as-of", default="2026-11-26")
+    args = parser.parse_args()
+
+    folder = ensure_data(args.scale, args.data_dir, args.seed, args.as_of)
+    seconds: dict[str, list[float]] = {"base": [], "head": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        base_checkout = Path(scratch) / "base"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(base_checkout), args.base],
+            cwd=PROJECT_DIR,
+            check=True,
+        )
+        try:
+            for rep in range(1, args.reps + 1):
+                for label, checkout in (("base", base_checkout), ("head", PROJECT_DIR)):
+                    wall, rss, code, _, stderr = run_pipeline_measured(
+                        folder, args.work_dir / label, args.as_of, ["--quiet"], project_dir=checkout
+                    )
+                    if code != 0:
+                        print(f"{label} run {rep} failed (exit {code}):\n{stderr}", file=sys.stderr)
+                        return 1
+                    seconds[label].append(wall)
+                    print(f"run {rep} {label}: {wall:.2f} s, peak RSS {rss:,.0f} MB", flush=True)
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(base_checkout)],
+                cwd=PROJECT_DIR,
+                check=False,
+            )
+    base, head = statistics.median(seconds["base"]), statistics.median(seconds["head"])
+    print(
+        f"{args.scale}: median base ({args.base}) {base:.2f} s, head {head:.2f} s, "
+        f"head / base {head / base:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
