@@ -347,8 +347,9 @@ def load_input_file(
 ) -> LoadedFile:
     """Check one raw file and define its landing rows; raises InputFileError if unusable.
 
-    The file's lines are stored once, numbered (``<landing schema>.<input file>__lines``), and
-    ``<landing schema>.<input file>`` is a view that splits them into the contract's columns:
+    The file's lines are stored once, in file order (``<landing schema>.<input file>__lines``),
+    and ``<landing schema>.<input file>`` is a view that numbers them and splits them into the
+    contract's columns:
     the staging model splits them while it reads them, so the split fields are never written
     twice. ``fingerprint`` returns the file's checksum and NUL scan (computed here when not
     given; the folder computes them in the background).
