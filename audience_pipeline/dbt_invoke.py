@@ -120,9 +120,10 @@ def project_parsed_meanwhile(
 
     Importing dbt and parsing the project take a few seconds of pure Python at every scale;
     the pre-step spends its time inside DuckDB, which releases the interpreter, so the two
-    overlap. Hand the future to ``run_dbt(manifest=...)``: dbt then runs with the very
-    manifest this parse produced, with the same variables and environment (which stay set
-    until the block ends). A parse that fails yields None, and ``run_dbt`` parses again
+    overlap (on two cores the pre-step keeps both busy, so the gain is less than the parse).
+    Hand the future to ``run_dbt(manifest=...)``: dbt then runs with the very manifest this
+    parse produced, with the same variables and environment (which stay set until the block
+    ends). A parse that fails yields None, and ``run_dbt`` parses again
     itself, so dbt reports the error the usual way. Parsing never opens the database.
     """
     cli_args = _cli_args(["parse"], dbt_vars=dbt_vars, target_path=target_path, quiet=True)
