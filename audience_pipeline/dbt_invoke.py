@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,31 +74,39 @@ def _release_database() -> None:
     gc.collect()
 
 
-def _cli_args(
-    args: list[str], *, dbt_vars: dict[str, str], target_path: Path, quiet: bool
-) -> list[str]:
-    cli_args = [
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-        "--vars",
-        json.dumps(dbt_vars, sort_keys=True),
-    ]
-    if quiet:
-        cli_args.append("--quiet")
-    return cli_args
+@dataclass(frozen=True)
+class DbtSetup:
+    """What every dbt command of one run shares: the database, variables, target, environment."""
 
+    database: Path
+    dbt_vars: dict[str, str]
+    target_path: Path
+    environment: dict[str, str] = field(default_factory=dict)
 
-def _dbt_environment(database: Path, environment: dict[str, str] | None) -> dict[str, str]:
-    return {
-        "AUDIENCE_DUCKDB_PATH": str(database),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **(environment or {}),
-    }
+    def cli_args(self, args: list[str], *, quiet: bool) -> list[str]:
+        """``args`` (e.g. ``["build"]``) with this project, target path and variables."""
+        cli_args = [
+            *args,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--vars",
+            json.dumps(self.dbt_vars, sort_keys=True),
+        ]
+        if quiet:
+            cli_args.append("--quiet")
+        return cli_args
+
+    def env(self) -> dict[str, str]:
+        """The environment variables profiles.yml and the models read."""
+        return {
+            "AUDIENCE_DUCKDB_PATH": str(self.database),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **self.environment,
+        }
 
 
 def _parse_project(cli_args: list[str]) -> Manifest | None:
@@ -109,52 +117,41 @@ def _parse_project(cli_args: list[str]) -> Manifest | None:
 
 
 @contextmanager
-def project_parsed_meanwhile(
-    *,
-    database: Path,
-    dbt_vars: dict[str, str],
-    target_path: Path,
-    environment: dict[str, str] | None = None,
-) -> Iterator[Future[Manifest | None]]:
+def project_parsed_meanwhile(setup: DbtSetup) -> Iterator[Future[Manifest | None]]:
     """Import dbt and parse the project in a background thread while the caller works.
 
     Importing dbt and parsing the project take a few seconds of pure Python at every scale;
     the pre-step spends its time inside DuckDB, which releases the interpreter, so the two
     overlap (on two cores the pre-step keeps both busy, so the gain is less than the parse).
-    Hand the future to ``run_dbt(manifest=...)``: dbt then runs with the very manifest this
-    parse produced, with the same variables and environment (which stay set until the block
-    ends). A parse that fails yields None, and ``run_dbt`` parses again
-    itself, so dbt reports the error the usual way. Parsing never opens the database.
+    Hand the future to ``run_dbt(manifest=...)`` with the same ``setup``: dbt then runs with
+    the very manifest this parse produced (the environment stays set until the block ends).
+    A parse that fails yields None, and ``run_dbt`` parses again itself, so dbt reports the
+    error the usual way. Parsing never opens the database.
     """
-    cli_args = _cli_args(["parse"], dbt_vars=dbt_vars, target_path=target_path, quiet=True)
     with (
-        _environment(_dbt_environment(database, environment)),
+        _environment(setup.env()),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-parse") as executor,
     ):
-        yield executor.submit(_parse_project, cli_args)
+        yield executor.submit(_parse_project, setup.cli_args(["parse"], quiet=True))
 
 
 def run_dbt(
     args: list[str],
+    setup: DbtSetup,
     *,
-    database: Path,
-    dbt_vars: dict[str, str],
-    target_path: Path,
-    environment: dict[str, str] | None = None,
     quiet: bool = False,
     manifest: Manifest | None = None,
 ) -> DbtRun:
-    """Run one dbt command (e.g. ``["build"]``) against ``database`` and collect node results.
+    """Run one dbt command (e.g. ``["build"]``) with ``setup`` and collect node results.
 
-    ``manifest``, when given, is a manifest parsed with the same variables and environment
+    ``manifest``, when given, is a manifest parsed with the same setup
     (``project_parsed_meanwhile``); dbt then skips parsing.
     """
     from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
 
-    cli_args = _cli_args(args, dbt_vars=dbt_vars, target_path=target_path, quiet=quiet)
-    with _environment(_dbt_environment(database, environment)):
+    with _environment(setup.env()):
         try:
-            outcome = dbtRunner(manifest=manifest).invoke(cli_args)
+            outcome = dbtRunner(manifest=manifest).invoke(setup.cli_args(args, quiet=quiet))
         finally:
             _release_database()
     nodes = tuple(

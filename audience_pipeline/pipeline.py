@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.contract import PROJECT_DIR, load_contract
-from audience_pipeline.dbt_invoke import DbtRun, project_parsed_meanwhile, run_dbt
+from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.drift import DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
 from audience_pipeline.history import ensure_history_tables, next_run_id, record_run
@@ -106,15 +106,15 @@ def run_pipeline(
     database = database.resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
 
-    dbt_settings: dict[str, Any] = {
-        "database": database,
-        "dbt_vars": {"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
-        "target_path": database.parent / "dbt_target",
+    dbt_setup = DbtSetup(
+        database=database,
+        dbt_vars={"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
+        target_path=database.parent / "dbt_target",
         # the date goes by environment, not --vars, so dbt's partial parse survives
-        "environment": {**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
-    }
+        environment={**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
+    )
     # dbt is imported and the project parsed while the pre-step loads the files
-    with project_parsed_meanwhile(**dbt_settings) as parsed:
+    with project_parsed_meanwhile(dbt_setup) as parsed:
         with progress.stage("pre-step (validate and load raw files)"):
             con = duckdb.connect(str(database), config=settings.connection_config(database))
             try:
@@ -138,7 +138,7 @@ def run_pipeline(
                     "--exclude-resource-type",
                     "unit_test",
                 ],
-                **dbt_settings,
+                dbt_setup,
                 quiet=quiet,
                 manifest=parsed.result(),
             )

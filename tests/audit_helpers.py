@@ -126,7 +126,7 @@ def build_docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     global _DOCS
     if _DOCS is not None:
         return _DOCS
-    from audience_pipeline.dbt_invoke import run_dbt
+    from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
 
     work = tmp_path_factory.mktemp("docs_site")
     target = work / "target"
@@ -134,9 +134,7 @@ def build_docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # an empty database: the page needs the manifest (descriptions, SQL, lineage), not data
     run = run_dbt(
         ["docs", "generate", "--static"],
-        database=database,
-        dbt_vars={"as_of_date": AS_OF_DATES[0]},
-        target_path=target,
+        DbtSetup(database=database, dbt_vars={"as_of_date": AS_OF_DATES[0]}, target_path=target),
         quiet=True,
     )
     assert run.success, f"dbt docs generate failed: {run.error}"
