@@ -5,20 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT_DIR, run_and_read_outputs
 
 from audience_pipeline import dbt_invoke, pipeline
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-def _run_sample(tmp_path: Path) -> pipeline.RunResult:
-    return pipeline.run_pipeline(
-        input_dir=PROJECT_DIR / "seeds",
-        output_dir=tmp_path / "out",
-        as_of="2026-11-26",
-        database=tmp_path / "audience.duckdb",
-        quiet=True,
-    )
+SAMPLE = PROJECT_DIR / "seeds"
 
 
 def test_build_runs_with_the_manifest_parsed_during_the_pre_step(
@@ -32,8 +23,8 @@ def test_build_runs_with_the_manifest_parsed_during_the_pre_step(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "run_dbt", recording_run_dbt)
-    result = _run_sample(tmp_path)
-    assert result.report["controls_failed"] == 0
+    published = run_and_read_outputs(SAMPLE, tmp_path)
+    assert published.reconciliation["controls_failed"] == 0
     (manifest,) = handed_over
     assert manifest is not None
     assert "model.audience.eligible_audience" in manifest.nodes
@@ -43,6 +34,6 @@ def test_a_failed_background_parse_falls_back_to_dbt_parsing_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dbt_invoke, "_parse_project", lambda cli_args: None)
-    result = _run_sample(tmp_path)
-    assert result.report["controls_failed"] == 0
-    assert result.report["eligible"] == 70
+    published = run_and_read_outputs(SAMPLE, tmp_path)
+    assert published.reconciliation["controls_failed"] == 0
+    assert len(published.audience) == 70
