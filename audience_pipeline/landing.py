@@ -349,20 +349,19 @@ def load_input_file(
 
     The file's lines are stored once, in file order (``<landing schema>.<input file>__lines``),
     and ``<landing schema>.<input file>`` is a view that numbers them and splits them into the
-    contract's columns:
-    the staging model splits them while it reads them, so the split fields are never written
-    twice. ``fingerprint`` returns the file's checksum and NUL scan (computed here when not
-    given; the folder computes them in the background).
+    contract's columns: the staging model splits them while it reads them, so the split
+    fields are never written twice. ``fingerprint`` returns the file's checksum and NUL scan
+    (computed here when not given; the folder computes them in the background).
     """
     check_file_is_text(spec, path)
     lines_store = f"{landing_schema}.{spec.name}__lines"
     _drop_relation(con, landing_schema, spec.name)
     numbered_lines = _read_lines(con, spec, path, lines_store)
     header = read_header(spec, _header_line(con, spec, numbered_lines))
-    data_lines_sql = f"select * from ({numbered_lines}) as lines where source_line > 1"
+    # the split keeps data lines only (source_line > 1)
     con.execute(
         f"create view {landing_schema}.{spec.name} as "
-        + _landing_rows_sql(spec, header, f"({data_lines_sql})")
+        + _landing_rows_sql(spec, header, f"({numbered_lines})")
     )
     data_lines, structural_errors, blank_lines = _count_lines(con, f"{landing_schema}.{spec.name}")
     if data_lines == 0 and spec.rows_required:
