@@ -10,10 +10,11 @@
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
     `dbt seed`; 'landing' reads the views the pre-step (`scripts/run_pipeline.py`) defined
-    over the lines it stored from a landing folder; 'warehouse' reads tables that already live in the engine (source
-    `warehouse`: one table per input file in `var('warehouse_schema')`, the contract's columns
-    plus a record number named by `var('warehouse_line_column')`). The columns of each file
-    come from `var('input_files')`, the data contract shared with the pre-step.
+    over the lines it stored from a landing folder; 'warehouse' reads tables that already
+    live in the engine (source `warehouse`: one table per input file in
+    `var('warehouse_schema')`, the contract's columns plus a record number named by
+    `var('warehouse_line_column')`). The columns of each file come from `var('input_files')`,
+    the data contract shared with the pre-step.
 
     In 'warehouse' mode nothing leaves the engine: the staging models apply the same value
     rules, in the warehouse's SQL, to the rows where they are. Without a record number
