@@ -15,7 +15,10 @@ blocked_addresses as (
 address_checked as (
 
     select
-        customers.*,
+        customers.customer_id,
+        customers.email_normalized,
+        customers.last_booking_date,
+        customers.individual_exclusion_reason,
         blocked_addresses.email_normalized is not null as is_address_blocked
 
     from customers
@@ -42,7 +45,8 @@ candidates_ranked as (
 final as (
 
     select
-        address_checked.*,
+        address_checked.customer_id,
+        address_checked.is_address_blocked,
         candidates_ranked.address_rank,
         case
             when address_checked.individual_exclusion_reason is not null
