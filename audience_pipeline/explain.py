@@ -24,7 +24,11 @@ from audience_pipeline.history import history_exists
 
 #: The rules in the order they are applied: (step, decision code, what it checks).
 RULES: tuple[tuple[int, str, str], ...] = (
-    (1, "data_quality_hold", "no rejected customers or consent_events row of this customer"),
+    (
+        1,
+        "data_quality_hold",
+        "no rejected customers or consent_events row of this customer, no broken line naming it",
+    ),
     (2, "inactive", "the current snapshot is active"),
     (3, "missing_email", "the current snapshot has an email address"),
     (4, "invalid_email", "the email address is valid"),
@@ -88,22 +92,30 @@ def _listed(lines: list[str]) -> list[str]:
 
 
 def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
+    named_by = "(? in (salvaged_customer_id, salvaged_customer_id_from_end))"
     rejected = _rows(
         con,
-        """
+        f"""
         select 'customers.csv' as file_name, source_line, rejection_reason
         from staging.stg_exports__customers_checked
-        where customer_id = ? and disposition = 'rejected'
+        where (customer_id = ? and disposition = 'rejected') or {named_by}
         union all
         select 'consent_events.csv', source_line, rejection_reason
         from staging.stg_exports__consent_events_checked
-        where customer_id = ? and disposition = 'rejected'
+        where (customer_id = ? and disposition = 'rejected') or {named_by}
+        union all
+        select 'suppressions.csv', source_line, rejection_reason
+        from staging.stg_exports__suppressions_checked
+        where {named_by}
         order by file_name, source_line
         """,
-        [customer_id, customer_id],
+        [customer_id] * 5,
     )
     if not rejected:
-        return ["no rejected customers or consent_events row carries this customer_id"]
+        return [
+            "no rejected customers or consent_events row carries this customer_id, and no line"
+            " that could not be split names it"
+        ]
     return _listed(
         [
             f"{r['file_name']} line {r['source_line']} rejected: {r['rejection_reason']}"

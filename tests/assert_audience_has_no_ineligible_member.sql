@@ -21,6 +21,12 @@ consent_checked as (
 
 ),
 
+suppressions_checked as (
+
+    select * from {{ ref('stg_exports__suppressions_checked') }}
+
+),
+
 customers as (
 
     select * from {{ ref('stg_exports__customers') }}
@@ -45,6 +51,7 @@ bookings as (
 
 ),
 
+-- rule 2, including the customers named by lines that could not be split
 held as (
 
     select customer_id from customers_checked
@@ -52,6 +59,24 @@ held as (
     union
     select customer_id from consent_checked
     where disposition = 'rejected' and customer_id is not null
+    union
+    select salvaged_customer_id as customer_id from customers_checked
+    where salvaged_customer_id is not null
+    union
+    select salvaged_customer_id_from_end as customer_id from customers_checked
+    where salvaged_customer_id_from_end is not null
+    union
+    select salvaged_customer_id as customer_id from consent_checked
+    where salvaged_customer_id is not null
+    union
+    select salvaged_customer_id_from_end as customer_id from consent_checked
+    where salvaged_customer_id_from_end is not null
+    union
+    select salvaged_customer_id as customer_id from suppressions_checked
+    where salvaged_customer_id is not null
+    union
+    select salvaged_customer_id_from_end as customer_id from suppressions_checked
+    where salvaged_customer_id_from_end is not null
 
 ),
 

@@ -51,6 +51,7 @@ from conftest import (
 )
 
 from audience_pipeline.errors import InputFileError
+from audience_pipeline.explain import explain
 from audience_pipeline.landing import load_landing_folder
 
 try:
@@ -393,6 +394,9 @@ class Entry:
     reason: str | None  # None: the row is read; else every physical line is quarantined so
     row: dict[str, str] | None  # the values, for the reference (None if it cannot be split)
     label: str = ""
+    # for a record that cannot be split: the customer_id it was written with, which the
+    # pipeline reads back from the broken line to hold that customer (rule 2)
+    named_customer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -448,33 +452,43 @@ def good(name: str, label: str = "", **values: str) -> Entry:
 def embedded_line_break(name: str, label: str, column: str, **values: str) -> Entry:
     entry = good(name, label, **values, **{column: "first part\nsecond part"})
     assert len(entry.lines) == 2
-    return Entry(entry.lines, UNTERMINATED, None, label)
+    return Entry(entry.lines, UNTERMINATED, None, label, entry.row["customer_id"])
 
 
 def not_utf8(name: str, label: str, column: str, **values: str) -> Entry:
-    _, fields = fields_of(name, **values, **{column: "Ren\u00e9e"})
-    return Entry((csv_line(fields).encode("latin-1"),), "not valid UTF-8", None, label)
+    row, fields = fields_of(name, **values, **{column: "Ren\u00e9e"})
+    return Entry(
+        (csv_line(fields).encode("latin-1"),), "not valid UTF-8", None, label, row["customer_id"]
+    )
 
 
 def too_many(name: str, label: str, **values: str) -> Entry:
-    _, fields = fields_of(name, **values)
+    row, fields = fields_of(name, **values)
     n = N_FIELDS[name]
     return Entry(
-        encoded(csv_line([*fields, "extra"])), f"expected {n} fields, found {n + 1}", None, label
+        encoded(csv_line([*fields, "extra"])),
+        f"expected {n} fields, found {n + 1}",
+        None,
+        label,
+        row["customer_id"],
     )
 
 
 def too_few(name: str, label: str, **values: str) -> Entry:
-    _, fields = fields_of(name, **values)
+    row, fields = fields_of(name, **values)
     return Entry(
-        encoded(csv_line(fields[:3])), f"expected {N_FIELDS[name]} fields, found 3", None, label
+        encoded(csv_line(fields[:3])),
+        f"expected {N_FIELDS[name]} fields, found 3",
+        None,
+        label,
+        row["customer_id"],
     )
 
 
 def unterminated(name: str, label: str, **values: str) -> Entry:
-    _, fields = fields_of(name, **values)
+    row, fields = fields_of(name, **values)
     opened = [*fields[:-1], '"' + fields[-1]]  # a quote opened in the last field, never closed
-    return Entry(encoded(",".join(opened)), UNTERMINATED, None, label)
+    return Entry(encoded(",".join(opened)), UNTERMINATED, None, label, row["customer_id"])
 
 
 ENTRIES: dict[str, list[Entry]] = {
@@ -523,7 +537,7 @@ ENTRIES["suppressions"][:0] = [
     ),
     not_utf8("suppressions", "not UTF-8", "suppression_reason", customer_id="34"),
 ]
-# an opt-out that cannot be split, newer than customer 15's opt-in (see the xfail test below)
+# an opt-out that cannot be split, newer than customer 15's opt-in: the broken line holds 15
 HIDDEN_OPT_OUT = too_many(
     "consent_events",
     "opt-out with too many fields",
@@ -615,11 +629,15 @@ def test_extra_columns_are_ignored_and_reported(hostile_run: HostileRun) -> None
     }
 
 
-def test_audience_and_decisions_equal_the_reference_over_the_readable_rows(
+def test_audience_and_decisions_equal_the_reference_with_broken_lines_holding_their_customer(
     hostile_run: HostileRun,
 ) -> None:
     readable = {
         name: [entry.row for entry in ENTRIES[name] if entry.row is not None] for name in LAYOUTS
+    }
+    named = {
+        name: {int(entry.named_customer_id) for entry in ENTRIES[name] if entry.named_customer_id}
+        for name in LAYOUTS
     }
     expected = rules.evaluate(
         readable["customers"],
@@ -627,6 +645,7 @@ def test_audience_and_decisions_equal_the_reference_over_the_readable_rows(
         readable["consent_events"],
         readable["suppressions"],
         dt.date.fromisoformat(AS_OF),
+        unsplittable_line_ids=named,
     )
     assert hostile_run.decisions == expected.decisions
     assert hostile_run.published.audience == expected.audience
@@ -639,17 +658,13 @@ def test_audience_and_decisions_equal_the_reference_over_the_readable_rows(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap: a consent_events line that cannot be split (here an OPT_OUT with one field "
-        "too many, newer than the customer's OPT_IN) is quarantined with no customer_id, so "
-        "rule 2's data-quality hold does not apply and the customer is published on the older "
-        "OPT_IN. Reading the id from the broken line (best effort) would hold them."
-    ),
-)
 def test_customer_with_an_unsplittable_consent_line_is_not_published(
     hostile_run: HostileRun,
 ) -> None:
     assert HIDDEN_OPT_OUT.reason is not None
     assert "15" not in {row["customer_id"] for row in hostile_run.published.audience}
+    assert hostile_run.decisions[15] == "data_quality_hold"
+    # the explanation names the broken line
+    hidden_line = first_lines("consent_events")[ENTRIES["consent_events"].index(HIDDEN_OPT_OUT)]
+    explanation = explain(hostile_run.published.database, 15)
+    assert f"consent_events.csv line {hidden_line} rejected: {HIDDEN_OPT_OUT.reason}" in explanation

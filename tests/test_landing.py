@@ -283,6 +283,57 @@ def test_too_many_and_too_few_fields(
     assert loaded["bookings"].structural_errors == 4
 
 
+@pytest.mark.parametrize(
+    ("line", "from_start", "from_end"),
+    [
+        # a stray comma after the customer_id: the reading from the start finds it
+        ("E-1,15,email,OPT_OUT,2026-06-01T00:00:00Z,crm,eu", "15", "email"),
+        # a stray comma before it: the reading from the end finds it
+        ("E,1,15,email,OPT_OUT,2026-06-01T00:00:00Z,crm", "1", "15"),
+        # a lost field: the reading from the start still finds it
+        ("E-1,15,OPT_OUT", "15", None),
+        # quotes and spaces around the piece are dropped
+        ('E-1, "15" ,email,"OPT_OUT,2026-06-01T00:00:00Z,crm', "15", "15"),
+    ],
+    ids=["comma_after", "comma_before", "lost_field", "quoted"],
+)
+def test_line_that_cannot_be_split_names_its_customer_both_ways(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line: str,
+    from_start: str,
+    from_end: str | None,
+) -> None:
+    load(landing_folder({"consent_events": [line, make_row("consent_events", event_id="E-9")]}))
+    first = FIRST_CASE_LINE["consent_events"]
+    broken = row_at(con, "consent_events", first)
+    assert broken["structural_error"] is not None
+    assert (broken["salvaged_customer_id"], broken["salvaged_customer_id_from_end"]) == (
+        from_start,
+        from_end,
+    )
+    readable = row_at(con, "consent_events", first + 1)
+    assert readable["structural_error"] is None
+    assert readable["salvaged_customer_id"] is None
+    assert readable["salvaged_customer_id_from_end"] is None
+
+
+def test_salvaged_customer_id_follows_the_header_order(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    headers = {"customers": tuple(reversed(COLUMNS["customers"]))}
+    # updated_at,is_active,loyalty_tier,home_state,first_name,email,customer_id: the id is the
+    # 7th piece from the start and the last from the end, where one piece too many lands
+    line = "2026-01-01,true,Gold,CA,Ann,a@example.com,42,extra"
+    load(landing_folder({"customers": [line]}, headers=headers))
+    broken = row_at(con, "customers", FIRST_CASE_LINE["customers"])
+    assert (broken["salvaged_customer_id"], broken["salvaged_customer_id_from_end"]) == (
+        "42",
+        "extra",
+    )
+
+
 def test_unterminated_quote_does_not_swallow_following_lines(
     landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -427,6 +478,8 @@ def test_extra_columns_are_ignored_and_reported(
         "source_line",
         "structural_error",
         "raw_line",
+        "salvaged_customer_id",
+        "salvaged_customer_id_from_end",
         *COLUMNS["suppressions"],
     ]
     manifest = dict(

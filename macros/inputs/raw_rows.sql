@@ -6,6 +6,10 @@
     - `structural_error`: why the pre-step could not split the line into the contract's
       columns (null when it could);
     - `raw_line`: the line as it was, kept only for rows with a structural error;
+    - `salvaged_customer_id`, `salvaged_customer_id_from_end`: for a line with a structural
+      error, the text where its customer_id would be, counting comma-separated pieces from
+      the line's start and from its end (the pre-step knows the header's order); null
+      otherwise, and always null for seeds and warehouse tables, whose rows are split;
     - the contract's columns, as text.
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
@@ -29,6 +33,8 @@
         cast({{ audience.seed_row_number() }} + 1 as {{ dbt.type_bigint() }}) as source_line,
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
+        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id,
+        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id_from_end,
         {%- for column in columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -38,6 +44,8 @@
         source_line,
         structural_error,
         raw_line,
+        salvaged_customer_id,
+        salvaged_customer_id_from_end,
         {%- for column in columns %}
         {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -57,6 +65,8 @@
         {%- endif %}
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
+        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id,
+        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id_from_end,
         {%- for column in columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}

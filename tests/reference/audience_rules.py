@@ -721,8 +721,15 @@ def evaluate(
     consent_events: Iterable[Mapping[str, str | None]],
     suppressions: Iterable[Mapping[str, str | None]],
     as_of: date,
+    unsplittable_line_ids: Mapping[str, Iterable[int]] | None = None,
 ) -> Result:
-    """Run the whole spec over in-memory rows for the given as-of date."""
+    """Run the whole spec over in-memory rows for the given as-of date.
+
+    ``unsplittable_line_ids`` gives, per input file, the customer ids that lines which could
+    not be split name (rows that never reach the other arguments). Rule 2 holds them, and
+    those named by consent_events lines also cast doubt on consent (rule 8).
+    """
+    named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
     screened = {
         CUSTOMERS: screen_file(CUSTOMERS, customers),
         BOOKINGS: screen_file(BOOKINGS, bookings),
@@ -738,11 +745,16 @@ def evaluate(
         ]
         if (customer_id := parse_id(row["customer_id"])) is not None
     }
-    consent_hold = held_ids(screened[CONSENT_EVENTS].rejected)
+    consent_hold = held_ids(screened[CONSENT_EVENTS].rejected) | named.get(CONSENT_EVENTS, set())
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     facts = Facts(
         universe=universe,
-        on_hold=held_ids(customer_file.rejected) | consent_hold,
+        on_hold=(
+            held_ids(customer_file.rejected)
+            | consent_hold
+            | named.get(CUSTOMERS, set())
+            | named.get(SUPPRESSIONS, set())
+        ),
         consent_hold=consent_hold,
         snapshots=current_snapshots(customer_file.accepted),
         email_status=latest_email_status(screened[CONSENT_EVENTS].accepted),

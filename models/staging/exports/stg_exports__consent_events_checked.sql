@@ -11,6 +11,8 @@ cleaned as {{ materialized_cte() }} (
     select
         source_line,
         structural_error,
+        {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
+        {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('customer_id') }} as customer_id_text,
         {{ clean_text('channel') }} as channel_text,
@@ -26,6 +28,8 @@ parsed as {{ inlined_cte() }} (
 
     select
         *,
+        {{ parse_id('salvaged_customer_id_text') }} as salvaged_customer_id,
+        {{ parse_id('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
         {{ parse_id('customer_id_text') }} as customer_id,
         lower(channel_text) as channel,
         upper(consent_status_text) as consent_status,
@@ -71,6 +75,8 @@ final as (
         source_system,
         duplicate_of_line,
         rejection_reason,
+        salvaged_customer_id,
+        salvaged_customer_id_from_end,
         {{ row_disposition() }} as disposition
 
     from validated

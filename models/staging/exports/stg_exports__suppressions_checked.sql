@@ -11,6 +11,8 @@ cleaned as {{ materialized_cte() }} (
     select
         source_line,
         structural_error,
+        {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
+        {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
         {{ clean_text('customer_id') }} as customer_id_text,
         {{ clean_text('email') }} as email_text,
         {{ clean_text('suppression_reason') }} as suppression_reason,
@@ -25,6 +27,8 @@ parsed as {{ inlined_cte() }} (
 
     select
         *,
+        {{ parse_id('salvaged_customer_id_text') }} as salvaged_customer_id,
+        {{ parse_id('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
         {{ parse_id('customer_id_text') }} as customer_id,
         lower(email_text) as email_normalized,
         {{ parse_date('suppressed_from_text') }} as suppressed_from,
@@ -75,6 +79,8 @@ final as (
         has_unreadable_dates,
         duplicate_of_line,
         rejection_reason,
+        salvaged_customer_id,
+        salvaged_customer_id_from_end,
         {{ row_disposition() }} as disposition
 
     from validated
