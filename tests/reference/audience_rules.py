@@ -583,6 +583,28 @@ def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]
     return ids
 
 
+def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
+    """Rule 2 for a line that cannot be split: the customer ids it may name.
+
+    The line is cut at every comma (quotes are not interpreted) and the piece at the
+    customer_id column's position is read counting from the start and from the end; each
+    reading, stripped of spaces and double quotes, that is a valid id counts.
+    """
+    pieces = line.split(",")
+    position = list(columns).index("customer_id")
+    from_end = len(columns) - position
+    readings = []
+    if position < len(pieces):
+        readings.append(pieces[position])
+    if from_end <= len(pieces):
+        readings.append(pieces[-from_end])
+    return {
+        customer_id
+        for reading in readings
+        if (customer_id := parse_id(reading.strip(' "'))) is not None
+    }
+
+
 # --------------------------------------------------------------------------
 # Rules 7-8: decisions
 # --------------------------------------------------------------------------
