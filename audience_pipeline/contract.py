@@ -1,7 +1,8 @@
 """The data contract: which input files exist and which columns each must have.
 
-The list is defined once, in ``dbt_project.yml`` (``vars.input_files``), and read here so the
-pre-step and the dbt models can never disagree about it.
+The list is defined once, in ``dbt_project.yml`` (``vars.input_files``, and
+``vars.salvaged_columns`` for lines that cannot be split), and read here so the pre-step and
+the dbt models can never disagree about it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class InputFile:
 
     name: str
     columns: tuple[str, ...]
+    # the columns saying whom a row is about, read best-effort from lines that cannot be split
+    salvaged_columns: tuple[str, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -39,4 +42,8 @@ def load_contract(project_dir: Path = PROJECT_DIR) -> tuple[InputFile, ...]:
     with (project_dir / "dbt_project.yml").open(encoding="utf-8") as handle:
         project = yaml.safe_load(handle)
     input_files = project["vars"]["input_files"]
-    return tuple(InputFile(name, tuple(columns)) for name, columns in input_files.items())
+    salvaged = project["vars"]["salvaged_columns"]
+    return tuple(
+        InputFile(name, tuple(columns), tuple(column for column in salvaged if column in columns))
+        for name, columns in input_files.items()
+    )

@@ -103,18 +103,14 @@ def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
         select 'consent_events.csv', source_line, rejection_reason
         from staging.stg_exports__consent_events_checked
         where (customer_id = ? and disposition = 'rejected') or {named_by}
-        union all
-        select 'suppressions.csv', source_line, rejection_reason
-        from staging.stg_exports__suppressions_checked
-        where {named_by}
         order by file_name, source_line
         """,
-        [customer_id] * 5,
+        [customer_id] * 4,
     )
     if not rejected:
         return [
-            "no rejected customers or consent_events row carries this customer_id, and no line"
-            " that could not be split names it"
+            "no rejected customers or consent_events row carries this customer_id, and no such"
+            " line that could not be split names it"
         ]
     return _listed(
         [
@@ -242,7 +238,20 @@ def _suppression_facts(
         """,
         [customer_id, as_of, as_of, customer_id, email],
     )
-    if not rows:
+    unsplittable = _rows(
+        con,
+        """
+        select source_line, rejection_reason,
+            case when ? in (salvaged_customer_id, salvaged_customer_id_from_end)
+                then 'customer_id' else 'email' end as matched_on
+        from staging.stg_exports__suppressions_checked
+        where ? in (salvaged_customer_id, salvaged_customer_id_from_end)
+            or ? in (salvaged_email_normalized, salvaged_email_normalized_from_end)
+        order by source_line
+        """,
+        [customer_id, customer_id, email],
+    )
+    if not rows and not unsplittable:
         return ["no suppression names this customer_id or email address"]
     return [
         "suppressions naming this customer_id or email address:",
@@ -254,6 +263,12 @@ def _suppression_facts(
                 + (", dates unreadable (still suppresses)" if r["has_unreadable_dates"] else "")
                 + (" -> ACTIVE on the as-of date" if r["is_active_on_as_of"] else " -> not active")
                 for r in rows
+            ]
+            + [
+                f"  suppressions.csv line {r['source_line']}: may name this {r['matched_on']}, "
+                f"rejected: {r['rejection_reason']} -> ACTIVE (a line that cannot be read "
+                "still suppresses)"
+                for r in unsplittable
             ]
         ),
     ]

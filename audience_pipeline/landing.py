@@ -279,18 +279,18 @@ def _split_fields_sql(header: Header) -> str:
     """
 
 
-def _salvaged_customer_id_sql(header: Header) -> tuple[str, str]:
-    """Where a line that cannot be split would hold its customer_id, read two ways.
+def _salvaged_sql(header: Header, column: str) -> tuple[str, str]:
+    """Where a line that cannot be split would hold ``column``, read two ways.
 
-    The line is cut at every comma, ignoring quotes, and the piece at the customer_id
-    column's position is taken counting from the start of the line and counting from its end
-    (a stray comma or a lost field before the id shifts the first reading, one after it the
-    second). Surrounding spaces and quotes are dropped; the staging models keep a piece only
-    if it reads as an id. Used to hold the customer (rule 2), never as a value.
+    The line is cut at every comma, ignoring quotes, and the piece at the column's position
+    is taken counting from the start of the line and counting from its end (a stray comma or
+    a lost field before the value shifts the first reading, one after it the second).
+    Surrounding spaces and quotes are dropped. The staging models read the pieces as ids or
+    emails; they only ever exclude the customers they name, never supply a value.
     """
     pieces = "string_split(line, ',')"
-    from_start = header.position("customer_id") + 1
-    from_end = len(header.columns) - header.position("customer_id")
+    from_start = header.position(column) + 1
+    from_end = len(header.columns) - header.position(column)
     return (
         f"case when structural_error is not null then trim({pieces}[{from_start}], ' \"') end",
         f"case when structural_error is not null then trim({pieces}[-{from_end}], ' \"') end",
@@ -304,7 +304,12 @@ def _landing_rows_sql(spec: InputFile, header: Header, lines_relation: str) -> s
         f" as {column}"
         for column in spec.columns
     )
-    from_start, from_end = _salvaged_customer_id_sql(header)
+    salvaged_selects = ""
+    for column in spec.salvaged_columns:
+        from_start, from_end = _salvaged_sql(header, column)
+        salvaged_selects += (
+            f"{from_start} as salvaged_{column},\n{from_end} as salvaged_{column}_from_end,\n"
+        )
     return f"""
         with
         lines as (select * from {lines_relation}),
@@ -313,8 +318,7 @@ def _landing_rows_sql(spec: InputFile, header: Header, lines_relation: str) -> s
             source_line,
             structural_error,
             case when structural_error is not null then line end as raw_line,
-            {from_start} as salvaged_customer_id,
-            {from_end} as salvaged_customer_id_from_end,
+            {salvaged_selects}
             {column_selects}
         from split
     """

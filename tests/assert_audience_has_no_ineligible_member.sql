@@ -71,12 +71,6 @@ held as (
     union
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
-    union
-    select salvaged_customer_id as customer_id from suppressions_checked
-    where salvaged_customer_id is not null
-    union
-    select salvaged_customer_id_from_end as customer_id from suppressions_checked
-    where salvaged_customer_id_from_end is not null
 
 ),
 
@@ -136,6 +130,35 @@ not_opted_in as (
             and coalesce(email_events.consent_status, '') <> 'OPT_IN'
     group by latest_email_event_at.customer_id
     having count(email_events.customer_id) > 0
+
+),
+
+-- rule 5: a suppressions line that could not be split suppresses whatever it may name
+unsplittable_suppression_names as (
+
+    select
+        salvaged_customer_id as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+    from suppressions_checked
+    where salvaged_customer_id is not null
+    union all
+    select
+        salvaged_customer_id_from_end as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+    from suppressions_checked
+    where salvaged_customer_id_from_end is not null
+    union all
+    select
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        salvaged_email_normalized as email_normalized
+    from suppressions_checked
+    where salvaged_email_normalized is not null
+    union all
+    select
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        salvaged_email_normalized_from_end as email_normalized
+    from suppressions_checked
+    where salvaged_email_normalized_from_end is not null
 
 ),
 
@@ -213,6 +236,24 @@ violations as (
         'suppressed by email' as violation
     from audience
     inner join active_suppressions on audience.email = active_suppressions.email_normalized
+
+    union all
+
+    select
+        audience.customer_id,
+        'id named by a suppressions line that could not be split' as violation
+    from audience
+    inner join unsplittable_suppression_names
+        on audience.customer_id = unsplittable_suppression_names.customer_id
+
+    union all
+
+    select
+        audience.customer_id,
+        'email named by a suppressions line that could not be split' as violation
+    from audience
+    inner join unsplittable_suppression_names
+        on audience.email = unsplittable_suppression_names.email_normalized
 
     union all
 

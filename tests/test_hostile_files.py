@@ -547,6 +547,18 @@ HIDDEN_OPT_OUT = too_many(
     event_ts="2026-06-01T00:00:00Z",
 )
 ENTRIES["consent_events"].append(HIDDEN_OPT_OUT)
+# a suppression by email alone that cannot be split: customer 16 is otherwise eligible
+ENTRIES["customers"].append(
+    good("customers", "customer 16", customer_id="16", email="c16@example.com")
+)
+ENTRIES["bookings"].append(good("bookings", "booking 16", booking_id="B-16", customer_id="16"))
+ENTRIES["consent_events"].append(
+    good("consent_events", "opt-in 16", event_id="E-16", customer_id="16")
+)
+HIDDEN_SUPPRESSION = too_many(
+    "suppressions", "suppression by email, too many fields", customer_id="", email="c16@example.com"
+)
+ENTRIES["suppressions"].append(HIDDEN_SUPPRESSION)
 
 
 def first_lines(name: str) -> list[int]:
@@ -646,6 +658,15 @@ def test_audience_and_decisions_equal_the_reference_with_broken_lines_holding_th
         readable["suppressions"],
         dt.date.fromisoformat(AS_OF),
         unsplittable_line_ids=named,
+        unsplittable_suppression_emails={
+            email
+            for entry in ENTRIES["suppressions"]
+            if entry.reason is not None
+            for line in entry.lines
+            for email in rules.emails_named_by_unsplittable_line(
+                line.decode("utf-8", "replace"), LAYOUTS["suppressions"].columns
+            )
+        },
     )
     assert hostile_run.decisions == expected.decisions
     assert hostile_run.published.audience == expected.audience
@@ -668,3 +689,14 @@ def test_customer_with_an_unsplittable_consent_line_is_not_published(
     hidden_line = first_lines("consent_events")[ENTRIES["consent_events"].index(HIDDEN_OPT_OUT)]
     explanation = explain(hostile_run.published.database, 15)
     assert f"consent_events.csv line {hidden_line} rejected: {HIDDEN_OPT_OUT.reason}" in explanation
+
+
+def test_customer_named_by_an_unsplittable_suppression_line_is_not_published(
+    hostile_run: HostileRun,
+) -> None:
+    assert HIDDEN_SUPPRESSION.reason is not None
+    assert "16" not in {row["customer_id"] for row in hostile_run.published.audience}
+    assert hostile_run.decisions[16] == "suppressed"
+    line = first_lines("suppressions")[ENTRIES["suppressions"].index(HIDDEN_SUPPRESSION)]
+    explanation = explain(hostile_run.published.database, 16)
+    assert f"suppressions.csv line {line}: may name this email" in explanation

@@ -480,6 +480,8 @@ def test_extra_columns_are_ignored_and_reported(
         "raw_line",
         "salvaged_customer_id",
         "salvaged_customer_id_from_end",
+        "salvaged_email",
+        "salvaged_email_from_end",
         *COLUMNS["suppressions"],
     ]
     manifest = dict(

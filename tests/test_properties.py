@@ -494,7 +494,11 @@ def ids_named_by_broken_lines(generated: list[Dataset]) -> dict[str, set[int]]:
 
 
 def check_against_reference(
-    data: Dataset, outcome: Outcome, first_line: dict[str, int], named: dict[str, set[int]]
+    data: Dataset,
+    outcome: Outcome,
+    first_line: dict[str, int],
+    named: dict[str, set[int]],
+    suppression_emails: set[str],
 ) -> None:
     """Decisions, audience and rejected lines of one dataset equal the reference's."""
     rows = {name: [row for _, _, row in data.records[name] if row is not None] for name in COLUMNS}
@@ -505,6 +509,7 @@ def check_against_reference(
         rows["suppressions"],
         AS_OF,
         unsplittable_line_ids=named,
+        unsplittable_suppression_emails=suppression_emails,
     )
     label = f"dataset {data.index}"
     decisions = {c: r for c, r in outcome.decisions.items() if data.owns(c)}
@@ -598,8 +603,15 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
 
     outcome = run(work, lines)
     named = ids_named_by_broken_lines(generated)
+    suppression_emails = {
+        email
+        for dataset in generated
+        for text, reason, _ in dataset.records["suppressions"]
+        if reason is not None
+        for email in rules.emails_named_by_unsplittable_line(text, COLUMNS["suppressions"])
+    }
     for dataset, first_line in zip(generated, first_lines, strict=True):
-        check_against_reference(dataset, outcome, first_line, named)
+        check_against_reference(dataset, outcome, first_line, named, suppression_emails)
         check_safety(dataset, outcome)
 
     shuffler = random.Random(shuffle_seed)

@@ -6,9 +6,10 @@
     - `structural_error`: why the pre-step could not split the line into the contract's
       columns (null when it could);
     - `raw_line`: the line as it was, kept only for rows with a structural error;
-    - `salvaged_customer_id`, `salvaged_customer_id_from_end`: for a line with a structural
-      error, the text where its customer_id would be, counting comma-separated pieces from
-      the line's start and from its end (the pre-step knows the header's order); null
+    - `salvaged_<column>`, `salvaged_<column>_from_end`, for each of `var('salvaged_columns')`
+      the file has (customer_id; email too in customers and suppressions): for a line with a
+      structural error, the text where that column would be, counting comma-separated pieces
+      from the line's start and from its end (the pre-step knows the header's order); null
       otherwise, and always null for seeds and warehouse tables, whose rows are split;
     - the contract's columns, as text.
 
@@ -28,13 +29,16 @@
 -#}
 {% macro raw_rows(input_file) -%}
     {%- set columns = var('input_files')[input_file] -%}
+    {%- set salvaged = var('salvaged_columns') | select('in', columns) | list -%}
     {%- if var('raw_input') == 'seeds' %}
     select
         cast({{ audience.seed_row_number() }} + 1 as {{ dbt.type_bigint() }}) as source_line,
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
-        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id,
-        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id_from_end,
+        {%- for column in salvaged %}
+        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }},
+        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_from_end,
+        {%- endfor %}
         {%- for column in columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -44,8 +48,10 @@
         source_line,
         structural_error,
         raw_line,
-        salvaged_customer_id,
-        salvaged_customer_id_from_end,
+        {%- for column in salvaged %}
+        salvaged_{{ column }},
+        salvaged_{{ column }}_from_end,
+        {%- endfor %}
         {%- for column in columns %}
         {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -65,8 +71,10 @@
         {%- endif %}
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
-        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id,
-        cast(null as {{ dbt.type_string() }}) as salvaged_customer_id_from_end,
+        {%- for column in salvaged %}
+        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }},
+        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_from_end,
+        {%- endfor %}
         {%- for column in columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}

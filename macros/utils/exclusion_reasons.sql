@@ -6,7 +6,7 @@
 -#}
 {% macro exclusion_reasons() -%}
     {{ return([
-        {'code': 'data_quality_hold', 'step': 1, 'description': 'A customers or consent_events row of this customer was rejected, or a line naming them could not be read; held until the data is fixed'},
+        {'code': 'data_quality_hold', 'step': 1, 'description': 'A customers or consent_events row of this customer was rejected, or such a line naming them could not be read; held until the data is fixed'},
         {'code': 'inactive', 'step': 2, 'description': 'The current snapshot is not active'},
         {'code': 'missing_email', 'step': 3, 'description': 'The current snapshot has no email address'},
         {'code': 'invalid_email', 'step': 4, 'description': 'The email address is not a valid address'},

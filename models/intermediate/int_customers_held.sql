@@ -12,12 +12,6 @@ consent_events_checked as (
 
 ),
 
-suppressions_checked as (
-
-    select * from {{ ref('stg_exports__suppressions_checked') }}
-
-),
-
 -- a rejected row holds the customer_id it carries; a line that could not be split holds
 -- every customer it may name (its salvaged ids, read from the line's start and end)
 rejected_customer_rows as (
@@ -82,30 +76,6 @@ rejected_consent_rows as (
 
 ),
 
--- a suppressions row is rejected only when it names nobody readable; a line that could not
--- be split may still name a customer it was meant to suppress
-unreadable_suppression_rows as (
-
-    select
-        salvaged_customer_id as customer_id,
-        source_line
-
-    from suppressions_checked
-    where salvaged_customer_id is not null
-
-    union all
-
-    select
-        salvaged_customer_id_from_end as customer_id,
-        source_line
-
-    from suppressions_checked
-    where
-        salvaged_customer_id_from_end is not null
-        and (salvaged_customer_id is null or salvaged_customer_id_from_end <> salvaged_customer_id)
-
-),
-
 customer_counts as (
 
     select
@@ -130,25 +100,11 @@ consent_counts as (
 
 ),
 
-suppression_counts as (
-
-    select
-        customer_id,
-        count(*) as unreadable_suppression_rows,
-        min(source_line) as first_unreadable_suppression_line
-
-    from unreadable_suppression_rows
-    group by customer_id
-
-),
-
 held_customer_ids as (
 
     select customer_id from customer_counts
     union
     select customer_id from consent_counts
-    union
-    select customer_id from suppression_counts
 
 ),
 
@@ -158,18 +114,14 @@ final as (
         held_customer_ids.customer_id,
         customer_counts.first_rejected_customer_line,
         consent_counts.first_rejected_consent_event_line,
-        suppression_counts.first_unreadable_suppression_line,
         coalesce(customer_counts.rejected_customer_rows, 0) as rejected_customer_rows,
-        coalesce(consent_counts.rejected_consent_event_rows, 0) as rejected_consent_event_rows,
-        coalesce(suppression_counts.unreadable_suppression_rows, 0) as unreadable_suppression_rows
+        coalesce(consent_counts.rejected_consent_event_rows, 0) as rejected_consent_event_rows
 
     from held_customer_ids
     left join customer_counts
         on held_customer_ids.customer_id = customer_counts.customer_id
     left join consent_counts
         on held_customer_ids.customer_id = consent_counts.customer_id
-    left join suppression_counts
-        on held_customer_ids.customer_id = suppression_counts.customer_id
 
 )
 

@@ -6,6 +6,12 @@ suppressions as (
 
 ),
 
+suppressions_checked as (
+
+    select * from {{ ref('stg_exports__suppressions_checked') }}
+
+),
+
 customers as (
 
     select * from {{ ref('int_customers_deduplicated') }}
@@ -28,17 +34,83 @@ active_suppressions as (
 
 ),
 
+-- a line that could not be split suppresses every id and email it may name, whatever its
+-- dates: doubt about a suppression excludes
+unreadable_lines as (
+
+    select
+        source_line,
+        salvaged_customer_id as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+
+    from suppressions_checked
+    where salvaged_customer_id is not null
+
+    union all
+
+    select
+        source_line,
+        salvaged_customer_id_from_end as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+
+    from suppressions_checked
+    where salvaged_customer_id_from_end is not null
+
+    union all
+
+    select
+        source_line,
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        salvaged_email_normalized as email_normalized
+
+    from suppressions_checked
+    where salvaged_email_normalized is not null
+
+    union all
+
+    select
+        source_line,
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        salvaged_email_normalized_from_end as email_normalized
+
+    from suppressions_checked
+    where salvaged_email_normalized_from_end is not null
+
+),
+
+suppressing_rows as (
+
+    select
+        source_line,
+        customer_id,
+        email_normalized,
+        is_active_because_unreadable
+
+    from active_suppressions
+
+    union all
+
+    select
+        source_line,
+        customer_id,
+        email_normalized,
+        true as is_active_because_unreadable
+
+    from unreadable_lines
+
+),
+
 matched_by_customer_id as (
 
     select
         customers.customer_id,
-        active_suppressions.source_line,
+        suppressing_rows.source_line,
         'customer_id' as matched_on,
-        active_suppressions.is_active_because_unreadable
+        suppressing_rows.is_active_because_unreadable
 
     from customers
-    inner join active_suppressions
-        on customers.customer_id = active_suppressions.customer_id
+    inner join suppressing_rows
+        on customers.customer_id = suppressing_rows.customer_id
 
 ),
 
@@ -46,13 +118,13 @@ matched_by_email as (
 
     select
         customers.customer_id,
-        active_suppressions.source_line,
+        suppressing_rows.source_line,
         'email' as matched_on,
-        active_suppressions.is_active_because_unreadable
+        suppressing_rows.is_active_because_unreadable
 
     from customers
-    inner join active_suppressions
-        on customers.email_normalized = active_suppressions.email_normalized
+    inner join suppressing_rows
+        on customers.email_normalized = suppressing_rows.email_normalized
 
 ),
 

@@ -583,25 +583,39 @@ def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]
     return ids
 
 
-def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
-    """Rule 2 for a line that cannot be split: the customer ids it may name.
+def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> list[str]:
+    """Where ``column`` would sit in a line that cannot be split, read two ways.
 
-    The line is cut at every comma (quotes are not interpreted) and the piece at the
-    customer_id column's position is read counting from the start and from the end; each
-    reading, stripped of spaces and double quotes, that is a valid id counts.
+    The line is cut at every comma (quotes are not interpreted) and the piece at the column's
+    position is read counting from the start and from the end, stripped of spaces and
+    double quotes.
     """
     pieces = line.split(",")
-    position = list(columns).index("customer_id")
+    position = list(columns).index(column)
     from_end = len(columns) - position
     readings = []
     if position < len(pieces):
         readings.append(pieces[position])
     if from_end <= len(pieces):
         readings.append(pieces[-from_end])
+    return [reading.strip(' "') for reading in readings]
+
+
+def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
+    """Rules 2 and 5 for a line that cannot be split: the customer ids it may name."""
     return {
         customer_id
-        for reading in readings
-        if (customer_id := parse_id(reading.strip(' "'))) is not None
+        for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
+        if (customer_id := parse_id(reading)) is not None
+    }
+
+
+def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[str]:
+    """Rule 5 for a suppressions line that cannot be split: the emails it may name."""
+    return {
+        email
+        for reading in _readings_of_unsplittable_line(line, columns, "email")
+        if (email := normalize_email(reading)) is not None
     }
 
 
@@ -744,12 +758,15 @@ def evaluate(
     suppressions: Iterable[Mapping[str, str | None]],
     as_of: date,
     unsplittable_line_ids: Mapping[str, Iterable[int]] | None = None,
+    unsplittable_suppression_emails: Iterable[str] = (),
 ) -> Result:
     """Run the whole spec over in-memory rows for the given as-of date.
 
     ``unsplittable_line_ids`` gives, per input file, the customer ids that lines which could
-    not be split name (rows that never reach the other arguments). Rule 2 holds them, and
-    those named by consent_events lines also cast doubt on consent (rule 8).
+    not be split may name (rows that never reach the other arguments), and
+    ``unsplittable_suppression_emails`` the emails such suppressions lines may name. Rule 2
+    holds the customers named by customers and consent_events lines (those also cast doubt on
+    consent, rule 8); rule 5 suppresses the ids and emails named by suppressions lines.
     """
     named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
     screened = {
@@ -769,14 +786,11 @@ def evaluate(
     }
     consent_hold = held_ids(screened[CONSENT_EVENTS].rejected) | named.get(CONSENT_EVENTS, set())
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
+    suppressed_ids |= named.get(SUPPRESSIONS, set())
+    suppressed_emails |= set(unsplittable_suppression_emails)
     facts = Facts(
         universe=universe,
-        on_hold=(
-            held_ids(customer_file.rejected)
-            | consent_hold
-            | named.get(CUSTOMERS, set())
-            | named.get(SUPPRESSIONS, set())
-        ),
+        on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),
         consent_hold=consent_hold,
         snapshots=current_snapshots(customer_file.accepted),
         email_status=latest_email_status(screened[CONSENT_EVENTS].accepted),
