@@ -22,6 +22,8 @@ Tables (the dbt source ``history`` documents every column):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -259,6 +261,18 @@ def layer_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     return counts
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block wrote, or roll it all back."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def record_run(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -271,95 +285,71 @@ def record_run(
 ) -> None:
     """Record a published run (one transaction): fingerprints, counts, controls, membership."""
     try:
-        _record_run(
-            con,
-            run_id=run_id,
-            report=report,
-            drift=drift,
-            published_at=published_at,
-            input_dir=input_dir,
-            output_dir=output_dir,
-        )
+        ensure_history_tables(con)
+        changes = change_counts(con)
+        with _transaction(con):
+            con.execute(
+                "insert into history.published_runs values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    published_at.replace(tzinfo=None),
+                    report["as_of_date"],
+                    input_dir,
+                    output_dir,
+                    report["customers"],
+                    report["eligible"],
+                    changes["previous_run_id"],
+                    changes["entered"],
+                    changes["left"],
+                    changes["stayed"],
+                    report["controls_passed"],
+                    report["controls_failed"],
+                    drift.status,
+                    drift.accepted_reason,
+                ],
+            )
+            con.execute(
+                """
+                insert into history.run_input_files
+                select ?, input_file, regexp_extract(file_path, '[^/\\\\]*$'), file_path,
+                    byte_count, sha256, raw_rows, accepted_rows, rejected_rows, duplicate_rows
+                from marts.reconciliation_input_files
+                """,
+                [run_id],
+            )
+            con.executemany(
+                "insert into history.run_layer_counts values (?, ?, ?, ?)",
+                [[run_id, *item] for item in layer_counts(con)],
+            )
+            con.execute(
+                """
+                insert into history.run_exclusions
+                select ?, decision_reason, exclusion_step, customers
+                from marts.audience_exclusion_summary
+                """,
+                [run_id],
+            )
+            controls = [
+                [run_id, c["control"], c["type"], c["status"], c["failing_rows"], None]
+                for c in report["controls"]
+            ] + [
+                [run_id, check.control, "drift_guard", check.outcome, None, check.detail]
+                for check in drift.checks
+            ]
+            if controls:
+                con.executemany(
+                    "insert into history.run_controls values (?, ?, ?, ?, ?, ?)", controls
+                )
+            con.execute(
+                """
+                insert into history.run_decisions
+                select ?, customer_id, decision_reason from marts.customer_audience_decisions
+                """,
+                [run_id],
+            )
     except duckdb.Error as error:
         raise PipelineError(
             f"the outputs were published to {output_dir}, but recording run #{run_id} in the "
             f"history failed ({error}); the next run will compare with the run before it"
         ) from error
-
-
-def _record_run(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    run_id: int,
-    report: dict[str, Any],
-    drift: DriftResult,
-    published_at: dt.datetime,
-    input_dir: str,
-    output_dir: str,
-) -> None:
-    ensure_history_tables(con)
-    changes = change_counts(con)
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "insert into history.published_runs values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                published_at.replace(tzinfo=None),
-                report["as_of_date"],
-                input_dir,
-                output_dir,
-                report["customers"],
-                report["eligible"],
-                changes["previous_run_id"],
-                changes["entered"],
-                changes["left"],
-                changes["stayed"],
-                report["controls_passed"],
-                report["controls_failed"],
-                drift.status,
-                drift.accepted_reason,
-            ],
-        )
-        con.execute(
-            """
-            insert into history.run_input_files
-            select ?, input_file, regexp_extract(file_path, '[^/\\\\]*$'), file_path, byte_count,
-                sha256, raw_rows, accepted_rows, rejected_rows, duplicate_rows
-            from marts.reconciliation_input_files
-            """,
-            [run_id],
-        )
-        con.executemany(
-            "insert into history.run_layer_counts values (?, ?, ?, ?)",
-            [[run_id, *item] for item in layer_counts(con)],
-        )
-        con.execute(
-            """
-            insert into history.run_exclusions
-            select ?, decision_reason, exclusion_step, customers
-            from marts.audience_exclusion_summary
-            """,
-            [run_id],
-        )
-        controls = [
-            [run_id, c["control"], c["type"], c["status"], c["failing_rows"], None]
-            for c in report["controls"]
-        ] + [
-            [run_id, check.control, "drift_guard", check.outcome, None, check.detail]
-            for check in drift.checks
-        ]
-        if controls:
-            con.executemany("insert into history.run_controls values (?, ?, ?, ?, ?, ?)", controls)
-        con.execute(
-            """
-            insert into history.run_decisions
-            select ?, customer_id, decision_reason from marts.customer_audience_decisions
-            """,
-            [run_id],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

@@ -157,8 +157,10 @@ def _place_unreadable_lines(
     turned into a small lookup: key = line - rank is non-decreasing, and a readable line
     with ordinal k follows every unreadable line whose key is below k.
     """
-    read_copy = f"_read_{spec.name}"
-    con.execute(f"create or replace temp table {read_copy} as select line from {lines_store}")
+    # the lines as read move aside under another name (a rename, not a copy of every line)
+    read_copy = f"{lines_store}__as_read"
+    con.execute(f"drop table if exists {read_copy}")
+    con.execute(f"alter table {lines_store} rename to {read_copy.rsplit('.', 1)[-1]}")
     con.execute(
         f"""
         create or replace table {lines_store} as
