@@ -27,13 +27,13 @@ suppressions_checked as (
 
 ),
 
-customers as (
+all_snapshots as (
 
     select * from {{ ref('stg_exports__customers') }}
 
 ),
 
-consent_events as (
+all_consent_events as (
 
     select * from {{ ref('stg_exports__consent_events') }}
 
@@ -45,9 +45,40 @@ suppressions as (
 
 ),
 
-bookings as (
+all_bookings as (
 
     select * from {{ ref('stg_exports__bookings') }}
+
+),
+
+-- every rule is about one customer: only the audience's rows need checking (smaller groups)
+customers as (
+
+    select all_snapshots.*
+
+    from all_snapshots
+    inner join audience
+        on all_snapshots.customer_id = audience.customer_id
+
+),
+
+consent_events as (
+
+    select all_consent_events.*
+
+    from all_consent_events
+    inner join audience
+        on all_consent_events.customer_id = audience.customer_id
+
+),
+
+bookings as (
+
+    select all_bookings.*
+
+    from all_bookings
+    inner join audience
+        on all_bookings.customer_id = audience.customer_id
 
 ),
 

@@ -66,3 +66,70 @@ def test_missing_input_file_exits_non_zero_naming_the_file(tmp_path: Path) -> No
     assert completed.returncode == 1
     assert "suppressions.csv: file not found" in completed.stderr
     assert not (tmp_path / "out" / "eligible_audience.csv").exists()
+
+
+def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_path: Path) -> None:
+    """Each excluded customer forced into the published audience is caught, with its rule."""
+    from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
+
+    setup = DbtSetup(
+        database=tmp_path / "audience.duckdb",
+        dbt_vars={"as_of_date": "2026-11-26"},
+        target_path=tmp_path / "target",
+    )
+    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup, quiet=True)
+    assert built.success, built.error
+    expected = {
+        "data_quality_hold": "on data-quality hold",
+        "inactive": "inactive",
+        "not_opted_in": "latest email consent is not OPT_IN",
+        "suppressed": "suppressed",
+        "no_recent_booking": "no recent completed booking",
+    }
+    con = duckdb.connect(str(setup.database))
+    try:
+        slipped = {}
+        for reason in expected:
+            row = con.execute(
+                "select min(customer_id) from marts.customer_audience_decisions "
+                "where decision_reason = ? and email_normalized is not null",
+                [reason],
+            ).fetchone()
+            assert row is not None and row[0] is not None, f"the sample has no {reason} customer"
+            slipped[int(row[0])] = reason
+        con.execute(
+            """
+            insert into marts.eligible_audience
+            select customer_id, email_normalized, first_name, home_state, loyalty_tier,
+                bookings_last_365_days, total_spend_last_365_days,
+                coalesce(last_booking_date, date '2026-01-01')
+            from marts.customer_audience_decisions
+            where customer_id in (select unnest(?))
+            """,
+            [list(slipped)],
+        )
+    finally:
+        con.close()
+
+    checked = run_dbt(
+        ["test", "--select", "assert_audience_has_no_ineligible_member", "--store-failures"],
+        setup,
+        quiet=True,
+    )
+    assert not checked.success
+    con = duckdb.connect(str(setup.database), read_only=True)
+    try:
+        (schema,) = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'assert_audience_has_no_ineligible_member'"
+        ).fetchone()
+        stored = f'"{schema}".assert_audience_has_no_ineligible_member'
+        found = con.execute(f"select customer_id, violation from {stored}").fetchall()
+    finally:
+        con.close()
+    violations: dict[int, set[str]] = {}
+    for customer_id, violation in found:
+        violations.setdefault(int(customer_id), set()).add(violation)
+    assert set(violations) == set(slipped)
+    for customer_id, reason in slipped.items():
+        assert any(expected[reason] in v for v in violations[customer_id]), (reason, violations)
