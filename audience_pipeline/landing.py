@@ -10,8 +10,10 @@ For each input file of the contract it:
 3. defines ``<landing schema>.<input file>``, a view that splits those lines into fields in
    SQL (vectorised; quoted fields follow RFC 4180) and marks each line that cannot be split
    into the header's columns with a ``structural_error``: one row per physical data line,
-   with its line number, the contract's columns as text and the error, if any. The staging
-   model reads it once; the split fields are never written to disk twice;
+   with its line number, the contract's columns as text and the error, if any. For a line
+   that cannot be split it also reads where the customer_id (and email) would sit, so that
+   doubt about the line can exclude the customer it may name. The staging model reads it
+   once; the split fields are never written to disk twice;
 4. counts the lines and the structural errors, and writes a manifest row (path, size,
    checksum, line count) to ``<landing schema>.input_files``. Checksums and a scan of the
    whole file for NUL bytes run in a thread of their own while DuckDB reads.
