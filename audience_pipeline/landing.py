@@ -143,14 +143,14 @@ def _read_lines(
                 f"select rowid + 1 as source_line, line, null::varchar as encoding_error"
                 f" from {lines_store}"
             )
-        _place_unreadable_lines(con, spec, lines_store, rejects_table)
+        _place_unreadable_lines(con, lines_store, rejects_table)
     finally:
         con.execute("reset disabled_compression_methods")
     return f"select source_line, line, encoding_error from {lines_store}"
 
 
 def _place_unreadable_lines(
-    con: duckdb.DuckDBPyConnection, spec: InputFile, lines_store: str, rejects_table: str
+    con: duckdb.DuckDBPyConnection, lines_store: str, rejects_table: str
 ) -> None:
     """Rewrite ``lines_store`` with explicit line numbers, unreadable lines at their place.
 
