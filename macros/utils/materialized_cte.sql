@@ -17,31 +17,25 @@
     decides.
 -#}
 {% macro materialized_cte() -%}
-    {{ return(adapter.dispatch('materialized_cte', 'audience')()) }}
-{%- endmacro %}
-
-{% macro default__materialized_cte() -%}
-{%- endmacro %}
-
-{% macro duckdb__materialized_cte() -%}
-    materialized
-{%- endmacro %}
-
-{% macro postgres__materialized_cte() -%}
-    materialized
+    {{ return(audience.cte_hint('materialized')) }}
 {%- endmacro %}
 
 {% macro inlined_cte() -%}
-    {{ return(adapter.dispatch('inlined_cte', 'audience')()) }}
+    {{ return(audience.cte_hint('not materialized')) }}
 {%- endmacro %}
 
-{% macro default__inlined_cte() -%}
+{#- The hint itself: the engines that accept `[not] materialized` get it, others nothing. -#}
+{% macro cte_hint(hint) -%}
+    {{ return(adapter.dispatch('cte_hint', 'audience')(hint)) }}
 {%- endmacro %}
 
-{% macro duckdb__inlined_cte() -%}
-    not materialized
+{% macro default__cte_hint(hint) -%}
 {%- endmacro %}
 
-{% macro postgres__inlined_cte() -%}
-    not materialized
+{% macro duckdb__cte_hint(hint) -%}
+    {{ hint }}
+{%- endmacro %}
+
+{% macro postgres__cte_hint(hint) -%}
+    {{ hint }}
 {%- endmacro %}
