@@ -33,6 +33,7 @@ import json
 import os
 import random
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -479,17 +480,16 @@ STATS: collections.Counter[str] = collections.Counter()
 # ---------------------------------------------------------------------------
 
 
-def ids_named_by_broken_lines(generated: list[Dataset]) -> dict[str, set[int]]:
-    """Per file, the customer ids the lines that cannot be split name (any dataset's lines)."""
+def named_by_broken_lines(
+    generated: list[Dataset], name: str, read: Callable[[str, Sequence[str]], set[Any]]
+) -> set[Any]:
+    """What the lines of ``name`` that cannot be split may name (any dataset's lines)."""
     return {
-        name: {
-            customer_id
-            for dataset in generated
-            for text, reason, _ in dataset.records[name]
-            if reason is not None
-            for customer_id in rules.ids_named_by_unsplittable_line(text, COLUMNS[name])
-        }
-        for name in COLUMNS
+        value
+        for dataset in generated
+        for text, reason, _ in dataset.records[name]
+        if reason is not None
+        for value in read(text, COLUMNS[name])
     }
 
 
@@ -602,14 +602,13 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
         lines[name].append(csv_line([row[column] for column in COLUMNS[name]]))
 
     outcome = run(work, lines)
-    named = ids_named_by_broken_lines(generated)
-    suppression_emails = {
-        email
-        for dataset in generated
-        for text, reason, _ in dataset.records["suppressions"]
-        if reason is not None
-        for email in rules.emails_named_by_unsplittable_line(text, COLUMNS["suppressions"])
+    named = {
+        name: named_by_broken_lines(generated, name, rules.ids_named_by_unsplittable_line)
+        for name in COLUMNS
     }
+    suppression_emails = named_by_broken_lines(
+        generated, "suppressions", rules.emails_named_by_unsplittable_line
+    )
     for dataset, first_line in zip(generated, first_lines, strict=True):
         check_against_reference(dataset, outcome, first_line, named, suppression_emails)
         check_safety(dataset, outcome)
