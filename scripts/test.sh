@@ -18,6 +18,8 @@ echo "== dbt docs generate --static"
 dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
 echo "== benchmark at a small scale (proves bench/run_bench.py works; real figures: bench/results/)"
 python bench/run_bench.py --scales tiny --no-save
+echo "== sample build benchmark, one round (proves bench/sample_build.py works)"
+python bench/sample_build.py --rounds 1 --no-save
 echo "== pytest"
 python -m pytest -q
 bash scripts/test_engines.sh  # the same sample on DuckDB, PostgreSQL and Spark, compared
