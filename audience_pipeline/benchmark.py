@@ -292,13 +292,20 @@ def machine_description() -> dict[str, str]:
     }
 
 
-def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) -> str:
-    """A readable report of a benchmark run."""
-    lines = [
-        f"# Benchmark, {when}",
+def report_heading(title: str, machine: dict[str, str]) -> list[str]:
+    """The first lines of a results file: its title and the machine it was measured on."""
+    return [
+        f"# {title}",
         "",
         "Machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()),
         "",
+    ]
+
+
+def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) -> str:
+    """A readable report of a benchmark run."""
+    lines = [
+        *report_heading(f"Benchmark, {when}", machine),
         "| scale | input rows | input MB | parse floor s | pipeline s (first run) | ratio "
         "| peak RSS MB | rows/s | exit | next day's run s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audience_pipeline.benchmark import report_heading
 from audience_pipeline.contract import PROJECT_DIR
 
 SAMPLE_AS_OF = "2026-11-26"
@@ -190,10 +191,7 @@ def measure(rounds: int, scratch_root: Path | None = None) -> FixedCostResult:
 def to_markdown(result: FixedCostResult, machine: dict[str, str], when: str) -> str:
     """A readable report: medians, every round, and what the sample's build executed."""
     lines = [
-        f"# Cold `dbt build` of the sample and dbt's fixed cost, {when}",
-        "",
-        "Machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()),
-        "",
+        *report_heading(f"Cold `dbt build` of the sample and dbt's fixed cost, {when}", machine),
         "Each figure is a new process with an empty target folder and a new database; the kinds "
         "are measured in turns, round after round. Execution: `elapsed_time` of "
         "`run_results.json` (the build after parsing).",
