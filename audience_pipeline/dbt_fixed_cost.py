@@ -31,6 +31,7 @@ from pathlib import Path
 
 from audience_pipeline.benchmark import report_heading
 from audience_pipeline.contract import PROJECT_DIR
+from audience_pipeline.dbt_invoke import DbtSetup
 
 SAMPLE_AS_OF = "2026-11-26"
 
@@ -108,33 +109,28 @@ def _run_results(target: Path) -> tuple[float | None, dict[str, float], dict[str
     return float(document["elapsed_time"]), seconds, counts
 
 
-def cold_dbt(args: list[str], project_dir: Path, scratch: Path) -> ColdRun:
+def cold_dbt(
+    args: list[str], project_dir: Path, scratch: Path, dbt_vars: dict[str, str] | None = None
+) -> ColdRun:
     """Run ``dbt <args>`` on ``project_dir`` as a new process with no state of its own."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    target = scratch / "target"
+    setup = DbtSetup(
+        database=scratch / "audience.duckdb",
+        dbt_vars=dbt_vars or {},
+        target_path=scratch / "target",
+        project_dir=project_dir,
+    )
     command = [
         _dbt_executable(),
-        *args,
-        "--quiet",
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(project_dir),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(scratch / "logs"),
+        *setup.cli_args([*args, "--log-path", str(scratch / "logs")], quiet=True),
     ]
-    environment = {
-        **os.environ,
-        "AUDIENCE_DUCKDB_PATH": str(scratch / "audience.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     started = time.perf_counter()
-    completed = subprocess.run(command, env=environment, cwd=scratch, capture_output=True)
+    completed = subprocess.run(
+        command, env={**os.environ, **setup.env()}, cwd=scratch, capture_output=True
+    )
     wall = time.perf_counter() - started
-    execution, seconds, counts = _run_results(target)
+    execution, seconds, counts = _run_results(setup.target_path)
     return ColdRun(round(wall, 3), completed.returncode, execution, seconds, counts)
 
 
@@ -158,22 +154,23 @@ def time_dbt_import(scratch: Path) -> ColdRun:
 
 def measure(rounds: int, scratch_root: Path | None = None) -> FixedCostResult:
     """Every kind of measurement, in turns, ``rounds`` times."""
-    sample_vars = ["--vars", json.dumps({"as_of_date": SAMPLE_AS_OF})]
+    sample_vars = {"as_of_date": SAMPLE_AS_OF}
     with tempfile.TemporaryDirectory(dir=scratch_root) as temporary:
         root = Path(temporary)
         one_model = write_one_model_project(root / "one_model_project")
         kinds: dict[str, Callable[[Path], ColdRun]] = {
             "import dbt": time_dbt_import,
             "dbt parse (this project)": lambda scratch: cold_dbt(
-                ["parse", *sample_vars], PROJECT_DIR, scratch
+                ["parse"], PROJECT_DIR, scratch, sample_vars
             ),
             "dbt build (sample)": lambda scratch: cold_dbt(
-                ["build", *sample_vars], PROJECT_DIR, scratch
+                ["build"], PROJECT_DIR, scratch, sample_vars
             ),
             "dbt build (sample, no unit tests)": lambda scratch: cold_dbt(
-                ["build", "--exclude-resource-type", "unit_test", *sample_vars],
+                ["build", "--exclude-resource-type", "unit_test"],
                 PROJECT_DIR,
                 scratch,
+                sample_vars,
             ),
             "dbt build (one-model project)": lambda scratch: cold_dbt(
                 ["build"], one_model, scratch

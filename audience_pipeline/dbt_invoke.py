@@ -76,21 +76,26 @@ def _release_database() -> None:
 
 @dataclass(frozen=True)
 class DbtSetup:
-    """What every dbt command of one run shares: the database, variables, target, environment."""
+    """What every dbt command of one run shares: the database, variables, target, environment.
+
+    ``project_dir`` is this project unless a caller measures another one (its profiles.yml
+    beside it).
+    """
 
     database: Path
     dbt_vars: dict[str, str]
     target_path: Path
     environment: dict[str, str] = field(default_factory=dict)
+    project_dir: Path = PROJECT_DIR
 
     def cli_args(self, args: list[str], *, quiet: bool) -> list[str]:
-        """``args`` (e.g. ``["build"]``) with this project, target path and variables."""
+        """``args`` (e.g. ``["build"]``) with the project, target path and variables."""
         cli_args = [
             *args,
             "--project-dir",
-            str(PROJECT_DIR),
+            str(self.project_dir),
             "--profiles-dir",
-            str(PROJECT_DIR),
+            str(self.project_dir),
             "--target-path",
             str(self.target_path),
             "--vars",
