@@ -33,15 +33,7 @@
     {%- if var('raw_input') == 'seeds' %}
     select
         cast({{ audience.seed_row_number() }} + 1 as {{ dbt.type_bigint() }}) as source_line,
-        cast(null as {{ dbt.type_string() }}) as structural_error,
-        cast(null as {{ dbt.type_string() }}) as raw_line,
-        {%- for column in salvaged %}
-        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }},
-        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_from_end,
-        {%- endfor %}
-        {%- for column in columns %}
-        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ audience.split_row_columns(columns, salvaged) }}
     from {{ ref(input_file) }}
     {%- elif var('raw_input') == 'landing' %}
     select
@@ -69,6 +61,19 @@
             order by {% for column in columns %}cast({{ column }} as {{ dbt.type_string() }}) asc nulls first{{ ", " if not loop.last }}{% endfor %}
         ) + 1 as {{ dbt.type_bigint() }}) as source_line,
         {%- endif %}
+        {{ audience.split_row_columns(columns, salvaged) }}
+    from {{ source('warehouse', input_file) }}
+    {%- else %}
+        {{ exceptions.raise_compiler_error("var('raw_input') must be 'seeds', 'landing' or 'warehouse', not '" ~ var('raw_input') ~ "'") }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The columns after `source_line` for rows that arrive already split (seeds, warehouse
+    tables): no structural error, no raw line, no salvaged readings, and the contract's columns
+    as text.
+-#}
+{% macro split_row_columns(columns, salvaged) -%}
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
         {%- for column in salvaged %}
@@ -78,10 +83,6 @@
         {%- for column in columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ source('warehouse', input_file) }}
-    {%- else %}
-        {{ exceptions.raise_compiler_error("var('raw_input') must be 'seeds', 'landing' or 'warehouse', not '" ~ var('raw_input') ~ "'") }}
-    {%- endif %}
 {%- endmacro %}
 
 {#-
