@@ -13,7 +13,8 @@ consent_events_checked as (
 ),
 
 -- a rejected row holds the customer_id it carries; a line that could not be split holds
--- every customer it may name (its salvaged ids, read from the line's start and end)
+-- every customer it may name (its salvaged ids, read from the line's start and end); `union`
+-- keeps one row per customer and line, so a line whose two readings agree counts once
 rejected_customer_rows as (
 
     select
@@ -23,7 +24,7 @@ rejected_customer_rows as (
     from customers_checked
     where disposition = 'rejected' and customer_id is not null
 
-    union all
+    union
 
     select
         salvaged_customer_id as customer_id,
@@ -32,16 +33,14 @@ rejected_customer_rows as (
     from customers_checked
     where salvaged_customer_id is not null
 
-    union all
+    union
 
     select
         salvaged_customer_id_from_end as customer_id,
         source_line
 
     from customers_checked
-    where
-        salvaged_customer_id_from_end is not null
-        and (salvaged_customer_id is null or salvaged_customer_id_from_end <> salvaged_customer_id)
+    where salvaged_customer_id_from_end is not null
 
 ),
 
@@ -54,7 +53,7 @@ rejected_consent_rows as (
     from consent_events_checked
     where disposition = 'rejected' and customer_id is not null
 
-    union all
+    union
 
     select
         salvaged_customer_id as customer_id,
@@ -63,16 +62,14 @@ rejected_consent_rows as (
     from consent_events_checked
     where salvaged_customer_id is not null
 
-    union all
+    union
 
     select
         salvaged_customer_id_from_end as customer_id,
         source_line
 
     from consent_events_checked
-    where
-        salvaged_customer_id_from_end is not null
-        and (salvaged_customer_id is null or salvaged_customer_id_from_end <> salvaged_customer_id)
+    where salvaged_customer_id_from_end is not null
 
 ),
 
