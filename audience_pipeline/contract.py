@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from audience_pipeline.project import PROJECT_DIR
 
 # Files that must hold at least one data row: a header-only customers or bookings export
 # means the export job failed, not that the business has no customers.

@@ -5,14 +5,15 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from audience_pipeline.contract import PROJECT_DIR
+from audience_pipeline.project import PROJECT_DIR
 
 if TYPE_CHECKING:
     from dbt.contracts.graph.manifest import Manifest
@@ -76,20 +77,25 @@ def _release_database() -> None:
 
 @dataclass(frozen=True)
 class DbtSetup:
-    """What every dbt command of one run shares: the database, variables, target, environment.
+    """What every dbt command of one run shares: the database, variables, folders, environment.
 
     ``project_dir`` is this project unless a caller measures another one (its profiles.yml
-    beside it).
+    beside it). dbt's full log goes to ``log_path/dbt.log`` (beside the database for a run).
     """
 
     database: Path
-    dbt_vars: dict[str, str]
+    dbt_vars: dict[str, Any]
     target_path: Path
     environment: dict[str, str] = field(default_factory=dict)
     project_dir: Path = PROJECT_DIR
+    log_path: Path | None = None
 
-    def cli_args(self, args: list[str], *, quiet: bool) -> list[str]:
-        """``args`` (e.g. ``["build"]``) with the project, target path and variables."""
+    def cli_args(self, args: list[str], *, console_log: bool = False) -> list[str]:
+        """``args`` (e.g. ``["build"]``) with the project, folders and variables.
+
+        dbt writes nothing to the console unless ``console_log``; then in colour only when the
+        console is a terminal. Its log file never has colour codes.
+        """
         cli_args = [
             *args,
             "--project-dir",
@@ -100,9 +106,14 @@ class DbtSetup:
             str(self.target_path),
             "--vars",
             json.dumps(self.dbt_vars, sort_keys=True),
+            "--no-use-colors-file",
         ]
-        if quiet:
-            cli_args.append("--quiet")
+        if self.log_path is not None:  # the whole log, SQL included
+            cli_args += ["--log-path", str(self.log_path), "--log-level-file", "debug"]
+        if not console_log:
+            cli_args += ["--log-level", "none"]
+        elif not sys.stdout.isatty():
+            cli_args.append("--no-use-colors")
         return cli_args
 
     def env(self) -> dict[str, str]:
@@ -137,26 +148,29 @@ def project_parsed_meanwhile(setup: DbtSetup) -> Iterator[Future[Manifest | None
         _environment(setup.env()),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-parse") as executor,
     ):
-        yield executor.submit(_parse_project, setup.cli_args(["parse"], quiet=True))
+        yield executor.submit(_parse_project, setup.cli_args(["parse"]))
 
 
 def run_dbt(
     args: list[str],
     setup: DbtSetup,
     *,
-    quiet: bool = False,
+    console_log: bool = False,
     manifest: Manifest | None = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
 ) -> DbtRun:
     """Run one dbt command (e.g. ``["build"]``) with ``setup`` and collect node results.
 
     ``manifest``, when given, is a manifest parsed with the same setup
-    (``project_parsed_meanwhile``); dbt then skips parsing.
+    (``project_parsed_meanwhile``); dbt then skips parsing. ``callbacks`` receive every dbt
+    event (``progress.DbtNodes.on_event`` follows the nodes with them).
     """
     from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
 
     with _environment(setup.env()):
         try:
-            outcome = dbtRunner(manifest=manifest).invoke(setup.cli_args(args, quiet=quiet))
+            runner = dbtRunner(manifest=manifest, callbacks=list(callbacks))
+            outcome = runner.invoke(setup.cli_args(args, console_log=console_log))
         finally:
             _release_database()
     nodes = tuple(

@@ -27,3 +27,7 @@ class InputFileError(PipelineError):
 
 class ControlFailure(PipelineError):
     """A reconciliation control (a dbt test) failed, so the audience is not published."""
+
+
+class UsageError(Exception):
+    """A bad option value found after parsing; the command exits 2 as for argparse's errors."""

@@ -22,17 +22,41 @@ Tables (the dbt source ``history`` documents every column):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
 from audience_pipeline.errors import PipelineError
 
-if TYPE_CHECKING:
-    from audience_pipeline.drift import DriftResult
+
+class GuardCheck(Protocol):
+    """One check of the drift guard, as the history records it (drift.DriftCheck)."""
+
+    @property
+    def control(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+
+
+class GuardOutcome(Protocol):
+    """The drift guard's outcome, as the history records it (drift.DriftResult).
+
+    Declared here so that the history does not import the guard, which reads the history.
+    """
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def accepted_reason(self) -> str | None: ...
+    @property
+    def checks(self) -> Sequence[GuardCheck]: ...
+
 
 HISTORY_SCHEMA = "history"
 
@@ -278,7 +302,7 @@ def record_run(
     *,
     run_id: int,
     report: dict[str, Any],
-    drift: DriftResult,
+    drift: GuardOutcome,
     published_at: dt.datetime,
     input_dir: str,
     output_dir: str,
@@ -353,3 +377,34 @@ def record_run(
             f"the outputs were published to {output_dir}, but recording run #{run_id} in the "
             f"history failed ({error}); the next run will compare with the run before it"
         ) from error
+
+
+def read_published_runs(database: Path, output_dir: str | None = None) -> list[dict[str, Any]]:
+    """The published runs in ``database`` (read-only), by destination, then as-of date.
+
+    ``output_dir`` (a resolved path) keeps the runs published to that folder only.
+    """
+    if not database.is_file():
+        raise PipelineError(f"no database at {database}: nothing was run there yet")
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as error:
+        raise PipelineError(f"cannot open {database}: {error}") from error
+    try:
+        if not history_exists(con):
+            return []
+        cursor = con.execute(
+            """
+            select run_id, as_of_date, published_at, input_dir, output_dir, customers,
+                eligible, previous_run_id, entered, left_audience as "left", stayed,
+                controls_passed, controls_failed, drift_status, drift_acceptance_reason
+            from history.published_runs
+            where ? is null or output_dir = ?
+            order by output_dir, as_of_date, run_id
+            """,
+            [output_dir, output_dir],
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()

@@ -36,6 +36,7 @@ import duckdb
 from audience_pipeline.contract import InputFile
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.header import Header, read_header
+from audience_pipeline.sql import string_literal
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -51,10 +52,6 @@ class LoadedFile:
     data_lines: int
     structural_errors: int
     extra_columns: tuple[str, ...]
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -123,7 +120,7 @@ def _read_lines(
             create or replace table {lines_store} as
             select {_without_carriage_return("line")} as line
             from read_csv(
-                {_sql_string(str(path))},
+                {string_literal(str(path))},
                 columns = {{'line': 'VARCHAR'}},
                 header = false,
                 auto_detect = false,

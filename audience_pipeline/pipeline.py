@@ -9,20 +9,20 @@ from typing import Any
 
 import duckdb
 
-from audience_pipeline.contract import PROJECT_DIR, load_contract
+from audience_pipeline.contract import load_contract
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.drift import DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
 from audience_pipeline.history import ensure_history_tables, next_run_id, record_run
 from audience_pipeline.landing import LoadedFile, load_landing_folder
-from audience_pipeline.progress import Progress
+from audience_pipeline.progress import DbtNodes, Progress
+from audience_pipeline.project import default_database, work_dir
 from audience_pipeline.publish import write_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
 from audience_pipeline.settings import EngineSettings
 
-DEFAULT_DATABASE = PROJECT_DIR / "target" / "pipeline" / "audience.duckdb"
 LANDING_SCHEMA = "landing"
 
 
@@ -91,31 +91,40 @@ def run_pipeline(
     input_dir: Path,
     output_dir: Path,
     as_of: str | None = None,
-    database: Path = DEFAULT_DATABASE,
+    database: Path | None = None,
     settings: EngineSettings | None = None,
     quiet: bool = False,
+    progress: Progress | None = None,
+    dbt_console_log: bool = False,
     allow_empty_suppressions: bool = False,
     drift_thresholds: DriftThresholds | None = None,
     accept_drift: str | None = None,
 ) -> RunResult:
-    """Run a landing folder end to end; raises PipelineError and publishes nothing on failure."""
+    """Run a landing folder end to end; raises PipelineError and publishes nothing on failure.
+
+    ``database`` defaults to ``project.default_database()``; dbt's target folder and full log go
+    beside it (``project.work_dir``). Progress goes to ``progress`` (by default to standard
+    error, or nowhere when ``quiet``); dbt's own log reaches the console only with
+    ``dbt_console_log``.
+    """
     as_of_date = parse_as_of(as_of)
     settings = settings or EngineSettings()
-    progress = Progress(enabled=not quiet)
+    progress = progress or Progress("quiet" if quiet else None)
     contract = load_contract()
-    database = database.resolve()
+    database = (database or default_database()).resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
 
     dbt_setup = DbtSetup(
         database=database,
         dbt_vars={"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
-        target_path=database.parent / "dbt_target",
+        target_path=work_dir(database) / "target",
+        log_path=work_dir(database) / "logs",
         # the date goes by environment, not --vars, so dbt's partial parse survives
         environment={**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
     )
     # dbt is imported and the project parsed while the pre-step loads the files
     with project_parsed_meanwhile(dbt_setup) as parsed:
-        with progress.stage("pre-step (validate and load raw files)"):
+        with progress.stage("pre-step: check and load the raw files"):
             con = duckdb.connect(str(database), config=settings.connection_config(database))
             try:
                 loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
@@ -124,12 +133,16 @@ def run_pipeline(
                 con.close()
             for item in loaded:
                 progress.say(
-                    f"  {item.input_file}: {item.data_lines:,} rows read, "
+                    f"  {item.input_file}: {item.data_lines:,} lines read, "
                     f"{item.structural_errors:,} could not be split"
                 )
             require_suppressions(loaded, allow_empty_suppressions)
 
-        with progress.stage("dbt build (models and every control)"):
+        nodes = DbtNodes()
+        with (
+            progress.stage("dbt build: models and every control"),
+            progress.watching("dbt build", nodes),
+        ):
             dbt_run = run_dbt(
                 [
                     "build",
@@ -139,18 +152,21 @@ def run_pipeline(
                     "unit_test",
                 ],
                 dbt_setup,
-                quiet=quiet,
+                console_log=dbt_console_log,
                 manifest=parsed.result(),
+                callbacks=[nodes.on_event],
             )
     if not dbt_run.success:
         raise ControlFailure(
-            "the run failed, so no audience was published:\n" + describe_failures(dbt_run)
+            "the run failed, so no audience was published:\n"
+            + describe_failures(dbt_run)
+            + f"\n  dbt's log: {dbt_setup.log_path / 'dbt.log'}"
         )
 
     # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
     con = duckdb.connect(str(database), config=settings.connection_config(database))
     try:
-        with progress.stage("drift guard (against the previous published run)"):
+        with progress.stage("drift guard: against the previous published run"):
             drift = check_drift(  # DriftFailure stops the run here
                 con,
                 drift_thresholds,
@@ -171,7 +187,7 @@ def run_pipeline(
                 extra_files={REPORT_FILE: run_report},
             )
         published_at = dt.datetime.now(dt.UTC)
-        with progress.stage("record the run in the history"):
+        with progress.stage("history: record the run"):
             record_run(
                 con,
                 run_id=run_id,

@@ -62,6 +62,7 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.errors import PipelineError
+from audience_pipeline.sql import string_literal
 
 AUDIENCE_FILE = "eligible_audience.csv"
 RECONCILIATION_FILE = "reconciliation.json"
@@ -318,8 +319,7 @@ def _link(source: str, destination: str) -> None:
 
 
 def _copy_query(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    literal = "'" + str(path).replace("'", "''") + "'"
-    con.execute(f"copy ({query}) to {literal} (format csv, header true)")
+    con.execute(f"copy ({query}) to {string_literal(str(path))} (format csv, header true)")
     _fsync(path)
 
 

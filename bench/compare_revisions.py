@@ -17,10 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from audience_pipeline.benchmark import SCALES, ensure_data, run_pipeline_measured
-from audience_pipeline.contract import PROJECT_DIR
+from audience_tools import REPO_DIR
+from audience_tools.benchmark import SCALES, ensure_data, run_pipeline_measured
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -42,12 +40,12 @@ def main() -> int:
         base_checkout = Path(scratch) / "base"
         subprocess.run(
             ["git", "worktree", "add", "--detach", "--quiet", str(base_checkout), args.base],
-            cwd=PROJECT_DIR,
+            cwd=REPO_DIR,
             check=True,
         )
         try:
             for rep in range(1, args.reps + 1):
-                for label, checkout in (("base", base_checkout), ("head", PROJECT_DIR)):
+                for label, checkout in (("base", base_checkout), ("head", REPO_DIR)):
                     wall, rss, code, _, stderr = run_pipeline_measured(
                         folder, args.work_dir / label, args.as_of, ["--quiet"], project_dir=checkout
                     )
@@ -59,7 +57,7 @@ def main() -> int:
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(base_checkout)],
-                cwd=PROJECT_DIR,
+                cwd=REPO_DIR,
                 check=False,
             )
     base, head = statistics.median(seconds["base"]), statistics.median(seconds["head"])

@@ -17,9 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from audience_pipeline.benchmark import (
+from audience_tools.benchmark import (
     SCALES,
     machine_description,
     measure_scale,

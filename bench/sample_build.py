@@ -17,10 +17,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from audience_pipeline.benchmark import machine_description
-from audience_pipeline.dbt_fixed_cost import measure, to_markdown
+from audience_tools.benchmark import machine_description
+from audience_tools.dbt_fixed_cost import measure, to_markdown
 
 BENCH_DIR = Path(__file__).resolve().parent
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv and install the pinned dependencies (requirements.txt). Safe to rerun.
+# Create .venv and install this project (editable, with its dev tools) at the versions pinned
+# in requirements.lock, with uv (from PyPI). Extras: AUDIENCE_EXTRAS="postgres spark" adds the
+# engine adapters (scripts/test_engines.sh does). Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+uv_version=0.13.9
 python_bin="${PYTHON:-python3.11}"
 command -v "$python_bin" >/dev/null 2>&1 || python_bin=python3
 "$python_bin" - <<'PY'
@@ -12,9 +15,18 @@ if sys.version_info[:2] != (3, 11):
 PY
 
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-echo "setup: .venv ready ($(.venv/bin/dbt --version 2>/dev/null | grep -m1 installed | tr -s ' '))"
+if [ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $uv_version" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
+fi
+extras=()
+for extra in ${AUDIENCE_EXTRAS:-}; do
+    extras+=(--extra "$extra")
+done
+# Every version comes from requirements.lock (one lock for the runtime, the extras and the dev
+# group, with hashes); `-c` installs only what this selection needs, at the locked versions.
+UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install --quiet --python .venv/bin/python \
+    -e . "${extras[@]}" --group dev -c requirements.lock
+echo "setup: .venv ready ($(.venv/bin/audience --version))"
 
 # Headless Chromium for the browser tests (docs site and run report): Debian's package.
 if command -v chromium >/dev/null 2>&1; then

@@ -8,8 +8,8 @@
 #   bash scripts/test_engines.sh                        # all three engines
 #   AUDIENCE_ENGINES="postgres" bash scripts/test_engines.sh   # DuckDB (the reference) + one
 #
-# Installs requirements-postgres.txt and requirements-spark.txt into .venv (pip's cache keeps
-# the pyspark wheel between runs on a machine), starts a throwaway PostgreSQL server
+# Installs the `postgres` and `spark` extras into .venv (scripts/setup.sh with AUDIENCE_EXTRAS,
+# at the versions of requirements.lock; uv's cache keeps the pyspark wheel), starts a throwaway PostgreSQL server
 # (scripts/start_postgres.sh) and stops it again if it started it. Everything it builds is
 # under target/engines/.
 set -euo pipefail
@@ -29,9 +29,9 @@ has_engine() { [[ " $engines " == *" $1 "* ]]; }
 
 echo "== engines: install the adapters"
 install_started=$(date +%s)
-requirements=(-r requirements-postgres.txt)
-has_engine spark && requirements+=(-r requirements-spark.txt)
-python -m pip install --quiet --disable-pip-version-check "${requirements[@]}"
+extras="postgres"
+has_engine spark && extras+=" spark"
+AUDIENCE_EXTRAS="$extras" bash scripts/setup.sh >/dev/null
 if has_engine spark && ! command -v java >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq
@@ -103,7 +103,8 @@ if has_engine postgres; then
         python - <<'PY'
 import yaml
 
-contract = yaml.safe_load(open("dbt_project.yml"))["vars"]["input_files"]
+with open("dbt_project.yml") as handle:
+    contract = yaml.safe_load(handle)["vars"]["input_files"]
 for name, columns in contract.items():
     listed = ", ".join(columns)
     typed = ", ".join(f"{column} text" for column in columns)

@@ -20,7 +20,6 @@ import csv
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,6 @@ import pytest
 from conftest import RUN_PIPELINE_CLI
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
 
 SEEDS = PROJECT_DIR / "seeds"
 AS_OF_DATES = ("2026-11-26", "2027-01-15", "2027-06-01")

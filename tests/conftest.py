@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
+from audience_pipeline.contract import InputFile, load_contract
 
-from audience_pipeline.contract import InputFile, load_contract  # noqa: E402
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 AS_OF = "2026-11-26"
 #: The command that runs the pipeline's CLI in a child process; tests append its arguments.
+#: It is the ``scripts/run_pipeline.py`` alias of ``audience run`` (which schedulers call, and
+#: which also takes ``--explain``); tests/test_cli.py runs ``audience`` itself.
 RUN_PIPELINE_CLI: tuple[str, ...] = (
     sys.executable,
     str(PROJECT_DIR / "scripts" / "run_pipeline.py"),

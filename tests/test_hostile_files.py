@@ -54,10 +54,7 @@ from audience_pipeline.errors import InputFileError
 from audience_pipeline.explain import explain
 from audience_pipeline.landing import load_landing_folder
 
-try:
-    from tests.reference import audience_rules as rules
-except ModuleNotFoundError:  # pytest put tests/ itself on sys.path
-    from reference import audience_rules as rules
+from reference import audience_rules as rules
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 

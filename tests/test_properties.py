@@ -45,10 +45,7 @@ from hypothesis import strategies as st
 
 from audience_pipeline.pipeline import run_pipeline
 
-try:
-    from tests.reference import audience_rules as rules
-except ModuleNotFoundError:  # pytest put tests/ itself on sys.path
-    from reference import audience_rules as rules
+from reference import audience_rules as rules
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 

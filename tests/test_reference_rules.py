@@ -14,10 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-try:
-    from tests.reference import audience_rules as rules
-except ModuleNotFoundError:  # pytest put tests/ itself on sys.path
-    from reference import audience_rules as rules
+from reference import audience_rules as rules
 
 AS_OF = date(2026, 11, 26)
 

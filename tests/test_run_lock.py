@@ -31,9 +31,8 @@ def start_holder(database: Path, output_dir: Path) -> subprocess.Popen[str]:
     """A process that holds both locks until it is killed."""
     code = textwrap.dedent(
         f"""
-        import sys, time
+        import time
         from pathlib import Path
-        sys.path.insert(0, {str(PROJECT_DIR)!r})
         from audience_pipeline.run_lock import hold_run_locks
         with hold_run_locks(database=Path({str(database)!r}), output_dir=Path({str(output_dir)!r})):
             print("held", flush=True)

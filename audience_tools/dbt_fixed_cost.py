@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audience_pipeline.benchmark import report_heading
-from audience_pipeline.contract import PROJECT_DIR
 from audience_pipeline.dbt_invoke import DbtSetup
+from audience_pipeline.project import PROJECT_DIR
+from audience_tools.benchmark import report_heading
 
 SAMPLE_AS_OF = "2026-11-26"
 
@@ -120,11 +120,9 @@ def cold_dbt(
         dbt_vars=dbt_vars or {},
         target_path=scratch / "target",
         project_dir=project_dir,
+        log_path=scratch / "logs",
     )
-    command = [
-        _dbt_executable(),
-        *setup.cli_args([*args, "--log-path", str(scratch / "logs")], quiet=True),
-    ]
+    command = [_dbt_executable(), *setup.cli_args(args)]
     started = time.perf_counter()
     completed = subprocess.run(
         command, env={**os.environ, **setup.env()}, cwd=scratch, capture_output=True

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import duckdb
 
+from audience_pipeline.sql import string_literal
+
 __all__ = [
     "FILE_COLUMNS",
     "GenerationResult",
@@ -173,14 +175,10 @@ INVALID_AMOUNT_LITERALS = (
 # fmt: on
 
 
-def _sql_str(value: str) -> str:
-    """Quote ``value`` as a SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _sql_list(values: Sequence[str | int]) -> str:
     """Render a DuckDB list literal of strings or integers."""
-    return "[" + ", ".join(_sql_str(v) if isinstance(v, str) else str(v) for v in values) + "]"
+    items = (string_literal(v) if isinstance(v, str) else str(v) for v in values)
+    return "[" + ", ".join(items) + "]"
 
 
 @dataclass(frozen=True)
@@ -248,7 +246,9 @@ def _macros_sql(seed: int, customers: int, as_of: date) -> str:
     cumulative = 0.0
     for status, weight in BOOKING_STATUSES:
         cumulative += weight
-        status_cases.append(f"WHEN pct(k, 'bk_status') < {cumulative:.4f} THEN {_sql_str(status)}")
+        status_cases.append(
+            f"WHEN pct(k, 'bk_status') < {cumulative:.4f} THEN {string_literal(status)}"
+        )
     return f"""
 -- pseudo randomness: pure functions of (seed, key, salt); hash(salt) is constant-folded
 CREATE OR REPLACE TEMP MACRO h(k, s) AS hash({int(seed)}::BIGINT, k::BIGINT, hash(s::VARCHAR));
@@ -657,8 +657,8 @@ def _connect(
 ) -> duckdb.DuckDBPyConnection:
     """In-memory DuckDB connection with bounded memory and a spill directory."""
     con = duckdb.connect(":memory:")
-    con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
-    con.execute(f"SET temp_directory = {_sql_str(str(temp_directory))}")
+    con.execute(f"SET memory_limit = {string_literal(memory_limit)}")
+    con.execute(f"SET temp_directory = {string_literal(str(temp_directory))}")
     con.execute("SET preserve_insertion_order = true")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
@@ -667,8 +667,9 @@ def _connect(
 
 def _copy(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> int:
     """Stream ``select_sql`` into a headed, comma separated UTF-8 CSV; return the row count."""
+    target = string_literal(str(path))
     row = con.execute(
-        f"COPY ({select_sql}) TO {_sql_str(str(path))} (FORMAT csv, HEADER true, DELIMITER ',')"
+        f"COPY ({select_sql}) TO {target} (FORMAT csv, HEADER true, DELIMITER ',')"
     ).fetchone()
     return int(row[0]) if row else 0
 

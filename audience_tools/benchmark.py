@@ -24,8 +24,9 @@ from pathlib import Path
 
 import duckdb
 
-from audience_pipeline.contract import PROJECT_DIR, load_contract
-from audience_pipeline.generate import generate
+from audience_pipeline.contract import load_contract
+from audience_tools import REPO_DIR
+from audience_tools.generate import generate
 
 # customers per scale; bookings are about 2.75 per customer
 SCALES: dict[str, int] = {
@@ -34,7 +35,10 @@ SCALES: dict[str, int] = {
     "10m": 3_600_000,
     "100m": 36_000_000,
 }
-_STAGE_LINE = re.compile(r"\] (?P<stage>.+): finished in (?P<seconds>[0-9.]+)s$")
+# "[ 12.3 s] publish: 0.4 s" (older revisions: "[   12.3s] publish: finished in 0.4s")
+_STAGE_LINE = re.compile(
+    r"\] (?P<stage>.+?): (?:finished in )?(?P<seconds>[0-9][0-9,]*\.[0-9]+) ?s$"
+)
 
 
 @dataclass
@@ -110,7 +114,7 @@ def parse_floor_in_child(folder: Path, threads: int) -> float:
             sys.executable,
             "-c",
             "import sys; from pathlib import Path; "
-            "from audience_pipeline.benchmark import parse_floor; "
+            "from audience_tools.benchmark import parse_floor; "
             "print(parse_floor(Path(sys.argv[1]), int(sys.argv[2])))",
             str(folder),
             str(threads),
@@ -118,7 +122,6 @@ def parse_floor_in_child(folder: Path, threads: int) -> float:
         capture_output=True,
         text=True,
         check=True,
-        cwd=PROJECT_DIR,
     )
     return float(completed.stdout.strip().splitlines()[-1])
 
@@ -145,13 +148,14 @@ def run_pipeline_measured(
     as_of: str,
     extra_args: list[str],
     fresh: bool = True,
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path = REPO_DIR,
 ) -> tuple[float, float, int, str, str]:
     """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr.
 
     ``fresh`` starts from an empty work folder (no database, no dbt state); otherwise the run
     finds what the previous one left, as a daily run does. ``project_dir`` is the checkout
-    whose run_pipeline.py runs (another revision's, to compare two side by side).
+    whose run_pipeline.py runs (another revision's, to compare two side by side): its own
+    package comes first on the child's ``PYTHONPATH``, ahead of the installed one.
     """
     if fresh:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -172,7 +176,13 @@ def run_pipeline_measured(
     stdout_path, stderr_path = work_dir / "stdout.txt", work_dir / "stderr.txt"
     with stdout_path.open("w") as stdout_file, stderr_path.open("w") as stderr_file:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=stdout_file, stderr=stderr_file, cwd=work_dir)
+        child = subprocess.Popen(
+            command,
+            stdout=stdout_file,
+            stderr=stderr_file,
+            cwd=work_dir,
+            env={**os.environ, "PYTHONPATH": str(project_dir)},
+        )
         # wait4 gives this child's own peak RSS (ru_maxrss of the process and its waited-for
         # descendants), not the maximum over every child this benchmark ever ran
         _, status, usage = os.wait4(child.pid, 0)
@@ -202,6 +212,12 @@ def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[st
     return [(name, round(seconds, 2)) for name, seconds in slowest], {
         kind: round(seconds, 2) for kind, seconds in by_type.items()
     }
+
+
+def dbt_target_dir(work_dir: Path) -> Path:
+    """dbt's target folder of a run whose database is ``work_dir/audience.duckdb``."""
+    target = work_dir / "audience.work" / "target"
+    return target if target.is_dir() else work_dir / "dbt_target"  # older revisions
 
 
 def _stage_seconds(stderr: str) -> dict[str, float]:
@@ -234,7 +250,7 @@ def measure_scale(
         folder, work_dir, as_of, ["--threads", str(threads)]
     )
     stages = _stage_seconds(stderr)
-    slowest, by_type = dbt_node_timings(work_dir / "dbt_target")
+    slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir))
     result = ScaleResult(
         scale=scale,
         customers=SCALES[scale],

@@ -1,0 +1,427 @@
+"""The ``audience`` command: run, explain, history (and commands added by entry points).
+
+Exit codes, for every subcommand: 0 done; 1 the work failed and nothing was published (a bad
+file, a failed control, the drift guard, a database that cannot be read); 2 a bad argument or
+option value, named in one line. No Python traceback reaches the console (set
+``AUDIENCE_DEBUG=1`` to get one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, entry_points, version
+from pathlib import Path
+from typing import Any, NoReturn
+
+from audience_pipeline import __version__
+from audience_pipeline.drift import (
+    DEFAULT_MAX_AUDIENCE_CHANGE,
+    DEFAULT_MAX_INPUT_LOSS,
+    DriftThresholds,
+)
+from audience_pipeline.errors import PipelineError, UsageError
+from audience_pipeline.options import (
+    customer_id,
+    existing_dir,
+    iso_date,
+    memory_size,
+    positive_int,
+    share,
+)
+from audience_pipeline.project import default_database
+
+PROG = "audience"
+#: Entry-point group through which other packages add subcommands (``audience generate``).
+COMMANDS_GROUP = "audience.commands"
+
+EXIT_CODES = """\
+exit codes:
+  0  done (for run: every control passed and the outputs were published)
+  1  failed: nothing was published (the message names the file, line and column, or the
+     failed controls)
+  2  a bad argument or option value (one line naming it)"""
+
+
+class AudienceParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs keep their line breaks (examples, exit codes)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+
+def paragraph(text: str) -> str:
+    """A description wrapped to the help's width (the formatter keeps line breaks as written)."""
+    return textwrap.fill(text, width=92)
+
+
+def _versions() -> str:
+    """This tool's version and those of the engines it drives."""
+    parts = []
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        try:
+            parts.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package} not installed")
+    return f"{PROG} {__version__} ({', '.join(parts)})"
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the DuckDB file runs build in and record their history in "
+        f"(default: $AUDIENCE_DATABASE, else {default_database()})",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# audience run
+# ---------------------------------------------------------------------------------------------
+
+RUN_EXAMPLES = """\
+examples:
+  audience run --input-dir /data/landing/2026-11-26 --as-of 2026-11-26 \\
+      --output-dir /data/published/crm
+  audience run --input-dir landing --output-dir out --memory-limit 8GB --threads 4
+  audience run ... --accept-drift "new brand onboarded, list doubled on purpose"
+"""
+
+
+def add_run_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a landing folder end to end and publish the eligible audience",
+        description=paragraph(
+            "Check and load the four CSV exports of a landing folder, build every model "
+            "and control with dbt, and publish the audience, the rejected rows, the reconciliation "
+            "and a report atomically into the output folder. Nothing is published unless every "
+            "control passes."
+        ),
+        epilog=RUN_EXAMPLES + "\n" + EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "--input-dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="landing folder with customers.csv, bookings.csv, consent_events.csv and "
+        "suppressions.csv",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="where the audience and its companions are published",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date every time-dependent rule uses (default: today, UTC)",
+    )
+    _add_database(parser)
+    resources = parser.add_argument_group("engine resources")
+    resources.add_argument(
+        "--memory-limit",
+        type=memory_size,
+        default=None,
+        metavar="SIZE",
+        help="DuckDB memory limit, e.g. 4GB or 512MB; beyond it DuckDB spills to --temp-dir "
+        "(default: $AUDIENCE_DUCKDB_MEMORY_LIMIT, else 2GB)",
+    )
+    resources.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="DuckDB threads (default: $AUDIENCE_DUCKDB_THREADS, else 2)",
+    )
+    resources.add_argument(
+        "--temp-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where DuckDB spills (default: beside the database)",
+    )
+    guard = parser.add_argument_group("safety checks")
+    guard.add_argument(
+        "--allow-empty-suppressions",
+        action="store_true",
+        help="accept a suppressions file without rows (by default that fails the run)",
+    )
+    guard.add_argument(
+        "--max-audience-change",
+        type=share,
+        default=DEFAULT_MAX_AUDIENCE_CHANGE,
+        metavar="SHARE",
+        help="drift guard: fail when customers entered + left exceed this share of the previous "
+        "published audience (default: %(default)s = 20%%)",
+    )
+    guard.add_argument(
+        "--max-input-loss",
+        type=share,
+        default=DEFAULT_MAX_INPUT_LOSS,
+        metavar="SHARE",
+        help="drift guard: fail when an input file loses more than this share of its rows "
+        "against the previous published run; an empty file always fails (default: %(default)s)",
+    )
+    guard.add_argument(
+        "--accept-drift",
+        metavar="REASON",
+        help="publish although the drift guard fails, for this reason (kept in the history)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--quiet", action="store_true", help="no progress, only the summary or the error"
+    )
+    output.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print dbt's own log as well (always kept in a file beside the database)",
+    )
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
+    from audience_pipeline.settings import EngineSettings
+
+    if args.accept_drift is not None and not args.accept_drift.strip():
+        raise UsageError("argument --accept-drift: needs a reason")
+    existing_dir(args.input_dir, "--input-dir")
+    defaults = EngineSettings()
+    settings = EngineSettings(
+        memory_limit=args.memory_limit or defaults.memory_limit,
+        threads=args.threads or defaults.threads,
+        temp_directory=args.temp_dir or defaults.temp_directory,
+    )
+    database = args.database or default_database()
+    result = run_pipeline(
+        input_dir=args.input_dir,
+        output_dir=args.output_dir,
+        as_of=args.as_of,
+        database=database,
+        settings=settings,
+        quiet=args.quiet,
+        dbt_console_log=args.verbose,
+        allow_empty_suppressions=args.allow_empty_suppressions,
+        drift_thresholds=DriftThresholds(args.max_audience_change, args.max_input_loss),
+        accept_drift=args.accept_drift,
+    )
+    report = result.report
+    excluded = ", ".join(f"{reason} {count:,}" for reason, count in report["excluded"].items())
+    print(
+        f"published {report['eligible']:,} of {report['customers']:,} customers "
+        f"(as of {report['as_of_date']}) to {args.output_dir}\n"
+        f"excluded: {excluded}\n"
+        f"controls: {report['controls_passed']:,} passed, {report['controls_failed']:,} failed"
+    )
+    if result.drift is not None:
+        drift = result.drift
+        previous = (
+            f"against run #{drift.previous_run_id} (as of {drift.previous_as_of_date})"
+            if drift.previous_run_id
+            else "first published run"
+        )
+        print(
+            f"drift guard: {drift.status}, {previous}"
+            + (f"; accepted: {drift.accepted_reason}" if drift.status == "accepted" else "")
+            + f"\nrecorded as run #{result.run_id} in {database}; "
+            f"report: {args.output_dir / 'run_report.html'}"
+        )
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# audience explain
+# ---------------------------------------------------------------------------------------------
+
+
+def add_explain_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="why a customer is (not) in the latest run's audience, rule by rule",
+        description=paragraph(
+            "Print, for one customer of the latest run in the database, every rule in "
+            "the order the pipeline applies it, with the facts it looked at and its outcome, and "
+            "the change against the previous published run. Reads the database; runs nothing. The "
+            "output shows the customer's own data: it is printed, never written anywhere."
+        ),
+        epilog="example:\n  audience explain 1042\n\n" + EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("customer_id", type=customer_id, metavar="CUSTOMER_ID")
+    _add_database(parser)
+    parser.set_defaults(handler=explain_command)
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    from audience_pipeline.explain import explain
+
+    print(explain(args.database or default_database(), args.customer_id), end="")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# audience history
+# ---------------------------------------------------------------------------------------------
+
+
+def add_history_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "history",
+        help="the published runs recorded in the database, per destination",
+        description=paragraph(
+            "List the published runs in the database, per destination (output folder), "
+            "ordered by as-of date: counts, customers entered and left, controls, and the drift "
+            "guard's outcome with any acceptance reason."
+        ),
+        epilog="examples:\n  audience history\n  audience history --output-dir "
+        "/data/published/crm --format json\n\n" + EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
+    _add_database(parser)
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="only the runs published to this folder (default: every destination)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (a table per destination) or json (one object per run) (default: text)",
+    )
+    parser.set_defaults(handler=history_command)
+
+
+def history_command(args: argparse.Namespace) -> int:
+    from audience_pipeline.history import read_published_runs
+
+    output_dir = str(args.output_dir.absolute()) if args.output_dir else None
+    runs = read_published_runs(args.database or default_database(), output_dir)
+    if args.format == "json":
+        print(json.dumps(runs, indent=2, default=str))
+    else:
+        print(format_history(runs), end="")
+    return 0
+
+
+HISTORY_COLUMNS = (
+    ("run", "run_id"),
+    ("as of", "as_of_date"),
+    ("published at (UTC)", "published_at"),
+    ("customers", "customers"),
+    ("eligible", "eligible"),
+    ("entered", "entered"),
+    ("left", "left"),
+    ("controls", "controls"),
+    ("drift guard", "drift"),
+)
+
+
+def format_history(runs: list[dict[str, Any]]) -> str:
+    """One table per destination, runs in as-of order; numbers with thousands separators."""
+    if not runs:
+        return "no published run in this database\n"
+    lines: list[str] = []
+    for destination in dict.fromkeys(run["output_dir"] for run in runs):
+        rows = [
+            {
+                "run_id": f"#{run['run_id']}",
+                "as_of_date": str(run["as_of_date"]),
+                "published_at": str(run["published_at"])[:19],
+                "customers": f"{run['customers']:,}",
+                "eligible": f"{run['eligible']:,}",
+                "entered": "" if run["entered"] is None else f"{run['entered']:,}",
+                "left": "" if run["left"] is None else f"{run['left']:,}",
+                "controls": f"{run['controls_passed']:,} passed, {run['controls_failed']:,} failed",
+                "drift": run["drift_status"]
+                + (f": {run['drift_acceptance_reason']}" if run["drift_acceptance_reason"] else ""),
+            }
+            for run in runs
+            if run["output_dir"] == destination
+        ]
+        widths = {
+            key: max(len(title), *(len(row[key]) for row in rows)) for title, key in HISTORY_COLUMNS
+        }
+        lines.append(f"{destination}")
+        lines.append("  ".join(title.ljust(widths[key]) for title, key in HISTORY_COLUMNS).rstrip())
+        lines.extend(
+            "  ".join(row[key].ljust(widths[key]) for _, key in HISTORY_COLUMNS).rstrip()
+            for row in rows
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> AudienceParser:
+    parser = AudienceParser(
+        prog=PROG,
+        description=paragraph(
+            "Publish an eligible email audience from flat-file exports, with every "
+            "decision explained and every row accounted for."
+        ),
+        epilog="Run 'audience COMMAND --help' for a command's options and examples.\n\n"
+        + EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_versions())
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_run_parser(subparsers)
+    add_explain_parser(subparsers)
+    add_history_parser(subparsers)
+    for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
+        register: Callable[[Any], None] = entry_point.load()
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = f"{PROG} {args.command}"
+    try:
+        return int(args.handler(args))
+    except UsageError as error:
+        print(f"{command}: {error} (see {command} --help)", file=sys.stderr)
+        return 2
+    except PipelineError as error:
+        print(f"{command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted; nothing was published", file=sys.stderr)
+        return 130
+    except Exception as error:  # no traceback reaches a user unless asked for
+        if os.environ.get("AUDIENCE_DEBUG"):
+            raise
+        print(
+            f"{command}: unexpected error: {type(error).__name__}: {error} "
+            "(AUDIENCE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1

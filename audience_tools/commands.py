@@ -1,0 +1,104 @@
+"""``audience generate``: the data generator as a subcommand of the ``audience`` command.
+
+Registered through the ``audience.commands`` entry point (pyproject.toml), so the product's
+command line finds it without importing this package by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from audience_pipeline.cli import EXIT_CODES, HelpFormatter, paragraph
+from audience_pipeline.options import iso_date, memory_size, positive_int
+
+EXAMPLES = """\
+examples:
+  audience generate --customers 20000 --seed 7 --as-of 2026-11-26 --out landing/tiny
+  audience generate --customers 3600000 --seed 7 --as-of 2026-11-26 --out landing/10m \\
+      --bad-share 0
+"""
+
+
+def _unit_share(text: str) -> float:
+    """A share between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+
+
+def register(subparsers: Any) -> None:
+    """Add ``generate`` to the ``audience`` command's subcommands."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a synthetic landing folder of any size (for trials and benchmarks)",
+        description=paragraph(
+            "Write the four raw CSV files of the data contract with realistic variety "
+            "and a share of invalid values of every kind. The same arguments always give "
+            "byte-identical files."
+        ),
+        epilog=EXAMPLES + "\n" + EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--customers", type=positive_int, required=True, metavar="N")
+    parser.add_argument("--seed", type=_seed, required=True, help="pseudo-random seed")
+    parser.add_argument(
+        "--as-of", type=iso_date, required=True, metavar="YYYY-MM-DD", help="the data's as-of date"
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--bad-share",
+        type=_unit_share,
+        default=0.01,
+        metavar="SHARE",
+        help="share of rows per file with an invalid value (default: %(default)s)",
+    )
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N")
+    parser.add_argument(
+        "--memory-limit",
+        type=memory_size,
+        default="4GB",
+        metavar="SIZE",
+        help="DuckDB memory limit (default: %(default)s)",
+    )
+    parser.add_argument("--temp-dir", type=Path, default=None, metavar="DIR")
+    parser.set_defaults(handler=generate_command)
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    """Generate the folder and print one summary line per file."""
+    import datetime as dt
+
+    from audience_tools.generate import generate
+
+    started = time.perf_counter()
+    result = generate(
+        customers=args.customers,
+        seed=args.seed,
+        as_of=dt.date.fromisoformat(args.as_of),
+        out_dir=args.out,
+        bad_share=args.bad_share,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+        temp_directory=args.temp_dir,
+    )
+    for name, rows in result.row_counts.items():
+        print(
+            f"{name:20s} {rows:>12,d} rows {result.file_sizes[name] / 1e6:>10,.1f} MB "
+            f"{result.seconds[name]:>7.2f} s"
+        )
+    print(f"total {time.perf_counter() - started:,.2f} s -> {result.out_dir}")
+    return 0

@@ -1,0 +1,307 @@
+"""The ``audience`` command as a user meets it: help, version, errors, progress, history.
+
+Fast tests run the installed console script and ``python -m audience_pipeline`` in child
+processes; the slow ones run the sample end to end from a folder outside the checkout, and
+install the built wheel into a fresh virtual environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+from conftest import AS_OF, PROJECT_DIR
+
+from audience_pipeline import __version__
+from audience_pipeline.history import ensure_history_tables
+from audience_pipeline.progress import DbtNodes, Progress
+
+AUDIENCE = str(Path(sys.executable).with_name("audience"))
+SAMPLE = PROJECT_DIR / "seeds"
+ANSI = re.compile(r"\x1b\[")
+
+
+def audience(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [AUDIENCE, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_help_lists_the_subcommands_with_examples_and_exit_codes() -> None:
+    top = audience("--help")
+    assert top.returncode == 0
+    for command in ("run", "explain", "history", "generate"):
+        assert re.search(rf"^\s+{command}\s+\S", top.stdout, re.MULTILINE), command
+    assert "exit codes:" in top.stdout
+    for command in ("run", "explain", "history", "generate"):
+        sub = audience(command, "--help")
+        assert sub.returncode == 0, sub.stderr
+        assert "example" in sub.stdout and f"audience {command}" in sub.stdout
+        assert "exit codes:" in sub.stdout
+    run_help = audience("run", "--help").stdout
+    assert "(default: 0.2 = 20%)" in run_help and "default: today, UTC" in run_help
+
+
+def test_module_and_alias_scripts_are_the_same_command() -> None:
+    module = subprocess.run(
+        [sys.executable, "-m", "audience_pipeline", "--help"], capture_output=True, text=True
+    )
+    assert module.returncode == 0 and module.stdout == audience("--help").stdout
+    alias = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert alias.returncode == 0 and alias.stdout == audience("run", "--help").stdout
+    generate = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "scripts" / "generate_data.py"), "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert generate.returncode == 0 and generate.stdout == audience("generate", "--help").stdout
+
+
+def test_version_names_the_tool_and_dbt() -> None:
+    completed = audience("--version")
+    assert completed.returncode == 0
+    assert completed.stdout.startswith(f"audience {__version__} (dbt-core 1.11.")
+    assert "dbt-duckdb 1.11." in completed.stdout and "duckdb 2." in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--as-of", "30/06/2025"], "--as-of"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--as-of", "2025-02-30"], "--as-of"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--memory-limit", "4"], "--memory"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--threads", "0"], "--threads"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--threads", "two"], "--threads"),
+        (["run", "--input-dir", "no/such/folder", "--output-dir", "o"], "--input-dir"),
+        (["run", "--input-dir", "seeds"], "--output-dir"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--max-input-loss", "-1"], "loss"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--accept-drift", " "], "drift"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--no-such-option"], "no-such"),
+        (["explain", "12a"], "customer_id"),
+        (["history", "--format", "xml"], "--format"),
+        (
+            ["generate", "--customers", "0", "--seed", "1", "--as-of", "2026-01-01", "--out", "x"],
+            "",
+        ),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_a_bad_argument_exits_2_with_one_line_naming_it(args: list[str], named: str) -> None:
+    completed = audience(*args, cwd=PROJECT_DIR)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("audience")
+    assert named in lines[0]
+    assert "Traceback" not in completed.stderr
+
+
+def test_errors_at_work_exit_1_in_one_line_without_a_traceback(tmp_path: Path) -> None:
+    missing = tmp_path / "none.duckdb"
+    for args in (
+        ["history", "--database", str(missing)],
+        ["explain", "7", "--database", str(missing)],
+    ):
+        completed = audience(*args)
+        assert completed.returncode == 1
+        assert len(completed.stderr.splitlines()) == 1, completed.stderr
+        assert str(missing) in completed.stderr and "Traceback" not in completed.stderr
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database")
+    completed = audience("history", "--database", str(broken))
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert completed.stderr.startswith("audience history: cannot open")
+
+
+def _record(con: duckdb.DuckDBPyConnection, run_id: int, as_of: str, output_dir: str) -> None:
+    con.execute(
+        "insert into history.published_runs values "
+        "(?, ?, ?, 'in', ?, 1500, 700, null, 700, 0, 0, 140, 0, ?, ?)",
+        [
+            run_id,
+            dt.datetime(2026, 12, run_id, 6, 0),
+            as_of,
+            output_dir,
+            "accepted" if run_id == 3 else "passed",
+            "season change" if run_id == 3 else None,
+        ],
+    )
+
+
+def test_history_lists_runs_per_destination_in_as_of_order(tmp_path: Path) -> None:
+    database = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(database))
+    ensure_history_tables(con)
+    _record(con, 1, "2026-11-20", "/out/crm")
+    _record(con, 2, "2026-11-21", "/out/ads")
+    _record(con, 3, "2026-11-19", "/out/crm")  # published later, dated earlier
+    con.close()
+
+    runs = json.loads(audience("history", "--database", str(database), "--format", "json").stdout)
+    assert [(run["output_dir"], run["run_id"]) for run in runs] == [
+        ("/out/ads", 2),
+        ("/out/crm", 3),
+        ("/out/crm", 1),
+    ]
+    only = audience("history", "--database", str(database), "--output-dir", "/out/crm").stdout
+    assert "/out/ads" not in only and only.splitlines()[0] == "/out/crm"
+    assert "1,500" in only and "140 passed, 0 failed" in only
+    assert "accepted: season change" in only
+    rows = [line for line in only.splitlines() if line.startswith("#")]
+    assert [row.split()[0] for row in rows] == ["#3", "#1"]
+
+
+def test_progress_counts_dbt_nodes_from_its_events() -> None:
+    nodes = DbtNodes()
+
+    def event(name: str, unique_id: str = "", **data: object) -> SimpleNamespace:
+        node_info = SimpleNamespace(unique_id=unique_id, node_name=unique_id.split(".")[-1])
+        return SimpleNamespace(
+            info=SimpleNamespace(name=name), data=SimpleNamespace(node_info=node_info, **data)
+        )
+
+    nodes.on_event(event("LogStartLine", "model.a.first", total=3, index=1))
+    nodes.on_event(event("NodeStart", "model.a.first"))
+    nodes.on_event(event("NodeStart", "model.a.second"))
+    nodes.on_event(event("MainReportVersion"))
+    assert nodes.describe().startswith("0 of 3 nodes done; running first (")
+    nodes.on_event(event("NodeFinished", "model.a.first"))
+    assert nodes.describe().startswith("1 of 3 nodes done; running second (")
+    nodes.on_event(event("NodeFinished", "model.a.second"))
+    nodes.on_event(event("NodeFinished", "test.a.skipped"))  # a skipped node never started
+    assert nodes.describe() == "3 of 3 nodes done"
+
+
+def test_progress_writes_plain_lines_without_colour_into_a_file() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream=stream)  # not a terminal: plain lines
+    assert progress.mode == "plain"
+    with progress.stage("publish"):
+        pass
+    nodes = DbtNodes(total=2, done=2)
+    with progress.watching("dbt build", nodes):
+        pass
+    lines = stream.getvalue().splitlines()
+    assert re.fullmatch(r"\[\s+[\d.]+ s\] publish \.\.\.", lines[0])
+    assert re.fullmatch(r"\[\s+[\d.]+ s\] publish: [\d.]+ s", lines[1])
+    assert lines[2].endswith("dbt build: 2 of 2 nodes done")
+    assert not ANSI.search(stream.getvalue())
+    quiet = io.StringIO()
+    with Progress("quiet", stream=quiet).stage("publish"):
+        pass
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    database = tmp_path / "state" / "audience.duckdb"
+    completed = audience(
+        "run",
+        "--input-dir",
+        str(SAMPLE),
+        "--as-of",
+        AS_OF,
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--database",
+        str(database),
+        cwd=elsewhere,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert (tmp_path / "state" / "audience.work" / "logs" / "dbt.log").is_file()
+    assert (tmp_path / "state" / "audience.work" / "target" / "run_results.json").is_file()
+    assert not ANSI.search(completed.stdout + completed.stderr)
+    # compact progress: a few lines per stage, not dbt's log of every node
+    assert "dbt build: " in completed.stderr and " nodes done" in completed.stderr
+    assert "START sql" not in completed.stderr
+    assert len(completed.stderr.splitlines()) < 30, completed.stderr
+    assert completed.stdout.startswith("published 70 of 149 customers")
+    assert "controls: " in completed.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed (scripts/setup.sh installs it)")
+    wheels = tmp_path / "dist"
+    build = subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(wheels), str(PROJECT_DIR)],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("audience_pipeline-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "audience_pipeline/dbt_project/dbt_project.yml" in names
+    assert "audience_pipeline/dbt_project/tests/assert_exclusions_add_up_to_customers.sql" in names
+    assert "audience_pipeline/templates/run_report.html" in names
+    assert not [name for name in names if re.search(r"dbt_project/tests/.*\.py$", name)]
+
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    install = subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(wheel),
+            "-c",
+            str(PROJECT_DIR / "requirements.lock"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(SAMPLE, elsewhere / "landing")
+    completed = subprocess.run(
+        [
+            str(venv / "bin" / "audience"),
+            "run",
+            "--input-dir",
+            "landing",
+            "--as-of",
+            AS_OF,
+            "--output-dir",
+            "out",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env={**os.environ, "AUDIENCE_DATABASE": str(tmp_path / "db" / "audience.duckdb")},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("published 70 of 149 customers")
+    # only the landing folder and the output folder (a link to its generations, and its lock)
+    written = {path.name for path in elsewhere.iterdir()} - {"landing"}
+    assert written == {"out", ".out.generations", ".out.lock"}, written
+    assert (elsewhere / "out" / "eligible_audience.csv").is_file()
