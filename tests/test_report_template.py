@@ -1,0 +1,205 @@
+"""The run report's template, rendered from hand-built facts (fast: no dbt run, no browser).
+
+The facts have the shape ``collect_report_facts`` returns (a second published run that lost
+two customers); one test builds them with ``collect_report_facts`` itself from a tiny DuckDB
+database. tests/test_report_browser.py checks the real pipeline's pages in Chromium.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import duckdb
+import pytest
+
+from audience_pipeline.drift import DriftCheck, DriftResult
+from audience_pipeline.report import collect_report_facts, render_report
+
+HOSTILE = '<script>alert("x")</script> & co'
+
+
+def control(name: str, status: str = "pass", type_: str = "data_test", detail: str = "") -> dict:
+    return {"control": name, "type": type_, "status": status, "detail": detail}
+
+
+@pytest.fixture
+def facts() -> dict[str, Any]:
+    """A second published run: 1,234 rows in, 100 customers, 60 published (2 in, 4 out)."""
+    return {
+        "run": {
+            "run_id": 2,
+            "as_of_date": "2027-01-15",
+            "drift_status": "accepted",
+            "drift_acceptance_reason": HOSTILE,
+        },
+        "files": [
+            {"input_file": "bookings", "raw": 1000, "accepted": 990, "rejected": 8, "duplicate": 2},
+            {"input_file": "customers", "raw": 234, "accepted": 230, "rejected": 4, "duplicate": 0},
+        ],
+        "rejected_reasons": [
+            {"input_file": "bookings", "reason": HOSTILE, "rows": 8},
+            {"input_file": "bookings", "reason": "duplicate of an earlier line", "rows": 2},
+            {"input_file": "customers", "reason": "invalid customer_id", "rows": 4},
+        ],
+        "customers": 100,
+        "eligible": 60,
+        "waterfall": [
+            {
+                "step": 1,
+                "reason": "inactive",
+                "description": "The current snapshot is not active",
+                "before": 100,
+                "removed": 30,
+                "after": 70,
+            },
+            {
+                "step": 2,
+                "reason": "not_opted_in",
+                "description": "The latest email consent event is not OPT_IN",
+                "before": 70,
+                "removed": 10,
+                "after": 60,
+            },
+        ],
+        "change": {
+            "previous_run_id": 1,
+            "previous_as_of_date": "2026-11-26",
+            "entered": 2,
+            "left": 4,
+            "stayed": 58,
+            "left_by_reason": [{"reason": "not_opted_in", "customers": 4}],
+            "entered_by_previous_reason": [
+                {"reason": "inactive", "customers": 1},
+                {"reason": "new_customer", "customers": 1},
+            ],
+            "previous_eligible": 62,
+            "current_eligible": 60,
+        },
+        "trend": [
+            {"run_id": 1, "as_of_date": "2026-11-26", "customers": 99, "eligible": 62},
+            {"run_id": 2, "as_of_date": "2027-01-15", "customers": 100, "eligible": 60},
+        ],
+        "controls": [
+            control("unique_customers_customer_id"),
+            control("assert_total_spend_reconciles"),
+            control("audience_change", "accepted", "drift_guard", "62 -> 60 customers: 9.7%"),
+            control("input_rows:bookings", "pass", "drift_guard", HOSTILE),
+        ],
+    }
+
+
+def test_values_from_the_data_are_escaped(facts: dict[str, Any]) -> None:
+    page = render_report(facts)
+    assert "<script" not in page.lower()
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co"
+    # the rejection reason, the acceptance reason and a drift check's detail
+    assert page.count(escaped) == 3
+    assert f"<td>{escaped}</td>" in page
+    assert f"Change accepted by a person: “{escaped}”" in page
+    # in an attribute too
+    facts["files"][0]["input_file"] = HOSTILE
+    assert f'data-input-file="{escaped}"' in render_report(facts)
+
+
+def test_rendering_is_deterministic(facts: dict[str, Any]) -> None:
+    first = render_report(facts)
+    assert render_report(copy.deepcopy(facts)) == first
+    assert first.endswith("</html>\n")
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<div class="value" id="kpi-rows-in" data-value="1234">1,234</div>',
+        '<div class="value" id="kpi-customers" data-value="100">100</div>',
+        '<div class="value" id="kpi-published" data-value="60">60</div>',
+        '<td class="num" id="change-previous" data-value="62">\n      62</td>',
+        '<td class="num" id="change-entered">2</td>',
+        '<td class="num" id="change-left">4</td>',
+        '<span id="controls-passed">2</span> of\n  <span id="controls-total">2</span>',
+        '<rect class="waterfall-bar waterfall-end" data-key="published" data-value="60" ',
+        '<circle class="trend-point" data-run-id="2" data-value="60" ',
+        '<tr class="entered-reason" data-reason="new_customer"><td>entered: new customer</td>',
+    ],
+)
+def test_numbers_sit_in_their_elements(facts: dict[str, Any], element: str) -> None:
+    assert element in render_report(facts)
+
+
+def test_the_waterfall_rows_add_up(facts: dict[str, Any]) -> None:
+    page = render_report(facts)
+    steps = re.findall(
+        r'data-metric="before">([\d,]+)</td><td class="num" data-metric="removed">([\d,]+)</td>'
+        r'<td class="num" data-metric="after">([\d,]+)</td>',
+        page,
+    )
+    assert steps == [("100", "30", "70"), ("70", "10", "60")]
+
+
+def test_a_first_run_has_nothing_to_compare(facts: dict[str, Any]) -> None:
+    facts["change"] = {
+        **facts["change"],
+        "previous_run_id": None,
+        "previous_as_of_date": None,
+        "previous_eligible": None,
+        "left_by_reason": [],
+        "entered_by_previous_reason": [],
+    }
+    facts["rejected_reasons"] = []
+    page = render_report(facts)
+    assert 'id="no-previous-run"' in page and 'id="change-table"' not in page
+    assert '<tr><td colspan="3">No row was rejected.</td></tr>' in page
+
+
+def test_the_page_is_one_file(facts: dict[str, Any]) -> None:
+    page = render_report(facts).lower()
+    assert "<style>\n:root {" in page and "#controls-table col.control" in page
+    for marker in ("http://", "https://", "<script", "<link", "<img", "url(", "@import"):
+        assert marker not in page, marker
+
+
+def test_collected_facts_redact_addresses_and_render() -> None:
+    """collect_report_facts on a tiny database: its facts render; no address reaches the page."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema marts;
+        create table marts.rejected_customers as
+            select * from (values ('rejected', 'invalid customer_id'), ('duplicate', null))
+            as t(disposition, reason);
+        create table marts.audience_exclusion_summary as
+            select * from (values ('inactive', 1, 3), ('eligible', 99, 7))
+            as t(decision_reason, exclusion_step, customers);
+        create table marts.customer_audience_decisions as
+            select * from (values ('inactive', 'The current snapshot is not active'))
+            as t(decision_reason, exclusion_description);
+        create table marts.audience_changes as
+            select 'stayed' as change_type, null::int as previous_run_id,
+                null::date as previous_as_of_date, 'eligible' as decision_reason,
+                null::int as exclusion_step, null as previous_decision_reason
+            from range(7);
+        """
+    )
+    drift = DriftResult(
+        checks=(DriftCheck("input_rows:customers", "customers", 20, 12, 0.4, 0.2, "accepted", ""),),
+        accepted_reason="asked by ann.smith@example.com <it's fine>",
+    )
+    report = {
+        "as_of_date": "2026-11-26",
+        "customers": 10,
+        "eligible": 7,
+        "input_files": {"customers": {"raw": 12, "accepted": 10, "rejected": 1, "duplicate": 1}},
+        "controls": [{"control": "unique_id", "type": "data_test", "status": "pass"}],
+    }
+    facts = collect_report_facts(con, report=report, drift=drift, run_id=1)
+    assert facts["run"]["drift_acceptance_reason"] == "asked by [address removed] <it's fine>"
+    page = render_report(facts)
+    assert "example.com" not in page and not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", page)
+    assert "“asked by [address removed] &lt;it&#39;s fine&gt;”" in page
+    assert 'id="kpi-rows-in" data-value="12">12<' in page
+    assert (
+        '<td class="num" data-metric="removed">3</td><td class="num" data-metric="after">7' in page
+    )
+    assert "<td>duplicate of an earlier line</td>" in page
