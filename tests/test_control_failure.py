@@ -13,6 +13,8 @@ from conftest import RUN_PIPELINE_CLI
 from audience_pipeline import pipeline
 from audience_pipeline.errors import ControlFailure
 
+pytestmark = pytest.mark.slow  # runs dbt
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audience_pipeline.dbt_fixed_cost import (
+import pytest
+
+from audience_tools.dbt_fixed_cost import (
     ColdRun,
     FixedCostResult,
     cold_dbt,
@@ -13,6 +15,7 @@ from audience_pipeline.dbt_fixed_cost import (
 )
 
 
+@pytest.mark.slow
 def test_a_cold_build_reports_what_it_executed(tmp_path: Path) -> None:
     project = write_one_model_project(tmp_path / "project")
 
@@ -27,6 +30,7 @@ def test_a_cold_build_reports_what_it_executed(tmp_path: Path) -> None:
     assert not (project / "target").exists()
 
 
+@pytest.mark.slow
 def test_a_failed_command_is_named_in_the_report(tmp_path: Path) -> None:
     project = write_one_model_project(tmp_path / "project")
     (project / "models" / "one.sql").write_text("select from nowhere\n")

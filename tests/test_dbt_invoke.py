@@ -9,6 +9,8 @@ from conftest import PROJECT_DIR, run_and_read_outputs
 
 from audience_pipeline import dbt_invoke, pipeline
 
+pytestmark = pytest.mark.slow  # runs dbt
+
 SAMPLE = PROJECT_DIR / "seeds"
 
 

@@ -51,17 +51,20 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_run_succeeds_and_says_what_it_published(sample_run: dict) -> None:
     completed = sample_run["completed"]
     assert completed.returncode == 0, completed.stderr
     assert "published 70 of 149 customers" in completed.stdout
 
 
+@pytest.mark.slow
 def test_audience_matches_the_reference_byte_for_byte(sample_run: dict) -> None:
     published = (sample_run["output_dir"] / "eligible_audience.csv").read_bytes()
     assert published == (EXPECTED / "eligible_audience.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_every_decision_matches_the_reference(sample_run: dict) -> None:
     with (EXPECTED / "decisions.csv").open(encoding="utf-8") as handle:
         expected = {
@@ -76,6 +79,7 @@ def test_every_decision_matches_the_reference(sample_run: dict) -> None:
     assert differences == {}
 
 
+@pytest.mark.slow
 def test_reconciliation_accounts_for_every_row_and_customer(sample_run: dict) -> None:
     report = json.loads((sample_run["output_dir"] / "reconciliation.json").read_text())
     expected_counts = json.loads((EXPECTED / "file_counts.json").read_text())
@@ -94,6 +98,7 @@ def test_reconciliation_accounts_for_every_row_and_customer(sample_run: dict) ->
     assert report["controls_passed"] == len(report["controls"]) > 20
 
 
+@pytest.mark.slow
 def test_rejected_files_list_every_rejected_and_duplicate_row(sample_run: dict) -> None:
     report = json.loads((sample_run["output_dir"] / "reconciliation.json").read_text())
     for input_file in INPUT_FILES:
@@ -107,6 +112,7 @@ def test_rejected_files_list_every_rejected_and_duplicate_row(sample_run: dict) 
         assert lines == sorted(lines)
 
 
+@pytest.mark.slow
 def test_bad_amounts_are_quarantined_with_their_reason(sample_run: dict) -> None:
     path = sample_run["output_dir"] / "rejected_bookings.csv"
     with path.open(encoding="utf-8", newline="") as handle:
@@ -119,6 +125,7 @@ def test_bad_amounts_are_quarantined_with_their_reason(sample_run: dict) -> None
         assert bad in amounts
 
 
+@pytest.mark.slow
 def test_rerun_gives_byte_identical_outputs(sample_run: dict, tmp_path: Path) -> None:
     output_dir = tmp_path / "again"
     subprocess.run(

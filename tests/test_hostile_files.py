@@ -49,12 +49,11 @@ from conftest import (
     read_decisions,
     run_and_read_outputs,
 )
+from reference import audience_rules as rules
 
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.explain import explain
 from audience_pipeline.landing import load_landing_folder
-
-from reference import audience_rules as rules
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 

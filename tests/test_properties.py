@@ -42,10 +42,9 @@ import pytest
 from conftest import COLUMNS, csv_line, read_csv_rows, read_decisions
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from reference import audience_rules as rules
 
 from audience_pipeline.pipeline import run_pipeline
-
-from reference import audience_rules as rules
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 

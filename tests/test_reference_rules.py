@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference import audience_rules as rules
 
 AS_OF = date(2026, 11, 26)
