@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from audience_pipeline.generate import FILE_COLUMNS, INVALID_AMOUNT_LITERALS, generate
+from audience_tools.generate import FILE_COLUMNS, INVALID_AMOUNT_LITERALS, generate
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 30)
