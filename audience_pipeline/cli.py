@@ -33,6 +33,7 @@ from audience_pipeline.options import (
     positive_int,
     share,
 )
+from audience_pipeline.parameters import parse_rule_parameters
 from audience_pipeline.project import default_database
 
 PROG = "audience"
@@ -97,6 +98,8 @@ examples:
   audience run --input-dir /data/landing/2026-11-26 --as-of 2026-11-26 \\
       --output-dir /data/published/crm
   audience run --input-dir landing --output-dir out --memory-limit 8GB --threads 4
+  audience run ... \
+      --vars '{recent_booking_days: 180, counted_booking_statuses: [COMPLETED, PENDING]}'
   audience run ... --accept-drift "new brand onboarded, list doubled on purpose"
 """
 
@@ -135,6 +138,14 @@ def add_run_parser(subparsers: Any) -> None:
         default=None,
         metavar="YYYY-MM-DD",
         help="the date every time-dependent rule uses (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--vars",
+        default=None,
+        metavar="YAML",
+        help="the rules' parameters, as dbt's --vars: recent_booking_days (365), "
+        "counted_booking_statuses ([COMPLETED]), min_recent_bookings (1); "
+        "e.g. '{recent_booking_days: 180}'",
     )
     _add_database(parser)
     resources = parser.add_argument_group("engine resources")
@@ -206,6 +217,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir")
+    rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
     defaults = EngineSettings()
     settings = EngineSettings(
         memory_limit=args.memory_limit or defaults.memory_limit,
@@ -224,6 +236,7 @@ def run_command(args: argparse.Namespace) -> int:
         allow_empty_suppressions=args.allow_empty_suppressions,
         drift_thresholds=DriftThresholds(args.max_audience_change, args.max_input_loss),
         accept_drift=args.accept_drift,
+        rule_parameters=rule_parameters,
     )
     report = result.report
     excluded = ", ".join(f"{reason} {count:,}" for reason, count in report["excluded"].items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,15 @@ def run_pipeline(
     allow_empty_suppressions: bool = False,
     drift_thresholds: DriftThresholds | None = None,
     accept_drift: str | None = None,
+    rule_parameters: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run a landing folder end to end; raises PipelineError and publishes nothing on failure.
 
     ``database`` defaults to ``project.default_database()``; dbt's target folder and full log go
     beside it (``project.work_dir``). Progress goes to ``progress`` (by default to standard
     error, or nowhere when ``quiet``); dbt's own log reaches the console only with
-    ``dbt_console_log``.
+    ``dbt_console_log``. ``rule_parameters`` (checked by ``parameters.parse_rule_parameters``)
+    override the rules' defaults in dbt_project.yml.
     """
     as_of_date = parse_as_of(as_of)
     settings = settings or EngineSettings()
@@ -116,7 +119,11 @@ def run_pipeline(
 
     dbt_setup = DbtSetup(
         database=database,
-        dbt_vars={"raw_input": "landing", "landing_schema": LANDING_SCHEMA},
+        dbt_vars={
+            "raw_input": "landing",
+            "landing_schema": LANDING_SCHEMA,
+            **(rule_parameters or {}),
+        },
         target_path=work_dir(database) / "target",
         log_path=work_dir(database) / "logs",
         # the date goes by environment, not --vars, so dbt's partial parse survives

@@ -8,7 +8,9 @@ source scripts/env.sh
 
 dbt build --vars "{as_of_date: $SAMPLE_AS_OF}"
 dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
-python scripts/run_pipeline.py --input-dir seeds --as-of "$SAMPLE_AS_OF" --output-dir output/sample
+audience run --input-dir seeds --as-of "$SAMPLE_AS_OF" --output-dir output/sample \
+    --database target/pipeline/audience.duckdb
 echo
 echo "Published: output/sample/eligible_audience.csv (+ rejected_*.csv, reconciliation.json)"
 echo "Docs site: target/static_index.html"
+echo "Then: source scripts/env.sh; audience explain 1157 --database target/pipeline/audience.duckdb"

@@ -97,6 +97,47 @@ def test_version_names_the_tool_and_dbt() -> None:
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--max-input-loss", "-1"], "loss"),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--accept-drift", " "], "drift"),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--no-such-option"], "no-such"),
+        (
+            ["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{lookback_days: 3}"],
+            "lookback_days",
+        ),
+        (
+            [
+                "run",
+                "--input-dir",
+                "seeds",
+                "--output-dir",
+                "o",
+                "--vars",
+                "{recent_booking_days: 0}",
+            ],
+            "recent_booking_days",
+        ),
+        (
+            [
+                "run",
+                "--input-dir",
+                "seeds",
+                "--output-dir",
+                "o",
+                "--vars",
+                "{min_recent_bookings: x}",
+            ],
+            "min_recent_bookings",
+        ),
+        (
+            [
+                "run",
+                "--input-dir",
+                "seeds",
+                "--output-dir",
+                "o",
+                "--vars",
+                "{counted_booking_statuses: []}",
+            ],
+            "counted_booking_statuses",
+        ),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
         (["explain", "12a"], "customer_id"),
         (["history", "--format", "xml"], "--format"),
         (

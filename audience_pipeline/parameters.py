@@ -1,0 +1,67 @@
+"""The rules' parameters a run may set, as dbt vars (``audience run --vars``).
+
+Their defaults live in ``dbt_project.yml`` (``vars``), where the models read them; the macro
+``validate_rule_parameters`` checks them again inside dbt, for a plain ``dbt build --vars``.
+Here they are checked before anything runs, so that a typo or a bad value is a usage error
+naming the var, and never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from audience_pipeline.errors import UsageError
+
+
+def _whole_number(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"argument --vars: {name} takes a whole number >= 1, not {value!r}")
+    return value
+
+
+def _statuses(name: str, value: Any) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(item, str) and item.strip() for item in value)
+    ):
+        raise UsageError(
+            f"argument --vars: {name} takes a non-empty list of booking statuses such as "
+            f"[COMPLETED, PENDING], not {value!r}"
+        )
+    return sorted({item.strip().upper() for item in value})
+
+
+#: Each parameter and the check of its value (what it means: README, "The rules in plain words").
+RULE_PARAMETERS: dict[str, Callable[[str, Any], Any]] = {
+    "recent_booking_days": _whole_number,
+    "counted_booking_statuses": _statuses,
+    "min_recent_bookings": _whole_number,
+}
+
+
+def parse_rule_parameters(text: str) -> dict[str, Any]:
+    """``--vars`` as YAML (``'{recent_booking_days: 180}'``), checked; unknown names refused."""
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or "not readable"
+        mark = getattr(error, "problem_mark", None)
+        where = f" at column {mark.column + 1}" if mark is not None else ""
+        raise UsageError(f"argument --vars: not YAML: {problem}{where} of {text!r}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise UsageError(
+            f"argument --vars: expected a mapping such as '{{name: value}}', not {text!r}"
+        )
+    unknown = sorted(str(name) for name in values if name not in RULE_PARAMETERS)
+    if unknown:
+        raise UsageError(
+            f"argument --vars: unknown var {', '.join(unknown)}; the rules take "
+            + ", ".join(RULE_PARAMETERS)
+        )
+    return {name: RULE_PARAMETERS[name](name, value) for name, value in values.items()}
