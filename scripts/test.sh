@@ -16,6 +16,8 @@ echo "== dbt build on the sample (as of $SAMPLE_AS_OF)"
 dbt build --vars "{as_of_date: $SAMPLE_AS_OF}"
 echo "== dbt docs generate --static"
 dbt docs generate --static --vars "{as_of_date: $SAMPLE_AS_OF}"
+echo "== dbt metadata lint (dbt-bouncer)"
+bash scripts/lint_dbt.sh
 echo "== benchmark at a small scale (proves bench/run_bench.py works; real figures: bench/results/)"
 python bench/run_bench.py --scales tiny --no-save
 echo "== sample build benchmark, one round (proves bench/sample_build.py works)"
