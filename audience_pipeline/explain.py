@@ -6,6 +6,15 @@ it, with the facts it looked at and its outcome: the snapshot chosen, the consen
 decided, the matching suppressions, the recent bookings, the other holders of the address, and
 the change against the previous published run.
 
+Every rule lives in the dbt project, once, and this module only reads what the run's models
+say: the rules' numbers, descriptions and what each checks come from the macro
+``exclusion_reasons()`` through ``marts.audience_exclusion_summary``; whether a booking counts
+(``intermediate.int_bookings_evaluated``), whether a suppression is active on the as-of date
+(``intermediate.int_suppressions_evaluated``) and whether a holder blocks an address
+(``intermediate.int_email_address_holders``) come from the models that apply those rules. The
+independent re-derivations of the rules are the controls (``tests/assert_*.sql``) and the
+plain-Python reference (``tests/reference/``), not this.
+
 The output shows the customer's own data (email, lines of the input files) to the person who
 asked for it; it is printed, never written into the published outputs or the logs.
 """
@@ -22,29 +31,21 @@ import duckdb
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import history_exists
 
-#: The rules in the order they are applied: (step, decision code, what it checks).
-RULES: tuple[tuple[int, str, str], ...] = (
-    (
-        1,
-        "data_quality_hold",
-        "no rejected customers or consent_events row of this customer, no broken line naming it",
-    ),
-    (2, "inactive", "the current snapshot is active"),
-    (3, "missing_email", "the current snapshot has an email address"),
-    (4, "invalid_email", "the email address is valid"),
-    (5, "no_email_consent", "at least one consent event on the email channel"),
-    (6, "not_opted_in", "the latest email consent event is OPT_IN"),
-    (7, "suppressed", "no active suppression matches the customer id or email"),
-    (8, "no_recent_booking", "a completed booking in the 365 days up to the as-of date"),
-    (9, "shared_address_blocked", "nobody holding the address opted out or is suppressed by id"),
-    (10, "duplicate_email", "first among the eligible holders of the address"),
-)
-
 _MAX_LISTED = 10
 
 
 class CustomerNotFound(PipelineError):
     """The customer is not in the latest run's customers file."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as the run's database describes it (macro ``exclusion_reasons()``)."""
+
+    step: int
+    code: str
+    checks: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,29 @@ def _listed(lines: list[str]) -> list[str]:
     if len(lines) <= _MAX_LISTED:
         return lines
     return [*lines[:_MAX_LISTED], f"... and {len(lines) - _MAX_LISTED} more"]
+
+
+def read_rules(con: duckdb.DuckDBPyConnection) -> tuple[Rule, ...]:
+    """The rules in the order they are applied, numbered and worded as the run's models say."""
+    rows = _rows(
+        con,
+        """
+        select exclusion_step, decision_reason, rule_checks, exclusion_description
+        from marts.audience_exclusion_summary
+        where decision_reason <> 'eligible'
+        order by exclusion_step
+        """,
+        [],
+    )
+    return tuple(
+        Rule(
+            step=row["exclusion_step"],
+            code=row["decision_reason"],
+            checks=row["rule_checks"],
+            description=row["exclusion_description"],
+        )
+        for row in rows
+    )
 
 
 def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
@@ -221,57 +245,60 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
 
 
 def _suppression_facts(
-    con: duckdb.DuckDBPyConnection, customer_id: int, email: str | None, as_of: object
+    con: duckdb.DuckDBPyConnection, customer_id: int, email: str | None
 ) -> list[str]:
+    # one row per suppressions line; a line that could not be split has a row per reading
     rows = _rows(
         con,
         """
-        select source_line, suppression_reason, suppressed_from, suppressed_until,
-            is_open_ended, has_unreadable_dates,
-            case when customer_id = ? then 'customer_id' else 'email' end as matched_on,
-            has_unreadable_dates
-                or (suppressed_from <= ? and (is_open_ended or suppressed_until >= ?))
-                as is_active_on_as_of
-        from staging.stg_exports__suppressions
+        select
+            source_line,
+            case when bool_or(coalesce(customer_id = ?, false)) then 'customer_id'
+                else 'email' end as matched_on,
+            any_value(suppression_reason) as suppression_reason,
+            any_value(suppressed_from) as suppressed_from,
+            any_value(suppressed_until) as suppressed_until,
+            bool_or(coalesce(is_open_ended, false)) as is_open_ended,
+            bool_or(coalesce(has_unreadable_dates, false)) as has_unreadable_dates,
+            bool_or(is_unsplittable_line) as is_unsplittable_line,
+            any_value(line_rejection_reason) as line_rejection_reason,
+            bool_or(is_active_on_as_of) as is_active_on_as_of,
+            any_value(suppression_inactive_reason) as suppression_inactive_reason
+        from intermediate.int_suppressions_evaluated
         where customer_id = ? or (email_normalized is not null and email_normalized = ?)
-        order by source_line
-        """,
-        [customer_id, as_of, as_of, customer_id, email],
-    )
-    unsplittable = _rows(
-        con,
-        """
-        select source_line, rejection_reason,
-            case when ? in (salvaged_customer_id, salvaged_customer_id_from_end)
-                then 'customer_id' else 'email' end as matched_on
-        from staging.stg_exports__suppressions_checked
-        where ? in (salvaged_customer_id, salvaged_customer_id_from_end)
-            or ? in (salvaged_email_normalized, salvaged_email_normalized_from_end)
+        group by source_line
         order by source_line
         """,
         [customer_id, customer_id, email],
     )
-    if not rows and not unsplittable:
+    if not rows:
         return ["no suppression names this customer_id or email address"]
-    return [
-        "suppressions naming this customer_id or email address:",
-        *_listed(
-            [
-                f"  suppressions.csv line {r['source_line']}: by {r['matched_on']}, "
-                f"{r['suppression_reason'] or '-'}, from {r['suppressed_from'] or '-'} until "
-                f"{'open-ended' if r['is_open_ended'] else r['suppressed_until'] or '-'}"
-                + (", dates unreadable (still suppresses)" if r["has_unreadable_dates"] else "")
-                + (" -> ACTIVE on the as-of date" if r["is_active_on_as_of"] else " -> not active")
-                for r in rows
-            ]
-            + [
+    lines = []
+    for r in rows:
+        activity = (
+            " -> ACTIVE on the as-of date"
+            if r["is_active_on_as_of"]
+            else f" -> not active ({r['suppression_inactive_reason']})"
+        )
+        if r["is_unsplittable_line"]:
+            lines.append(
                 f"  suppressions.csv line {r['source_line']}: may name this {r['matched_on']}, "
-                f"rejected: {r['rejection_reason']} -> ACTIVE (a line that cannot be read "
-                "still suppresses)"
-                for r in unsplittable
-            ]
-        ),
-    ]
+                f"rejected: {r['line_rejection_reason']}"
+                + (
+                    " -> ACTIVE (a line that cannot be read still suppresses)"
+                    if r["is_active_on_as_of"]
+                    else activity
+                )
+            )
+            continue
+        lines.append(
+            f"  suppressions.csv line {r['source_line']}: by {r['matched_on']}, "
+            f"{r['suppression_reason'] or '-'}, from {r['suppressed_from'] or '-'} until "
+            f"{'open-ended' if r['is_open_ended'] else r['suppressed_until'] or '-'}"
+            + (", dates unreadable (still suppresses)" if r["has_unreadable_dates"] else "")
+            + activity
+        )
+    return ["suppressions naming this customer_id or email address:", *_listed(lines)]
 
 
 def _booking_facts(
@@ -282,17 +309,16 @@ def _booking_facts(
         con,
         """
         select source_line, booking_id, booking_date, booking_amount, booking_status,
-            upper(trim(booking_status)) = 'COMPLETED'
-                and booking_date > ? - interval 365 day and booking_date <= ? as is_counted
-        from staging.stg_exports__bookings
+            is_counted_booking, booking_not_counted_reason
+        from intermediate.int_bookings_evaluated
         where customer_id = ?
         order by booking_date desc, source_line
         """,
-        [as_of, as_of, customer_id],
+        [customer_id],
     )
     count = decision["bookings_last_365_days"] or 0
     facts = [
-        f"{count} completed booking(s) with {as_of} - 365 days < booking_date <= {as_of}"
+        f"{count} booking(s) counted as of {as_of}"
         + (
             f": total {_amount(decision['total_spend_last_365_days'])}, "
             f"last {decision['last_booking_date']}"
@@ -306,8 +332,13 @@ def _booking_facts(
             _listed(
                 [
                     f"  bookings.csv line {r['source_line']}: {r['booking_id']}, "
-                    f"{r['booking_date']}, {_amount(r['booking_amount'])}, {r['booking_status']}"
-                    + (" (counted)" if r["is_counted"] else " (not counted)")
+                    f"{r['booking_date']}, {_amount(r['booking_amount'])}, "
+                    f"{r['booking_status'] or '-'}"
+                    + (
+                        " (counted)"
+                        if r["is_counted_booking"]
+                        else f" (not counted: {r['booking_not_counted_reason']})"
+                    )
                     for r in rows
                 ]
             )
@@ -323,11 +354,15 @@ def _address_facts(
     holders = _rows(
         con,
         """
-        select customer_id, decision_reason, has_email_consent, is_opted_in,
-            is_suppressed_by_customer_id, has_rejected_consent_event, last_booking_date
-        from marts.customer_audience_decisions
-        where email_normalized = ? and customer_id <> ?
-        order by customer_id
+        select holders.customer_id, decisions.decision_reason,
+            holders.has_latest_consent_other_than_opt_in,
+            holders.is_suppressed_by_customer_id, holders.has_rejected_consent_event,
+            holders.is_blocking_address, decisions.last_booking_date
+        from intermediate.int_email_address_holders as holders
+        inner join marts.customer_audience_decisions as decisions
+            on holders.customer_id = decisions.customer_id
+        where holders.email_normalized = ? and holders.customer_id <> ?
+        order by holders.customer_id
         """,
         [email, customer_id],
     )
@@ -335,15 +370,16 @@ def _address_facts(
         return ["no other customer holds this address"], ["no other customer holds this address"]
     blocking = []
     for holder in holders:
+        if not holder["is_blocking_address"]:
+            continue
         why = []
-        if holder["has_email_consent"] and not holder["is_opted_in"]:
+        if holder["has_latest_consent_other_than_opt_in"]:
             why.append("latest email consent is not OPT_IN")
         if holder["is_suppressed_by_customer_id"]:
             why.append("suppressed by customer_id")
         if holder["has_rejected_consent_event"]:
             why.append("has a rejected consent event")
-        if why:
-            blocking.append(f"  customer {holder['customer_id']} blocks it: {', '.join(why)}")
+        blocking.append(f"  customer {holder['customer_id']} blocks it: {', '.join(why)}")
     block_facts = (
         ["other holders who block the address:", *_listed(blocking)]
         if blocking
@@ -366,8 +402,15 @@ def _address_facts(
     return block_facts, duplicate_facts
 
 
-def evaluate_rules(decision: dict[str, Any]) -> list[tuple[int, str, str, bool | None]]:
-    """(step, code, checks, passed) per rule; passed is None when the rule was not applied."""
+def evaluate_rules(
+    decision: dict[str, Any], rules: tuple[Rule, ...]
+) -> list[tuple[Rule, bool | None]]:
+    """(rule, passed) per rule, from the decision's facts; passed is None when not applied.
+
+    Rules 1 to 8 look at the customer alone: each has a fact of its own in the decision. Rules
+    9 and 10 are applied only to customers who passed those (and rule 10 only when the address
+    is not blocked). A rule this module has no fact for passes unless it is the decision.
+    """
     individual = {
         "data_quality_hold": not decision["is_on_hold"],
         "inactive": bool(decision["is_active"]),
@@ -379,21 +422,23 @@ def evaluate_rules(decision: dict[str, Any]) -> list[tuple[int, str, str, bool |
         "no_recent_booking": bool(decision["bookings_last_365_days"]),
     }
     reached_address_rules = all(individual.values())
-    results: list[tuple[int, str, str, bool | None]] = []
-    for step, code, checks in RULES:
-        if code in individual:
-            passed: bool | None = individual[code]
+    results: list[tuple[Rule, bool | None]] = []
+    for rule in rules:
+        if rule.code in individual:
+            passed: bool | None = individual[rule.code]
         elif not reached_address_rules:
             passed = None
-        elif code == "shared_address_blocked":
+        elif rule.code == "shared_address_blocked":
             passed = not decision["is_address_blocked"]
-        else:  # duplicate_email: applies to customers whose address is not blocked
+        elif rule.code == "duplicate_email":  # applies to customers whose address is not blocked
             passed = (
                 None
                 if decision["is_address_blocked"]
                 else (decision["decision_reason"] != "duplicate_email")
             )
-        results.append((step, code, checks, passed))
+        else:
+            passed = decision["decision_reason"] != rule.code
+        results.append((rule, passed))
     return results
 
 
@@ -492,7 +537,7 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
         ],
         "no_email_consent": consent_facts or ["no consent event names this customer_id"],
         "not_opted_in": [deciding],
-        "suppressed": _suppression_facts(con, customer_id, email, as_of),
+        "suppressed": _suppression_facts(con, customer_id, email),
         "no_recent_booking": _booking_facts(con, customer_id, decision),
         "shared_address_blocked": block_facts,
         "duplicate_email": duplicate_facts,
@@ -501,8 +546,8 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
     lines.append("")
     lines.append("Rules in the order they are applied (the first that fails decides):")
     decided = False
-    outcomes = evaluate_rules(decision)
-    for step, code, checks, passed in outcomes:
+    outcomes = evaluate_rules(decision, read_rules(con))
+    for rule, passed in outcomes:
         if passed is None:
             outcome = "not applied (an earlier rule excluded the customer)"
         elif passed:
@@ -512,10 +557,10 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
             decided = True
         else:
             outcome = "fail (an earlier rule already decided)"
-        lines.append(f"{step:>3}. {code} [{outcome}]: {checks}")
-        for fact in facts_by_code[code]:
+        lines.append(f"{rule.step:>3}. {rule.code} [{outcome}]: {rule.checks}")
+        for fact in facts_by_code.get(rule.code, []):
             lines.append(f"       {fact}")
-    first_failure = next((code for _, code, _, passed in outcomes if passed is False), "eligible")
+    first_failure = next((rule.code for rule, passed in outcomes if passed is False), "eligible")
     if first_failure != decision["decision_reason"]:
         lines.append(
             f"note: the rules above point to {first_failure}, but the run decided "

@@ -82,7 +82,7 @@ bookings as (
 
 ),
 
--- rule 2, including the customers named by lines that could not be split
+-- rule 1, including the customers named by lines that could not be split
 held as (
 
     select customer_id from customers_checked
@@ -164,7 +164,7 @@ not_opted_in as (
 
 ),
 
--- rule 5: a suppressions line that could not be split suppresses whatever it may name
+-- rule 7: a suppressions line that could not be split suppresses whatever it may name
 unsplittable_suppression_names as (
 
     select

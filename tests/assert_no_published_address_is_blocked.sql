@@ -1,6 +1,6 @@
 -- Control: no published address is held by a customer whose latest email consent is not
 -- OPT_IN, who is actively suppressed by customer_id, or whose consent data was rejected
--- (rule 8), re-checked from the decisions of every customer holding the address.
+-- (rule 9), re-checked from the decisions of every customer holding the address.
 with
 
 audience as (

@@ -1,31 +1,65 @@
 {#-
-    The decision codes, in the order the rules are applied. The first rule a customer fails
-    is their reason; a customer who fails none is `eligible`. Used by the decisions mart to
-    number and describe reasons and by the summary model so every reason is reported, even
-    with a count of zero. The doc block `rule_eligibility_order` explains each in words.
+    The rules, numbered 1 to 10 in the order they are applied: this list is their numbering
+    everywhere (the docs, the report, `--explain`). The first rule a customer fails is their
+    reason; a customer who fails none is `eligible`. Each rule has
+    - `code`: the decision reason;
+    - `step`: its number;
+    - `description`: why a customer who fails it is left out;
+    - `checks`: what a customer must satisfy to pass it (the same rule, said positively).
+    Used by the decisions mart to number and describe reasons, by the summary model so every
+    reason is reported (even with a count of zero) with its words, and through that model by
+    `--explain`. The doc block `rule_eligibility_order` explains each in words. The texts are
+    SQL string literals on every engine: no single quotes.
 -#}
 {% macro exclusion_reasons() -%}
     {{ return([
-        {'code': 'data_quality_hold', 'step': 1, 'description': 'A customers or consent_events row of this customer was rejected, or such a line naming them could not be read; held until the data is fixed'},
-        {'code': 'inactive', 'step': 2, 'description': 'The current snapshot is not active'},
-        {'code': 'missing_email', 'step': 3, 'description': 'The current snapshot has no email address'},
-        {'code': 'invalid_email', 'step': 4, 'description': 'The email address is not a valid address'},
-        {'code': 'no_email_consent', 'step': 5, 'description': 'No consent event on the email channel'},
-        {'code': 'not_opted_in', 'step': 6, 'description': 'The latest email consent event is not OPT_IN'},
-        {'code': 'suppressed', 'step': 7, 'description': 'An active suppression matches the customer id or email'},
-        {'code': 'no_recent_booking', 'step': 8, 'description': 'No completed booking in the 365 days up to the as-of date'},
-        {'code': 'shared_address_blocked', 'step': 9, 'description': 'Another holder of the address opted out, is suppressed by id, or has unreadable consent data'},
-        {'code': 'duplicate_email', 'step': 10, 'description': 'Another eligible customer with the same address was published instead'},
+        {'code': 'data_quality_hold', 'step': 1,
+            'description': 'A customers or consent_events row of this customer was rejected, or such a line naming them could not be read; held until the data is fixed',
+            'checks': 'no customers or consent_events row of this customer was rejected, and no line of those files that could not be split may name them'},
+        {'code': 'inactive', 'step': 2,
+            'description': 'The current snapshot is not active',
+            'checks': 'the current snapshot is active'},
+        {'code': 'missing_email', 'step': 3,
+            'description': 'The current snapshot has no email address',
+            'checks': 'the current snapshot has an email address'},
+        {'code': 'invalid_email', 'step': 4,
+            'description': 'The email address is not a valid address',
+            'checks': 'the email address is valid'},
+        {'code': 'no_email_consent', 'step': 5,
+            'description': 'No consent event on the email channel',
+            'checks': 'at least one consent event on the email channel'},
+        {'code': 'not_opted_in', 'step': 6,
+            'description': 'The latest email consent event is not OPT_IN',
+            'checks': 'the latest email consent event is OPT_IN'},
+        {'code': 'suppressed', 'step': 7,
+            'description': 'An active suppression matches the customer id or email',
+            'checks': 'no active suppression matches the customer id or email'},
+        {'code': 'no_recent_booking', 'step': 8,
+            'description': 'No completed booking in the 365 days up to the as-of date',
+            'checks': 'a completed booking in the 365 days up to the as-of date'},
+        {'code': 'shared_address_blocked', 'step': 9,
+            'description': 'Another holder of the address has a latest email consent other than OPT_IN, is suppressed by customer id, or has a rejected consent_events row',
+            'checks': 'no holder of the address has a latest email consent other than OPT_IN, is suppressed by customer id, or has a rejected consent_events row'},
+        {'code': 'duplicate_email', 'step': 10,
+            'description': 'Another eligible customer with the same address was published instead',
+            'checks': 'first among the eligible holders of the address (latest booking, then lowest customer id)'},
     ]) }}
 {%- endmacro %}
 
-{#- The reasons as a relation: exclusion_reason, exclusion_step, exclusion_description. -#}
+{#-
+    The rules as a relation: exclusion_reason, exclusion_step, exclusion_description,
+    rule_checks.
+-#}
 {% macro exclusion_reasons_relation() -%}
     {%- for reason in audience.exclusion_reasons() %}
+    {%- if "'" in reason.description or "'" in reason.checks %}
+        {{ exceptions.raise_compiler_error("exclusion_reasons: no single quotes in the texts of " ~ reason.code) }}
+    {%- endif %}
     select
         '{{ reason.code }}' as exclusion_reason,
         {{ reason.step }} as exclusion_step,
-        '{{ reason.description }}' as exclusion_description
+        '{{ reason.description }}' as exclusion_description,
+        '{{ reason.checks }}' as rule_checks
     {{ "union all" if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -2,19 +2,16 @@ with
 
 bookings as (
 
-    select * from {{ ref('stg_exports__bookings') }}
+    select * from {{ ref('int_bookings_evaluated') }}
 
 ),
 
-recent_completed_bookings as (
+counted_bookings as (
 
     select *
 
     from bookings
-    where
-        booking_status = 'COMPLETED'
-        and booking_date > {{ dbt.dateadd('day', -365, as_of_date()) }}
-        and booking_date <= {{ as_of_date() }}
+    where is_counted_booking
 
 ),
 
@@ -26,7 +23,7 @@ final as (
         {{ sum_amount('booking_amount') }} as total_spend_last_365_days_exact,
         max(booking_date) as last_booking_date
 
-    from recent_completed_bookings
+    from counted_bookings
     group by customer_id
 
 )

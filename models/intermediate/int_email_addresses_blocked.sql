@@ -1,22 +1,8 @@
 with
 
-customers as (
-
-    select * from {{ ref('int_customers_evaluated') }}
-
-),
-
 holders as (
 
-    select
-        email_normalized,
-        customer_id,
-        is_suppressed_by_customer_id,
-        has_rejected_consent_event,
-        has_email_consent and not is_opted_in as has_latest_consent_other_than_opt_in
-
-    from customers
-    where email_normalized is not null
+    select * from {{ ref('int_email_address_holders') }}
 
 ),
 
@@ -31,16 +17,7 @@ final as (
 
     from holders
     group by email_normalized
-    having
-        sum(
-            case
-                when has_latest_consent_other_than_opt_in
-                    or is_suppressed_by_customer_id
-                    or has_rejected_consent_event
-                    then 1
-                else 0
-            end
-        ) > 0
+    having sum(case when is_blocking_address then 1 else 0 end) > 0
 
 )
 

@@ -6,17 +6,22 @@ decisions as (
 
 ),
 
+-- the rules (macro exclusion_reasons: their numbering, descriptions and checks), and eligible
 reasons as (
 
     select
         'eligible' as decision_reason,
-        0 as exclusion_step
+        0 as exclusion_step,
+        cast(null as {{ dbt.type_string() }}) as exclusion_description,
+        cast(null as {{ dbt.type_string() }}) as rule_checks
 
     union all
 
     select
         exclusion_reason as decision_reason,
-        exclusion_step
+        exclusion_step,
+        exclusion_description,
+        rule_checks
 
     from ({{ exclusion_reasons_relation() }}) as exclusion_reasons
 
@@ -38,7 +43,9 @@ final as (
     select
         reasons.decision_reason,
         reasons.exclusion_step,
-        cast(coalesce(counts.customers, 0) as {{ dbt.type_bigint() }}) as customers
+        cast(coalesce(counts.customers, 0) as {{ dbt.type_bigint() }}) as customers,
+        reasons.exclusion_description,
+        reasons.rule_checks
 
     from reasons
     left join counts
