@@ -131,8 +131,12 @@ def build_docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # an empty database: the page needs the manifest (descriptions, SQL, lineage), not data
     run = run_dbt(
         ["docs", "generate", "--static"],
-        DbtSetup(database=database, dbt_vars={"as_of_date": AS_OF_DATES[0]}, target_path=target),
-        quiet=True,
+        DbtSetup(
+            database=database,
+            dbt_vars={"as_of_date": AS_OF_DATES[0]},
+            target_path=target,
+            log_path=work / "logs",
+        ),
     )
     assert run.success, f"dbt docs generate failed: {run.error}"
     assert (target / "static_index.html").is_file()

@@ -78,8 +78,9 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
         database=tmp_path / "audience.duckdb",
         dbt_vars={"as_of_date": "2026-11-26"},
         target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
     )
-    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup, quiet=True)
+    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup)
     assert built.success, built.error
     expected = {
         "data_quality_hold": "on data-quality hold",
@@ -116,7 +117,6 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
     checked = run_dbt(
         ["test", "--select", "assert_audience_has_no_ineligible_member", "--store-failures"],
         setup,
-        quiet=True,
     )
     assert not checked.success
     con = duckdb.connect(str(setup.database), read_only=True)

@@ -72,7 +72,7 @@ def test_the_overview_renders(browser: Chromium) -> None:
     text = show(browser, "#!/overview", "The controls")
     for expected in ("Eligible email audience", "The flow", "The controls", "Audit trail"):
         assert expected in text
-    assert "--explain CUSTOMER_ID" in text and "drift guard" in text
+    assert "audience explain CUSTOMER_ID" in text and "drift guard" in text
 
 
 def test_the_published_model_and_its_lineage_render(browser: Chromium, shots: Path) -> None:

@@ -164,6 +164,7 @@ def test_bad_as_of_date_is_refused(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert completed.returncode == 1
-    assert "--as-of must be a date" in completed.stderr
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("audience run: argument --as-of: expected a date YYYY-MM-DD")
+    assert len(completed.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()

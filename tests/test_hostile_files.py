@@ -332,7 +332,7 @@ def test_unusable_file_fails_the_run_naming_file_line_and_problem_and_publishes_
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""
-    assert captured.err.startswith(f"run_pipeline: {input_file}.csv")
+    assert captured.err.startswith(f"audience run: {input_file}.csv")
     assert re.search(message, captured.err), captured.err
     # nothing published: the same generation, byte for byte
     assert os.readlink(published.output_dir) == published.generation
@@ -355,7 +355,7 @@ def test_not_text_exits_1_from_the_real_process(published: Published, tmp_path: 
     )
     assert completed.returncode == 1
     assert (
-        completed.stderr == "run_pipeline: bookings.csv: file is not text (it contains NUL bytes)\n"
+        completed.stderr == "audience run: bookings.csv: file is not text (it contains NUL bytes)\n"
     )
     assert read_outputs(published.output_dir) == published.files
 

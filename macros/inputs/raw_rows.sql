@@ -14,7 +14,7 @@
     - the contract's columns, as text.
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
-    `dbt seed`; 'landing' reads the views the pre-step (`scripts/run_pipeline.py`) defined
+    `dbt seed`; 'landing' reads the views the pre-step (`audience run`) defined
     over the lines it stored from a landing folder; 'warehouse' reads tables that already
     live in the engine (source `warehouse`: one table per input file in
     `var('warehouse_schema')`, the contract's columns plus a record number named by

@@ -1,7 +1,7 @@
 {#-
     The as-of date every time-dependent rule uses, as a SQL date literal.
     Set it with `--vars '{as_of_date: YYYY-MM-DD}'` or, when that var is blank, the environment
-    variable AUDIENCE_AS_OF_DATE; neither means today in UTC. run_pipeline.py uses the
+    variable AUDIENCE_AS_OF_DATE; neither means today in UTC. `audience run` uses the
     environment variable: a new date then re-parses only what reads it, where a new `--vars`
     value would make dbt parse the whole project again.
 -#}

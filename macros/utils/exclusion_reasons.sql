@@ -1,6 +1,6 @@
 {#-
     The rules, numbered 1 to 10 in the order they are applied: this list is their numbering
-    everywhere (the docs, the report, `--explain`). The first rule a customer fails is their
+    everywhere (the docs, the report, `audience explain`). The first rule a customer fails is their
     reason; a customer who fails none is `eligible`. Each rule has
     - `code`: the decision reason;
     - `step`: its number;
@@ -8,7 +8,7 @@
     - `checks`: what a customer must satisfy to pass it (the same rule, said positively).
     Used by the decisions mart to number and describe reasons, by the summary model so every
     reason is reported (even with a count of zero) with its words, and through that model by
-    `--explain`. The doc block `rule_eligibility_order` explains each in words. The texts are
+    `audience explain`. The doc block `rule_eligibility_order` explains each in words. The texts are
     SQL string literals on every engine: no single quotes.
 -#}
 {% macro exclusion_reasons() -%}

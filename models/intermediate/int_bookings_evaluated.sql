@@ -1,4 +1,4 @@
--- A view: int_bookings_aggregated reads it once and `--explain` reads one customer's rows, so
+-- A view: int_bookings_aggregated reads it once and `audience explain` reads one customer's rows, so
 -- storing every accepted booking a second time (20M rows at 10M bookings) would buy nothing.
 {{ config(materialized='view') }}
 

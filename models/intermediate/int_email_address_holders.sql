@@ -1,4 +1,4 @@
--- A view: int_email_addresses_blocked reads it once and `--explain` reads the holders of one
+-- A view: int_email_addresses_blocked reads it once and `audience explain` reads the holders of one
 -- address; storing a row per customer again would buy nothing.
 {{ config(materialized='view') }}
 

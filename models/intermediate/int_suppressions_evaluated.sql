@@ -1,4 +1,4 @@
--- A view: int_suppressions_matched reads it once and `--explain` reads the rows naming one
+-- A view: int_suppressions_matched reads it once and `audience explain` reads the rows naming one
 -- customer; nothing here is worth storing twice.
 {{ config(materialized='view') }}
 

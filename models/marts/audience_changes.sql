@@ -1,6 +1,6 @@
 {#-
     The previous published run comes from the run history (source `history`, written by
-    `scripts/run_pipeline.py` after each publish). A database without history tables (a plain
+    `audience run` after each publish). A database without history tables (a plain
     `dbt build` on the seeds) has no previous run: every current member has entered.
 -#}
 {%- set published_runs = source('history', 'published_runs') -%}
