@@ -220,7 +220,7 @@ def dbt_target_dir(work_dir: Path) -> Path:
     return target if target.is_dir() else work_dir / "dbt_target"  # older revisions
 
 
-def _stage_seconds(stderr: str) -> dict[str, float]:
+def stage_seconds_of(stderr: str) -> dict[str, float]:
     return {
         match["stage"]: float(match["seconds"])
         for line in stderr.splitlines()
@@ -249,7 +249,7 @@ def measure_scale(
     seconds, rss_mb, exit_code, stdout, stderr = run_pipeline_measured(
         folder, work_dir, as_of, ["--threads", str(threads)]
     )
-    stages = _stage_seconds(stderr)
+    stages = stage_seconds_of(stderr)
     slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir))
     result = ScaleResult(
         scale=scale,
@@ -275,7 +275,7 @@ def measure_scale(
         )
         result.rerun_seconds = round(seconds, 3)
         result.rerun_peak_rss_mb = round(rss_mb, 1)
-        result.rerun_stage_seconds = _stage_seconds(stderr)
+        result.rerun_stage_seconds = stage_seconds_of(stderr)
     return result
 
 
