@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 
 from audience_pipeline.contract import InputFile
+from audience_pipeline.dialect import DEFAULT_DELIMITER, delimiter_label
 from audience_pipeline.errors import InputFileError
 
-_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+#: Delimiters a header of a single column is checked for (never used to guess: only to say so).
+_COMMON_DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,29 @@ def normalize_column_name(name: str) -> str:
     return re.sub(r"\s+", "_", name.strip().lower())
 
 
-def read_header(spec: InputFile, line: str) -> Header:
-    """Parse and check a header line against the contract; raises InputFileError."""
-    fields = next(csv.reader([line]), [])
+def read_header(spec: InputFile, line: str, delimiter: str = DEFAULT_DELIMITER) -> Header:
+    """Parse and check a header line against the contract; raises InputFileError.
+
+    ``delimiter`` is the one declared for the file (a comma unless ``--delimiter`` says
+    otherwise). A header that is one column holding another common delimiter is refused with
+    the option that would read it: the delimiter is declared, never guessed.
+    """
+    fields = next(csv.reader([line], delimiter=delimiter), [])
     columns = tuple(normalize_column_name(field) for field in fields)
     if len(columns) == 1:
-        for delimiter, label in _OTHER_DELIMITERS.items():
-            if delimiter in line:
+        for other in _COMMON_DELIMITERS:
+            if other != delimiter and other in line:
+                declared = (
+                    "the contract's delimiter is a comma"
+                    if delimiter == DEFAULT_DELIMITER
+                    else f"the declared delimiter is a {delimiter_label(delimiter)}"
+                )
+                shown = "tab" if other == "\t" else f"'{other}'"
                 raise InputFileError(
                     spec.file_name,
-                    f"header has a single column containing {label}s; "
-                    "the contract's delimiter is a comma",
+                    f"header has a single column containing {delimiter_label(other)}s; "
+                    f"{declared}: if the file uses {delimiter_label(other)}s, pass "
+                    f"--delimiter {shown} (every file) or --delimiter {spec.name}={shown}",
                     line=1,
                 )
     seen: set[str] = set()

@@ -1,5 +1,6 @@
 -- Control: one decision per customer, no customer lost and none invented. The customers are
--- every readable customer_id of the customers file (accepted or rejected rows), recounted
+-- every customer_id read anywhere in the customers file (accepted or rejected rows, and the
+-- ids a line with a structural error may name, read from its start and its end), recounted
 -- here from staging independently of the intermediate models.
 with
 
@@ -17,9 +18,21 @@ decisions as (
 
 expected_customers as (
 
-    select distinct customer_id
+    select customer_id
     from customers_checked
     where customer_id is not null and disposition <> 'duplicate'
+
+    union
+
+    select salvaged_customer_id as customer_id
+    from customers_checked
+    where salvaged_customer_id is not null
+
+    union
+
+    select salvaged_customer_id_from_end as customer_id
+    from customers_checked
+    where salvaged_customer_id_from_end is not null
 
 ),
 

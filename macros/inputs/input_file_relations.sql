@@ -19,9 +19,10 @@
 
 {#-
     Raw row counts where rows enter the project, shaped like the pre-step's manifest
-    (`input_file, file_path, byte_count, sha256, data_lines, extra_columns`): the manifest
-    itself for a landing folder, counts of the seed tables for the committed sample, counts of
-    the warehouse tables (named in `file_path`) for data that already lives in the engine.
+    (`input_file, file_path, byte_count, sha256, data_lines, extra_columns, encoding,
+    delimiter`): the manifest itself for a landing folder, counts of the seed tables for the
+    committed sample (read by `dbt seed` as UTF-8 with commas), counts of the warehouse tables
+    (named in `file_path`; no encoding or delimiter) for data that already lives in the engine.
 -#}
 {% macro input_file_manifest_relation() -%}
     {%- if var('raw_input') == 'landing' %}
@@ -31,7 +32,9 @@
         byte_count,
         sha256,
         data_lines,
-        extra_columns
+        extra_columns,
+        encoding,
+        delimiter
     from {{ source('landing', 'input_files') }}
     {%- else %}
     {%- for input_file in var('input_files') %}
@@ -46,7 +49,14 @@
         cast(null as {{ dbt.type_bigint() }}) as byte_count,
         cast(null as {{ dbt.type_string() }}) as sha256,
         count(*) as data_lines,
-        cast(null as {{ dbt.type_string() }}) as extra_columns
+        cast(null as {{ dbt.type_string() }}) as extra_columns,
+        {%- if var('raw_input') == 'warehouse' %}
+        cast(null as {{ dbt.type_string() }}) as encoding,
+        cast(null as {{ dbt.type_string() }}) as delimiter
+        {%- else %}
+        'utf-8' as encoding,
+        ',' as delimiter
+        {%- endif %}
     from {{ relation }}
     {{ "union all" if not loop.last }}
     {%- endfor %}

@@ -12,13 +12,30 @@ customer_snapshots as (
 
 ),
 
--- every customer id the customers file names readably, on accepted or rejected rows
+-- every customer id the customers file names: readably, on accepted or rejected rows, and
+-- where a line with a structural error may name one (its salvaged ids, read from the line's
+-- start and end); a customer known only from rejected or broken lines has no snapshot and is
+-- held (data_quality_hold), never left without a decision
 customer_ids as (
 
-    select distinct customer_id
+    select customer_id
 
     from customers_checked
     where customer_id is not null and disposition in ('accepted', 'rejected')
+
+    union
+
+    select salvaged_customer_id as customer_id
+
+    from customers_checked
+    where salvaged_customer_id is not null
+
+    union
+
+    select salvaged_customer_id_from_end as customer_id
+
+    from customers_checked
+    where salvaged_customer_id_from_end is not null
 
 ),
 

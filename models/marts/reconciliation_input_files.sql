@@ -34,6 +34,8 @@ final as (
         input_files.byte_count,
         input_files.sha256,
         input_files.extra_columns,
+        input_files.encoding,
+        input_files.delimiter,
         input_files.raw_rows,
         cast(coalesce(disposition_counts.checked_rows, 0) as {{ dbt.type_bigint() }}) as checked_rows,
         cast(coalesce(disposition_counts.accepted_rows, 0) as {{ dbt.type_bigint() }}) as accepted_rows,

@@ -14,6 +14,8 @@ final as (
         byte_count,
         sha256,
         extra_columns,
+        encoding,
+        delimiter,
         cast(data_lines as {{ dbt.type_bigint() }}) as raw_rows
 
     from manifest
