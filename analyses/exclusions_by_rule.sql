@@ -22,7 +22,7 @@ failures as (
         + (case when not has_email_consent then 1 else 0 end)
         + (case when has_email_consent and not is_opted_in then 1 else 0 end)
         + (case when is_suppressed then 1 else 0 end)
-        + (case when bookings_last_365_days = 0 then 1 else 0 end)
+        + (case when not has_recent_bookings then 1 else 0 end)
         + (case when is_address_blocked then 1 else 0 end) as rules_failed
 
     from decisions

@@ -19,10 +19,11 @@ over every invalid form of the contract (bad ids, impossible dates and timestamp
 amounts, blank booking ids, identical and conflicting duplicate rows, suppressions with neither
 id nor email, malformed emails, unreadable suppression dates). About ``bad_share / 2`` of the
 remaining bookings carry a tricky but *valid* amount (``+12.50``, ``-0.00``, ``1.25e2``,
-``9999999999999999.99``, three decimals, ...). With ``bad_share == 0`` every value parses under
-the contract and every amount is a plain ``123.45``; only the natural variety remains (mixed
-case and surrounding spaces, ~1.5 % padded or zero-prefixed ids, blank optional fields,
-shared addresses, orphan ids, unknown consent statuses, future-dated bookings).
+``9999999999999999.99``, three decimals, ``.05``, ``12.``, ...). With ``bad_share == 0``
+every value parses under the contract and every amount is a plain ``123.45``; only the
+natural variety remains (mixed case and surrounding spaces, ~1.5 % padded or zero-prefixed
+ids, blank optional fields, shared addresses, orphan ids, unknown consent statuses,
+future-dated bookings).
 
 Byte-identical reruns are guaranteed for the same DuckDB version (``hash()`` is DuckDB's own
 hash function); thread count and memory limit do not change the output.
@@ -165,12 +166,13 @@ N_BAD_ID = 7
 N_BAD_TS = 16
 N_BAD_DATE = 11
 N_BAD_AMOUNT = 21
+N_EDGE_AMOUNT = 13  # valid but unusual amount spellings
 N_BAD_EMAIL = 8
 
 #: Amount strings that are always invalid under the contract (subset of the generated forms).
 INVALID_AMOUNT_LITERALS = (
     "abc", "NaN", "Infinity", "1,234.50", "$10", "١٢", "-5.00", "1e16",
-    "1_000", ".5", "5.", "-Infinity", "10000000000000000", "inf", "1.2.3", "--5",
+    "1_000", ".", "5..0", "-Infinity", "10000000000000000", "inf", "1.2.3", "--5",
 )
 # fmt: on
 
@@ -345,13 +347,14 @@ CREATE OR REPLACE TEMP MACRO bad_date(d, v) AS CASE v
 CREATE OR REPLACE TEMP MACRO bad_amount(x, v) AS CASE v
     WHEN 0 THEN 'abc' WHEN 1 THEN 'NaN' WHEN 2 THEN 'Infinity' WHEN 3 THEN '1,234.50'
     WHEN 4 THEN '$10' WHEN 5 THEN '١٢' WHEN 6 THEN '-5.00' WHEN 7 THEN '1e16'
-    WHEN 8 THEN NULL WHEN 9 THEN '   ' WHEN 10 THEN '1_000' WHEN 11 THEN '.5'
-    WHEN 12 THEN '5.' WHEN 13 THEN '-Infinity' WHEN 14 THEN '10000000000000000'
+    WHEN 8 THEN NULL WHEN 9 THEN '   ' WHEN 10 THEN '1_000' WHEN 11 THEN '.'
+    WHEN 12 THEN '5..0' WHEN 13 THEN '-Infinity' WHEN 14 THEN '10000000000000000'
     WHEN 15 THEN 'inf' WHEN 16 THEN '1.2.3' WHEN 17 THEN '--5'
     WHEN 18 THEN '$' || cents_text(x)
     WHEN 19 THEN '-' || cents_text(x + 1)
     ELSE cents_text(x) || ' USD' END;
--- valid but unusual amount spellings (11 variants)
+-- valid but unusual amount spellings ({N_EDGE_AMOUNT} variants; SQL numeric literals such as
+-- '.05' and '12.' are valid amounts)
 CREATE OR REPLACE TEMP MACRO edge_amount(x, v) AS CASE v
     WHEN 0 THEN '+' || cents_text(x)
     WHEN 1 THEN ' ' || cents_text(x) || ' '
@@ -363,7 +366,9 @@ CREATE OR REPLACE TEMP MACRO edge_amount(x, v) AS CASE v
     WHEN 7 THEN '1.25e2'
     WHEN 8 THEN '1E+2'
     WHEN 9 THEN '9999999999999999.99'
-    ELSE '000' || cents_text(x) END;
+    WHEN 10 THEN '000' || cents_text(x)
+    WHEN 11 THEN '.' || lpad((x % 100)::VARCHAR, 2, '0')
+    ELSE (x // 100)::VARCHAR || '.' END;
 -- malformed emails: rows stay accepted, eligibility fails ({N_BAD_EMAIL} variants)
 CREATE OR REPLACE TEMP MACRO bad_email(c, v) AS CASE v
     WHEN 0 THEN email_local(c) || '@@gmail.com'
@@ -490,7 +495,7 @@ SELECT
          WHEN cp = 1 AND bad BETWEEN {conflict0} AND {conflict0 + 1}
              THEN cents_text(x + 100 + hmod(j, 'bk_conflict', 5000))
          WHEN bad = -1 AND pct(j, 'bk_edge') < {bad_share / 2!r}
-             THEN edge_amount(x, hmod(j, 'bk_edge_kind', 11))
+             THEN edge_amount(x, hmod(j, 'bk_edge_kind', {N_EDGE_AMOUNT}))
          ELSE cents_text(x) END AS booking_amount,
     CASE WHEN cp = 1 AND bad = {conflict0 + 1} THEN 'CANCELLED'
          ELSE booking_status(j) END AS booking_status,

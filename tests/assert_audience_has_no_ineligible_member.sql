@@ -1,11 +1,19 @@
 -- Control: nobody in the published audience fails a rule. Each rule is re-checked here from
 -- the staging models, independently of the intermediate models that made the decision:
--- a customer appears below for every rule they break.
+-- a customer appears below for every rule they break. The as-of date and the rules'
+-- parameters are the build's (audience_build_parameters), so a later `dbt test` checks the
+-- tables as they were built.
 with
 
 audience as (
 
     select * from {{ ref('eligible_audience') }}
+
+),
+
+build_parameters as (
+
+    select * from {{ ref('audience_build_parameters') }}
 
 ),
 
@@ -195,27 +203,42 @@ unsplittable_suppression_names as (
 
 active_suppressions as (
 
-    select *
+    select suppressions.*
 
     from suppressions
+    cross join build_parameters
     where
-        has_unreadable_dates
+        suppressions.has_unreadable_dates
         or (
-            suppressed_from <= {{ as_of_date() }}
-            and (is_open_ended or suppressed_until >= {{ as_of_date() }})
+            suppressions.suppressed_from <= build_parameters.as_of_date
+            and (
+                suppressions.is_open_ended
+                or suppressions.suppressed_until >= build_parameters.as_of_date
+            )
         )
 
 ),
 
+-- rule 8: bookings with a counted status (a comma-joined list in build_parameters) and
+-- as-of - recent_booking_days < booking_date <= as-of, counted per customer
 recent_bookings as (
 
-    select distinct customer_id
+    select
+        bookings.customer_id,
+        count(*) as recent_bookings
 
     from bookings
+    cross join build_parameters
     where
-        booking_status = 'COMPLETED'
-        and booking_date > {{ dbt.dateadd('day', -365, as_of_date()) }}
-        and booking_date <= {{ as_of_date() }}
+        {{ dbt.position(
+            dbt.concat(["','", 'bookings.booking_status', "','"]),
+            dbt.concat(["','", 'build_parameters.counted_booking_statuses', "','"]),
+        ) }} > 0
+        and bookings.booking_date > {{ dbt.dateadd(
+            'day', '-1 * build_parameters.recent_booking_days', 'build_parameters.as_of_date'
+        ) }}
+        and bookings.booking_date <= build_parameters.as_of_date
+    group by bookings.customer_id
 
 ),
 
@@ -290,10 +313,11 @@ violations as (
 
     select
         audience.customer_id,
-        'no recent completed booking' as violation
+        'fewer recent bookings that count than min_recent_bookings' as violation
     from audience
+    cross join build_parameters
     left join recent_bookings on audience.customer_id = recent_bookings.customer_id
-    where recent_bookings.customer_id is null
+    where coalesce(recent_bookings.recent_bookings, 0) < build_parameters.min_recent_bookings
 
 ),
 

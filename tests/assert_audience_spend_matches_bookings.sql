@@ -1,5 +1,6 @@
 -- Control: the published booking count, spend and last booking date of every audience member
--- equal what their accepted bookings add up to, recomputed here from staging.
+-- equal what their accepted bookings add up to, recomputed here from staging with the build's
+-- as-of date and parameters (audience_build_parameters).
 with
 
 audience as (
@@ -14,20 +15,32 @@ bookings as (
 
 ),
 
+build_parameters as (
+
+    select * from {{ ref('audience_build_parameters') }}
+
+),
+
 recomputed as (
 
     select
-        customer_id,
+        bookings.customer_id,
         count(*) as bookings_last_365_days,
-        cast(sum(booking_amount) as {{ type_money() }}) as total_spend_last_365_days,
-        max(booking_date) as last_booking_date
+        cast(sum(bookings.booking_amount) as {{ type_money() }}) as total_spend_last_365_days,
+        max(bookings.booking_date) as last_booking_date
 
     from bookings
+    cross join build_parameters
     where
-        booking_status = 'COMPLETED'
-        and booking_date > {{ dbt.dateadd('day', -365, as_of_date()) }}
-        and booking_date <= {{ as_of_date() }}
-    group by customer_id
+        {{ dbt.position(
+            dbt.concat(["','", 'bookings.booking_status', "','"]),
+            dbt.concat(["','", 'build_parameters.counted_booking_statuses', "','"]),
+        ) }} > 0
+        and bookings.booking_date > {{ dbt.dateadd(
+            'day', '-1 * build_parameters.recent_booking_days', 'build_parameters.as_of_date'
+        ) }}
+        and bookings.booking_date <= build_parameters.as_of_date
+    group by bookings.customer_id
 
 ),
 

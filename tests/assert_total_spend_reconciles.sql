@@ -1,4 +1,4 @@
--- Control: the audience's total spend equals the sum of the recent completed bookings of its
+-- Control: the audience's total spend equals the sum of the recent bookings that count of its
 -- members (exact decimals summed before rounding can differ from summed rounded values by at
 -- most half a cent per member; anything beyond that is a lost or double-counted booking).
 with

@@ -54,6 +54,7 @@ COMPARED_MODELS: dict[str, tuple[str, ...]] = {
     "audience_exclusion_summary": ("decision_reason",),
     "customer_audience_decisions": ("customer_id",),
     "reconciliation_input_files": ("input_file",),
+    "audience_build_parameters": ("as_of_date",),
     **{f"rejected_{name}": ("source_line",) for name in CONTRACT},
 }
 
@@ -341,6 +342,10 @@ VALUE_BATTERY: tuple[str | None, ...] = (
     "123.4567890123456789e2", "5.5e-13", "4.9999999999999e-12", "0.0000000000000000000001e21",
     "0.0000000000000000000001e20", "0.0000000000000000000001000e21", "0.001e18", "0.001e19",
     "0.0e99", "-0.0e50", "12.0e16", "0.0000000000000000000001e28", "0.1e27",
+    # amounts: SQL numeric literals with a leading or trailing point, and what stays invalid
+    "5.", "+.5", "-.0", "-0.", "-.5", "-5.", "+5.", "00.5", ".5e2", "5.e2", "5.E-1", ".0e99",
+    "0.e99", "-.0e5", ".000000000000000001", "9999999999999999.", ".9999999999999999999",
+    "10000000000000000.", ".", "5..0", "+.", "e5", ".e5", "-.", "5.5.", "..5",
     # emails
     "a@b.co", "Ann@Example.COM", "a@b", "a@.b.co", "a@b.co.", "@b.co", "a@@b.co", "a@b@c.co",
     "a b@c.co", "a\tb@c.co", "a\u00a0b@c.co", "a\u2003b@c.co", "a@b\nc.co", "a@b.co\n",

@@ -25,7 +25,8 @@ TS_RE = re.compile(
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2})([T ]([0-9]{2}):([0-9]{2})(:([0-9]{2})(\.[0-9]+)?)?)?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
 )
-AMOUNT_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+# A SQL numeric literal: digits with an optional fraction, or a fraction alone (``.5``, ``5.``).
+AMOUNT_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 def _trim(value: str) -> str:
@@ -272,9 +273,15 @@ def test_bad_share_covers_every_invalid_form(dirty: Path) -> None:
         assert not valid_amount(literal), literal
     assert amounts[""] > 0  # blank amount
     assert any(a.startswith("$") and a != "$10" for a in amounts)
-    # valid-but-tricky spellings show up too
+    # valid-but-tricky spellings show up too, SQL numeric literals such as .05 and 12. among them
     for literal in ("-0.00", "1.25e2", "1E+2", "9999999999999999.99"):
         assert amounts[literal] > 0 and valid_amount(literal), literal
+    leading_dot = [a for a in amounts if re.fullmatch(r"\.[0-9]{2}", a)]
+    trailing_dot = [a for a in amounts if re.fullmatch(r"[0-9]+\.", a)]
+    assert leading_dot and all(valid_amount(a) for a in leading_dot)
+    assert trailing_dot and all(valid_amount(a) for a in trailing_dot)
+    for literal in (".5", "5."):
+        assert literal not in INVALID_AMOUNT_LITERALS and valid_amount(literal), literal
 
     dates = col(bh, bookings, "booking_date")
     assert any(re.fullmatch(r"[0-9]{4}-02-30", d) for d in dates)

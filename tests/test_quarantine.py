@@ -221,7 +221,8 @@ VALID_TIMESTAMPS = {
     "leap_day": ("2024-02-29T12:00:00Z", dt.datetime(2024, 2, 29, 12)),
 }
 
-# Amounts: [+-]digits[.digits][e[+-]digits], exact value >= 0 and < 10^16.
+# Amounts: SQL numeric literals, [+-](digits[.[digits]] | .digits)[e[+-]digits], exact value
+# >= 0 and < 10^16 (`.5` and `5.` are valid; a point alone is not).
 INVALID_AMOUNTS = {
     "nan": "NaN",
     "nan_lower": "nan",
@@ -233,8 +234,13 @@ INVALID_AMOUNTS = {
     "arabic_indic": "\u0661\u0662",
     "fullwidth": "\uff11\uff12",
     "underscore": "1_000",
-    "leading_dot": ".5",
-    "trailing_dot": "5.",
+    "dot_only": ".",
+    "two_points": "5..0",
+    "sign_and_dot": "+.",
+    "exponent_only": "e5",
+    "dot_and_exponent": ".e5",
+    "negative_leading_dot": "-.5",
+    "ten_to_16_trailing_dot": "10000000000000000.",
     "minus_one": "-1",
     "negative_cents": "-0.01",
     "negative_amount": "-5.00",
@@ -282,6 +288,14 @@ VALID_AMOUNTS = {
     "forty_leading_zeros": ("0" * 40 + "12.5", Decimal("12.5")),
     "forty_trailing_zeros": ("12.5" + "0" * 40, Decimal("12.5")),
     "zero_exponent": ("0e0", Decimal("0")),
+    "leading_dot": (".5", Decimal("0.5")),
+    "trailing_dot": ("5.", Decimal("5")),
+    "plus_leading_dot": ("+.5", Decimal("0.5")),
+    "minus_zero_leading_dot": ("-.0", Decimal("0")),
+    "minus_zero_trailing_dot": ("-0.", Decimal("0")),
+    "leading_dot_exponent": (".5e2", Decimal("50")),
+    "trailing_dot_exponent": ("5.e-1", Decimal("0.5")),
+    "max_integer_trailing_dot": ("9999999999999999.", Decimal("9999999999999999")),
 }
 # exact value below 10^16 that would round to 10^16 at 12 decimals: still valid
 VALID_AMOUNTS_ROUNDING = {

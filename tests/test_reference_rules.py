@@ -97,10 +97,16 @@ def run(
     consent_events: list[dict[str, str]] | None = None,
     suppressions: list[dict[str, str]] | None = None,
     as_of: date = AS_OF,
+    parameters: rules.RuleParameters = rules.DEFAULT_PARAMETERS,
 ) -> rules.Result:
     """Evaluate in-memory rows."""
     return rules.evaluate(
-        customers, bookings or [], consent_events or [], suppressions or [], as_of
+        customers,
+        bookings or [],
+        consent_events or [],
+        suppressions or [],
+        as_of,
+        parameters=parameters,
     )
 
 
@@ -255,6 +261,14 @@ def test_parse_timestamp_offsets_compare_as_instants() -> None:
         ("1e-400", Decimal(0)),
         ("-0e5", Decimal(0)),
         ("007.50", Decimal("7.5")),
+        (".5", Decimal("0.5")),  # SQL numeric literals: a leading or trailing point
+        ("5.", Decimal(5)),
+        ("+.5", Decimal("0.5")),
+        ("-.0", Decimal(0)),
+        ("-0.", Decimal(0)),
+        (".5e2", Decimal(50)),
+        ("5.e-1", Decimal("0.5")),
+        ("9999999999999999.", Decimal("9999999999999999")),
     ],
 )
 def test_parse_amount_valid(text: str, expected: Decimal) -> None:
@@ -285,8 +299,13 @@ def test_parse_amount_valid(text: str, expected: Decimal) -> None:
         "1e16",
         "10000000000000000",
         "1_000",
-        ".5",
-        "5.",
+        ".",
+        "5..0",
+        "+.",
+        "-.",
+        ".e5",
+        "-.5",
+        "10000000000000000.",
         "1e",
         "e5",
         "1.2.3",
@@ -380,7 +399,7 @@ def test_is_valid_email(email: str, expected: bool) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 1: quarantine, duplicates, counts
+# Before the rules: quarantine, duplicates, counts
 # ---------------------------------------------------------------------------
 
 
@@ -549,7 +568,7 @@ def test_missing_and_extra_columns_are_tolerated() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 2 and the customer universe
+# Rule 1 (data-quality hold) and the customer universe
 # ---------------------------------------------------------------------------
 
 
@@ -602,7 +621,7 @@ def test_leading_zero_ids_are_the_same_customer() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 3: current snapshot
+# The current snapshot (read by rules 2-4)
 # ---------------------------------------------------------------------------
 
 
@@ -689,7 +708,7 @@ def test_snapshot_tie_then_name_state_tier() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 4: email consent
+# Rules 5 and 6: email consent
 # ---------------------------------------------------------------------------
 
 
@@ -793,7 +812,7 @@ def test_identical_consent_events_are_deduplicated() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 5: suppressions
+# Rule 7: suppressions
 # ---------------------------------------------------------------------------
 
 
@@ -859,13 +878,17 @@ def test_expired_email_suppression_does_not_match() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 6: recent bookings
+# Rule 8: recent bookings
 # ---------------------------------------------------------------------------
 
 
-def booking_result(bookings: list[dict[str, str]], as_of: date = AS_OF) -> rules.Result:
+def booking_result(
+    bookings: list[dict[str, str]],
+    as_of: date = AS_OF,
+    parameters: rules.RuleParameters = rules.DEFAULT_PARAMETERS,
+) -> rules.Result:
     """Result for customer 1 (opted in) with these bookings."""
-    return run([customer("1")], bookings, [consent("E1", "1")], as_of=as_of)
+    return run([customer("1")], bookings, [consent("E1", "1")], as_of=as_of, parameters=parameters)
 
 
 @pytest.mark.parametrize(
@@ -897,6 +920,89 @@ def test_only_completed_bookings_count(status: str) -> None:
     """Non-COMPLETED statuses do not count."""
     result = booking_result([booking("B1", "1", booking_status=status)])
     assert result.decisions[1] == "no_recent_booking"
+
+
+def test_default_parameters_are_todays_rules() -> None:
+    """365 days, COMPLETED only, at least one booking: what dbt_project.yml's vars say."""
+    assert rules.RuleParameters(365, ("COMPLETED",), 1) == rules.DEFAULT_PARAMETERS
+
+
+@pytest.mark.parametrize(
+    ("days", "booked", "recent"),
+    [
+        (180, "2026-05-30", False),  # as-of - 180 days
+        (180, "2026-05-31", True),
+        (180, "2025-12-01", False),  # inside 365 days, not inside 180
+        (1, "2026-11-26", True),  # a one-day window is the as-of date alone
+        (1, "2026-11-25", False),
+        (1, "2026-11-27", False),
+        (400, "2025-10-23", True),
+        (400, "2025-10-22", False),
+    ],
+)
+def test_recent_booking_days_moves_the_window(days: int, booked: str, recent: bool) -> None:
+    """as_of - recent_booking_days < booking_date <= as_of."""
+    parameters = rules.RuleParameters(recent_booking_days=days)
+    result = booking_result([booking("B1", "1", booking_date=booked)], parameters=parameters)
+    assert (result.decisions[1] == "eligible") is recent
+
+
+@pytest.mark.parametrize(
+    ("statuses", "status", "counts"),
+    [
+        (("COMPLETED", "PENDING"), "PENDING", True),
+        (("COMPLETED", "PENDING"), " pending ", True),
+        ((" completed ", "pending"), "COMPLETED", True),
+        (("COMPLETED", "PENDING"), "CANCELLED", False),
+        (("CANCELLED",), "COMPLETED", False),
+        (("CANCELLED",), "cancelled", True),
+        (("COMPLETED",), "", False),
+    ],
+)
+def test_counted_booking_statuses_decide_which_bookings_count(
+    statuses: tuple[str, ...], status: str, counts: bool
+) -> None:
+    """The statuses that count, compared trimmed and upper case on both sides."""
+    parameters = rules.RuleParameters(counted_booking_statuses=statuses)
+    result = booking_result([booking("B1", "1", booking_status=status)], parameters=parameters)
+    assert (result.decisions[1] == "eligible") is counts
+
+
+def test_min_recent_bookings_excludes_customers_with_fewer() -> None:
+    """Fewer bookings that count than min_recent_bookings gives no_recent_booking; the summary
+    of the bookings that count is unchanged, and rule 10 compares the customers who pass."""
+    two = [booking("B1", "1"), booking("B2", "1", booking_date="2026-07-01")]
+    one = [booking("B3", "2", booking_date="2026-11-01")]
+    customers = [customer("1", email="same@example.com"), customer("2", email="same@example.com")]
+    events = [consent("E1", "1"), consent("E2", "2")]
+    default = run(customers, [*two, *one], events)
+    assert default.decisions == {1: "duplicate_email", 2: "eligible"}  # 2 booked last
+    parameters = rules.RuleParameters(min_recent_bookings=2)
+    result = run(customers, [*two, *one], events, parameters=parameters)
+    assert result.decisions == {1: "eligible", 2: "no_recent_booking"}
+    assert result.audience[0]["bookings_last_365_days"] == "2"
+    three = rules.RuleParameters(min_recent_bookings=3)
+    assert run(customers, [*two, *one], events, parameters=three).decisions[1] == (
+        "no_recent_booking"
+    )
+
+
+def test_all_parameters_together() -> None:
+    """180 days, COMPLETED or PENDING, at least two: the published count and spend are those
+    of the bookings that count, under the same column names."""
+    bookings = [
+        booking(
+            "B1", "1", booking_date="2026-06-01", booking_amount="10", booking_status="pending"
+        ),
+        booking("B2", "1", booking_date="2026-11-26", booking_amount=".5"),
+        booking("B3", "1", booking_date="2026-05-30", booking_amount="100"),  # before the window
+        booking("B4", "1", booking_date="2026-10-01", booking_amount="100", booking_status="X"),
+    ]
+    parameters = rules.RuleParameters(180, ("COMPLETED", "PENDING"), 2)
+    row = booking_result(bookings, parameters=parameters).audience[0]
+    assert row["bookings_last_365_days"] == "2"
+    assert row["total_spend_last_365_days"] == "10.50"
+    assert row["last_booking_date"] == "2026-11-26"
 
 
 def test_recent_booking_summary() -> None:
@@ -947,7 +1053,7 @@ def test_large_amounts_sum_exactly() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 7: reason order
+# The order of rules 1-8
 # ---------------------------------------------------------------------------
 
 
@@ -987,7 +1093,7 @@ def test_reason_order_consent_before_suppression_before_bookings() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Rule 8: shared addresses
+# Rules 9 and 10: shared addresses
 # ---------------------------------------------------------------------------
 
 

@@ -128,8 +128,10 @@
 {%- endmacro %}
 
 {#-
-    Amounts: ASCII [+-]digits[.digits][e[+-]digits], finite, at least 0 and below 10^16, kept
-    as an exact decimal (to 12 places; more are rounded half away from zero).
+    Amounts: ASCII SQL numeric literals, [+-]mantissa[e[+-]digits] where the mantissa is
+    digits[.[digits]] or .digits (`12.50`, `.5`, `5.`, `1.5e2`; not `.`, `5..0`, `+.`, `e5`),
+    finite, at least 0 and below 10^16, kept as an exact decimal (to 12 places; more are
+    rounded half away from zero).
 
     The range is decided on the text, exactly: without an exponent, a value is below 10^16
     when its integer part has at most 16 digits after leading zeros, and a minus sign is only
@@ -140,9 +142,9 @@
 {% macro parse_amount(cleaned) -%}
     {%- set parsed -%}
     case
-        when {{ audience.regex_matches(cleaned, '[+]?0*[0-9]{1,16}([.][0-9]+)?|-0+([.]0+)?') }}
+        when {{ audience.regex_matches(cleaned, '[+]?(0*[0-9]{1,16}([.][0-9]*)?|[.][0-9]+)|-(0+([.]0*)?|[.]0+)') }}
             then {{ audience.safe_cast_amount(cleaned) }}
-        when {{ audience.regex_matches(cleaned, '([+]?[0-9]+([.][0-9]+)?|-0+([.]0+)?)[eE][+-]?[0-9]+') }}
+        when {{ audience.regex_matches(cleaned, '([+]?([0-9]+([.][0-9]*)?|[.][0-9]+)|-(0+([.]0*)?|[.]0+))[eE][+-]?[0-9]+') }}
             and {{ audience.safe_cast_amount(cleaned, 20) }} >= 0
             and {{ audience.safe_cast_amount(cleaned, 20) }} < 10000000000000000
             then {{ audience.safe_cast_amount(cleaned) }}

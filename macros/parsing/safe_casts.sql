@@ -48,8 +48,9 @@
 {%- endmacro %}
 
 {#-
-    The same result as DuckDB's try_cast on every engine, for the plain decimals with an
-    optional exponent that reach it (checked value for value by tests/test_engines.py). Beyond
+    The same result as DuckDB's try_cast on every engine, for the SQL numeric literals (`.5`
+    and `5.` included) with an optional exponent that reach it (checked value for value by
+    tests/test_engines.py). Beyond
     the value fitting 38 digits, DuckDB's reader has three limits that these variants copy:
     the mantissa's integer digits (leading zeros aside) must fit the 38 - scale digits before
     the point; the exponent must read as -32768 to 32767 (leading zeros allowed); and unless
@@ -73,13 +74,13 @@
         coalesce(length(substring({{ expression }} from '[.]([0-9]+)')), 0)
     {%- endset -%}
     case
-        when {{ expression }} ~ '^[+-]?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?$'
+        when {{ expression }} ~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'
             and length({{ expression }}) <= 1000
             and length(substring({{ expression }} from '^[+-]?0*([0-9]*)')) <= {{ 38 - scale }}
             and length({{ exponent_digits }}) <= 5 then
             case
                 when {{ exponent }} not between -32768 and 32767 then null
-                when {{ expression }} ~ '^[+-]?0+([.]0+)?([eE]|$)' then cast(0 as {{ audience.type_amount(scale) }})
+                when {{ expression }} ~ '^[+-]?(0+([.]0*)?|[.]0+)([eE]|$)' then cast(0 as {{ audience.type_amount(scale) }})
                 when {{ exponent }} > {{ 38 - scale }} + greatest(0, {{ fraction_digits }} - {{ scale }}) then null
                 when {{ exponent }} < -2000 then cast(0 as {{ audience.type_amount(scale) }})
                 when abs(round(cast({{ expression }} as numeric), {{ scale }})) < 1e{{ 38 - scale }}
@@ -99,7 +100,7 @@
                 not ({{ has_exponent }})
                 or {{ exponent }} between -32768 and 32767
                 and (
-                    {{ expression }} rlike '^[+-]?0+([.]0+)?[eE]'
+                    {{ expression }} rlike '^[+-]?(0+([.]0*)?|[.]0+)[eE]'
                     or {{ exponent }} <= {{ 38 - scale }} + greatest(0, {{ fraction_digits }} - {{ scale }})
                 )
             )

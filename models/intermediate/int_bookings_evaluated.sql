@@ -1,6 +1,7 @@
 -- A view: int_bookings_aggregated reads it once and `audience explain` reads one customer's rows, so
 -- storing every accepted booking a second time (20M rows at 10M bookings) would buy nothing.
 {{ config(materialized='view') }}
+{%- set window_days = rule_parameters().recent_booking_days %}
 
 with
 
@@ -10,16 +11,18 @@ bookings as (
 
 ),
 
--- rule 8: a booking counts when it is COMPLETED and as-of - 365 days < booking_date <= as-of;
--- otherwise the first reason it does not (staging rejects a booking without a date)
+-- rule 8: a booking counts when its status is one of var counted_booking_statuses and
+-- as-of - var recent_booking_days < booking_date <= as-of; otherwise the first reason it does
+-- not (staging rejects a booking without a date)
 bookings_classified as (
 
     select
         *,
         case
-            when coalesce(booking_status <> 'COMPLETED', true) then 'not_completed'
+            when coalesce(booking_status not in ({{ counted_booking_statuses_sql() }}), true)
+                then 'status_not_counted'
             when
-                booking_date > {{ dbt.dateadd('day', -365, as_of_date()) }}
+                booking_date > {{ dbt.dateadd('day', -window_days, as_of_date()) }}
                 and booking_date <= {{ as_of_date() }}
                 then null
             when booking_date > {{ as_of_date() }} then 'after_as_of'

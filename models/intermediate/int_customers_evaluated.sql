@@ -51,6 +51,9 @@ checks as (
         suppressions.customer_id is not null as is_suppressed,
         coalesce(suppressions.is_suppressed_by_customer_id, false) as is_suppressed_by_customer_id,
         coalesce(bookings.bookings_last_365_days, 0) as bookings_last_365_days,
+        -- rule 8: at least var min_recent_bookings bookings that count
+        coalesce(bookings.bookings_last_365_days, 0)
+        >= {{ rule_parameters().min_recent_bookings }} as has_recent_bookings,
         coalesce(bookings.total_spend_last_365_days_exact, 0) as total_spend_last_365_days_exact,
         bookings.last_booking_date
 
@@ -78,7 +81,7 @@ final as (
             when not has_email_consent then 'no_email_consent'
             when not is_opted_in then 'not_opted_in'
             when is_suppressed then 'suppressed'
-            when bookings_last_365_days = 0 then 'no_recent_booking'
+            when not has_recent_bookings then 'no_recent_booking'
         end as individual_exclusion_reason
 
     from checks

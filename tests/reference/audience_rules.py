@@ -107,7 +107,6 @@ MAX_ID_DIGITS = 18
 AMOUNT_SCALE = Decimal("1E-12")
 OUTPUT_SCALE = Decimal("0.01")
 AMOUNT_LIMIT_EXPONENT = 16  # amounts must be < 10**16
-RECENT_WINDOW = timedelta(days=365)
 TRUE_FLAGS = frozenset({"1", "true", "t", "yes", "y"})
 EMAIL_WHITESPACE = frozenset(" \t\n\r\f\v")
 
@@ -121,7 +120,8 @@ _TIMESTAMP_RE = re.compile(
     r"(Z|[+-][0-9]{2}:[0-9]{2})?",
     re.ASCII,
 )
-_AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?", re.ASCII)
+# A SQL numeric literal: digits with an optional fraction (``5.`` too) or a fraction alone (``.5``).
+_AMOUNT_RE = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?", re.ASCII)
 
 
 # --------------------------------------------------------------------------
@@ -221,15 +221,19 @@ def _exponent(sign: str, digits: str | None) -> int:
 def parse_amount(value: str | None) -> Decimal | None:
     r"""Parse a booking amount into an exact Decimal with 12 decimal places.
 
-    The text must match ``^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`` after
-    trim, and its exact value must be >= 0 and < 10**16. Values are rounded
-    half away from zero to 12 decimals. Returns ``None`` when invalid.
+    The text must be a SQL numeric literal after trim,
+    ``^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`` (``.5`` and ``5.`` are
+    valid; ``.``, ``5..0``, ``+.`` and ``e5`` are not), and its exact value must be >= 0 and
+    < 10**16. Values are rounded half away from zero to 12 decimals. Returns ``None`` when
+    invalid.
     """
     match = _AMOUNT_RE.fullmatch(trimmed(value))
     if not match:
         return None
     sign, integer, fraction, exp_sign, exp_digits = match.groups()
     fraction = fraction or ""
+    if not integer and not fraction:  # no digit in the mantissa: '.', '+.', 'e5'
+        return None
     significant = (integer + fraction).lstrip("0")
     if not significant:
         return Decimal(0).quantize(AMOUNT_SCALE)
@@ -272,6 +276,32 @@ def upper_text(value: str | None) -> str:
     return trimmed(value).upper()
 
 
+@dataclass(frozen=True)
+class RuleParameters:
+    """The rules' parameters (the dbt vars of the same names), today's rules as defaults.
+
+    * ``recent_booking_days``: a booking counts when
+      ``as_of - recent_booking_days < booking_date <= as_of``;
+    * ``counted_booking_statuses``: the statuses that count, compared trimmed and upper case;
+    * ``min_recent_bookings``: fewer bookings that count excludes (``no_recent_booking``).
+    """
+
+    recent_booking_days: int = 365
+    counted_booking_statuses: tuple[str, ...] = ("COMPLETED",)
+    min_recent_bookings: int = 1
+
+    def counts_status(self, status: str | None) -> bool:
+        """Whether a booking with ``status`` may count."""
+        return upper_text(status) in {upper_text(item) for item in self.counted_booking_statuses}
+
+    def window_start(self, as_of: date) -> date:
+        """The last day before the window: bookings after it (up to as_of) count."""
+        return as_of - timedelta(days=self.recent_booking_days)
+
+
+DEFAULT_PARAMETERS = RuleParameters()
+
+
 def format_amount(value: Decimal) -> str:
     """Round half away from zero to 2 decimals and render as plain text."""
     rounded = value.quantize(OUTPUT_SCALE, context=_EXACT)
@@ -281,7 +311,7 @@ def format_amount(value: Decimal) -> str:
 
 
 # --------------------------------------------------------------------------
-# Rule 1: quarantine and duplicates
+# Before the rules: quarantine and duplicates
 # --------------------------------------------------------------------------
 
 
@@ -383,7 +413,7 @@ ROW_CHECKS = {
 
 
 def screen_file(name: str, rows: Iterable[Mapping[str, str | None]]) -> Screened:
-    """Apply rule 1 (duplicates, row checks, booking_id conflicts) to a file."""
+    """Quarantine a file (duplicates, row checks, booking_id conflicts), before the rules."""
     columns = FILE_COLUMNS[name]
     distinct, duplicates, raw = _distinct_rows(rows, columns)
     check = ROW_CHECKS[name]
@@ -407,13 +437,13 @@ def screen_file(name: str, rows: Iterable[Mapping[str, str | None]]) -> Screened
 
 
 # --------------------------------------------------------------------------
-# Rules 2-6: per-customer facts
+# Per-customer facts: the current snapshot (unnumbered) and rules 1 and 5-8
 # --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The current customers row for one customer (rule 3)."""
+    """The current customers row for one customer (read by rules 2-4)."""
 
     customer_id: int
     email: str | None
@@ -426,7 +456,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class ConsentEvent:
-    """An accepted email-channel consent event (rule 4)."""
+    """An accepted email-channel consent event (rules 5 and 6)."""
 
     customer_id: int
     event_id: str
@@ -436,7 +466,7 @@ class ConsentEvent:
 
 @dataclass(frozen=True)
 class BookingSummary:
-    """Recent completed bookings for one customer (rule 6)."""
+    """The bookings that count for one customer (rule 8)."""
 
     count: int = 0
     total: Decimal = field(default_factory=lambda: Decimal(0))
@@ -449,7 +479,7 @@ def _nulls_first(value: str | None) -> tuple[int, str]:
 
 
 def current_snapshots(accepted: Iterable[Mapping[str, str]]) -> dict[int, Snapshot]:
-    """Rule 3: pick each customer's current snapshot from accepted rows."""
+    """The current snapshot of each customer, from accepted rows (rules 2-4 read it)."""
     by_customer: dict[int, list[Snapshot]] = defaultdict(list)
     for row in accepted:
         customer_id = parse_id(row["customer_id"])
@@ -487,7 +517,7 @@ def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
 
 
 def latest_email_status(accepted: Iterable[Mapping[str, str]]) -> dict[int, str]:
-    """Rule 4: latest email-channel consent status (upper/trimmed) per customer."""
+    """Rules 5 and 6: latest email-channel consent status (upper/trimmed) per customer."""
     by_customer: dict[int, list[ConsentEvent]] = defaultdict(list)
     for row in accepted:
         if trimmed(row["channel"]).lower() != "email":
@@ -517,7 +547,7 @@ def _latest_event(events: Sequence[ConsentEvent]) -> ConsentEvent:
 
 
 def suppression_is_active(row: Mapping[str, str], as_of: date) -> bool:
-    """Rule 5: active on as_of; blank/unreadable ``from`` or bad ``until`` suppress."""
+    """Rule 7: active on as_of; blank/unreadable ``from`` or bad ``until`` suppress."""
     from_text, until_text = (
         trimmed(row["suppressed_from"]),
         trimmed(row["suppressed_until"]),
@@ -548,13 +578,15 @@ def active_suppressions(
 
 
 def recent_bookings(
-    accepted: Iterable[Mapping[str, str]], as_of: date
+    accepted: Iterable[Mapping[str, str]],
+    as_of: date,
+    parameters: RuleParameters = DEFAULT_PARAMETERS,
 ) -> dict[int, BookingSummary]:
-    """Rule 6: completed bookings with as_of - 365 days < date <= as_of."""
-    window_start = as_of - RECENT_WINDOW
+    """Rule 8: bookings with a counted status and as_of - recent_booking_days < date <= as_of."""
+    window_start = parameters.window_start(as_of)
     summaries: dict[int, BookingSummary] = {}
     for row in accepted:
-        if upper_text(row["booking_status"]) != "COMPLETED":
+        if not parameters.counts_status(row["booking_status"]):
             continue
         booked_on = parse_date(row["booking_date"])
         customer_id = parse_id(row["customer_id"])
@@ -574,7 +606,7 @@ def recent_bookings(
 
 
 def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
-    """Rule 2: readable customer ids on rejected rows."""
+    """Rule 1: readable customer ids on rejected rows."""
     ids = set()
     for _, _, row in rejected:
         customer_id = parse_id(row["customer_id"])
@@ -602,7 +634,7 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
 
 
 def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
-    """Rules 2 and 5 for a line that cannot be split: the customer ids it may name."""
+    """Rules 1 and 7 for a line that cannot be split: the customer ids it may name."""
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
@@ -611,7 +643,7 @@ def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int
 
 
 def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[str]:
-    """Rule 5 for a suppressions line that cannot be split: the emails it may name."""
+    """Rule 7 for a suppressions line that cannot be split: the emails it may name."""
     return {
         email
         for reading in _readings_of_unsplittable_line(line, columns, "email")
@@ -620,7 +652,7 @@ def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[
 
 
 # --------------------------------------------------------------------------
-# Rules 7-8: decisions
+# Decisions: rules 1-8 in order, then rules 9 and 10
 # --------------------------------------------------------------------------
 
 
@@ -636,10 +668,11 @@ class Facts:
     suppressed_ids: set[int]
     suppressed_emails: set[str]
     bookings: dict[int, BookingSummary]
+    min_recent_bookings: int = DEFAULT_PARAMETERS.min_recent_bookings
 
 
 def individual_reason(customer_id: int, facts: Facts) -> str | None:
-    """Rule 7: first failing reason (1-8) for one customer, or ``None``."""
+    """The first of rules 1-8 that one customer fails, or ``None``."""
     snapshot = facts.snapshots.get(customer_id)
     if customer_id in facts.on_hold or snapshot is None:
         return DATA_QUALITY_HOLD
@@ -656,13 +689,14 @@ def individual_reason(customer_id: int, facts: Facts) -> str | None:
         return NOT_OPTED_IN
     if customer_id in facts.suppressed_ids or snapshot.email in facts.suppressed_emails:
         return SUPPRESSED
-    if customer_id not in facts.bookings:
+    summary = facts.bookings.get(customer_id)
+    if summary is None or summary.count < facts.min_recent_bookings:
         return NO_RECENT_BOOKING
     return None
 
 
 def blocking_emails(facts: Facts) -> set[str]:
-    """Rule 8 (9): emails held by a customer that casts doubt on consent."""
+    """Rule 9: emails held by a customer that casts doubt on consent."""
     blocked: set[str] = set()
     for customer_id, snapshot in facts.snapshots.items():
         if snapshot.email is None:
@@ -678,7 +712,7 @@ def blocking_emails(facts: Facts) -> set[str]:
 
 
 def decide(facts: Facts) -> dict[int, str]:
-    """Apply rules 7 and 8 to every customer in the universe."""
+    """Apply rules 1-8, then 9 and 10, to every customer in the universe."""
     decisions: dict[int, str] = {}
     passed: list[int] = []
     for customer_id in sorted(facts.universe):
@@ -703,13 +737,13 @@ def decide(facts: Facts) -> dict[int, str]:
 
 
 def _duplicate_keeper(members: Sequence[int], facts: Facts) -> int:
-    """Latest last_booking_date wins, then the lowest customer_id."""
+    """Rule 10: latest last_booking_date wins, then the lowest customer_id."""
     latest = max(_last_date(customer_id, facts) for customer_id in members)
     return min(customer_id for customer_id in members if _last_date(customer_id, facts) == latest)
 
 
 def _last_date(customer_id: int, facts: Facts) -> date:
-    """Last recent booking date (always present for customers passing rule 7)."""
+    """Last recent booking date (always present for customers passing rules 1-8)."""
     last = facts.bookings[customer_id].last_date
     return last if last is not None else date.min
 
@@ -759,14 +793,16 @@ def evaluate(
     as_of: date,
     unsplittable_line_ids: Mapping[str, Iterable[int]] | None = None,
     unsplittable_suppression_emails: Iterable[str] = (),
+    parameters: RuleParameters = DEFAULT_PARAMETERS,
 ) -> Result:
-    """Run the whole spec over in-memory rows for the given as-of date.
+    """Run the whole spec over in-memory rows for the given as-of date and rule parameters.
 
     ``unsplittable_line_ids`` gives, per input file, the customer ids that lines which could
     not be split may name (rows that never reach the other arguments), and
-    ``unsplittable_suppression_emails`` the emails such suppressions lines may name. Rule 2
+    ``unsplittable_suppression_emails`` the emails such suppressions lines may name. Rule 1
     holds the customers named by customers and consent_events lines (those also cast doubt on
-    consent, rule 8); rule 5 suppresses the ids and emails named by suppressions lines.
+    consent, rule 9), and the ids customers lines name are customers even when no readable row
+    names them; rule 7 suppresses the ids and emails named by suppressions lines.
     """
     named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
     screened = {
@@ -783,7 +819,7 @@ def evaluate(
             *(row for _, _, row in customer_file.rejected),
         ]
         if (customer_id := parse_id(row["customer_id"])) is not None
-    }
+    } | named.get(CUSTOMERS, set())  # a customer known only from broken lines is held
     consent_hold = held_ids(screened[CONSENT_EVENTS].rejected) | named.get(CONSENT_EVENTS, set())
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     suppressed_ids |= named.get(SUPPRESSIONS, set())
@@ -796,7 +832,8 @@ def evaluate(
         email_status=latest_email_status(screened[CONSENT_EVENTS].accepted),
         suppressed_ids=suppressed_ids,
         suppressed_emails=suppressed_emails,
-        bookings=recent_bookings(screened[BOOKINGS].accepted, as_of),
+        bookings=recent_bookings(screened[BOOKINGS].accepted, as_of, parameters),
+        min_recent_bookings=parameters.min_recent_bookings,
     )
     decisions = decide(facts)
     audience = [
@@ -815,7 +852,9 @@ def evaluate(
     )
 
 
-def evaluate_dir(input_dir: str | Path, as_of: date) -> Result:
+def evaluate_dir(
+    input_dir: str | Path, as_of: date, parameters: RuleParameters = DEFAULT_PARAMETERS
+) -> Result:
     """Load ``<name>.csv`` for the four contract files and evaluate them."""
     base = Path(input_dir)
     return evaluate(
@@ -824,4 +863,5 @@ def evaluate_dir(input_dir: str | Path, as_of: date) -> Result:
         load_rows(base / f"{CONSENT_EVENTS}.csv"),
         load_rows(base / f"{SUPPRESSIONS}.csv"),
         as_of,
+        parameters=parameters,
     )

@@ -1,0 +1,155 @@
+{#-
+    The rules' parameters (dbt vars; defaults and meaning in dbt_project.yml, README
+    "Parameters"), checked and normalized: the one place the models, the rule texts of
+    `exclusion_reasons()` and the model `audience_build_parameters` read them from.
+
+    - recent_booking_days: a whole number >= 1; a booking counts when
+      as-of - recent_booking_days < booking_date <= as-of;
+    - counted_booking_statuses: a non-empty list of statuses, compared trimmed and upper case
+      (returned sorted, distinct, upper case);
+    - min_recent_bookings: a whole number >= 1; fewer bookings that count excludes
+      (`no_recent_booking`).
+
+    A bad value raises a compiler error naming the var and what it accepts. Values arrive as
+    YAML from `dbt build --vars` (ints, lists) and as JSON from `audience run --vars` (which
+    has already normalized them the same way). Statuses are written into SQL as string
+    literals, so they are limited to letters, digits, spaces, `_`, `-` and `.`: no quote can
+    reach the SQL, and trimming and upper case mean the same in Python and on every engine.
+-#}
+{% macro rule_parameters() -%}
+    {%- set days = var('recent_booking_days') -%}
+    {%- if days is not integer or days < 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var recent_booking_days takes a whole number of days >= 1, not "
+            ~ audience.shown_value(days) ~ " (--vars '{recent_booking_days: 180}')"
+        ) }}
+    {%- endif -%}
+    {%- set minimum = var('min_recent_bookings') -%}
+    {%- if minimum is not integer or minimum < 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var min_recent_bookings takes a whole number of bookings >= 1, not "
+            ~ audience.shown_value(minimum) ~ " (--vars '{min_recent_bookings: 2}')"
+        ) }}
+    {%- endif -%}
+    {%- set statuses = var('counted_booking_statuses') -%}
+    {%- set accepted = [] -%}
+    {%- set valid = statuses is sequence and statuses is not string and statuses is not mapping
+        and statuses | length > 0 -%}
+    {%- if valid -%}
+        {%- for status in statuses -%}
+            {%- if status is string
+                and modules.re.fullmatch('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*', status | trim) -%}
+                {%- do accepted.append(status | trim | upper) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {#- a status that is not accepted is missing from `accepted` (a loop cannot reset `valid`) -#}
+    {%- if not valid or accepted | length != statuses | length -%}
+        {{ exceptions.raise_compiler_error(
+            "var counted_booking_statuses takes a non-empty list of booking statuses (letters, "
+            ~ "digits, spaces, _ - .), such as [COMPLETED, PENDING], not "
+            ~ audience.shown_value(statuses)
+        ) }}
+    {%- endif -%}
+    {{ return({
+        'recent_booking_days': days,
+        'counted_booking_statuses': accepted | unique | sort,
+        'min_recent_bookings': minimum,
+    }) }}
+{%- endmacro %}
+
+{#- A var's value as written in YAML or JSON (`"abc"`, `[]`, `1.5`), for the messages above. -#}
+{% macro shown_value(value) -%}
+    {{ return(value | tojson | replace('\\u0027', "'")) }}
+{%- endmacro %}
+
+{#- The counted statuses as SQL: `'COMPLETED', 'PENDING'`, for `booking_status in (...)`. -#}
+{% macro counted_booking_statuses_sql() -%}
+    {%- for status in audience.rule_parameters().counted_booking_statuses -%}
+        '{{ status }}'{{ ", " if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The counted statuses as one stable text: sorted, comma-joined (`COMPLETED,PENDING`). -#}
+{% macro counted_booking_statuses_text() -%}
+    {{ return(audience.rule_parameters().counted_booking_statuses | join(',')) }}
+{%- endmacro %}
+
+{#-
+    on-run-start (dbt_project.yml): stops `dbt build`, `dbt run`, `dbt test`... before
+    anything runs when a parameter is bad (the models also check them when they are parsed).
+
+    For `dbt test`, the controls check the tables as they were built: they read the as-of date
+    and the parameters from `audience_build_parameters`, not from this command's vars. Asking a
+    test for another as-of date (var `as_of_date` or AUDIENCE_AS_OF_DATE) or other parameter
+    values (vars passed on this command line) than the build's is a mistake, and stops here
+    with a message saying so, instead of failing a control.
+-#}
+{% macro validate_rule_parameters() -%}
+    {%- set parameters = audience.rule_parameters() -%}
+    {%- if execute and flags.WHICH == 'test' -%}
+        {%- do audience.check_test_matches_build(parameters) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro check_test_matches_build(parameters) -%}
+    {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'audience_build_parameters') | list -%}
+    {%- if nodes | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(
+        database=nodes[0].database, schema=nodes[0].schema, identifier=nodes[0].alias
+    ) -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set built = run_query(
+        'select as_of_date, recent_booking_days, counted_booking_statuses, min_recent_bookings'
+        ~ ' from ' ~ relation
+    ) -%}
+    {%- if built.rows | length != 1 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set row = built.rows[0] -%}
+    {%- set built_values = {
+        'as_of_date': row[0] | string,
+        'recent_booking_days': row[1] | int,
+        'counted_booking_statuses': row[2] | string,
+        'min_recent_bookings': row[3] | int,
+    } -%}
+    {%- set asked = {} -%}
+    {%- set as_of = var('as_of_date') | string | trim -%}
+    {%- if as_of in ('', 'None', 'none') -%}
+        {%- set as_of = env_var('AUDIENCE_AS_OF_DATE', '') | trim -%}
+    {%- endif -%}
+    {%- if as_of not in ('', 'None', 'none') -%}
+        {%- do asked.update({'as_of_date': as_of}) -%}
+    {%- endif -%}
+    {%- set passed = invocation_args_dict.get('vars') or {} -%}
+    {%- for name in ['recent_booking_days', 'min_recent_bookings'] if name in passed -%}
+        {%- do asked.update({name: parameters[name]}) -%}
+    {%- endfor -%}
+    {%- if 'counted_booking_statuses' in passed -%}
+        {%- do asked.update(
+            {'counted_booking_statuses': parameters.counted_booking_statuses | join(',')}
+        ) -%}
+    {%- endif -%}
+    {%- set differences = [] -%}
+    {%- for name, value in asked.items() if value != built_values[name] -%}
+        {%- do differences.append(
+            name ~ ' ' ~ value ~ ' (built with ' ~ built_values[name] ~ ')'
+        ) -%}
+    {%- endfor -%}
+    {%- if differences -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt test checks the tables as they were built: the tables were built as of "
+            ~ built_values.as_of_date ~ " with recent_booking_days "
+            ~ built_values.recent_booking_days ~ ", counted_booking_statuses ["
+            ~ built_values.counted_booking_statuses | replace(',', ', ') ~ "], min_recent_bookings "
+            ~ built_values.min_recent_bookings ~ "; this test asks for " ~ differences | join('; ')
+            ~ ". Run `dbt test` without those vars to check the build, or `dbt build` with them to "
+            ~ "rebuild and check."
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
