@@ -22,19 +22,25 @@ from audience_pipeline import __version__
 from audience_pipeline.drift import (
     DEFAULT_MAX_AUDIENCE_CHANGE,
     DEFAULT_MAX_INPUT_LOSS,
+    DEFAULT_MIN_AUDIENCE_CHANGE,
     DriftThresholds,
 )
 from audience_pipeline.errors import PipelineError, UsageError
 from audience_pipeline.options import (
     customer_id,
+    delimiter_option,
+    destination_name,
+    encoding_option,
     existing_dir,
     iso_date,
     memory_size,
     positive_int,
     share,
+    whole_number,
 )
 from audience_pipeline.parameters import parse_rule_parameters
 from audience_pipeline.project import default_database
+from audience_pipeline.settings import default_memory_limit, default_threads
 
 PROG = "audience"
 #: Entry-point group through which other packages add subcommands (``audience generate``).
@@ -98,9 +104,13 @@ examples:
   audience run --input-dir /data/landing/2026-11-26 --as-of 2026-11-26 \\
       --output-dir /data/published/crm
   audience run --input-dir landing --output-dir out --memory-limit 8GB --threads 4
+  audience run ... --encoding cp1252 --delimiter ';'     # a European Excel export
+  audience run ... --encoding customers=utf-16           # one file in UTF-16
   audience run ... \
       --vars '{recent_booking_days: 180, counted_booking_statuses: [COMPLETED, PENDING]}'
   audience run ... --accept-drift "new brand onboarded, list doubled on purpose"
+  audience run --input-dir /data/landing/brand-b --output-dir /data/published/brand-b \\
+      --destination brand-b       # its own history, drift guard and deltas
 """
 
 
@@ -130,7 +140,24 @@ def add_run_parser(subparsers: Any) -> None:
         type=Path,
         required=True,
         metavar="DIR",
-        help="where the audience and its companions are published",
+        help="where the audience, its deltas and companions are published",
+    )
+    parser.add_argument(
+        "--destination",
+        type=destination_name,
+        default=None,
+        metavar="NAME",
+        help="the destination this run publishes to: it is compared only with earlier runs "
+        "published to the same destination (drift guard, deltas, report, explain, history) "
+        "(default: the output folder's resolved path)",
+    )
+    parser.add_argument(
+        "--keep-runs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="retention: keep the per-customer history (decisions, published audience) of the "
+        "destination's N latest runs only; every run keeps its counts (default: keep all)",
     )
     parser.add_argument(
         "--as-of",
@@ -148,6 +175,29 @@ def add_run_parser(subparsers: Any) -> None:
         "e.g. '{recent_booking_days: 180}'",
     )
     _add_database(parser)
+    dialect = parser.add_argument_group(
+        "how the files are written (declared, never guessed)",
+        "A value applies to every file; FILE=VALUE (e.g. customers=cp1252) to one file, and wins.",
+    )
+    dialect.add_argument(
+        "--encoding",
+        type=encoding_option,
+        action="append",
+        default=None,
+        metavar="[FILE=]ENCODING",
+        help="the files' text encoding: utf-8 (default), cp1252 (= windows-1252, Excel on "
+        "Windows), latin-1, utf-16 (with its byte-order mark), or any encoding Python knows; "
+        "repeatable",
+    )
+    dialect.add_argument(
+        "--delimiter",
+        type=delimiter_option,
+        action="append",
+        default=None,
+        metavar="[FILE=]CHAR",
+        help="the files' field delimiter: ',' (default), ';' (European Excel), tab, '|'; "
+        "repeatable",
+    )
     resources = parser.add_argument_group("engine resources")
     resources.add_argument(
         "--memory-limit",
@@ -155,14 +205,16 @@ def add_run_parser(subparsers: Any) -> None:
         default=None,
         metavar="SIZE",
         help="DuckDB memory limit, e.g. 4GB or 512MB; beyond it DuckDB spills to --temp-dir "
-        "(default: $AUDIENCE_DUCKDB_MEMORY_LIMIT, else 2GB)",
+        "(default: $AUDIENCE_DUCKDB_MEMORY_LIMIT, else a fifth of this machine's memory, "
+        f"{default_memory_limit()})",
     )
     resources.add_argument(
         "--threads",
         type=positive_int,
         default=None,
         metavar="N",
-        help="DuckDB threads (default: $AUDIENCE_DUCKDB_THREADS, else 2)",
+        help="DuckDB threads (default: $AUDIENCE_DUCKDB_THREADS, else this machine's cores, "
+        f"{default_threads()})",
     )
     resources.add_argument(
         "--temp-dir",
@@ -186,6 +238,14 @@ def add_run_parser(subparsers: Any) -> None:
         "published audience (default: %(default)s = 20%%)",
     )
     guard.add_argument(
+        "--min-audience-change",
+        type=whole_number,
+        default=DEFAULT_MIN_AUDIENCE_CHANGE,
+        metavar="N",
+        help="drift guard: the audience change fails only when at least this many customers "
+        "entered or left, so small lists are not blocked by noise (default: %(default)s)",
+    )
+    guard.add_argument(
         "--max-input-loss",
         type=share,
         default=DEFAULT_MAX_INPUT_LOSS,
@@ -196,7 +256,13 @@ def add_run_parser(subparsers: Any) -> None:
     guard.add_argument(
         "--accept-drift",
         metavar="REASON",
-        help="publish although the drift guard fails, for this reason (kept in the history)",
+        help="publish although the drift guard fails, for this reason (kept in the history); "
+        "also a run dated before the destination's latest published run",
+    )
+    guard.add_argument(
+        "--allow-empty-audience",
+        action="store_true",
+        help="accept an audience of nobody (by default that fails the run)",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -210,6 +276,21 @@ def add_run_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run_command)
 
 
+def input_file_dialects(
+    encodings: Sequence[tuple[str | None, str]], delimiters: Sequence[tuple[str | None, str]]
+) -> dict[str, Any]:
+    """Each input file's declared encoding and delimiter; UsageError if one is given twice."""
+    from audience_pipeline.contract import load_contract
+    from audience_pipeline.dialect import resolve_dialects
+
+    try:
+        return resolve_dialects(
+            [spec.name for spec in load_contract()], encodings=encodings, delimiters=delimiters
+        )
+    except ValueError as error:
+        raise UsageError(f"argument {error}") from None
+
+
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
     from audience_pipeline.settings import EngineSettings
@@ -218,6 +299,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir")
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
+    dialects = input_file_dialects(args.encoding or [], args.delimiter or [])
     defaults = EngineSettings()
     settings = EngineSettings(
         memory_limit=args.memory_limit or defaults.memory_limit,
@@ -234,16 +316,26 @@ def run_command(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         dbt_console_log=args.verbose,
         allow_empty_suppressions=args.allow_empty_suppressions,
-        drift_thresholds=DriftThresholds(args.max_audience_change, args.max_input_loss),
+        drift_thresholds=DriftThresholds(
+            args.max_audience_change, args.max_input_loss, args.min_audience_change
+        ),
+        destination=args.destination,
+        allow_empty_audience=args.allow_empty_audience,
+        keep_runs=args.keep_runs,
         accept_drift=args.accept_drift,
         rule_parameters=rule_parameters,
+        dialects=dialects,
     )
     report = result.report
     excluded = ", ".join(f"{reason} {count:,}" for reason, count in report["excluded"].items())
+    deltas = report["deltas"]
     print(
         f"published {report['eligible']:,} of {report['customers']:,} customers "
         f"(as of {report['as_of_date']}) to {args.output_dir}\n"
+        f"destination: {report['destination']}\n"
         f"excluded: {excluded}\n"
+        f"deltas: {deltas['entered']:,} entered, {deltas['left']:,} left, "
+        f"{deltas['updated']:,} updated\n"
         f"controls: {report['controls_passed']:,} passed, {report['controls_failed']:,} failed"
     )
     if result.drift is not None:
@@ -251,7 +343,7 @@ def run_command(args: argparse.Namespace) -> int:
         previous = (
             f"against run #{drift.previous_run_id} (as of {drift.previous_as_of_date})"
             if drift.previous_run_id
-            else "first published run"
+            else "first published run to this destination"
         )
         print(
             f"drift guard: {drift.status}, {previous}"
@@ -274,21 +366,45 @@ def add_explain_parser(subparsers: Any) -> None:
         description=paragraph(
             "Print, for one customer of the latest run in the database, every rule in "
             "the order the pipeline applies it, with the facts it looked at and its outcome, and "
-            "the change against the previous published run. Reads the database; runs nothing. The "
-            "output shows the customer's own data: it is printed, never written anywhere."
+            "the change since the previous run published to a destination (by default the "
+            "latest run's). Reads the database; runs nothing. The output shows the customer's own "
+            "data: it is printed, never written anywhere."
         ),
-        epilog="example:\n  audience explain 1042\n\n" + EXIT_CODES,
+        epilog="examples:\n  audience explain 1042\n  audience explain 1042 --destination brand-b"
+        "\n  audience explain 1042 --output-dir /data/published/crm\n\n" + EXIT_CODES,
         formatter_class=HelpFormatter,
     )
     parser.add_argument("customer_id", type=customer_id, metavar="CUSTOMER_ID")
     _add_database(parser)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--destination",
+        type=destination_name,
+        default=None,
+        metavar="NAME",
+        help="the change in this destination's published runs (default: the latest run's)",
+    )
+    where.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the change in the runs published to this folder (its destination)",
+    )
     parser.set_defaults(handler=explain_command)
 
 
 def explain_command(args: argparse.Namespace) -> int:
     from audience_pipeline.explain import explain
+    from audience_pipeline.history import default_destination
 
-    print(explain(args.database or default_database(), args.customer_id), end="")
+    destination = args.destination
+    if args.output_dir is not None:
+        destination = default_destination(args.output_dir)
+    print(
+        explain(args.database or default_database(), args.customer_id, destination=destination),
+        end="",
+    )
     return 0
 
 
@@ -302,12 +418,13 @@ def add_history_parser(subparsers: Any) -> None:
         "history",
         help="the published runs recorded in the database, per destination",
         description=paragraph(
-            "List the published runs in the database, per destination (output folder), "
-            "ordered by as-of date: counts, customers entered and left, controls, and the drift "
-            "guard's outcome with any acceptance reason."
+            "List the published runs in the database, per destination (the output folder, "
+            "or the name given with --destination), ordered by as-of date: counts, customers "
+            "entered and left, controls, and the drift guard's outcome with any acceptance reason."
         ),
         epilog="examples:\n  audience history\n  audience history --output-dir "
-        "/data/published/crm --format json\n\n" + EXIT_CODES,
+        "/data/published/crm --format json\n  audience history --destination brand-b\n\n"
+        + EXIT_CODES,
         formatter_class=HelpFormatter,
     )
     _add_database(parser)
@@ -317,6 +434,13 @@ def add_history_parser(subparsers: Any) -> None:
         default=None,
         metavar="DIR",
         help="only the runs published to this folder (default: every destination)",
+    )
+    parser.add_argument(
+        "--destination",
+        type=destination_name,
+        default=None,
+        metavar="NAME",
+        help="only the runs of this destination (a name, or an output folder's resolved path)",
     )
     parser.add_argument(
         "--format",
@@ -331,7 +455,9 @@ def history_command(args: argparse.Namespace) -> int:
     from audience_pipeline.history import read_published_runs
 
     output_dir = str(args.output_dir.absolute()) if args.output_dir else None
-    runs = read_published_runs(args.database or default_database(), output_dir)
+    runs = read_published_runs(
+        args.database or default_database(), output_dir, destination=args.destination
+    )
     if args.format == "json":
         print(json.dumps(runs, indent=2, default=str))
     else:
@@ -357,7 +483,7 @@ def format_history(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "no published run in this database\n"
     lines: list[str] = []
-    for destination in dict.fromkeys(run["output_dir"] for run in runs):
+    for destination in dict.fromkeys(run["destination"] for run in runs):
         rows = [
             {
                 "run_id": f"#{run['run_id']}",
@@ -372,12 +498,16 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                 + (f": {run['drift_acceptance_reason']}" if run["drift_acceptance_reason"] else ""),
             }
             for run in runs
-            if run["output_dir"] == destination
+            if run["destination"] == destination
         ]
+        folders = {run["output_dir"] for run in runs if run["destination"] == destination}
         widths = {
             key: max(len(title), *(len(row[key]) for row in rows)) for title, key in HISTORY_COLUMNS
         }
-        lines.append(f"{destination}")
+        elsewhere = sorted(str(folder) for folder in folders if folder != destination)
+        lines.append(
+            f"{destination}" + (f" (published to {', '.join(elsewhere)})" if elsewhere else "")
+        )
         lines.append("  ".join(title.ljust(widths[key]) for title, key in HISTORY_COLUMNS).rstrip())
         lines.extend(
             "  ".join(row[key].ljust(widths[key]) for _, key in HISTORY_COLUMNS).rstrip()

@@ -1,11 +1,19 @@
 """The drift guard: stop a run whose audience or inputs moved too much since the last publish.
 
-Evaluated after ``dbt build`` passed every control and before anything is published. It fails
-the run (nothing is published) when:
+Evaluated after ``dbt build`` passed every control and before anything is published, against
+the previous run **published to the same destination** (the model ``audience_previous_run``:
+the destination's latest run before this as-of date). It fails the run (nothing is published)
+when:
 
 - **audience change**: the customers who entered plus those who left the audience, as a share
-  of the previous published audience, exceed ``max_audience_change`` (default 20%). A swap of
-  members at a constant size is a change too. Not applicable on the first published run;
+  of the previous published audience, exceed ``max_audience_change`` (default 20%), and they
+  are at least ``min_audience_change`` customers (default 10), so small lists are not blocked
+  by noise. A swap of members at a constant size is a change too. Not applicable on the first
+  run to a destination;
+- **as-of order**: the run is dated before the destination's latest published run (a
+  forgotten or wrong ``--as-of``);
+- **empty audience**: nobody is eligible, unless the run said it may be
+  (``--allow-empty-audience``); ``--accept-drift`` does not accept this one;
 - **empty input**: an input file has no data rows (checked on every run, the first included),
   unless the run said that file may be empty (``--allow-empty-suppressions``);
 - **input loss**: an input file has fewer raw rows than in the previous published run by more
@@ -25,28 +33,44 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.errors import PipelineError
-from audience_pipeline.history import PublishedRun, change_counts, latest_run
+from audience_pipeline.history import PublishedRun, build_comparison, change_counts
 
 DEFAULT_MAX_AUDIENCE_CHANGE = 0.2
 DEFAULT_MAX_INPUT_LOSS = 0.2
+DEFAULT_MIN_AUDIENCE_CHANGE = 10
+
+#: Checks that ``--accept-drift`` cannot accept: each has an option of its own.
+NOT_ACCEPTABLE = frozenset({"audience_empty"})
 
 
 class DriftFailure(PipelineError):
     """The audience or an input moved beyond its threshold; nothing was published."""
 
+    def __init__(self, message: str, result: DriftResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
 
 @dataclass(frozen=True)
 class DriftThresholds:
-    """Shares (0.2 = 20%) beyond which the run fails unless the change is accepted."""
+    """Shares (0.2 = 20%) beyond which the run fails unless the change is accepted.
+
+    ``min_audience_change``: the audience change fails only when at least this many customers
+    entered or left.
+    """
 
     max_audience_change: float = DEFAULT_MAX_AUDIENCE_CHANGE
     max_input_loss: float = DEFAULT_MAX_INPUT_LOSS
+    min_audience_change: int = DEFAULT_MIN_AUDIENCE_CHANGE
 
     def __post_init__(self) -> None:
         for name in ("max_audience_change", "max_input_loss"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a share >= 0 (0.2 = 20%), not {value!r}")
+        minimum = self.min_audience_change
+        if not (isinstance(minimum, int) and not isinstance(minimum, bool) and minimum >= 0):
+            raise ValueError(f"min_audience_change must be a whole number >= 0, not {minimum!r}")
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,7 @@ def _audience_check(
     entered: int,
     left: int,
     threshold: float,
+    minimum: int = 0,
 ) -> DriftCheck:
     if previous is None:
         return DriftCheck(
@@ -127,11 +152,12 @@ def _audience_check(
             share=None,
             threshold=threshold,
             outcome="not_applicable",
-            detail=f"first published run: {eligible} customers, nothing to compare with",
+            detail=f"first published run to this destination: {eligible} customers, "
+            "nothing to compare with",
         )
     moved = entered + left
     share = moved / previous.eligible if previous.eligible else (0.0 if moved == 0 else math.inf)
-    outcome = "fail" if share > threshold else "pass"
+    outcome = "fail" if share > threshold and moved >= minimum else "pass"
     return DriftCheck(
         control="audience_change",
         subject="eligible_audience",
@@ -144,7 +170,65 @@ def _audience_check(
             f"{previous.eligible} -> {eligible} customers: {entered} entered, {left} left = "
             f"{_percent(share)} of the previous audience (run #{previous.run_id}, as of "
             f"{previous.as_of_date}); limit {_percent(threshold)}"
+            + (f", from {minimum} customers moved" if minimum else "")
         ),
+    )
+
+
+def _as_of_check(as_of: str, latest: PublishedRun | None) -> DriftCheck:
+    """The run is not dated before the destination's latest published run."""
+    control = "as_of_order"
+    if latest is None:
+        return DriftCheck(
+            control=control,
+            subject="as_of_date",
+            previous=None,
+            current=0,
+            share=None,
+            threshold=None,
+            outcome="not_applicable",
+            detail=f"as of {as_of}: first published run to this destination",
+        )
+    earlier = as_of < latest.as_of_date
+    return DriftCheck(
+        control=control,
+        subject="as_of_date",
+        previous=None,
+        current=0,
+        share=None,
+        threshold=None,
+        outcome="fail" if earlier else "pass",
+        detail=(
+            f"as of {as_of}, "
+            + ("before" if earlier else "not before")
+            + f" the latest run published to this destination (run #{latest.run_id}, as of "
+            f"{latest.as_of_date})" + ("; is --as-of right?" if earlier else "")
+        ),
+    )
+
+
+def _empty_audience_check(eligible: int, customers: int | None, allowed: bool) -> DriftCheck:
+    """An empty audience fails unless the run said it may be empty."""
+    of = f" of {customers} customers" if customers is not None else ""
+    if eligible:
+        outcome, detail = "pass", f"{eligible}{of} eligible"
+    elif allowed:
+        outcome, detail = "pass", f"nobody{of} is eligible, as the run said may happen"
+    else:
+        outcome = "fail"
+        detail = (
+            f"nobody{of} is eligible: an empty audience is suspicious (an --as-of date "
+            "forgotten, a wrong export); pass --allow-empty-audience if it is expected"
+        )
+    return DriftCheck(
+        control="audience_empty",
+        subject="eligible_audience",
+        previous=None,
+        current=eligible,
+        share=None,
+        threshold=None,
+        outcome=outcome,
+        detail=detail,
     )
 
 
@@ -217,10 +301,30 @@ def evaluate_drift(
     thresholds: DriftThresholds | None = None,
     accept_reason: str | None = None,
     may_be_empty: frozenset[str] = frozenset(),
+    as_of: str | None = None,
+    latest: PublishedRun | None = None,
+    customers: int | None = None,
+    allow_empty_audience: bool = False,
 ) -> DriftResult:
-    """Apply the guard to plain numbers (no database): the previous run against this one."""
+    """Apply the guard to plain numbers (no database): the previous run against this one.
+
+    ``latest`` (the destination's latest published run) is checked against ``as_of`` when the
+    as-of date is given.
+    """
     thresholds = thresholds or DriftThresholds()
-    checks = [_audience_check(previous, eligible, entered, left, thresholds.max_audience_change)]
+    checks = [
+        _audience_check(
+            previous,
+            eligible,
+            entered,
+            left,
+            thresholds.max_audience_change,
+            thresholds.min_audience_change,
+        ),
+        _empty_audience_check(eligible, customers, allow_empty_audience),
+    ]
+    if as_of is not None:
+        checks.append(_as_of_check(as_of, latest))
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None
         checks.append(
@@ -236,7 +340,7 @@ def evaluate_drift(
     if reason:
         checks = [
             DriftCheck(**{**check.__dict__, "outcome": "accepted"})
-            if check.outcome == "fail"
+            if check.outcome == "fail" and check.control not in NOT_ACCEPTABLE
             else check
             for check in checks
         ]
@@ -249,29 +353,26 @@ def evaluate_drift(
     )
 
 
-def check_drift(
+def assess_drift(
     con: duckdb.DuckDBPyConnection,
     thresholds: DriftThresholds | None = None,
     accept_reason: str | None = None,
     may_be_empty: frozenset[str] = frozenset(),
+    allow_empty_audience: bool = False,
 ) -> DriftResult:
-    """Evaluate the guard on a built database; raises DriftFailure when a check fails."""
-    previous = latest_run(con)
+    """Evaluate the guard on a built database, against its destination's runs; never raises
+    for a failed check (``check_drift`` does)."""
+    comparison = build_comparison(con)
     changes = change_counts(con)
-    compared_rows = changes["entered"] + changes["left"] + changes["stayed"]
-    if compared_rows and changes["previous_run_id"] != (previous.run_id if previous else None):
-        raise PipelineError(
-            "audience_changes compared with run "
-            f"{changes['previous_run_id']} but the latest published run is "
-            f"{previous.run_id if previous else None}; rerun the pipeline"
-        )
     row = con.execute("select count(*) from marts.eligible_audience").fetchone()
     eligible = int(row[0]) if row else 0
+    row = con.execute("select count(*) from marts.customer_audience_decisions").fetchone()
+    customers = int(row[0]) if row else 0
     raw_rows = dict(
         con.execute("select input_file, raw_rows from marts.reconciliation_input_files").fetchall()
     )
-    result = evaluate_drift(
-        previous,
+    return evaluate_drift(
+        comparison.previous,
         eligible=eligible,
         entered=changes["entered"],
         left=changes["left"],
@@ -279,12 +380,56 @@ def check_drift(
         thresholds=thresholds,
         accept_reason=accept_reason,
         may_be_empty=may_be_empty,
+        as_of=comparison.as_of_date,
+        latest=comparison.latest,
+        customers=customers,
+        allow_empty_audience=allow_empty_audience,
     )
+
+
+def _remedies(result: DriftResult) -> str:
+    failed = {check.control for check in result.checks if check.outcome == "fail"}
+    lines = []
+    if failed - NOT_ACCEPTABLE:
+        lines.append(
+            'If this change is expected, rerun with --accept-drift "why it is expected"; '
+            "the acceptance is recorded in the run history."
+        )
+    if "audience_empty" in failed:
+        lines.append("If an empty audience is expected, rerun with --allow-empty-audience.")
+    return "\n".join(lines)
+
+
+def check_drift(
+    con: duckdb.DuckDBPyConnection,
+    thresholds: DriftThresholds | None = None,
+    accept_reason: str | None = None,
+    may_be_empty: frozenset[str] = frozenset(),
+    allow_empty_audience: bool = False,
+    *,
+    destination: str | None = None,
+    as_of: str | None = None,
+) -> DriftResult:
+    """Evaluate the guard on a built database; raises DriftFailure when a check fails.
+
+    ``destination`` and ``as_of``, when given, must be what the database was built for (a
+    stale build is refused).
+    """
+    comparison = build_comparison(con)
+    if (destination is not None and comparison.destination != destination) or (
+        as_of is not None and comparison.as_of_date != as_of
+    ):
+        raise PipelineError(
+            f"the database was built for {comparison.destination!r} as of "
+            f"{comparison.as_of_date}, not for {destination!r} as of {as_of}; rerun the pipeline"
+        )
+    result = assess_drift(con, thresholds, accept_reason, may_be_empty, allow_empty_audience)
     if result.failed:
         raise DriftFailure(
             "the drift guard stopped the run, so no audience was published:\n"
             + result.describe()
-            + '\nIf this change is expected, rerun with --accept-drift "why it is expected"; '
-            "the acceptance is recorded in the run history."
+            + "\n"
+            + _remedies(result),
+            result,
         )
     return result

@@ -21,6 +21,7 @@ asked for it; it is printed, never written into the published outputs or the log
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.errors import PipelineError
-from audience_pipeline.history import history_exists
+from audience_pipeline.history import destination_runs, latest_destination
 
 _MAX_LISTED = 10
 
@@ -92,6 +93,103 @@ def _listed(lines: list[str]) -> list[str]:
     return [*lines[:_MAX_LISTED], f"... and {len(lines) - _MAX_LISTED} more"]
 
 
+def _as_arrived(con: duckdb.DuckDBPyConnection, input_file: str, source_line: int) -> str:
+    """The raw value behind a rejected row's reason, as it arrived (``marts.rejected_<file>``).
+
+    The values of the columns the reason names (``booking_amount '5..0'``); for a line that could
+    not be split, the line as read (bytes that are not valid text shown ``\\xNN``).
+    """
+    row = _one(
+        con, f"select * from marts.rejected_{input_file} where source_line = ?", [source_line]
+    )
+    if row is None:
+        return ""
+    columns = [c for c in row if c not in {"source_line", "disposition", "reason", "raw_line"}]
+    named = [c for c in columns if re.search(rf"\b{c}\b", row["reason"] or "")]
+    values = [(c, row[c]) for c in named if row[c] is not None]
+    if values:
+        return "; " + ", ".join(f"{c} '{value}'" if value else f"{c} blank" for c, value in values)
+    if row["raw_line"] is not None:
+        return f"; the line as read: '{row['raw_line']}'"
+    return ""
+
+
+def _not_accepted_facts(
+    con: duckdb.DuckDBPyConnection, input_file: str, customer_id: int, heading: str
+) -> list[str]:
+    """The customer's rejected and duplicate rows of one file: line, reason, raw value.
+
+    Rows whose customer_id can be read as this customer's; the rule never saw them.
+    """
+    rows = _rows(
+        con,
+        f"""
+        select source_line, disposition, rejection_reason, duplicate_of_line
+        from staging.stg_exports__{input_file}_checked
+        where customer_id = ? and disposition <> 'accepted'
+        order by source_line
+        """,
+        [customer_id],
+    )
+    if not rows:
+        return []
+    lines = [
+        f"  {input_file}.csv line {r['source_line']} "
+        + (
+            f"rejected: {r['rejection_reason']}" + _as_arrived(con, input_file, r["source_line"])
+            if r["disposition"] == "rejected"
+            else f"duplicate of line {r['duplicate_of_line']} (counted once)"
+        )
+        for r in rows
+    ]
+    return [heading, *_listed(lines)]
+
+
+def _earlier_address_suppressions(
+    con: duckdb.DuckDBPyConnection, customer_id: int, email: str | None
+) -> list[str]:
+    """Suppressions naming an address the customer held in another customers row (not the
+    current snapshot's): information only, since rule 7 matches the id and current address."""
+    rows = _rows(
+        con,
+        """
+        with earlier as (
+            select email_normalized, min(source_line) as customers_line
+            from staging.stg_exports__customers_checked
+            where customer_id = ? and email_normalized is not null
+                and email_normalized <> coalesce(?, '') and disposition <> 'duplicate'
+            group by email_normalized
+        )
+        select suppressions.source_line, earlier.email_normalized, earlier.customers_line,
+            suppressions.disposition, suppressions.rejection_reason,
+            suppressions.suppressed_from, suppressions.suppressed_until
+        from staging.stg_exports__suppressions_checked as suppressions
+        inner join earlier
+            on earlier.email_normalized in (
+                suppressions.email_normalized,
+                suppressions.salvaged_email_normalized,
+                suppressions.salvaged_email_normalized_from_end
+            )
+        order by suppressions.source_line, earlier.email_normalized
+        """,
+        [customer_id, email],
+    )
+    if not rows:
+        return []
+    lines = [
+        f"  suppressions.csv line {r['source_line']} names {r['email_normalized']} "
+        f"(customers.csv line {r['customers_line']}), {r['disposition']}"
+        + (f" ({r['rejection_reason']})" if r["rejection_reason"] else "")
+        + f", from {r['suppressed_from'] or '-'} until {r['suppressed_until'] or '-'}"
+        for r in rows
+    ]
+    return [
+        "suppressions of an address this customer held in an earlier snapshot (information "
+        "only: the rule matches the customer_id and the current address):",
+        *_listed(lines),
+    ]
+
+
 def read_rules(con: duckdb.DuckDBPyConnection) -> tuple[Rule, ...]:
     """The rules in the order they are applied, numbered and worded as the run's models say."""
     rows = _rows(
@@ -139,6 +237,7 @@ def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
     return _listed(
         [
             f"{r['file_name']} line {r['source_line']} rejected: {r['rejection_reason']}"
+            + _as_arrived(con, r["file_name"].removesuffix(".csv"), r["source_line"])
             for r in rejected
         ]
     )
@@ -167,7 +266,10 @@ def _snapshot_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[st
     )
     facts = []
     if chosen is None or chosen["snapshot_source_line"] is None:
-        facts.append("no accepted snapshot: every customers row of this customer was rejected")
+        facts.append(
+            "no accepted snapshot: every customers row naming this customer was rejected or "
+            "could not be read (see rule 1)"
+        )
     else:
         facts.append(
             f"current snapshot: customers.csv line {chosen['snapshot_source_line']} "
@@ -182,7 +284,7 @@ def _snapshot_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[st
             else row["disposition"]
         )
         why = (
-            f" ({row['rejection_reason']})"
+            f" ({row['rejection_reason']}" + _as_arrived(con, "customers", row["source_line"]) + ")"
             if row["disposition"] == "rejected"
             else f" (of line {row['duplicate_of_line']})"
             if row["disposition"] == "duplicate"
@@ -232,7 +334,13 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
     lines = [
         f"  line {e['source_line']}: {e['event_id'] or '-'}, channel {e['channel'] or '-'}, "
         f"{e['consent_status'] or '-'} at {_ts(e['event_ts_utc'])}, {e['disposition']}"
-        + (f" ({e['rejection_reason']})" if e["rejection_reason"] else "")
+        + (
+            f" ({e['rejection_reason']}"
+            + _as_arrived(con, "consent_events", e["source_line"])
+            + ")"
+            if e["rejection_reason"]
+            else ""
+        )
         + (
             " <- decides"
             if resolved and e["source_line"] == resolved["latest_event_source_line"]
@@ -271,8 +379,14 @@ def _suppression_facts(
         """,
         [customer_id, customer_id, email],
     )
+    other = _not_accepted_facts(
+        con,
+        "suppressions",
+        customer_id,
+        "rows of suppressions.csv with this customer_id that the rule did not read:",
+    ) + _earlier_address_suppressions(con, customer_id, email)
     if not rows:
-        return ["no suppression names this customer_id or email address"]
+        return ["no suppression names this customer_id or email address", *other]
     lines = []
     for r in rows:
         activity = (
@@ -298,7 +412,7 @@ def _suppression_facts(
             + (", dates unreadable (still suppresses)" if r["has_unreadable_dates"] else "")
             + activity
         )
-    return ["suppressions naming this customer_id or email address:", *_listed(lines)]
+    return ["suppressions naming this customer_id or email address:", *_listed(lines), *other]
 
 
 def _booking_facts(
@@ -343,6 +457,14 @@ def _booking_facts(
                 ]
             )
         )
+    facts.extend(
+        _not_accepted_facts(
+            con,
+            "bookings",
+            customer_id,
+            "rejected and duplicate bookings of this customer (never counted):",
+        )
+    )
     return facts
 
 
@@ -419,7 +541,7 @@ def evaluate_rules(
         "no_email_consent": bool(decision["has_email_consent"]),
         "not_opted_in": bool(decision["is_opted_in"]),
         "suppressed": not decision["is_suppressed"],
-        "no_recent_booking": bool(decision["bookings_last_365_days"]),
+        "no_recent_booking": bool(decision["has_recent_bookings"]),
     }
     reached_address_rules = all(individual.values())
     results: list[tuple[Rule, bool | None]] = []
@@ -442,20 +564,89 @@ def evaluate_rules(
     return results
 
 
-def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
-    """The explanation for one customer of the run built in ``con``, as text."""
+def _build_destination(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The destination the database's latest build was for (None: a plain dbt build)."""
+    try:
+        row = _one(con, "select destination from marts.audience_previous_run", [])
+    except duckdb.CatalogException:  # built before destinations existed
+        return None
+    return row["destination"] if row else None
+
+
+def _decision_in(con: duckdb.DuckDBPyConnection, run: dict[str, Any], customer_id: int) -> str:
+    was = _one(
+        con,
+        "select decision_reason from history.run_decisions where run_id = ? and customer_id = ?",
+        [run["run_id"], customer_id],
+    )
+    return was["decision_reason"] if was else "not in its customers file"
+
+
+def _change_lines(
+    con: duckdb.DuckDBPyConnection,
+    customer_id: int,
+    destination: str | None,
+    build_destination: str | None,
+    runs: list[dict[str, Any]],
+) -> list[str]:
+    """The customer's change since the previous run published to ``destination``.
+
+    For the destination of the database's latest build, the model ``audience_changes`` says it
+    (that build against the destination's previous run). For another destination, the
+    decisions its two latest published runs recorded are shown side by side.
+    """
+    if destination is None:
+        return []
+    if destination != build_destination:
+        if not runs:
+            return [f"Change in destination {destination}: no run published there"]
+        lines = [
+            f"Change in destination {destination} (the latest build was for "
+            f"{build_destination or 'no destination'}; its published runs say):"
+        ]
+        for run in runs[:2]:
+            lines.append(
+                f"  published run #{run['run_id']} (as of {run['as_of_date']}): "
+                f"{_decision_in(con, run, customer_id)}"
+            )
+        return lines
+    change = _one(
+        con,
+        "select change_description, previous_run_id, previous_as_of_date, "
+        "previous_decision_reason from marts.audience_changes where customer_id = ?",
+        [customer_id],
+    )
+    if change and change["previous_run_id"] is not None:
+        return [
+            f"Change against published run #{change['previous_run_id']} (as of "
+            f"{change['previous_as_of_date']}): {change['change_description']}"
+        ]
+    if change:
+        return ["Change: entered (no earlier run published to this destination)"]
+    previous = _one(con, "select previous_run_id as run_id from marts.audience_previous_run", [])
+    if previous and previous["run_id"] is not None:
+        return [
+            f"Change against published run #{previous['run_id']}: none (not in either audience)"
+        ]
+    return []
+
+
+def explain_customer(
+    con: duckdb.DuckDBPyConnection, customer_id: int, destination: str | None = None
+) -> str:
+    """The explanation for one customer of the run built in ``con``, as text.
+
+    The change is the one since the previous run published to ``destination`` (default: the
+    destination of the latest build, else of the latest published run).
+    """
     decision = _one(
         con, "select * from marts.customer_audience_decisions where customer_id = ?", [customer_id]
     )
     lines: list[str] = []
-    latest = None
-    if history_exists(con):
-        latest = _one(
-            con,
-            "select run_id, as_of_date, published_at from history.published_runs "
-            "order by run_id desc limit 1",
-            [],
-        )
+    build_destination = _build_destination(con)
+    destination = destination or build_destination or latest_destination(con)
+    runs = destination_runs(con, destination) if destination is not None else []
+    latest = runs[0] if runs else None
     if decision is None:
         as_of = _one(
             con, "select max(as_of_date) as as_of from marts.customer_audience_decisions", []
@@ -465,31 +656,30 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
             f" (as of {as_of['as_of'] if as_of else '?'})"
         )
         if latest:
-            was = _one(
-                con,
-                "select decision_reason from history.run_decisions "
-                "where run_id = ? and customer_id = ?",
-                [latest["run_id"], customer_id],
-            )
-            if was:
+            was = _decision_in(con, latest, customer_id)
+            if was != "not in its customers file":
                 message += (
                     f"; in published run #{latest['run_id']} (as of {latest['as_of_date']}) "
-                    f"the decision was: {was['decision_reason']}"
+                    f"to {destination} the decision was: {was}"
                 )
         raise CustomerNotFound(message)
 
     as_of = decision["as_of_date"]
     lines.append(f"Customer {customer_id}: latest run, as of {as_of}")
+    if destination is not None:
+        lines.append(f"  destination: {destination}")
     if latest:
         lines.append(
             f"  latest published run: #{latest['run_id']} as of {latest['as_of_date']}, "
             f"published {str(latest['published_at'])[:19]} UTC"
         )
-        if str(latest["as_of_date"]) != str(as_of):
+        if destination == build_destination and str(latest["as_of_date"]) != str(as_of):
             lines.append(
                 "  note: the latest run was not published (a control or the drift guard "
                 "stopped it, or it is still running); this explains that run"
             )
+    elif destination is not None:
+        lines.append("  no run published to this destination yet")
     else:
         lines.append("  no published run recorded in this database yet")
     if decision["decision"] == "eligible":
@@ -499,29 +689,7 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
             f"Decision: EXCLUDED by rule {decision['exclusion_step']}, "
             f"{decision['decision_reason']}: {decision['exclusion_description']}"
         )
-    change = _one(
-        con,
-        "select change_description, previous_run_id, previous_as_of_date, "
-        "previous_decision_reason from marts.audience_changes where customer_id = ?",
-        [customer_id],
-    )
-    if change and change["previous_run_id"] is not None:
-        lines.append(
-            f"Change against published run #{change['previous_run_id']} (as of "
-            f"{change['previous_as_of_date']}): {change['change_description']}"
-        )
-    elif change:
-        lines.append("Change: entered (no previous published run to compare with)")
-    else:
-        previous = _one(
-            con,
-            "select any_value(previous_run_id) as run_id from marts.audience_changes",
-            [],
-        )
-        if previous and previous["run_id"] is not None:
-            lines.append(
-                f"Change against published run #{previous['run_id']}: none (not in either audience)"
-            )
+    lines.extend(_change_lines(con, customer_id, destination, build_destination, runs))
 
     email = decision["email_normalized"]
     consent_facts, deciding = _consent_facts(con, customer_id)
@@ -569,8 +737,9 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain(database: Path, customer_id: int) -> str:
-    """Open the latest run's database read-only and explain one customer."""
+def explain(database: Path, customer_id: int, destination: str | None = None) -> str:
+    """Open the latest run's database read-only and explain one customer (the change: since
+    the previous run published to ``destination``, by default the latest run's)."""
     if not database.is_file():
         raise PipelineError(f"no run found: {database} does not exist (run the pipeline first)")
     try:
@@ -578,7 +747,7 @@ def explain(database: Path, customer_id: int) -> str:
     except duckdb.Error as error:
         raise PipelineError(f"cannot open {database}: {error}") from error
     try:
-        return explain_customer(con, customer_id)
+        return explain_customer(con, customer_id, destination)
     except duckdb.CatalogException as error:
         raise PipelineError(
             f"{database} does not hold a complete run ({error}); run the pipeline first"

@@ -1,21 +1,30 @@
 """Run history: every published run, kept in the ``history`` schema of the run's database.
 
 The tables are created (``create ... if not exists``) before dbt runs, so the dbt project can
-declare them as the source ``history`` even on the very first run; the model
-``audience_changes`` compares the current decisions with the latest published run recorded
-here. A run is recorded only after its outputs were published, so the history lists exactly
-the runs whose audience reached the campaign platform.
+declare them as the source ``history`` even on the very first run. Every run belongs to a
+*destination* (``--destination NAME``, else the output folder's resolved path) and is compared
+only with earlier runs of the same destination: the model ``audience_previous_run`` picks the
+latest run published to it before the build's as-of date, and ``audience_changes`` and the
+deltas (``audience_entered``, ``audience_left``, ``audience_updated``) compare with it. A run is
+recorded only after its outputs were published, so the history lists exactly the runs whose
+audience reached the campaign platform.
+
+Databases written before destinations are migrated by :func:`ensure_history_tables`: their runs
+get the output folder they recorded as destination, and their audiences (in ``run_audience``)
+the published customers without values (the addresses were not kept).
 
 Tables (the dbt source ``history`` documents every column):
 
 - ``published_runs``: one row per published run: as-of date, when, where from and to, counts,
-  controls, the drift guard's outcome and any acceptance of an expected change;
+  controls, the drift guard's outcome and any acceptance of an expected change, destination;
 - ``run_input_files``: per run and input file, its fingerprint (name, path, size, SHA-256)
   and row counts;
 - ``run_layer_counts``: per run, the row count of every table of every layer;
 - ``run_exclusions``: per run, customers per decision reason, in rule order;
 - ``run_controls``: per run, every control (dbt data and unit tests, drift checks) and outcome;
 - ``run_decisions``: per run and customer, the decision reason (``eligible`` = published);
+- ``run_audience``: per run and published customer, the values published (customer_id, email
+  and the other columns of ``eligible_audience.csv``): what the destination's platform holds;
 - ``run_membership`` (a view): per run, the customers published in the audience.
 """
 
@@ -31,6 +40,7 @@ from typing import Any, Protocol
 import duckdb
 
 from audience_pipeline.errors import PipelineError
+from audience_pipeline.publish import resolve_output_dir
 
 
 class GuardCheck(Protocol):
@@ -79,7 +89,11 @@ TABLES: dict[str, str] = {
         controls_passed integer not null,
         controls_failed integer not null,
         drift_status varchar not null,
-        drift_acceptance_reason varchar
+        drift_acceptance_reason varchar,
+        destination varchar,
+        recent_booking_days integer,
+        counted_booking_statuses varchar,
+        min_recent_bookings integer
     """,
     "run_input_files": """
         run_id integer not null,
@@ -92,6 +106,8 @@ TABLES: dict[str, str] = {
         accepted_rows bigint not null,
         rejected_rows bigint not null,
         duplicate_rows bigint not null,
+        encoding varchar,
+        delimiter varchar,
         primary key (run_id, input_file)
     """,
     "run_layer_counts": """
@@ -122,7 +138,45 @@ TABLES: dict[str, str] = {
         decision_reason varchar not null,
         primary key (run_id, customer_id)
     """,
+    "run_audience": """
+        run_id integer not null,
+        customer_id bigint not null,
+        email varchar,
+        first_name varchar,
+        home_state varchar,
+        loyalty_tier varchar,
+        bookings_last_365_days bigint,
+        total_spend_last_365_days decimal(38,2),
+        last_booking_date date,
+        primary key (run_id, customer_id)
+    """,
 }
+
+#: Columns added to tables after their first release: existing databases gain them (null for
+#: the runs recorded before), see :func:`ensure_history_tables`.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "published_runs": (
+        ("recent_booking_days", "integer"),
+        ("counted_booking_statuses", "varchar"),
+        ("min_recent_bookings", "integer"),
+    ),
+    "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
+}
+
+#: The rules' parameters a run recorded (``published_runs``), as ``reconciliation.json`` says them.
+RULE_PARAMETER_COLUMNS = ("recent_booking_days", "counted_booking_statuses", "min_recent_bookings")
+
+#: Columns of ``run_audience`` copied from ``marts.eligible_audience`` (all but run_id).
+AUDIENCE_COLUMNS = (
+    "customer_id",
+    "email",
+    "first_name",
+    "home_state",
+    "loyalty_tier",
+    "bookings_last_365_days",
+    "total_spend_last_365_days",
+    "last_booking_date",
+)
 
 VIEWS: dict[str, str] = {
     "run_membership": (
@@ -131,13 +185,81 @@ VIEWS: dict[str, str] = {
 }
 
 
+def _history_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of a history table, in order ([] when it does not exist)."""
+    rows = con.execute(
+        "select column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [HISTORY_SCHEMA, table],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def default_destination(output_dir: Path | str) -> str:
+    """The destination of a run that names none: the output folder's resolved path."""
+    return str(resolve_output_dir(Path(output_dir)))
+
+
+def _recorded_destination(output_dir: str | None) -> str | None:
+    """The destination a run recorded before destinations existed belongs to: its folder."""
+    if not output_dir:
+        return output_dir
+    try:
+        return default_destination(output_dir)
+    except (PipelineError, OSError):
+        return output_dir
+
+
 def ensure_history_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the history schema, tables and views when they do not exist yet."""
+    """Create the history schema, tables and views when they do not exist yet.
+
+    Databases from before destinations are migrated in place (one transaction):
+    ``published_runs`` gains ``destination``, each run getting the output folder it recorded;
+    ``run_audience`` is created and gets the published members of every recorded run, without
+    values (they were not kept): the next run's deltas then remove those who left by
+    customer_id and add everyone else again.
+    """
     con.execute(f"create schema if not exists {HISTORY_SCHEMA}")
-    for name, columns in TABLES.items():
-        con.execute(f"create table if not exists {HISTORY_SCHEMA}.{name} ({columns})")
-    for name, query in VIEWS.items():
-        con.execute(f"create view if not exists {HISTORY_SCHEMA}.{name} as {query}")
+    had_runs = bool(_history_columns(con, "published_runs"))
+    had_audiences = bool(_history_columns(con, "run_audience"))
+    needs_destination = had_runs and "destination" not in _history_columns(con, "published_runs")
+    with _transaction(con):
+        for name, columns in TABLES.items():
+            con.execute(f"create table if not exists {HISTORY_SCHEMA}.{name} ({columns})")
+        for name, added in ADDED_COLUMNS.items():
+            present = _history_columns(con, name)
+            for column, column_type in added:
+                if column not in present:
+                    con.execute(
+                        f"alter table {HISTORY_SCHEMA}.{name} add column {column} {column_type}"
+                    )
+        if needs_destination:
+            con.execute(
+                f"alter table {HISTORY_SCHEMA}.published_runs add column destination varchar"
+            )
+        if had_runs:
+            folders = con.execute(
+                f"select distinct output_dir from {HISTORY_SCHEMA}.published_runs "
+                "where destination is null"
+            ).fetchall()
+            for (folder,) in folders:
+                con.execute(
+                    f"update {HISTORY_SCHEMA}.published_runs set destination = ? "
+                    "where destination is null and output_dir is not distinct from ?",
+                    [_recorded_destination(folder), folder],
+                )
+        if had_runs and not had_audiences:
+            con.execute(
+                f"""
+                insert into {HISTORY_SCHEMA}.run_audience (run_id, customer_id)
+                select run_id, customer_id
+                from {HISTORY_SCHEMA}.run_decisions
+                where decision_reason = 'eligible'
+                """
+            )
+        for name, query in VIEWS.items():
+            con.execute(f"create view if not exists {HISTORY_SCHEMA}.{name} as {query}")
 
 
 def history_exists(con: duckdb.DuckDBPyConnection) -> bool:
@@ -161,24 +283,25 @@ class PublishedRun:
     drift_status: str
     drift_acceptance_reason: str | None
     raw_rows: dict[str, int]
+    destination: str | None = None
 
 
-def latest_run(con: duckdb.DuckDBPyConnection) -> PublishedRun | None:
-    """The latest published run, or None when nothing was published from this database."""
-    if not history_exists(con):
+def published_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> PublishedRun | None:
+    """Published run ``run_id`` as the history recorded it; None for None or an unknown id."""
+    if run_id is None or not history_exists(con):
         return None
     row = con.execute(
         """
         select run_id, as_of_date, published_at, customers, eligible, drift_status,
-            drift_acceptance_reason
+            drift_acceptance_reason, destination
         from history.published_runs
-        order by run_id desc
-        limit 1
-        """
+        where run_id = ?
+        """,
+        [run_id],
     ).fetchone()
     if row is None:
         return None
-    run_id, as_of, published_at, customers, eligible, drift_status, reason = row
+    run_id, as_of, published_at, customers, eligible, drift_status, reason, destination = row
     raw_rows = dict(
         con.execute(
             "select input_file, raw_rows from history.run_input_files where run_id = ?",
@@ -194,23 +317,96 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> PublishedRun | None:
         drift_status=drift_status,
         drift_acceptance_reason=reason,
         raw_rows=raw_rows,
+        destination=destination,
     )
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """What a build is compared with (the model ``audience_previous_run``).
+
+    ``previous``: the latest run published to the destination before the build's as-of date;
+    ``latest``: the destination's latest published run, whatever its date.
+    """
+
+    destination: str | None
+    as_of_date: str
+    previous: PublishedRun | None
+    latest: PublishedRun | None
+
+
+def build_comparison(con: duckdb.DuckDBPyConnection) -> Comparison:
+    """The built database's destination, as-of date, previous and latest published runs."""
+    row = con.execute(
+        "select destination, as_of_date, previous_run_id, latest_run_id "
+        "from marts.audience_previous_run"
+    ).fetchone()
+    if row is None:
+        raise PipelineError("marts.audience_previous_run is empty: the build did not complete")
+    destination, as_of, previous_run_id, latest_run_id = row
+    return Comparison(
+        destination=destination,
+        as_of_date=str(as_of),
+        previous=published_run(con, previous_run_id),
+        latest=published_run(con, latest_run_id),
+    )
+
+
+def _destination_expression(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for a run's destination, also in a database not yet migrated (read-only)."""
+    if "destination" in _history_columns(con, "published_runs"):
+        return "coalesce(destination, output_dir)"
+    return "output_dir"
+
+
+def destination_runs(con: duckdb.DuckDBPyConnection, destination: str) -> list[dict[str, Any]]:
+    """Runs published to ``destination``, latest first (by as-of date, then run id)."""
+    if not history_exists(con):
+        return []
+    cursor = con.execute(
+        f"""
+        select run_id, as_of_date, published_at, eligible
+        from history.published_runs
+        where {_destination_expression(con)} = ?
+        order by as_of_date desc, run_id desc
+        """,
+        [destination],
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def latest_destination(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The destination of the latest run published from this database (highest run id)."""
+    if not history_exists(con):
+        return None
+    row = con.execute(
+        f"select {_destination_expression(con)} from history.published_runs "
+        "order by run_id desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def next_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    """The id the next published run gets (runs are numbered 1, 2, ...)."""
+    """The id the next published run gets (runs are numbered 1, 2, ... in each database)."""
     if not history_exists(con):
         return 1
     row = con.execute("select coalesce(max(run_id), 0) + 1 from history.published_runs").fetchone()
     return int(row[0]) if row else 1
 
 
-def audience_trend(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Published runs in order: run id, as-of date, customers and audience size."""
-    if not history_exists(con):
+def audience_trend(con: duckdb.DuckDBPyConnection, destination: str | None) -> list[dict[str, Any]]:
+    """Runs published to ``destination``, by as-of date then run id: id, date, sizes."""
+    if destination is None or not history_exists(con):
         return []
     rows = con.execute(
-        "select run_id, as_of_date, customers, eligible from history.published_runs order by run_id"
+        """
+        select run_id, as_of_date, customers, eligible
+        from history.published_runs
+        where destination = ?
+        order by as_of_date, run_id
+        """,
+        [destination],
     ).fetchall()
     return [
         {"run_id": run_id, "as_of_date": str(as_of), "customers": customers, "eligible": eligible}
@@ -221,8 +417,10 @@ def audience_trend(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Entered / left / stayed against the previous published run, from ``audience_changes``.
 
-    ``left_by_reason`` counts the customers who left per the rule that now excludes them;
-    ``entered_by_previous_reason`` counts those who entered per what excluded them before.
+    The previous run is the one ``audience_previous_run`` picked (the destination's latest
+    before the build's as-of date). ``left_by_reason`` counts the customers who left per the
+    rule that now excludes them; ``entered_by_previous_reason`` counts those who entered per
+    what excluded them before.
     """
     totals = dict(
         con.execute(
@@ -230,8 +428,7 @@ def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ).fetchall()
     )
     previous = con.execute(
-        "select any_value(previous_run_id), any_value(previous_as_of_date) "
-        "from marts.audience_changes"
+        "select previous_run_id, previous_as_of_date from marts.audience_previous_run"
     ).fetchone()
     left_by_reason = con.execute(
         """
@@ -260,6 +457,35 @@ def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "stayed": int(totals.get("stayed", 0)),
         "left_by_reason": [{"reason": r, "customers": n} for r, n in left_by_reason],
         "entered_by_previous_reason": [{"reason": r, "customers": n} for r, n in entered_by_reason],
+    }
+
+
+def delta_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Rows of the delta files against the previous published run (counts only).
+
+    ``left_by_reason`` counts ``audience_left`` per ``left_reason`` (a rule code,
+    ``not_in_inputs`` or ``email_changed``), sorted by reason.
+    """
+    previous = con.execute(
+        "select previous_run_id, previous_as_of_date from marts.audience_previous_run"
+    ).fetchone()
+    previous_run_id, previous_as_of = previous if previous else (None, None)
+    counts = {
+        name: int(row[0])
+        if (row := con.execute(f"select count(*) from marts.{name}").fetchone())
+        else 0
+        for name in ("audience_entered", "audience_left", "audience_updated")
+    }
+    left_by_reason = con.execute(
+        "select left_reason, count(*) from marts.audience_left group by all order by left_reason"
+    ).fetchall()
+    return {
+        "previous_run_id": previous_run_id,
+        "previous_as_of_date": str(previous_as_of) if previous_as_of else None,
+        "entered": counts["audience_entered"],
+        "left": counts["audience_left"],
+        "updated": counts["audience_updated"],
+        "left_by_reason": {reason: int(count) for reason, count in left_by_reason},
     }
 
 
@@ -297,6 +523,39 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
+def recorded_parameters(report: dict[str, Any]) -> tuple[Any, ...]:
+    """The rules' parameters of ``reconciliation.json`` as ``published_runs`` stores them."""
+    parameters = report.get("rule_parameters") or {}
+    statuses = parameters.get("counted_booking_statuses")
+    return (
+        parameters.get("recent_booking_days"),
+        ",".join(statuses) if statuses else None,
+        parameters.get("min_recent_bookings"),
+    )
+
+
+def rule_parameters_of_run(
+    con: duckdb.DuckDBPyConnection, run_id: int | None
+) -> dict[str, Any] | None:
+    """The rules' parameters a recorded run used; None when it recorded none (older runs)."""
+    if run_id is None or not history_exists(con):
+        return None
+    if not set(RULE_PARAMETER_COLUMNS) <= set(_history_columns(con, "published_runs")):
+        return None
+    row = con.execute(
+        f"select {', '.join(RULE_PARAMETER_COLUMNS)} from history.published_runs where run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None or all(value is None for value in row):
+        return None
+    days, statuses, minimum = row
+    return {
+        "recent_booking_days": days,
+        "counted_booking_statuses": statuses.split(",") if statuses else [],
+        "min_recent_bookings": minimum,
+    }
+
+
 def record_run(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -306,15 +565,27 @@ def record_run(
     published_at: dt.datetime,
     input_dir: str,
     output_dir: str,
+    destination: str | None = None,
 ) -> None:
-    """Record a published run (one transaction): fingerprints, counts, controls, membership."""
+    """Record a published run (one transaction): fingerprints, counts, controls, membership
+    and the audience as published (``run_audience``) to ``destination`` (by default the
+    output folder's resolved path)."""
+    destination = destination or default_destination(output_dir)
     try:
         ensure_history_tables(con)
         changes = change_counts(con)
         with _transaction(con):
             con.execute(
-                "insert into history.published_runs values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                """
+                insert into history.published_runs (
+                    run_id, published_at, as_of_date, input_dir, output_dir, customers,
+                    eligible, previous_run_id, entered, left_audience, stayed,
+                    controls_passed, controls_failed, drift_status, drift_acceptance_reason,
+                    destination, recent_booking_days, counted_booking_statuses,
+                    min_recent_bookings
+                )
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
                 [
                     run_id,
                     published_at.replace(tzinfo=None),
@@ -331,13 +602,19 @@ def record_run(
                     report["controls_failed"],
                     drift.status,
                     drift.accepted_reason,
+                    destination,
+                    *recorded_parameters(report),
                 ],
             )
             con.execute(
                 """
-                insert into history.run_input_files
+                insert into history.run_input_files (
+                    run_id, input_file, file_name, file_path, byte_count, sha256, raw_rows,
+                    accepted_rows, rejected_rows, duplicate_rows, encoding, delimiter
+                )
                 select ?, input_file, regexp_extract(file_path, '[^/\\\\]*$'), file_path,
-                    byte_count, sha256, raw_rows, accepted_rows, rejected_rows, duplicate_rows
+                    byte_count, sha256, raw_rows, accepted_rows, rejected_rows, duplicate_rows,
+                    encoding, delimiter
                 from marts.reconciliation_input_files
                 """,
                 [run_id],
@@ -372,6 +649,12 @@ def record_run(
                 """,
                 [run_id],
             )
+            columns = ", ".join(AUDIENCE_COLUMNS)
+            con.execute(
+                f"insert into history.run_audience (run_id, {columns}) "
+                f"select ?, {columns} from marts.eligible_audience",
+                [run_id],
+            )
     except duckdb.Error as error:
         raise PipelineError(
             f"the outputs were published to {output_dir}, but recording run #{run_id} in the "
@@ -379,10 +662,54 @@ def record_run(
         ) from error
 
 
-def read_published_runs(database: Path, output_dir: str | None = None) -> list[dict[str, Any]]:
-    """The published runs in ``database`` (read-only), by destination, then as-of date.
+#: Tables with a row per customer and run: what retention prunes (run-level counts stay).
+PER_CUSTOMER_TABLES = ("run_decisions", "run_audience")
 
-    ``output_dir`` (a resolved path) keeps the runs published to that folder only.
+
+def prune_runs(con: duckdb.DuckDBPyConnection, destination: str, keep: int) -> int:
+    """Keep the per-customer rows of ``destination``'s ``keep`` latest runs only.
+
+    The latest runs are by as-of date, then run id, as the comparison picks them, so the run
+    the next one compares with always keeps its customers. Every run keeps its row in
+    ``published_runs`` and its counts, controls and file fingerprints. Returns how many
+    per-customer rows were deleted (DuckDB reuses their space for later runs).
+    """
+    if keep < 1:
+        raise ValueError("keep must be >= 1")
+    pruned = [
+        run_id
+        for (run_id,) in con.execute(
+            f"""
+            select run_id
+            from history.published_runs
+            where {_destination_expression(con)} = ?
+            order by as_of_date desc, run_id desc
+            offset ?
+            """,
+            [destination, keep],
+        ).fetchall()
+    ]
+    if not pruned:
+        return 0
+    deleted = 0
+    with _transaction(con):
+        for table in PER_CUSTOMER_TABLES:
+            row = con.execute(
+                f"select count(*) from history.{table} where list_contains(?, run_id)", [pruned]
+            ).fetchone()
+            deleted += int(row[0]) if row else 0
+            con.execute(f"delete from history.{table} where list_contains(?, run_id)", [pruned])
+    return deleted
+
+
+def read_published_runs(
+    database: Path, output_dir: str | None = None, destination: str | None = None
+) -> list[dict[str, Any]]:
+    """The published runs in ``database`` (read-only), by destination, then as-of date and id.
+
+    ``output_dir`` keeps the runs published to that folder (its absolute or resolved path),
+    ``destination`` those of that destination. A database from before destinations (not yet
+    migrated by a run) reads its output folders as destinations.
     """
     if not database.is_file():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -393,16 +720,27 @@ def read_published_runs(database: Path, output_dir: str | None = None) -> list[d
     try:
         if not history_exists(con):
             return []
+        has_destination = "destination" in _history_columns(con, "published_runs")
+        folders = None
+        if output_dir is not None:
+            folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(output_dir)})
         cursor = con.execute(
-            """
-            select run_id, as_of_date, published_at, input_dir, output_dir, customers,
-                eligible, previous_run_id, entered, left_audience as "left", stayed,
-                controls_passed, controls_failed, drift_status, drift_acceptance_reason
-            from history.published_runs
-            where ? is null or output_dir = ?
-            order by output_dir, as_of_date, run_id
+            f"""
+            with runs as (
+                select *, {"coalesce(destination, output_dir)" if has_destination else "output_dir"}
+                    as run_destination
+                from history.published_runs
+            )
+            select run_id, as_of_date, published_at, input_dir, output_dir,
+                run_destination as destination, customers, eligible, previous_run_id, entered,
+                left_audience as "left", stayed, controls_passed, controls_failed, drift_status,
+                drift_acceptance_reason
+            from runs
+            where (? is null or list_contains(?, output_dir) or list_contains(?, run_destination))
+                and (? is null or run_destination = ?)
+            order by run_destination, as_of_date, run_id
             """,
-            [output_dir, output_dir],
+            [folders, folders, folders, destination, destination],
         )
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -44,6 +44,20 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def whole_number(text: str) -> int:
+    """A whole number >= 0 (a count of customers)."""
+    if not (text.strip().isascii() and text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
+    return int(text)
+
+
+def destination_name(text: str) -> str:
+    """A destination's name: any text that is not blank (kept as typed, less outer spaces)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a destination needs a name, not a blank")
+    return text.strip()
+
+
 def share(text: str) -> float:
     """A share such as 0.2 (= 20%), for the drift guard's thresholds."""
     try:
@@ -68,3 +82,31 @@ def existing_dir(path: Path, option: str) -> Path:
         problem = "is not a folder" if path.exists() else "does not exist"
         raise UsageError(f"argument {option}: {path} {problem}")
     return path
+
+
+def _input_file_names() -> list[str]:
+    from audience_pipeline.contract import load_contract
+
+    return [spec.name for spec in load_contract()]
+
+
+def encoding_option(text: str) -> tuple[str | None, str]:
+    """``--encoding``: an encoding Python knows, for every file or one (``customers=cp1252``)."""
+    from audience_pipeline.dialect import encoding_setting
+
+    try:
+        return encoding_setting(text, _input_file_names())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{error} (e.g. utf-8, cp1252, latin-1, utf-16; or FILE=ENCODING)"
+        ) from None
+
+
+def delimiter_option(text: str) -> tuple[str | None, str]:
+    """``--delimiter``: one character, for every file or one (``customers=;``)."""
+    from audience_pipeline.dialect import delimiter_setting
+
+    try:
+        return delimiter_setting(text, _input_file_names())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -1,13 +1,15 @@
 """The rules' parameters a run may set, as dbt vars (``audience run --vars``).
 
 Their defaults live in ``dbt_project.yml`` (``vars``), where the models read them; the macro
-``validate_rule_parameters`` checks them again inside dbt, for a plain ``dbt build --vars``.
+``rule_parameters`` checks them again inside dbt (when the project is parsed, and from
+``on-run-start``), for a plain ``dbt build --vars``.
 Here they are checked before anything runs, so that a typo or a bad value is a usage error
 naming the var, and never a silently ignored setting.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,15 +24,21 @@ def _whole_number(name: str, value: Any) -> int:
     return value
 
 
+#: A booking status as the rules take it (the macro ``rule_parameters`` checks the same):
+#: it is written into SQL as a string literal, so no quote, and trimming and upper case must
+#: mean the same in Python and on every engine, so ASCII letters, digits, spaces, ``_-.``.
+_STATUS = re.compile(r"[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*", re.ASCII)
+
+
 def _statuses(name: str, value: Any) -> list[str]:
     if (
         not isinstance(value, list)
         or not value
-        or not all(isinstance(item, str) and item.strip() for item in value)
+        or not all(isinstance(item, str) and _STATUS.fullmatch(item.strip()) for item in value)
     ):
         raise UsageError(
-            f"argument --vars: {name} takes a non-empty list of booking statuses such as "
-            f"[COMPLETED, PENDING], not {value!r}"
+            f"argument --vars: {name} takes a non-empty list of booking statuses (letters, "
+            f"digits, spaces, _ - .) such as [COMPLETED, PENDING], not {value!r}"
         )
     return sorted({item.strip().upper() for item in value})
 

@@ -12,9 +12,17 @@ import duckdb
 
 from audience_pipeline.contract import load_contract
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
-from audience_pipeline.drift import DriftResult, DriftThresholds, check_drift
+from audience_pipeline.diagnostics import built_models, keep_stopped_run
+from audience_pipeline.dialect import Dialect
+from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
-from audience_pipeline.history import ensure_history_tables, next_run_id, record_run
+from audience_pipeline.history import (
+    default_destination,
+    ensure_history_tables,
+    next_run_id,
+    prune_runs,
+    record_run,
+)
 from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.progress import DbtNodes, Progress
 from audience_pipeline.project import default_database, work_dir
@@ -101,6 +109,10 @@ def run_pipeline(
     drift_thresholds: DriftThresholds | None = None,
     accept_drift: str | None = None,
     rule_parameters: Mapping[str, Any] | None = None,
+    dialects: Mapping[str, Dialect] | None = None,
+    destination: str | None = None,
+    allow_empty_audience: bool = False,
+    keep_runs: int | None = None,
 ) -> RunResult:
     """Run a landing folder end to end; raises PipelineError and publishes nothing on failure.
 
@@ -108,12 +120,21 @@ def run_pipeline(
     beside it (``project.work_dir``). Progress goes to ``progress`` (by default to standard
     error, or nowhere when ``quiet``); dbt's own log reaches the console only with
     ``dbt_console_log``. ``rule_parameters`` (checked by ``parameters.parse_rule_parameters``)
-    override the rules' defaults in dbt_project.yml.
+    override the rules' defaults in dbt_project.yml. ``dialects`` are the input files' declared
+    encodings and delimiters (``dialect.resolve_dialects``; UTF-8 and commas by default); a
+    file in another encoding is transcoded into the database's work folder while it is read.
+
+    ``destination`` names where the run publishes (default: the output folder's resolved
+    path); the run is compared only with earlier runs published there (history, drift guard,
+    deltas). A stopped run (a failed control, the drift guard) leaves its would-be outputs in
+    a diagnostics folder beside the output folder, and its error says where.
     """
     as_of_date = parse_as_of(as_of)
+    destination = (destination or "").strip() or default_destination(output_dir)
     settings = settings or EngineSettings()
     progress = progress or Progress("quiet" if quiet else None)
     contract = load_contract()
+    input_files = [spec.name for spec in contract]
     database = (database or default_database()).resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
 
@@ -127,14 +148,25 @@ def run_pipeline(
         target_path=work_dir(database) / "target",
         log_path=work_dir(database) / "logs",
         # the date goes by environment, not --vars, so dbt's partial parse survives
-        environment={**settings.environment(database), "AUDIENCE_AS_OF_DATE": as_of_date},
+        environment={
+            **settings.environment(database),
+            "AUDIENCE_AS_OF_DATE": as_of_date,
+            "AUDIENCE_DESTINATION": destination,  # as the date: dbt's partial parse survives
+        },
     )
     # dbt is imported and the project parsed while the pre-step loads the files
     with project_parsed_meanwhile(dbt_setup) as parsed:
         with progress.stage("pre-step: check and load the raw files"):
             con = duckdb.connect(str(database), config=settings.connection_config(database))
             try:
-                loaded = load_landing_folder(con, input_dir.resolve(), contract, LANDING_SCHEMA)
+                loaded = load_landing_folder(
+                    con,
+                    input_dir.resolve(),
+                    contract,
+                    LANDING_SCHEMA,
+                    dialects=dialects,
+                    work_dir=work_dir(database) / "transcoded",
+                )
                 ensure_history_tables(con)  # the dbt source `history` exists from the first run
             finally:
                 con.close()
@@ -163,25 +195,64 @@ def run_pipeline(
                 manifest=parsed.result(),
                 callbacks=[nodes.on_event],
             )
+    may_be_empty = frozenset({"suppressions"} if allow_empty_suppressions else ())
     if not dbt_run.success:
-        raise ControlFailure(
+        message = (
             "the run failed, so no audience was published:\n"
             + describe_failures(dbt_run)
             + f"\n  dbt's log: {dbt_setup.log_path / 'dbt.log'}"
         )
+        try:
+            con = duckdb.connect(str(database), config=settings.connection_config(database))
+        except duckdb.Error as error:
+            kept = f"\nIts would-be outputs could not be kept for diagnosis: {error}"
+            raise ControlFailure(message + kept) from None
+        try:
+            where = keep_stopped_run(
+                con,
+                output_dir=output_dir,
+                as_of=as_of_date,
+                destination=destination,
+                input_files=input_files,
+                controls=dbt_run.controls,
+                why=message,
+                models=built_models(dbt_run),
+                thresholds=drift_thresholds,
+                allow_empty_audience=allow_empty_audience,
+                may_be_empty=may_be_empty,
+            )
+        finally:
+            con.close()
+        raise ControlFailure(message + where)
 
     # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
     con = duckdb.connect(str(database), config=settings.connection_config(database))
     try:
-        with progress.stage("drift guard: against the previous published run"):
-            drift = check_drift(  # DriftFailure stops the run here
-                con,
-                drift_thresholds,
-                accept_drift,
-                may_be_empty=frozenset({"suppressions"} if allow_empty_suppressions else ()),
-            )
+        with progress.stage("drift guard: against the previous run to this destination"):
+            try:
+                drift = check_drift(  # DriftFailure stops the run here
+                    con,
+                    drift_thresholds,
+                    accept_drift,
+                    may_be_empty=may_be_empty,
+                    allow_empty_audience=allow_empty_audience,
+                    destination=destination,
+                    as_of=as_of_date,
+                )
+            except DriftFailure as failure:
+                where = keep_stopped_run(
+                    con,
+                    output_dir=output_dir,
+                    as_of=as_of_date,
+                    destination=destination,
+                    input_files=input_files,
+                    controls=dbt_run.controls,
+                    why=str(failure),
+                    drift=failure.result,
+                )
+                raise DriftFailure(str(failure) + where, failure.result) from None
         with progress.stage("publish"):
-            report = build_report(con, as_of_date, dbt_run.controls)
+            report = build_report(con, as_of_date, dbt_run.controls, destination)
             run_id = next_run_id(con)
             run_report = render_report(
                 collect_report_facts(con, report=report, drift=drift, run_id=run_id)
@@ -203,7 +274,14 @@ def run_pipeline(
                 published_at=published_at,
                 input_dir=str(input_dir.resolve()),
                 output_dir=str(Path(output_dir).absolute()),
+                destination=destination,
             )
+            if keep_runs is not None:
+                pruned = prune_runs(con, destination, keep_runs)
+                progress.say(
+                    f"  history: kept the customers of the {keep_runs:,} latest runs, "
+                    f"{pruned:,} older rows pruned"
+                )
     finally:
         con.close()
 

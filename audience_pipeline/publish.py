@@ -1,8 +1,10 @@
 """Publishing a run's outputs atomically: all of them appear together, or none does.
 
-A run publishes ``eligible_audience.csv``, one ``rejected_<input file>.csv`` per input file and
-``reconciliation.json`` into ``<output-dir>``. Readers always find a complete set from a single
-run, whatever happens to the publishing process (killed, out of disk, machine crash):
+A run publishes ``eligible_audience.csv``, one ``rejected_<input file>.csv`` per input file,
+the deltas against the destination's previous published run (``audience_entered.csv``,
+``audience_left.csv``, ``audience_updated.csv``) and ``reconciliation.json`` into
+``<output-dir>``. Readers always find a complete set from a single run, whatever happens to the
+publishing process (killed, out of disk, machine crash):
 
 - **Generations.** Each publish writes a complete *generation* of the outputs into a private
   staging folder beside the output folder, ``<parent>/.<name>.generations/.staging-<pid>/``;
@@ -35,7 +37,13 @@ run, whatever happens to the publishing process (killed, out of disk, machine cr
 
 Only one run may publish into an output folder at a time: ``audience_pipeline.run_lock``
 holds a lock for the whole run. Nothing inside the files depends on the time or the process,
-so the same inputs and as-of date give byte-identical outputs.
+so the same inputs and as-of date give byte-identical outputs (every CSV is sorted).
+
+**Stopped runs** (a failed control, the drift guard) publish nothing; their would-be outputs go
+to a diagnostics folder beside the output folder, never inside it:
+``<parent>/.<name>.diagnostics/<UTC time>-as-of-<date>/`` (:func:`write_diagnostics`; the
+last ``DIAGNOSTICS_KEPT`` are kept). They hold what the published files would: customer ids
+and addresses included.
 
 For fault-injection tests, ``AUDIENCE_TEST_PAUSE_BEFORE=<point>`` makes the run stop at a
 named point (``publish-write``: after the audience file of the new generation is written,
@@ -47,6 +55,7 @@ or to be killed. It does nothing unless that variable names the point.
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import errno
 import json
 import os
@@ -66,6 +75,15 @@ from audience_pipeline.sql import string_literal
 
 AUDIENCE_FILE = "eligible_audience.csv"
 RECONCILIATION_FILE = "reconciliation.json"
+#: The deltas against the destination's previous published run: file name -> model (marts).
+DELTA_FILES = {
+    "audience_entered.csv": "audience_entered",
+    "audience_left.csv": "audience_left",
+    "audience_updated.csv": "audience_updated",
+}
+#: Stopped runs whose diagnostics are kept beside an output folder.
+DIAGNOSTICS_KEPT = 5
+STOPPED_FILE = "stopped.txt"
 PAUSE_ENV = "AUDIENCE_TEST_PAUSE_BEFORE"
 PAUSE_SECONDS = 600.0
 
@@ -106,6 +124,12 @@ def pause_point(name: str) -> None:
 def generations_dir(output_dir: Path) -> Path:
     """Where the generations of ``output_dir`` live: ``<parent>/.<name>.generations``."""
     return output_dir.parent / f".{output_dir.name}.generations"
+
+
+def diagnostics_dir(output_dir: Path) -> Path:
+    """Where stopped runs leave their would-be outputs: ``<parent>/.<name>.diagnostics``."""
+    target = resolve_output_dir(output_dir)
+    return target.parent / f".{target.name}.diagnostics"
 
 
 def _is_managed_link(path: Path) -> bool:
@@ -180,7 +204,7 @@ def _remove(path: Path) -> None:
 
 def _is_own_output(name: str) -> bool:
     """Files every publish writes anew (never carried over from the previous generation)."""
-    return name in {AUDIENCE_FILE, RECONCILIATION_FILE} or (
+    return name in {AUDIENCE_FILE, RECONCILIATION_FILE, *DELTA_FILES} or (
         name.startswith("rejected_") and name.endswith(".csv")
     )
 
@@ -331,6 +355,19 @@ def _write_file(path: Path, content: str | bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _table_files(input_files: list[str]) -> list[tuple[str, str, str]]:
+    """(file name, model, query) of every CSV a run publishes, each sorted by its key."""
+    files = [
+        (AUDIENCE_FILE, "eligible_audience", "order by customer_id"),
+        *(
+            (f"rejected_{name}.csv", f"rejected_{name}", "order by source_line")
+            for name in input_files
+        ),
+        *((file, model, "order by customer_id") for file, model in DELTA_FILES.items()),
+    ]
+    return [(file, model, f"select * from marts.{model} {order}") for file, model, order in files]
+
+
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
     report: dict[str, Any],
@@ -348,17 +385,12 @@ def write_outputs(
     generations.prepare()
     staging = generations.staging()
 
-    names = [AUDIENCE_FILE]
-    _copy_query(
-        con, "select * from marts.eligible_audience order by customer_id", staging / AUDIENCE_FILE
-    )
-    pause_point("publish-write")
-    for input_file in input_files:
-        name = f"rejected_{input_file}.csv"
-        _copy_query(
-            con, f"select * from marts.rejected_{input_file} order by source_line", staging / name
-        )
+    names = []
+    for position, (name, _, query) in enumerate(_table_files(input_files)):
+        _copy_query(con, query, staging / name)
         names.append(name)
+        if position == 0:
+            pause_point("publish-write")
     _write_file(staging / RECONCILIATION_FILE, json.dumps(report, indent=2, sort_keys=False) + "\n")
     names.append(RECONCILIATION_FILE)
     for name, content in (extra_files or {}).items():
@@ -373,3 +405,54 @@ def write_outputs(
     generations.switch(number)
     generations.prune()
     return [output_dir / name for name in names]
+
+
+def write_diagnostics(
+    con: duckdb.DuckDBPyConnection,
+    output_dir: Path,
+    *,
+    as_of: str,
+    input_files: list[str],
+    built_models: set[str] | None,
+    why: str,
+    report: dict[str, Any] | None = None,
+    extra_files: Mapping[str, str | bytes] | None = None,
+) -> Path:
+    """Write a stopped run's would-be outputs beside ``output_dir``; returns their folder.
+
+    Only the files whose model this run built (``built_models``; None means all) are written,
+    so nothing stale from an earlier build is passed off as this run's. ``why`` (the error,
+    counts only) goes into ``stopped.txt``. Keeps the last ``DIAGNOSTICS_KEPT`` folders.
+    """
+    root = diagnostics_dir(output_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = root / f"{stamp}-as-of-{as_of}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = root / f"{stamp}-as-of-{as_of}-{suffix}"
+    staging = root / f"{_STAGING_PREFIX}{os.getpid()}"
+    _remove(staging)
+    staging.mkdir()
+    for name, model, query in _table_files(input_files):
+        if built_models is None or model in built_models:
+            _copy_query(con, query, staging / name)
+    if report is not None:
+        _write_file(
+            staging / RECONCILIATION_FILE, json.dumps(report, indent=2, sort_keys=False) + "\n"
+        )
+    for name, content in (extra_files or {}).items():
+        if Path(name).name == name and not name.startswith("."):
+            _write_file(staging / name, content)
+    _write_file(staging / STOPPED_FILE, why.rstrip("\n") + "\n")
+    os.rename(staging, folder)
+    kept = sorted(
+        entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")
+    )
+    for old in kept[:-DIAGNOSTICS_KEPT]:
+        _remove(old)
+    for entry in root.iterdir():
+        if entry.name.startswith(_STAGING_PREFIX) and entry != staging:
+            _remove(entry)
+    return folder

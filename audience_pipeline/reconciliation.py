@@ -7,14 +7,17 @@ from typing import Any
 import duckdb
 
 from audience_pipeline.dbt_invoke import NodeResult
+from audience_pipeline.errors import ControlFailure
+from audience_pipeline.history import delta_counts
 
 
 def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """Raw / accepted / rejected / duplicate rows per input file, from the dbt mart."""
+    """Raw / accepted / rejected / duplicate rows per input file, from the dbt mart, with the
+    file's size, checksum, ignored columns, and the encoding and delimiter it was read with."""
     rows = con.execute(
         """
         select input_file, raw_rows, accepted_rows, rejected_rows, duplicate_rows,
-            byte_count, sha256, extra_columns
+            byte_count, sha256, extra_columns, encoding, delimiter
         from marts.reconciliation_input_files
         order by input_file
         """
@@ -28,8 +31,21 @@ def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
             "bytes": byte_count,
             "sha256": sha256,
             "extra_columns_ignored": [c for c in (extra or "").split(",") if c],
+            "encoding": encoding,
+            "delimiter": delimiter,
         }
-        for name, raw, accepted, rejected, duplicate, byte_count, sha256, extra in rows
+        for (
+            name,
+            raw,
+            accepted,
+            rejected,
+            duplicate,
+            byte_count,
+            sha256,
+            extra,
+            encoding,
+            delimiter,
+        ) in rows
     }
 
 
@@ -47,6 +63,26 @@ def decision_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str,
     return eligible + sum(counts.values()), eligible, counts
 
 
+def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The rules' parameters the build used (``marts.audience_build_parameters``, one row)."""
+    row = con.execute(
+        """
+        select recent_booking_days, counted_booking_statuses, min_recent_bookings,
+            booking_window_start_date
+        from marts.audience_build_parameters
+        """
+    ).fetchone()
+    if row is None:
+        raise ControlFailure("marts.audience_build_parameters has no row: the build is incomplete")
+    days, statuses, minimum, window_start = row
+    return {
+        "recent_booking_days": days,
+        "counted_booking_statuses": statuses.split(","),
+        "min_recent_bookings": minimum,
+        "booking_window_start_date": window_start.isoformat(),
+    }
+
+
 def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
     """Every dbt test and unit test with its outcome, sorted by name."""
     return [
@@ -61,17 +97,27 @@ def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
 
 
 def build_report(
-    con: duckdb.DuckDBPyConnection, as_of: str, controls: tuple[NodeResult, ...]
+    con: duckdb.DuckDBPyConnection,
+    as_of: str,
+    controls: tuple[NodeResult, ...],
+    destination: str | None = None,
 ) -> dict[str, Any]:
-    """The content of ``reconciliation.json`` for a run whose controls all passed."""
+    """The content of ``reconciliation.json`` for a run whose controls all passed.
+
+    ``deltas`` counts the rows of the delta files against the destination's previous published
+    run (``history.delta_counts``).
+    """
     customers, eligible, excluded = decision_counts(con)
     outcomes = control_outcomes(controls)
     return {
         "as_of_date": as_of,
+        "rule_parameters": rule_parameters(con),
+        "destination": destination,
         "input_files": file_counts(con),
         "customers": customers,
         "eligible": eligible,
         "excluded": excluded,
+        "deltas": delta_counts(con),
         "controls": outcomes,
         "controls_passed": sum(1 for item in outcomes if item["status"] == "pass"),
         "controls_failed": sum(1 for item in outcomes if item["status"] != "pass"),

@@ -2,8 +2,9 @@
 
 It shows, with counts only (no email address, name or other personal value), the funnel of
 the run: rows in per input file, rows rejected per reason, customers, each exclusion rule as a
-waterfall step down to the published count, the change against the previous published run,
-the trend of the audience over past runs, and every control with its outcome.
+waterfall step down to the published count, the change against the previous run published to
+the same destination and the rows of the delta files, the trend of the audience over the
+destination's runs (by as-of date), and every control with its outcome.
 
 The page has no script and loads nothing (inline CSS and SVG only), so it opens offline and
 from an archive. Every number is in an element with an id or a ``data-*`` attribute, so the
@@ -24,7 +25,12 @@ import duckdb
 import jinja2
 
 from audience_pipeline.drift import DriftResult
-from audience_pipeline.history import audience_trend, change_counts
+from audience_pipeline.history import (
+    RULE_PARAMETER_COLUMNS,
+    audience_trend,
+    change_counts,
+    rule_parameters_of_run,
+)
 
 REPORT_FILE = "run_report.html"
 
@@ -86,17 +92,43 @@ def _waterfall(con: duckdb.DuckDBPyConnection, customers: int) -> list[dict[str,
     return steps
 
 
+def _parameters(
+    con: duckdb.DuckDBPyConnection, report: dict[str, Any], previous_run_id: int | None
+) -> list[dict[str, Any]]:
+    """The rules' parameters in force, each with the previous run's value when it differed."""
+    current = report.get("rule_parameters") or {}
+    previous = rule_parameters_of_run(con, previous_run_id) or {}
+    rows = []
+    for name in RULE_PARAMETER_COLUMNS:
+        value, before = current.get(name), previous.get(name)
+        rows.append(
+            {
+                "name": name,
+                "value": _parameter_text(value),
+                "previous": _parameter_text(before) if before is not None else None,
+                "changed": before is not None and before != value,
+            }
+        )
+    return rows
+
+
+def _parameter_text(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
 def collect_report_facts(
     con: duckdb.DuckDBPyConnection,
     *,
     report: dict[str, Any],
     drift: DriftResult,
     run_id: int,
+    stopped: bool = False,
 ) -> dict[str, Any]:
     """Everything the page shows, as counts, from the built database and the run's report.
 
     Nothing depends on the clock: the same inputs, as-of date and history give the same page
-    (the time of the publish is in ``history.published_runs``).
+    (the time of the publish is in ``history.published_runs``). ``stopped``: the page of a run
+    that was stopped and published nothing (kept for diagnosis).
     """
     input_files = sorted(report["input_files"])
     customers = int(report["customers"])
@@ -105,7 +137,8 @@ def collect_report_facts(
     if waterfall and waterfall[-1]["after"] != eligible:
         raise ValueError("the exclusions do not add up to the published audience")
     changes = change_counts(con)
-    trend = [*audience_trend(con)]
+    destination = report.get("destination")
+    trend = [run for run in audience_trend(con, destination) if run["run_id"] != run_id]
     previous_eligible = next(
         (run["eligible"] for run in trend if run["run_id"] == changes["previous_run_id"]), None
     )
@@ -117,6 +150,7 @@ def collect_report_facts(
             "eligible": eligible,
         }
     )
+    trend.sort(key=lambda run: (run["as_of_date"], run["run_id"]))
     controls = [
         {
             "control": control["control"],
@@ -137,10 +171,14 @@ def collect_report_facts(
         for check in drift.checks
     ]
     reason = drift.accepted_reason
+    deltas = report["deltas"]
     return {
+        "parameters": _parameters(con, report, changes["previous_run_id"]),
         "run": {
             "run_id": run_id,
             "as_of_date": report["as_of_date"],
+            "destination": destination,
+            "stopped": stopped,
             "drift_status": drift.status,
             "drift_acceptance_reason": _EMAIL_LIKE.sub("[address removed]", reason)
             if reason
@@ -161,6 +199,15 @@ def collect_report_facts(
         "eligible": eligible,
         "waterfall": waterfall,
         "change": {**changes, "previous_eligible": previous_eligible, "current_eligible": eligible},
+        "deltas": {
+            "entered": int(deltas["entered"]),
+            "left": int(deltas["left"]),
+            "updated": int(deltas["updated"]),
+            "left_by_reason": [
+                {"reason": reason, "rows": int(rows)}
+                for reason, rows in sorted(deltas["left_by_reason"].items())
+            ],
+        },
         "trend": trend,
         "controls": controls,
     }
@@ -259,8 +306,9 @@ def _waterfall_chart(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometry of the trend: a point per published run, the current one last."""
+def _trend_chart(trend: list[dict[str, Any]], run_id: int) -> dict[str, Any]:
+    """Geometry of the trend: a point per run of the destination, by as-of date; ``run_id``
+    is this run's."""
     width, height = 1020, 220
     left, right, top, bottom = 80, 80, 24, 44
     peak = max([run["eligible"] for run in trend] + [1])
@@ -277,7 +325,7 @@ def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
             "run_id": run["run_id"],
             "as_of_date": run["as_of_date"],
             "eligible": run["eligible"],
-            "current": index == len(trend) - 1,
+            "current": run["run_id"] == run_id,
             "x": x(index),
             "y": y(run["eligible"]),
             "value_y": y(run["eligible"]) - 10,
@@ -303,6 +351,6 @@ def render_report(facts: dict[str, Any]) -> str:
         .render(
             facts=facts,
             waterfall_chart=_waterfall_chart(facts),
-            trend_chart=_trend_chart(facts["trend"]),
+            trend_chart=_trend_chart(facts["trend"], facts["run"]["run_id"]),
         )
     )

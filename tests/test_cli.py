@@ -175,10 +175,18 @@ def test_errors_at_work_exit_1_in_one_line_without_a_traceback(tmp_path: Path) -
     assert completed.stderr.startswith("audience history: cannot open")
 
 
-def _record(con: duckdb.DuckDBPyConnection, run_id: int, as_of: str, output_dir: str) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    as_of: str,
+    output_dir: str,
+    destination: str | None = None,
+) -> None:
     con.execute(
-        "insert into history.published_runs values "
-        "(?, ?, ?, 'in', ?, 1500, 700, null, 700, 0, 0, 140, 0, ?, ?)",
+        "insert into history.published_runs (run_id, published_at, as_of_date, input_dir, "
+        "output_dir, customers, eligible, previous_run_id, entered, left_audience, stayed, "
+        "controls_passed, controls_failed, drift_status, drift_acceptance_reason, destination) "
+        "values (?, ?, ?, 'in', ?, 1500, 700, null, 700, 0, 0, 140, 0, ?, ?, ?)",
         [
             run_id,
             dt.datetime(2026, 12, run_id, 6, 0),
@@ -186,6 +194,7 @@ def _record(con: duckdb.DuckDBPyConnection, run_id: int, as_of: str, output_dir:
             output_dir,
             "accepted" if run_id == 3 else "passed",
             "season change" if run_id == 3 else None,
+            destination or output_dir,
         ],
     )
 
@@ -211,6 +220,26 @@ def test_history_lists_runs_per_destination_in_as_of_order(tmp_path: Path) -> No
     assert "accepted: season change" in only
     rows = [line for line in only.splitlines() if line.startswith("#")]
     assert [row.split()[0] for row in rows] == ["#3", "#1"]
+
+
+def test_history_lists_named_destinations_and_filters_by_name(tmp_path: Path) -> None:
+    database = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(database))
+    ensure_history_tables(con)
+    _record(con, 1, "2026-11-20", "/out/a", destination="brand-b")
+    _record(con, 2, "2026-11-21", "/out/b", destination="brand-b")
+    _record(con, 3, "2026-11-19", "/out/crm")
+    con.close()
+    text = audience("history", "--database", str(database)).stdout
+    assert "brand-b (published to /out/a, /out/b)" in text.splitlines()
+    only = json.loads(
+        audience(
+            "history", "--database", str(database), "--destination", "brand-b", "--format", "json"
+        ).stdout
+    )
+    assert [(run["destination"], run["run_id"]) for run in only] == [("brand-b", 1), ("brand-b", 2)]
+    blank = audience("history", "--database", str(database), "--destination", " ")
+    assert blank.returncode == 2 and "--destination" in blank.stderr
 
 
 def test_progress_counts_dbt_nodes_from_its_events() -> None:
@@ -282,6 +311,18 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     assert len(completed.stderr.splitlines()) < 30, completed.stderr
     assert completed.stdout.startswith("published 70 of 149 customers")
     assert "controls: " in completed.stdout
+    # the history keeps the rules' parameters and how each file was read
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        assert con.execute(
+            "select recent_booking_days, counted_booking_statuses, min_recent_bookings "
+            "from history.published_runs"
+        ).fetchall() == [(365, "COMPLETED", 1)]
+        assert set(
+            con.execute("select encoding, delimiter from history.run_input_files").fetchall()
+        ) == {("utf-8", ",")}
+    finally:
+        con.close()
 
 
 @pytest.mark.slow

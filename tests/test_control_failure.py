@@ -87,7 +87,7 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
         "inactive": "inactive",
         "not_opted_in": "latest email consent is not OPT_IN",
         "suppressed": "suppressed",
-        "no_recent_booking": "no recent completed booking",
+        "no_recent_booking": "fewer recent bookings that count",
     }
     con = duckdb.connect(str(setup.database))
     try:

@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from tests.audit_helpers import build_docs_site, personal_values, screenshot_dir
-from tests.chromium import Chromium, chromium
+from audit_helpers import build_docs_site, personal_values, screenshot_dir
+from chromium import Chromium, chromium
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ import math
 import subprocess
 
 import pytest
+from audit_helpers import Scenario, run_scenario
 from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline.drift import DriftFailure, DriftThresholds, evaluate_drift
 from audience_pipeline.history import PublishedRun
-from tests.audit_helpers import Scenario, run_scenario
 
 FILES = {"bookings": 100, "consent_events": 50, "customers": 40, "suppressions": 10}
 
@@ -67,11 +67,93 @@ def test_audience_change_is_entered_plus_left_over_the_previous_audience() -> No
 
 
 def test_from_an_empty_audience_any_entry_is_infinite_drift() -> None:
-    result = evaluate_drift(previous_run(eligible=0), eligible=5, entered=5, left=0, raw_rows=FILES)
+    result = evaluate_drift(
+        previous_run(eligible=0), eligible=15, entered=15, left=0, raw_rows=FILES
+    )
     assert math.isinf(result.checks[0].share)
     assert result.failed
-    same = evaluate_drift(previous_run(eligible=0), eligible=0, entered=0, left=0, raw_rows=FILES)
+    few = evaluate_drift(previous_run(eligible=0), eligible=5, entered=5, left=0, raw_rows=FILES)
+    assert math.isinf(few.checks[0].share)
+    assert not few.failed, "under the minimum of customers moved"
+    same = evaluate_drift(
+        previous_run(eligible=0),
+        eligible=0,
+        entered=0,
+        left=0,
+        raw_rows=FILES,
+        allow_empty_audience=True,
+    )
     assert not same.failed
+
+
+def test_small_lists_need_a_minimum_of_customers_moved_to_fail() -> None:
+    """6 customers, one entered and one left (33%): noise, not drift, by default."""
+    small = evaluate_drift(previous_run(eligible=6), eligible=6, entered=1, left=1, raw_rows=FILES)
+    assert outcomes(small)["audience_change"] == "pass"
+    assert small.checks[0].share == pytest.approx(1 / 3)
+    assert "limit 20.0%, from 10 customers moved" in small.checks[0].detail
+    strict = evaluate_drift(
+        previous_run(eligible=6),
+        eligible=6,
+        entered=1,
+        left=1,
+        raw_rows=FILES,
+        thresholds=DriftThresholds(min_audience_change=2),
+    )
+    assert outcomes(strict)["audience_change"] == "fail"
+    at_minimum = evaluate_drift(
+        previous_run(eligible=40), eligible=40, entered=5, left=5, raw_rows=FILES
+    )
+    assert outcomes(at_minimum)["audience_change"] == "fail"  # 10 moved, 25%
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError):
+            DriftThresholds(min_audience_change=bad)
+
+
+def test_a_run_dated_before_the_destinations_latest_fails_unless_accepted() -> None:
+    latest = previous_run()  # as of 2026-11-26
+    earlier = evaluate_drift(
+        None, eligible=70, entered=70, left=0, raw_rows=FILES, as_of="2026-11-25", latest=latest
+    )
+    assert outcomes(earlier)["as_of_order"] == "fail"
+    assert (
+        "as_of_order: as of 2026-11-25, before the latest run published to this destination "
+        "(run #7, as of 2026-11-26)" in earlier.describe()
+    )
+    for as_of in ("2026-11-26", "2026-11-27"):  # a rerun of the same day, or the next day
+        later = evaluate_drift(
+            latest, eligible=100, entered=0, left=0, raw_rows=FILES, as_of=as_of, latest=latest
+        )
+        assert outcomes(later)["as_of_order"] == "pass", as_of
+    first = evaluate_drift(
+        None, eligible=70, entered=70, left=0, raw_rows=FILES, as_of="2026-11-25"
+    )
+    assert outcomes(first)["as_of_order"] == "not_applicable"
+    accepted = evaluate_drift(
+        None,
+        eligible=70,
+        entered=70,
+        left=0,
+        raw_rows=FILES,
+        as_of="2026-11-25",
+        latest=latest,
+        accept_reason="backfill of a missed day",
+    )
+    assert outcomes(accepted)["as_of_order"] == "accepted" and not accepted.failed
+
+
+def test_an_empty_audience_fails_unless_allowed_and_accept_drift_does_not_do() -> None:
+    empty = evaluate_drift(None, eligible=0, entered=0, left=0, raw_rows=FILES, customers=15)
+    assert outcomes(empty)["audience_empty"] == "fail"
+    assert "nobody of 15 customers is eligible" in empty.describe()
+    accepted = evaluate_drift(
+        None, eligible=0, entered=0, left=0, raw_rows=FILES, accept_reason="it is fine"
+    )
+    assert outcomes(accepted)["audience_empty"] == "fail"
+    allowed = evaluate_drift(
+        None, eligible=0, entered=0, left=0, raw_rows=FILES, allow_empty_audience=True
+    )
+    assert outcomes(allowed)["audience_empty"] == "pass" and not allowed.failed
 
 
 def test_input_loss_fails_beyond_the_threshold_and_growth_never_does() -> None:
@@ -149,6 +231,13 @@ def test_a_run_that_drifts_publishes_nothing_and_names_each_check(
     # the outputs are still run #2's, byte for byte
     assert scenario.after_failure["eligible_audience.csv"] == scenario.audiences[2]
     assert scenario.after_failure["run_report.html"].decode("utf-8") == scenario.reports[2]
+    # what it would have published is beside the output folder, and the message says where
+    (kept,) = (scenario.work / ".out.diagnostics").iterdir()
+    assert f"are in {kept} for diagnosis" in message
+    assert kept.name.endswith("-as-of-2027-06-01")
+    left = (kept / "audience_left.csv").read_text(encoding="utf-8").splitlines()
+    assert left[0] == "customer_id,email,left_reason" and len(left) > 20
+    assert not any(line.split(",")[1] in message for line in left[1:])
     # and the accepted rerun published, recording why
     accepted = scenario.results[3]
     assert accepted.run_id == 3

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from audit_helpers import Scenario, run_scenario
 from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline.explain import evaluate_rules, explain_customer, read_rules
-from tests.audit_helpers import Scenario, run_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_a_customer_who_left_gets_every_rule_and_the_deciding_one(scenario: Scen
     # each counts, and why not, as int_bookings_evaluated says)
     assert "current snapshot: customers.csv line" in text
     assert "deciding event:" in text
-    assert re.search(r"\(not counted: (before_window|not_completed|after_as_of)\)", text)
+    assert re.search(r"\(not counted: (before_window|status_not_counted|after_as_of)\)", text)
     assert "(counted)" not in text
     assert "0 booking(s) counted as of 2027-06-01" in text
 

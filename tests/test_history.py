@@ -13,10 +13,10 @@ from datetime import date
 
 import duckdb
 import pytest
+from audit_helpers import ACCEPT_REASON, AS_OF_DATES, SEEDS, Scenario, run_scenario
+from reference import audience_rules as reference
 
 from audience_pipeline.history import TABLES
-from tests.audit_helpers import ACCEPT_REASON, AS_OF_DATES, SEEDS, Scenario, run_scenario
-from tests.reference import audience_rules as reference
 
 pytestmark = pytest.mark.slow
 
@@ -115,11 +115,30 @@ def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
     assert drift["audience_change"] == "accepted"
     assert set(drift) == {
         "audience_change",
+        "audience_empty",
+        "as_of_order",
         "input_rows:bookings",
         "input_rows:consent_events",
         "input_rows:customers",
         "input_rows:suppressions",
     }
+
+
+def test_runs_record_their_destination_and_what_they_published(con, scenario: Scenario) -> None:
+    destinations = con.execute("select distinct destination from history.published_runs").fetchall()
+    # the output folder's path: the folder itself is a link to the current generation
+    assert destinations == [(str(scenario.work.resolve() / scenario.output_dir.name),)]
+    for run_id, audience in scenario.audiences.items():
+        published = [
+            (int(row["customer_id"]), row["email"], row["loyalty_tier"] or None)
+            for row in csv.DictReader(io.StringIO(audience.decode("utf-8")))
+        ]
+        recorded = con.execute(
+            "select customer_id, email, loyalty_tier from history.run_audience "
+            "where run_id = ? order by customer_id",
+            [run_id],
+        ).fetchall()
+        assert recorded == published, run_id
 
 
 def test_membership_is_the_published_audience_of_each_run(con, scenario: Scenario) -> None:
@@ -178,8 +197,7 @@ def test_first_run_has_everyone_entered_and_drift_not_applicable(scenario: Scena
 def test_history_tables_are_documented_as_a_dbt_source() -> None:
     """The source `history` in models/marts/_marts__sources.yml lists the real columns."""
     import yaml
-
-    from tests.audit_helpers import PROJECT_DIR
+    from audit_helpers import PROJECT_DIR
 
     document = yaml.safe_load(
         (PROJECT_DIR / "models" / "marts" / "_marts__sources.yml").read_text(encoding="utf-8")

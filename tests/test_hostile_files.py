@@ -391,7 +391,7 @@ class Entry:
     row: dict[str, str] | None  # the values, for the reference (None if it cannot be split)
     label: str = ""
     # for a record that cannot be split: the customer_id it was written with, which the
-    # pipeline reads back from the broken line to hold that customer (rule 2)
+    # pipeline reads back from the broken line to hold that customer (rule 1)
     named_customer_id: str | None = None
 
 
@@ -452,10 +452,11 @@ def embedded_line_break(name: str, label: str, column: str, **values: str) -> En
 
 
 def not_utf8(name: str, label: str, column: str, **values: str) -> Entry:
+    """A line with one Latin-1 byte: rejected, naming the byte and its column (the line still
+    splits, so its customer_id is read where it is)."""
     row, fields = fields_of(name, **values, **{column: "Ren\u00e9e"})
-    return Entry(
-        (csv_line(fields).encode("latin-1"),), "not valid UTF-8", None, label, row["customer_id"]
-    )
+    reason = f"not valid UTF-8: byte 0xE9 in column {column}"
+    return Entry((csv_line(fields).encode("latin-1"),), reason, None, label, row["customer_id"])
 
 
 def too_many(name: str, label: str, **values: str) -> Entry:
@@ -696,3 +697,16 @@ def test_customer_named_by_an_unsplittable_suppression_line_is_not_published(
     line = first_lines("suppressions")[ENTRIES["suppressions"].index(HIDDEN_SUPPRESSION)]
     explanation = explain(hostile_run.published.database, 16)
     assert f"suppressions.csv line {line}: may name this email" in explanation
+
+
+def test_customers_known_only_from_broken_lines_are_held_and_counted(
+    hostile_run: HostileRun,
+) -> None:
+    """Every customer id read anywhere in customers.csv has a decision: 20-24 appear only on
+    lines that could not be split or read, so they are held, and they count among the
+    customers (the exclusions still add up)."""
+    for customer_id in (20, 21, 22, 23, 24):
+        assert hostile_run.decisions[customer_id] == "data_quality_hold", customer_id
+    report = hostile_run.published.reconciliation
+    assert report["customers"] == len(hostile_run.decisions)
+    assert report["customers"] == report["eligible"] + sum(report["excluded"].values())

@@ -5,7 +5,10 @@ snapshots (tied ``updated_at`` instants written with different offsets, inactive
 shared, malformed and missing emails), bookings (window edges, valid and invalid amounts,
 repeats and conflicting booking ids), consent events (ties between OPT_IN and other statuses,
 other channels, invalid timestamps and ids) and suppressions (by id, by email or both, active,
-expired, future, unreadable dates), plus the odd line that cannot be split.
+expired, future, unreadable dates), plus the odd line that cannot be split. Each example
+also draws the rules' parameters (``recent_booking_days``, ``counted_booking_statuses``,
+``min_recent_bookings``: the dbt vars of ``audience run --vars``), passes them to the pipeline
+and the same values to the reference; booking dates sit at the edges of the window drawn.
 
 dbt needs seconds per build, so one Hypothesis example holds ``DATASETS_PER_RUN`` datasets at
 disjoint customer ids (dataset ``k`` uses ids ``100 * (k + 1) + 1..6`` and its own emails,
@@ -44,6 +47,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from reference import audience_rules as rules
 
+from audience_pipeline.parameters import parse_rule_parameters
 from audience_pipeline.pipeline import run_pipeline
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
@@ -211,12 +215,20 @@ SUPPRESSED_UNTIL = (  # text, parsed date, readable
     ("never", None, False),
     ("2026-13-01", None, False),
 )
-BOOKING_DATES = (  # in the window (as-of - 365 < date <= as-of), at its edges, outside, invalid
-    *("2026-06-01", "2026-03-15", "2025-11-27", "2026-11-26") * 2,
-    "2025-11-26",
-    "2026-11-27",
-    "2026-02-30",
-)
+
+
+def booking_dates(days: int) -> tuple[str, ...]:
+    """In the window (as-of - days < date <= as-of) or near it, at its edges, outside, invalid."""
+    before = AS_OF - dt.timedelta(days=days)  # the last day that does not count
+    inside = (AS_OF - dt.timedelta(days=days // 2), before + dt.timedelta(days=1), AS_OF)
+    return (
+        *(*(day.isoformat() for day in inside), "2026-06-01") * 2,
+        before.isoformat(),
+        "2026-11-27",
+        "2026-02-30",
+    )
+
+
 AMOUNTS = (
     *("100.00", "25.50", "1.5e2", "-0", " 12.345 ", "0.005") * 2,
     "abc",
@@ -224,7 +236,10 @@ AMOUNTS = (
     "NaN",
     "1e16",
 )
-BOOKING_STATUSES = ("COMPLETED", "COMPLETED", "COMPLETED", " completed ", "CANCELLED")
+BOOKING_STATUSES = (
+    *("COMPLETED", "COMPLETED", "COMPLETED", " completed "),
+    *("PENDING", " pending ", "CANCELLED"),
+)
 CHANNELS = ("email", "email", "email", " EMAIL ", "Email", "sms")
 STATUSES = (*("OPT_IN",) * 5, " opt_in ", "OPT_OUT", "opt_out", "PENDING", "")
 ACTIVE_FLAGS = (
@@ -253,8 +268,41 @@ def pick(draw: st.DrawFn, clean: bool, choices: tuple[Any, ...], clean_choices: 
 # ---------------------------------------------------------------------------
 
 
+# The rules' parameters an example may draw: the defaults first (Hypothesis starts simple)
+# and more often, so most datasets still get as far as the shared-address rules.
+WINDOW_DAYS = (365, 180, 365, 30)
+COUNTED_STATUSES = (
+    ("COMPLETED",),
+    ("COMPLETED", "PENDING"),
+    ("COMPLETED",),
+    (" pending ", "cancelled"),
+)
+MIN_RECENT_BOOKINGS = (1, 2, 1)
+
+
 @st.composite
-def datasets(draw: st.DrawFn, k: int) -> Dataset:
+def rule_parameters(draw: st.DrawFn) -> dict[str, Any]:
+    """The three vars as ``audience run --vars`` takes them (checked and normalized there)."""
+    text = json.dumps(
+        {
+            "recent_booking_days": draw(st.sampled_from(WINDOW_DAYS)),
+            "counted_booking_statuses": list(draw(st.sampled_from(COUNTED_STATUSES))),
+            "min_recent_bookings": draw(st.sampled_from(MIN_RECENT_BOOKINGS)),
+        }
+    )
+    return parse_rule_parameters(text)  # JSON is YAML
+
+
+def reference_parameters(parameters: dict[str, Any]) -> rules.RuleParameters:
+    return rules.RuleParameters(
+        recent_booking_days=parameters["recent_booking_days"],
+        counted_booking_statuses=tuple(parameters["counted_booking_statuses"]),
+        min_recent_bookings=parameters["min_recent_bookings"],
+    )
+
+
+@st.composite
+def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
     data = Dataset(k)
     # a clean dataset has no invalid values and few reasons to exclude anyone, so customers
     # get as far as the shared-address rules; the others get every hostile form
@@ -296,7 +344,7 @@ def datasets(draw: st.DrawFn, k: int) -> Dataset:
         row = {
             "booking_id": pick(draw, clean, (f"B{k}-{j}",) * 15 + ("", "  "), 15),
             "customer_id": id_text,
-            "booking_date": pick(draw, clean, BOOKING_DATES, 8),
+            "booking_date": pick(draw, clean, booking_dates(window_days), 8),
             "booking_amount": pick(draw, clean, AMOUNTS, 12),
             "booking_status": pick(draw, clean, BOOKING_STATUSES, 4),
             "product_name": f"P{k}",
@@ -447,12 +495,22 @@ def write_landing(folder: Path, lines: dict[str, list[str]]) -> None:
 RUN_COUNTER = iter(range(1_000_000))
 
 
-def run(work: Path, lines: dict[str, list[str]]) -> Outcome:
+def run(
+    work: Path, lines: dict[str, list[str]], parameters: dict[str, Any] | None = None
+) -> Outcome:
     """One real pipeline run on a fresh database (the drift guard sees a first run)."""
     n = next(RUN_COUNTER)
     landing, output_dir, database = work / f"landing{n}", work / f"out{n}", work / f"run{n}.duckdb"
     write_landing(landing, lines)
-    run_pipeline(landing, output_dir, as_of=AS_OF.isoformat(), database=database, quiet=True)
+    run_pipeline(
+        landing,
+        output_dir,
+        as_of=AS_OF.isoformat(),
+        database=database,
+        quiet=True,
+        rule_parameters=parameters,
+        allow_empty_audience=True,  # a random dataset may have nobody eligible
+    )
     decisions = read_decisions(database)
     return Outcome(
         audience_bytes=(output_dir / "eligible_audience.csv").read_bytes(),
@@ -495,6 +553,7 @@ def check_against_reference(
     first_line: dict[str, int],
     named: dict[str, set[int]],
     suppression_emails: set[str],
+    parameters: rules.RuleParameters = rules.DEFAULT_PARAMETERS,
 ) -> None:
     """Decisions, audience and rejected lines of one dataset equal the reference's."""
     rows = {name: [row for _, _, row in data.records[name] if row is not None] for name in COLUMNS}
@@ -506,10 +565,14 @@ def check_against_reference(
         AS_OF,
         unsplittable_line_ids=named,
         unsplittable_suppression_emails=suppression_emails,
+        parameters=parameters,
     )
-    label = f"dataset {data.index}"
+    label = f"dataset {data.index}, {parameters}"
     decisions = {c: r for c, r in outcome.decisions.items() if data.owns(c)}
-    assert decisions == expected.decisions, label
+    # a customer named only by a broken customers line is a customer (held); ``named`` holds
+    # every dataset's lines, so each dataset checks the customers it owns
+    expected_decisions = {c: r for c, r in expected.decisions.items() if data.owns(c)}
+    assert decisions == expected_decisions, label
     audience = [row for row in outcome.audience if data.owns(int(row["customer_id"]))]
     assert audience == expected.audience, label
 
@@ -563,11 +626,12 @@ def normalized_rejects(outcome: Outcome) -> dict[str, collections.Counter[tuple[
 
 
 def without_checksums(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without what names the files and folders (checksums, the destination)."""
     files = {
         name: {key: value for key, value in counts.items() if key != "sha256"}
         for name, counts in report["input_files"].items()
     }
-    return {**report, "input_files": files}
+    return {**report, "input_files": files, "destination": None}
 
 
 # ---------------------------------------------------------------------------
@@ -585,7 +649,11 @@ def without_checksums(report: dict[str, Any]) -> dict[str, Any]:
 def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
     work: Path, data: st.DataObject
 ) -> None:
-    generated = [data.draw(datasets(k), label=f"dataset {k}") for k in range(DATASETS_PER_RUN)]
+    parameters = data.draw(rule_parameters(), label="rule parameters")
+    days = parameters["recent_booking_days"]
+    generated = [
+        data.draw(datasets(k, days), label=f"dataset {k}") for k in range(DATASETS_PER_RUN)
+    ]
     shuffle_seed = data.draw(st.integers(0, 2**32 - 1), label="shuffle seed")
 
     lines: dict[str, list[str]] = {name: [] for name in COLUMNS}
@@ -597,7 +665,11 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
     for name, row in SENTINELS.items():
         lines[name].append(csv_line([row[column] for column in COLUMNS[name]]))
 
-    outcome = run(work, lines)
+    outcome = run(work, lines, parameters)
+    assert outcome.reconciliation["rule_parameters"] == {
+        **parameters,
+        "booking_window_start_date": (AS_OF - dt.timedelta(days=days - 1)).isoformat(),
+    }
     named = {
         name: named_by_broken_lines(generated, name, rules.ids_named_by_unsplittable_line)
         for name in COLUMNS
@@ -606,20 +678,28 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
         generated, "suppressions", rules.emails_named_by_unsplittable_line
     )
     for dataset, first_line in zip(generated, first_lines, strict=True):
-        check_against_reference(dataset, outcome, first_line, named, suppression_emails)
+        check_against_reference(
+            dataset,
+            outcome,
+            first_line,
+            named,
+            suppression_emails,
+            reference_parameters(parameters),
+        )
         check_safety(dataset, outcome)
 
     shuffler = random.Random(shuffle_seed)
     shuffled = {
         name: shuffler.sample(file_lines, len(file_lines)) for name, file_lines in lines.items()
     }
-    again = run(work, shuffled)
+    again = run(work, shuffled, parameters)
     assert again.audience_bytes == outcome.audience_bytes
     assert again.decisions == outcome.decisions
     assert without_checksums(again.reconciliation) == without_checksums(outcome.reconciliation)
     assert normalized_rejects(again) == normalized_rejects(outcome)
 
     STATS["examples"] += 1
+    STATS[f"parameters {days} days, {parameters['min_recent_bookings']} min"] += 1
     STATS["datasets"] += len(generated)
     STATS["pipeline runs"] += 2
     STATS["customers"] += len(outcome.decisions)

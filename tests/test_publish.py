@@ -17,14 +17,23 @@ import pytest
 
 from audience_pipeline import publish
 from audience_pipeline.errors import PipelineError
-from audience_pipeline.publish import generations_dir, resolve_output_dir, write_outputs
+from audience_pipeline.publish import (
+    DIAGNOSTICS_KEPT,
+    diagnostics_dir,
+    generations_dir,
+    resolve_output_dir,
+    write_diagnostics,
+    write_outputs,
+)
 
 INPUT_FILES = ["customers", "bookings"]
+DELTA_NAMES = {"audience_entered.csv", "audience_left.csv", "audience_updated.csv"}
 OUTPUT_NAMES = {
     "eligible_audience.csv",
     "rejected_customers.csv",
     "rejected_bookings.csv",
     "reconciliation.json",
+    *DELTA_NAMES,
 }
 
 
@@ -48,6 +57,12 @@ def set_marts(con: duckdb.DuckDBPyConnection, tag: str, rows: int = 3) -> None:
         con.execute(
             f"create or replace table marts.rejected_{name} as "
             f"select range as source_line, '{tag}' as tag from range({rows})"
+        )
+    for name in DELTA_NAMES:
+        # in reverse order: the published file must come out sorted by customer_id
+        con.execute(
+            f"create or replace table marts.{name.removesuffix('.csv')} as "
+            f"select {rows} - 1 - range as customer_id, '{tag}' as tag from range({rows})"
         )
 
 
@@ -289,3 +304,62 @@ def test_readers_never_see_a_mix_of_two_runs(
         thread.join()
     assert problems == []
     assert reads > 0
+
+
+def test_delta_files_are_published_sorted_by_customer_id(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    publish_tagged(con, out, "one")
+    for name in DELTA_NAMES:
+        lines = (out / name).read_text(encoding="utf-8").splitlines()
+        assert lines == ["customer_id,tag", "0,one", "1,one", "2,one"], name
+
+
+def test_diagnostics_go_beside_the_output_folder_and_only_the_last_are_kept(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    publish_tagged(con, out, "published")
+    before = snapshot(out)
+    set_marts(con, "stopped")
+    folders = [
+        write_diagnostics(
+            con,
+            out,
+            as_of=f"2026-11-{day:02d}",
+            input_files=INPUT_FILES,
+            built_models={"eligible_audience", "rejected_customers", "audience_left"},
+            why="the drift guard stopped the run",
+            report={"tag": "stopped"},
+            extra_files={"run_report.html": "<p>stopped</p>"},
+        )
+        for day in range(1, DIAGNOSTICS_KEPT + 3)
+    ]
+    assert snapshot(out) == before  # nothing reached the output folder
+    root = diagnostics_dir(out)
+    assert root == tmp_path / ".out.diagnostics"
+    assert all(folder.parent == root for folder in folders)
+    kept = sorted(path.name for path in root.iterdir())
+    assert kept == sorted(folder.name for folder in folders[-DIAGNOSTICS_KEPT:])
+    last = folders[-1]
+    assert last.name.endswith(f"-as-of-2026-11-{DIAGNOSTICS_KEPT + 2:02d}")
+    # only the models this run built: the others may hold an earlier build
+    assert sorted(path.name for path in last.iterdir()) == [
+        "audience_left.csv",
+        "eligible_audience.csv",
+        "reconciliation.json",
+        "rejected_customers.csv",
+        "run_report.html",
+        "stopped.txt",
+    ]
+    assert (last / "stopped.txt").read_text() == "the drift guard stopped the run\n"
+    assert set(tags_in_files(last, ["eligible_audience.csv", "audience_left.csv"])) == {"stopped"}
+
+
+def tags_in_files(folder: Path, names: list[str]) -> list[str]:
+    return [
+        line.rsplit(",", 1)[1]
+        for name in names
+        for line in (folder / name).read_text(encoding="utf-8").splitlines()[1:]
+    ]

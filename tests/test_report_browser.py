@@ -11,17 +11,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
-
-from audience_pipeline.explain import RULES
-from tests.audit_helpers import (
+from audit_helpers import (
     ACCEPT_REASON,
     Scenario,
     personal_values,
     run_scenario,
     screenshot_dir,
 )
-from tests.chromium import Chromium, chromium
+from chromium import Chromium, chromium
+
+from audience_pipeline.explain import read_rules
 
 pytestmark = pytest.mark.slow
 
@@ -121,10 +122,18 @@ def requests_made(browser: Chromium) -> list[str]:
     ]
 
 
-def test_the_waterfall_adds_up_on_screen(rendered: dict[int, dict[str, Any]]) -> None:
+def test_the_waterfall_adds_up_on_screen(
+    scenario: Scenario, rendered: dict[int, dict[str, Any]]
+) -> None:
+    con = duckdb.connect(str(scenario.database), read_only=True)
+    try:
+        codes = [rule.code for rule in read_rules(con)]
+    finally:
+        con.close()
+    assert len(codes) == 10
     for run_id, page in rendered.items():
         steps = page["steps"]
-        assert [step["key"] for step in steps] == [code for _, code, _ in RULES], run_id
+        assert [step["key"] for step in steps] == codes, run_id
         assert all(step["shown"] for step in steps)
         assert page["start"] == page["kpi"]["kpi-customers"]
         level = page["start"]
@@ -197,10 +206,11 @@ def test_the_change_and_the_trend_are_shown(rendered: dict[int, dict[str, Any]])
 def test_every_control_is_listed_with_its_outcome(rendered: dict[int, dict[str, Any]]) -> None:
     for run_id, page in rendered.items():
         controls = page["controls"]
-        # 78 data tests and the drift guard's checks
+        # 78 data tests and the drift guard's checks (audience change, empty audience, as-of
+        # order, one per input file)
         assert len(controls) > 80 and all(row["shown"] for row in controls)
         drift = [row for row in controls if row["type"] == "drift_guard"]
-        assert len(drift) == 5
+        assert len(drift) == 7
         assert {row["outcome"] for row in controls if row["type"] != "drift_guard"} == {"pass"}
         expected = {"not_applicable", "pass"} if run_id == 1 else {"pass"}
         if run_id == 3:

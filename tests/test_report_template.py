@@ -28,11 +28,23 @@ def control(name: str, status: str = "pass", type_: str = "data_test", detail: s
 def facts() -> dict[str, Any]:
     """A second published run: 1,234 rows in, 100 customers, 60 published (2 in, 4 out)."""
     return {
+        "parameters": [
+            {"name": "recent_booking_days", "value": "180", "previous": "365", "changed": True},
+            {
+                "name": "counted_booking_statuses",
+                "value": "COMPLETED",
+                "previous": None,
+                "changed": False,
+            },
+            {"name": "min_recent_bookings", "value": "1", "previous": "1", "changed": False},
+        ],
         "run": {
             "run_id": 2,
             "as_of_date": "2027-01-15",
             "drift_status": "accepted",
             "drift_acceptance_reason": HOSTILE,
+            "destination": "/data/published/crm",
+            "stopped": False,
         },
         "files": [
             {"input_file": "bookings", "raw": 1000, "accepted": 990, "rejected": 8, "duplicate": 2},
@@ -76,6 +88,15 @@ def facts() -> dict[str, Any]:
             ],
             "previous_eligible": 62,
             "current_eligible": 60,
+        },
+        "deltas": {
+            "entered": 3,
+            "left": 5,
+            "updated": 7,
+            "left_by_reason": [
+                {"reason": "email_changed", "rows": 1},
+                {"reason": "not_opted_in", "rows": 4},
+            ],
         },
         "trend": [
             {"run_id": 1, "as_of_date": "2026-11-26", "customers": 99, "eligible": 62},
@@ -122,6 +143,11 @@ def test_rendering_is_deterministic(facts: dict[str, Any]) -> None:
         '<rect class="waterfall-bar waterfall-end" data-key="published" data-value="60" ',
         '<circle class="trend-point" data-run-id="2" data-value="60" ',
         '<tr class="entered-reason" data-reason="new_customer"><td>entered: new customer</td>',
+        '<code id="destination">/data/published/crm</code>',
+        '<td class="num" id="delta-entered">3</td>',
+        '<td class="num" id="delta-left">5</td>',
+        '<td class="num" id="delta-updated">7</td>',
+        '<tr class="delta-left-reason" data-reason="email_changed">',
     ],
 )
 def test_numbers_sit_in_their_elements(facts: dict[str, Any], element: str) -> None:
@@ -180,6 +206,9 @@ def test_collected_facts_redact_addresses_and_render() -> None:
                 null::date as previous_as_of_date, 'eligible' as decision_reason,
                 null::int as exclusion_step, null as previous_decision_reason
             from range(7);
+        create table marts.audience_previous_run as
+            select '/out/crm' as destination, date '2026-11-26' as as_of_date,
+                null::int as previous_run_id, null::date as previous_as_of_date;
         """
     )
     drift = DriftResult(
@@ -192,6 +221,8 @@ def test_collected_facts_redact_addresses_and_render() -> None:
         "eligible": 7,
         "input_files": {"customers": {"raw": 12, "accepted": 10, "rejected": 1, "duplicate": 1}},
         "controls": [{"control": "unique_id", "type": "data_test", "status": "pass"}],
+        "destination": "/out/crm",
+        "deltas": {"entered": 7, "left": 0, "updated": 0, "left_by_reason": {}},
     }
     facts = collect_report_facts(con, report=report, drift=drift, run_id=1)
     assert facts["run"]["drift_acceptance_reason"] == "asked by [address removed] <it's fine>"
@@ -203,3 +234,27 @@ def test_collected_facts_redact_addresses_and_render() -> None:
         '<td class="num" data-metric="removed">3</td><td class="num" data-metric="after">7' in page
     )
     assert "<td>duplicate of an earlier line</td>" in page
+
+
+def test_the_parameters_in_force_and_a_change_since_the_previous_run_are_shown(
+    facts: dict[str, Any],
+) -> None:
+    page = render_report(facts)
+    assert '<span id="parameter-recent_booking_days">180</span>' in page
+    assert "(was 365 in the previous run)" in page
+    assert page.count("in the previous run)") == 1  # unchanged ones say nothing
+
+
+def test_a_stopped_run_says_it_published_nothing(facts: dict[str, Any]) -> None:
+    assert 'id="stopped"' not in render_report(facts)
+    facts["run"]["stopped"] = True
+    page = render_report(facts)
+    assert "<title>Stopped audience run (would have been #2) as of 2027-01-15</title>" in page
+    assert '<p id="stopped"><strong>This run was stopped and published nothing</strong>' in page
+
+
+def test_the_trend_marks_this_run_wherever_its_date_puts_it(facts: dict[str, Any]) -> None:
+    facts["trend"].append({"run_id": 3, "as_of_date": "2027-02-01", "customers": 1, "eligible": 9})
+    page = render_report(facts)
+    assert re.search(r'data-run-id="2" data-value="60" cx="[\d.]+" cy="[\d.]+" r="6"', page)
+    assert re.search(r'data-run-id="3" data-value="9" cx="[\d.]+" cy="[\d.]+" r="4"', page)

@@ -9,9 +9,11 @@
     Used by the decisions mart to number and describe reasons, by the summary model so every
     reason is reported (even with a count of zero) with its words, and through that model by
     `audience explain`. The doc block `rule_eligibility_order` explains each in words. The texts are
-    SQL string literals on every engine: no single quotes.
+    SQL string literals on every engine: no single quotes. Rule 8's texts say the parameters in
+    force (macro `rule_parameters()`).
 -#}
 {% macro exclusion_reasons() -%}
+    {%- set recent_bookings = audience.recent_bookings_rule_texts() -%}
     {{ return([
         {'code': 'data_quality_hold', 'step': 1,
             'description': 'A customers or consent_events row of this customer was rejected, or such a line naming them could not be read; held until the data is fixed',
@@ -35,8 +37,8 @@
             'description': 'An active suppression matches the customer id or email',
             'checks': 'no active suppression matches the customer id or email'},
         {'code': 'no_recent_booking', 'step': 8,
-            'description': 'No completed booking in the 365 days up to the as-of date',
-            'checks': 'a completed booking in the 365 days up to the as-of date'},
+            'description': recent_bookings.description,
+            'checks': recent_bookings.checks},
         {'code': 'shared_address_blocked', 'step': 9,
             'description': 'Another holder of the address has a latest email consent other than OPT_IN, is suppressed by customer id, or has a rejected consent_events row',
             'checks': 'no holder of the address has a latest email consent other than OPT_IN, is suppressed by customer id, or has a rejected consent_events row'},
@@ -62,4 +64,29 @@
         '{{ reason.checks }}' as rule_checks
     {{ "union all" if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+    Rule 8 in words, with the parameters in force: by default
+    `No booking with status COMPLETED in the 365 days up to the as-of date`; with
+    `{recent_booking_days: 180, counted_booking_statuses: [COMPLETED, PENDING],
+    min_recent_bookings: 2}`: `Fewer than 2 bookings with status COMPLETED or PENDING in the
+    180 days up to the as-of date`.
+-#}
+{% macro recent_bookings_rule_texts() -%}
+    {%- set parameters = audience.rule_parameters() -%}
+    {%- set statuses = parameters.counted_booking_statuses -%}
+    {%- set status_text = statuses | join(' or ') if statuses | length < 3
+        else statuses[:-1] | join(', ') ~ ' or ' ~ statuses[-1] -%}
+    {%- set days = parameters.recent_booking_days -%}
+    {%- set window -%}
+        with status {{ status_text }} in the {{ days }} day{{ 's' if days != 1 }} up to the as-of date
+    {%- endset -%}
+    {%- set minimum = parameters.min_recent_bookings -%}
+    {{ return({
+        'description': ('No booking ' ~ window) if minimum == 1
+            else ('Fewer than ' ~ minimum ~ ' bookings ' ~ window),
+        'checks': ('a booking ' ~ window) if minimum == 1
+            else ('at least ' ~ minimum ~ ' bookings ' ~ window),
+    }) }}
 {%- endmacro %}

@@ -1,20 +1,14 @@
 {#-
-    The previous published run comes from the run history (source `history`, written by
-    `audience run` after each publish). A database without history tables (a plain
+    The previous run is the one `audience_previous_run` picks: the latest run published to this
+    build's destination before its as-of date (run history, source `history`, written by
+    `audience run` after each publish). A build without a destination or a history (a plain
     `dbt build` on the seeds) has no previous run: every current member has entered.
 -#}
-{%- set published_runs = source('history', 'published_runs') -%}
-{%- set run_decisions = source('history', 'run_decisions') -%}
-{%- if not (execute and load_relation(published_runs) and load_relation(run_decisions)) -%}
-    {#- no history yet: the same queries read empty relations of the same shape -#}
-    {%- set published_runs -%}
-        (select cast(null as integer) as run_id, cast(null as date) as as_of_date where false)
-    {%- endset -%}
-    {%- set run_decisions -%}
-        (select cast(null as integer) as run_id, cast(null as {{ dbt.type_bigint() }}) as customer_id,
-            cast(null as {{ dbt.type_string() }}) as decision_reason where false)
-    {%- endset -%}
-{%- endif %}
+{%- set run_decisions = history_or_empty('run_decisions', [
+    ('run_id', 'integer'),
+    ('customer_id', dbt.type_bigint()),
+    ('decision_reason', dbt.type_string()),
+]) %}
 
 with
 
@@ -27,12 +21,11 @@ decisions as (
 previous_run as (
 
     select
-        published_runs.run_id,
-        published_runs.as_of_date
+        previous_run_id as run_id,
+        previous_as_of_date as as_of_date
 
-    from {{ published_runs }} as published_runs
-    order by published_runs.run_id desc
-    limit 1
+    from {{ ref('audience_previous_run') }}
+    where previous_run_id is not null
 
 ),
 

@@ -63,6 +63,7 @@ final as (
         customers.is_suppressed_by_customer_id,
         customers.has_rejected_consent_event,
         customers.is_address_blocked,
+        customers.has_recent_bookings,
         customers.bookings_last_365_days,
         cast(customers.total_spend_last_365_days_exact as {{ type_money() }}) as total_spend_last_365_days,
         customers.total_spend_last_365_days_exact,

@@ -1,0 +1,44 @@
+{#-
+    The destination a build is compared within: the runs published to it are its history
+    (README, "Running it every day"). `var('destination')` or, when that is blank, the
+    environment variable AUDIENCE_DESTINATION, which `audience run` sets (as for the as-of
+    date, so dbt's partial parse survives a new destination). `audience run` names it: the
+    output folder's resolved path, or `--destination NAME`. Blank (a plain `dbt build`): the
+    build reads no history, so it has no previous run and every member has entered.
+-#}
+{% macro audience_destination() -%}
+    {%- set configured = var('destination', '') | string -%}
+    {%- if configured | trim in ('', 'None', 'none') -%}
+        {%- set configured = env_var('AUDIENCE_DESTINATION', '') -%}
+    {%- endif -%}
+    {{ return(configured if configured | trim else '') }}
+{%- endmacro %}
+
+{#- The destination as a SQL string literal (quotes doubled), or a typed null when blank. -#}
+{% macro audience_destination_literal() -%}
+    {%- set destination = audience_destination() -%}
+    {%- if destination -%}
+        cast('{{ destination | replace("'", "''") }}' as {{ dbt.type_string() }})
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A table of the run history (source `history`, written by `audience run` after each
+    publish), or an empty relation of the same shape when the build has no destination or the
+    database has no history yet (a plain `dbt build` on the seeds, another engine).
+    `columns` lists (name, type) pairs: the columns the caller reads.
+-#}
+{% macro history_or_empty(table_name, columns) -%}
+    {%- set relation = source('history', table_name) -%}
+    {%- if execute and audience_destination() and load_relation(relation) is not none -%}
+        {{ relation }}
+    {%- else -%}
+        (select
+        {%- for name, type in columns %}
+            cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+        where false)
+    {%- endif -%}
+{%- endmacro %}

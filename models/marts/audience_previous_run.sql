@@ -1,0 +1,96 @@
+{#-
+    The run this build is compared with: the latest run published to the build's destination
+    (macro audience_destination()) with an earlier as-of date, latest as-of date first, then the
+    latest run id. Read from the run history (source `history`); without a destination or a
+    history, there is none. Also the destination's latest published run whatever its date, for
+    the drift guard's check that runs are not dated before it.
+-#}
+{%- set published_runs = history_or_empty('published_runs', [
+    ('run_id', 'integer'),
+    ('as_of_date', 'date'),
+    ('destination', dbt.type_string()),
+    ('eligible', dbt.type_bigint()),
+]) %}
+
+with
+
+published_runs as (
+
+    select
+        published_runs.run_id,
+        published_runs.as_of_date,
+        published_runs.destination,
+        published_runs.eligible
+
+    from {{ published_runs }} as published_runs
+
+),
+
+build as (
+
+    select
+        {{ audience_destination_literal() }} as destination,
+        {{ as_of_date() }} as as_of_date
+
+),
+
+destination_runs as (
+
+    select
+        published_runs.run_id,
+        published_runs.as_of_date,
+        published_runs.eligible,
+        published_runs.as_of_date < build.as_of_date as is_earlier
+
+    from published_runs
+    inner join build
+        on published_runs.destination = build.destination
+
+),
+
+previous_run as (
+
+    select
+        destination_runs.run_id,
+        destination_runs.as_of_date,
+        destination_runs.eligible
+
+    from destination_runs
+    where destination_runs.is_earlier
+    order by destination_runs.as_of_date desc, destination_runs.run_id desc
+    limit 1
+
+),
+
+latest_run as (
+
+    select
+        destination_runs.run_id,
+        destination_runs.as_of_date
+
+    from destination_runs
+    order by destination_runs.as_of_date desc, destination_runs.run_id desc
+    limit 1
+
+),
+
+final as (
+
+    select
+        build.destination,
+        build.as_of_date,
+        previous_run.run_id as previous_run_id,
+        previous_run.as_of_date as previous_as_of_date,
+        previous_run.eligible as previous_eligible,
+        latest_run.run_id as latest_run_id,
+        latest_run.as_of_date as latest_as_of_date
+
+    from build
+    left join previous_run
+        on true
+    left join latest_run
+        on true
+
+)
+
+select * from final
