@@ -18,14 +18,13 @@ PY
 if [ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $uv_version" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
 fi
-extras=()
-for extra in ${AUDIENCE_EXTRAS:-}; do
-    extras+=(--extra "$extra")
-done
+project="."
+extras="$(echo ${AUDIENCE_EXTRAS:-} | tr ' ' ',')"
+[ -z "$extras" ] || project=".[$extras]"
 # Every version comes from requirements.lock (one lock for the runtime, the extras and the dev
 # group, with hashes); `-c` installs only what this selection needs, at the locked versions.
 UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install --quiet --python .venv/bin/python \
-    -e . "${extras[@]}" --group dev -c requirements.lock
+    -e "$project" --group dev -c requirements.lock
 echo "setup: .venv ready ($(.venv/bin/audience --version))"
 
 # Headless Chromium for the browser tests (docs site and run report): Debian's package.
