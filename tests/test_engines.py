@@ -59,7 +59,10 @@ COMPARED_MODELS: dict[str, tuple[str, ...]] = {
 }
 
 #: Columns that name where the rows came from: the seeds or a warehouse table, by design.
-ORIGIN_COLUMNS: dict[str, set[str]] = {"reconciliation_input_files": {"file_path"}}
+#: (Tables already in the warehouse were read from no file: no path, encoding or delimiter.)
+ORIGIN_COLUMNS: dict[str, set[str]] = {
+    "reconciliation_input_files": {"file_path", "encoding", "delimiter"}
+}
 
 #: The raw values each rejected_<file> model repeats as they arrived.
 RAW_VALUE_COLUMNS: dict[str, set[str]] = {
