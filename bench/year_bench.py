@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = dt.date.fromisoformat(args.start)
+    args.work_dir = args.work_dir.resolve()  # the runs start in their own folder
     base = args.work_dir / "day0"
     if not (base / "customers.csv").is_file():
         generate(args.customers, args.seed, start, base)

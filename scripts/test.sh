@@ -20,6 +20,9 @@ echo "== dbt metadata lint (dbt-bouncer)"
 bash scripts/lint_dbt.sh
 echo "== benchmark at a small scale (proves bench/run_bench.py works; real figures: bench/results/)"
 python bench/run_bench.py --scales tiny --no-save
+echo "== a year of daily runs, two days at a small scale (proves bench/year_bench.py works)"
+python bench/year_bench.py --days 2 --customers 2000 --keep-runs 1 --no-save \
+    --work-dir target/year_bench_smoke
 echo "== sample build benchmark, one round (proves bench/sample_build.py works)"
 python bench/sample_build.py --rounds 1 --no-save
 echo "== pytest"
