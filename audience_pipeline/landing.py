@@ -1,9 +1,10 @@
-"""The pre-step: check a landing folder's raw files and hand them to DuckDB as text.
+"""The DuckDB pre-step: check a landing folder's raw files and store their lines in DuckDB.
 
 For each input file of the contract it:
 
 1. refuses the file as a whole, with a clear error, when it cannot be read as the contract's
-   CSV at all (missing, empty, not text, header without a required column, ...);
+   CSV at all (``file_checks``: missing, empty, not text, header without a required column,
+   no data rows, data lines that do not split on the declared delimiter, ...);
 2. reads every physical line with DuckDB's CSV reader set to treat a line as one opaque
    value (no sniffing, no quoting), so one broken line can never swallow the next ones, and
    stores the lines once, in file order, in ``<landing schema>.<input file>__lines``. A file
@@ -11,42 +12,45 @@ For each input file of the contract it:
    transcoded to a UTF-8 work file, line for line (``text_encoding.py``). A line that is not
    valid text is read again from the file's bytes and stored with each bad byte escaped
    (``\\xNN``): the bad byte spoils only itself, the line still splits;
-3. defines ``<landing schema>.<input file>``, a view that splits those lines into fields in
-   SQL on the file's declared delimiter (vectorised; quoted fields follow RFC 4180) and marks
-   each line that cannot be split into the header's columns, or is not valid text, with a
-   ``structural_error``: one row per physical data line, with its line number, the contract's
-   columns as text (also for a line that is not valid text but splits: its readable fields,
-   the customer_id above all, still say whom it is about) and the error, if any. For a line
-   with an error it also reads where the customer_id (and email) would sit, so that doubt
-   about the line can exclude the customer it may name. The staging model reads it once; the
-   split fields are never written to disk twice;
-4. counts the lines and the structural errors, and writes a manifest row (path, size,
-   checksum of the original bytes, line count, encoding, delimiter) to
-   ``<landing schema>.input_files``. Checksums and a scan of the whole file for NUL bytes run
-   in a thread of their own while DuckDB reads.
+3. defines ``<landing schema>.<input file>``, a view of those lines numbered (the header is
+   line 1), each with why it is not valid text, if it is not. The split into the contract's
+   columns is the dbt macro ``landing_rows``, which the staging models run on DuckDB and on
+   Spark alike; it needs the header's column order and the delimiter, which
+   ``landing_layout`` hands to dbt;
+4. counts the lines and writes a manifest row (path, size, checksum of the original bytes,
+   line count, encoding, delimiter) to ``<landing schema>.input_files``. Checksums and a scan
+   of the whole file for NUL bytes run in a thread of their own while DuckDB reads.
 
-No line is dropped here: lines with a structural error are handed to dbt too, and the staging
+No line is dropped here: lines that cannot be split are handed to dbt too, and the staging
 models quarantine them together with rows whose values break the contract, so every rejected
 row ends up in one place with one reason.
 """
 
 from __future__ import annotations
 
-import codecs
-import hashlib
+import json
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from audience_pipeline.contract import InputFile
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
-from audience_pipeline.header import Header, read_header
+from audience_pipeline.file_checks import (
+    FileFingerprint,
+    check_data_lines_split,
+    check_file_is_text,
+    check_no_nul_bytes,
+    fingerprint_file,
+    read_header_row,
+    require_data_lines,
+)
 from audience_pipeline.sql import string_literal
 from audience_pipeline.text_encoding import (
     UTF8,
@@ -55,8 +59,6 @@ from audience_pipeline.text_encoding import (
     read_lines_at,
     transcode_to_utf8,
 )
-
-_SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,64 +70,28 @@ class LoadedFile:
     byte_count: int
     sha256: str
     data_lines: int
-    structural_errors: int
+    header_columns: tuple[str, ...]
     extra_columns: tuple[str, ...]
     encoding: str = UTF8
     delimiter: str = ","
 
-
-@dataclass(frozen=True)
-class FileFingerprint:
-    """A file's checksum and, if it has any, the offset of its first NUL byte."""
-
-    sha256: str
-    first_nul_byte: int | None
-
-
-def fingerprint_file(path: Path) -> FileFingerprint:
-    """Checksum a file's bytes and look for NUL bytes, in one read (in chunks)."""
-    digest = hashlib.sha256()
-    first_nul_byte = None
-    offset = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(4 * 1024 * 1024), b""):
-            digest.update(chunk)
-            if first_nul_byte is None and (position := chunk.find(b"\x00")) != -1:
-                first_nul_byte = offset + position
-            offset += len(chunk)
-    return FileFingerprint(digest.hexdigest(), first_nul_byte)
+    def layout(self) -> dict[str, Any]:
+        """What the dbt macro ``landing_rows`` needs to split the file (and Spark to read it)."""
+        return {
+            "path": self.file_path,
+            "columns": list(self.header_columns),
+            "delimiter": self.delimiter,
+            "encoding": self.encoding,
+            "byte_count": self.byte_count,
+            "sha256": self.sha256,
+            "data_lines": self.data_lines,
+            "extra_columns": ",".join(self.extra_columns),
+        }
 
 
-def check_file_is_text(spec: InputFile, path: Path, dialect: Dialect | None = None) -> None:
-    """Refuse files that are missing, empty or binary before DuckDB reads them.
-
-    The NUL bytes are looked for here in a UTF-8 file only (UTF-16 has them in every ASCII
-    character): a file in another declared encoding is checked for NUL characters as it is
-    transcoded. A byte-order mark that contradicts the declared encoding is refused, naming
-    the option: the encoding is declared, never guessed.
-    """
-    dialect = dialect or Dialect()
-    if not path.is_file():
-        raise InputFileError(spec.file_name, f"file not found at {path}")
-    if path.stat().st_size == 0:
-        raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
-    with path.open("rb") as handle:
-        start = handle.read(_SNIFF_BYTES)
-    utf16_bom = start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if dialect.encoding == UTF8 and b"\x00" in start:
-        hint = (
-            "; it starts with a UTF-16 byte-order mark: declare it with --encoding utf-16"
-            f" (every file) or --encoding {spec.name}=utf-16"
-            if utf16_bom
-            else ""
-        )
-        raise InputFileError(spec.file_name, f"file is not text (it contains NUL bytes){hint}")
-    if dialect.encoding != UTF8 and start.startswith(codecs.BOM_UTF8):
-        raise InputFileError(
-            spec.file_name,
-            f"file starts with a UTF-8 byte-order mark but is declared {dialect.encoding_label}"
-            f" (--encoding); declare it utf-8 (--encoding {spec.name}=utf-8)",
-        )
+def landing_layout(loaded: Sequence[LoadedFile]) -> str:
+    """The value of AUDIENCE_LANDING_LAYOUT for dbt: each file's layout, as JSON."""
+    return json.dumps({item.input_file: item.layout() for item in loaded}, sort_keys=True)
 
 
 def _without_carriage_return(column: str) -> str:
@@ -292,211 +258,6 @@ def _place_unreadable_lines(
     con.execute(f"drop table {unreadable_table}")
 
 
-def _regex_char(delimiter: str) -> str:
-    """``delimiter`` escaped for a regular expression (in or out of a character class)."""
-    return "\\t" if delimiter == "\t" else "\\" + delimiter
-
-
-def _split_fields_sql(header: Header, delimiter: str = ",") -> str:
-    """SQL that splits ``line`` into ``fields`` and sets ``split_error`` and ``structural_error``.
-
-    Lines without a double quote are split on the delimiter. Lines with one are parsed as RFC
-    4180 fields: a field is either unquoted (no delimiter, no quote) or fully quoted with
-    doubled quotes inside; if the fields do not consume the whole line the quoting is
-    malformed. A line with an odd number of quotes is an unterminated quote, or a field whose
-    embedded line break split the record; each physical piece is quarantined on its own line.
-
-    ``split_error`` says why a line cannot be split; ``structural_error`` is that, or, for a
-    line that splits but is not valid text, which byte is bad and in which column
-    (``not valid UTF-8: byte 0xE9 in column first_name``).
-    """
-    expected = len(header.columns)
-    d = _regex_char(delimiter)
-    quoted_field = f'("(?:[^"]|"")*"|[^{d}"]*){d}'
-    delimiter_sql = string_literal(delimiter)
-    column_names = "[" + ", ".join(string_literal(column) for column in header.columns) + "]"
-    # One pass over the lines. DuckDB evaluates a CASE branch only for the rows that reach it,
-    # so the regular expression runs only on the few lines with a quote, and the trim that
-    # recognises a blank line only on lines without a delimiter.
-    return f"""
-        with
-        marked as (
-            select
-                source_line,
-                line,
-                read_error,
-                read_error_field,
-                contains(line, '"') as has_quote
-            from lines
-            where source_line > 1
-        ),
-        matched as (
-            select
-                *,
-                case
-                    when has_quote
-                        then regexp_extract_all(line || {delimiter_sql}, '{quoted_field}')
-                end as matches
-            from marked
-        ),
-        split as (
-            select
-                source_line,
-                line,
-                read_error,
-                read_error_field,
-                case
-                    when has_quote then list_transform(
-                        matches,
-                        lambda field: case
-                            when starts_with(field, '"')
-                                then replace(field[2:length(field) - 2], '""', '"')
-                            else field[1:length(field) - 1]
-                        end
-                    )
-                    when line is not null then string_split(line, {delimiter_sql})
-                end as fields,
-                case
-                    when has_quote then (length(line) - length(replace(line, '"', ''))) % 2 = 1
-                    else false
-                end as has_unbalanced_quote,
-                case
-                    when has_quote then array_to_string(matches, '') <> line || {delimiter_sql}
-                    else false
-                end as is_malformed_quoting
-            from matched
-        ),
-        counted as (
-            select *, len(fields) as field_count from split
-        ),
-        checked as (
-            select
-                *,
-                case
-                    when line is null then 'blank line'
-                    when field_count = 1 and trim(line) = '' then 'blank line'
-                    when has_unbalanced_quote
-                        then 'unterminated quote (or a line break inside a quoted field)'
-                    when is_malformed_quoting then 'malformed quoting'
-                    when field_count <> {expected}
-                        then 'expected {expected} fields, found ' || field_count
-                end as split_error
-            from counted
-        )
-        select
-            source_line,
-            line,
-            fields,
-            split_error,
-            case
-                when split_error is not null
-                    then split_error || coalesce(
-                        '; also ' || read_error || ' in field ' || read_error_field, ''
-                    )
-                when read_error is not null
-                    then read_error || coalesce(
-                        ' in column ' || {column_names}[read_error_field],
-                        ' in field ' || read_error_field,
-                        ''
-                    )
-            end as structural_error
-        from checked
-    """
-
-
-def _salvaged_sql(header: Header, column: str, delimiter: str = ",") -> tuple[str, str]:
-    """Where a line with a structural error would hold ``column``, read two ways.
-
-    The line is cut at every delimiter, ignoring quotes, and the piece at the column's
-    position is taken counting from the start of the line and counting from its end (a stray
-    delimiter or a lost field before the value shifts the first reading, one after it the
-    second). Surrounding spaces and quotes are dropped. The staging models read the pieces as
-    ids or emails; they only ever exclude the customers they name, never supply a value.
-    """
-    pieces = f"string_split(line, {string_literal(delimiter)})"
-    from_start = header.position(column) + 1
-    from_end = len(header.columns) - header.position(column)
-    return (
-        f"case when structural_error is not null then trim({pieces}[{from_start}], ' \"') end",
-        f"case when structural_error is not null then trim({pieces}[-{from_end}], ' \"') end",
-    )
-
-
-def _landing_rows_sql(
-    spec: InputFile, header: Header, lines_relation: str, delimiter: str = ","
-) -> str:
-    """SQL of the landing rows: one per physical data line, split into the contract's columns.
-
-    A line that splits keeps its fields even when it has a structural error (it is not valid
-    text): its readable values, the customer_id above all, still say whom the row is about.
-    """
-    column_selects = ",\n".join(
-        f"case when split_error is null then fields[{header.position(column) + 1}] end as {column}"
-        for column in spec.columns
-    )
-    salvaged_selects = ""
-    for column in spec.salvaged_columns:
-        from_start, from_end = _salvaged_sql(header, column, delimiter)
-        salvaged_selects += (
-            f"{from_start} as salvaged_{column},\n{from_end} as salvaged_{column}_from_end,\n"
-        )
-    return f"""
-        with
-        lines as (select * from {lines_relation}),
-        split as ({_split_fields_sql(header, delimiter)})
-        select
-            source_line,
-            structural_error,
-            case when structural_error is not null then line end as raw_line,
-            {salvaged_selects}
-            {column_selects}
-        from split
-    """
-
-
-def _header_line(
-    con: duckdb.DuckDBPyConnection, spec: InputFile, numbered_lines: str, dialect: Dialect
-) -> str:
-    """Line 1 of the lines DuckDB read, as text (a leading byte-order mark removed)."""
-    row = con.execute(
-        f"select line, read_error, read_error_field from ({numbered_lines}) as lines"
-        " where source_line = 1"
-    ).fetchone()
-    if row is None:
-        raise InputFileError(spec.file_name, "file has no header row", line=1)
-    line, read_error, read_error_field = row
-    if read_error is not None:
-        where = f" in field {read_error_field}" if read_error_field else ""
-        raise InputFileError(
-            spec.file_name,
-            f"header is {read_error}{where}; if the file is in another encoding, declare it "
-            f"with --encoding (e.g. --encoding cp1252, or --encoding {spec.name}=cp1252)",
-            line=1,
-        )
-    return (line or "").lstrip("\ufeff")
-
-
-def _count_lines(
-    con: duckdb.DuckDBPyConnection, landing_rows: str, first_column: str
-) -> tuple[int, int, int, int]:
-    """Data lines, structural errors, blank lines and lines not split, of a landing relation.
-
-    A line that was split has every contract column (text, possibly empty); one that was not
-    has none, so ``first_column`` being null tells them apart.
-    """
-    data_lines, structural_errors, blank_lines, unsplit_lines = con.execute(
-        f"""
-        select
-            count(*),
-            count(structural_error),
-            count(*) filter (where structural_error = 'blank line'),
-            count(*) filter (where {first_column} is null)
-        from {landing_rows}
-        """
-    ).fetchone()
-    return int(data_lines), int(structural_errors), int(blank_lines), int(unsplit_lines)
-
-
 def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
     """Drop ``schema.name`` whether an earlier run left a view or a table there."""
     found = con.execute(
@@ -535,16 +296,14 @@ def load_input_file(
     dialect: Dialect | None = None,
     work_dir: Path | None = None,
 ) -> LoadedFile:
-    """Check one raw file and define its landing rows; raises InputFileError if unusable.
+    """Check one raw file and store its lines; raises InputFileError if unusable.
 
     The file's lines are stored once, in file order (``<landing schema>.<input file>__lines``),
-    and ``<landing schema>.<input file>`` is a view that numbers them and splits them into the
-    contract's columns: the staging model splits them while it reads them, so the split
-    fields are never written twice. ``fingerprint`` returns the file's checksum and NUL scan
-    (computed here when not given; the folder computes them in the background). ``dialect``
-    is the file's declared encoding and delimiter (UTF-8 and a comma by default); a file in
-    another encoding is transcoded into ``work_dir`` first (a temporary folder by default).
-    The size and checksum are always those of the original file.
+    and ``<landing schema>.<input file>`` is a view that numbers them. ``fingerprint`` returns
+    the file's checksum and NUL scan (computed here when not given; the folder computes them
+    in the background). ``dialect`` is the file's declared encoding and delimiter (UTF-8 and a
+    comma by default); a file in another encoding is transcoded into ``work_dir`` first (a
+    temporary folder by default). The size and checksum are always those of the original file.
     """
     dialect = dialect or Dialect()
     check_file_is_text(spec, path, dialect)
@@ -555,44 +314,24 @@ def load_input_file(
         _utf8_text(spec, path, dialect, work_dir or Path(scratch)) as text_path,
     ):
         marked = text_path != path
+        header = read_header_row(spec, text_path, dialect, marked)
+        check_data_lines_split(spec, text_path, header, dialect)
         numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, marked)
-        header = read_header(
-            spec, _header_line(con, spec, numbered_lines, dialect), dialect.delimiter
-        )
-    # the split keeps data lines only (source_line > 1)
-    con.execute(
-        f"create view {landing_schema}.{spec.name} as "
-        + _landing_rows_sql(spec, header, f"({numbered_lines})", dialect.delimiter)
-    )
-    data_lines, structural_errors, blank_lines, unsplit_lines = _count_lines(
-        con, f"{landing_schema}.{spec.name}", spec.columns[0]
-    )
-    if data_lines == 0 and spec.rows_required:
-        raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
-    non_blank_lines = data_lines - blank_lines
-    if non_blank_lines > 0 and unsplit_lines == data_lines:
-        raise InputFileError(
-            spec.file_name,
-            f"no data line could be split into the header's {len(header.columns)} columns "
-            f"on the declared delimiter, a {dialect.delimiter_label}; if the file uses "
-            f"another, pass --delimiter (e.g. --delimiter ';' or --delimiter {spec.name}=';')",
-            line=2,
-        )
+    con.execute(f"create view {landing_schema}.{spec.name} as {numbered_lines}")
+    lines = con.execute(f"select count(*) from {lines_store}").fetchone()[0]
+    data_lines = max(int(lines) - 1, 0)
+    require_data_lines(spec, data_lines)
     scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
     # a file in another encoding was checked for NUL characters as it was transcoded
-    if scanned.first_nul_byte is not None and not marked:
-        raise InputFileError(
-            spec.file_name,
-            "file is not text (it contains NUL bytes, the first at byte "
-            f"{scanned.first_nul_byte:,})",
-        )
+    if not marked:
+        check_no_nul_bytes(spec, scanned)
     return LoadedFile(
         input_file=spec.name,
         file_path=str(path.resolve()),
         byte_count=path.stat().st_size,
         sha256=scanned.sha256,
         data_lines=data_lines,
-        structural_errors=structural_errors,
+        header_columns=header.columns,
         extra_columns=header.extra_columns,
         encoding=dialect.encoding,
         delimiter=dialect.delimiter,

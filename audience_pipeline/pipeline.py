@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from audience_pipeline.history import (
     prune_runs,
     record_run,
 )
-from audience_pipeline.landing import LoadedFile, load_landing_folder
+from audience_pipeline.landing import LoadedFile, landing_layout, load_landing_folder
 from audience_pipeline.progress import DbtNodes, Progress
 from audience_pipeline.project import default_database, work_dir
 from audience_pipeline.publish import write_outputs
@@ -72,27 +72,46 @@ def describe_failures(run: DbtRun) -> str:
     return "\n".join(lines) or "  - dbt reported a failure without details"
 
 
-def require_suppressions(loaded: list[LoadedFile], allow_empty: bool) -> None:
-    """Refuse a suppression list without a readable row unless the caller expects one.
+_EMPTY_SUPPRESSIONS = (
+    "; an empty suppression list is suspicious, so nothing was published"
+    " (pass --allow-empty-suppressions if it is expected)"
+)
+
+
+def require_suppression_lines(loaded: Sequence[LoadedFile]) -> None:
+    """Refuse, before the build, a suppression list with a header and no line.
 
     An empty list would publish every opted-in customer, including everyone who asked to be
     left alone: far more likely a failed export than a day without suppressions.
     """
     for item in loaded:
-        if item.input_file != "suppressions" or allow_empty:
+        if item.input_file == "suppressions" and item.data_lines == 0:
+            raise InputFileError(
+                "suppressions.csv", "file has a header but no rows" + _EMPTY_SUPPRESSIONS, line=2
+            )
+
+
+def require_accepted_suppressions(
+    con: duckdb.DuckDBPyConnection, loaded: Sequence[LoadedFile]
+) -> None:
+    """Refuse, after the build, a suppression list whose every line was rejected.
+
+    Blank lines, lines that do not split and rows with invalid values leave the list as empty
+    as no line at all; the build's own reconciliation says how many rows it accepted.
+    """
+    for item in loaded:
+        if item.input_file != "suppressions" or item.data_lines == 0:
             continue
-        if item.data_lines == 0:
-            problem = "file has a header but no rows"
-        elif item.structural_errors == item.data_lines:
-            problem = f"none of its {item.data_lines:,} data lines is a readable row"
-        else:
-            continue
-        raise InputFileError(
-            "suppressions.csv",
-            f"{problem}; an empty suppression list is suspicious, so nothing was published "
-            "(pass --allow-empty-suppressions if it is expected)",
-            line=2,
-        )
+        accepted = con.execute(
+            "select accepted_rows from marts.reconciliation_input_files"
+            " where input_file = 'suppressions'"
+        ).fetchone()
+        if accepted is not None and accepted[0] == 0:
+            raise InputFileError(
+                "suppressions.csv",
+                f"none of its {item.data_lines:,} data lines was accepted" + _EMPTY_SUPPRESSIONS,
+                line=2,
+            )
 
 
 @with_run_locks  # one run at a time per database and per output folder (run_lock.py)
@@ -171,12 +190,18 @@ def run_pipeline(
             finally:
                 con.close()
             for item in loaded:
-                progress.say(
-                    f"  {item.input_file}: {item.data_lines:,} lines read, "
-                    f"{item.structural_errors:,} could not be split"
-                )
-            require_suppressions(loaded, allow_empty_suppressions)
+                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines read")
+            if not allow_empty_suppressions:
+                require_suppression_lines(loaded)
 
+        # the staging models split the lines with the header's order and the delimiter
+        build_setup = replace(
+            dbt_setup,
+            environment={
+                **dbt_setup.environment,
+                "AUDIENCE_LANDING_LAYOUT": landing_layout(loaded),
+            },
+        )
         nodes = DbtNodes()
         with (
             progress.stage("dbt build: models and every control"),
@@ -190,7 +215,7 @@ def run_pipeline(
                     "--exclude-resource-type",
                     "unit_test",
                 ],
-                dbt_setup,
+                build_setup,
                 console_log=dbt_console_log,
                 manifest=parsed.result(),
                 callbacks=[nodes.on_event],
@@ -228,6 +253,8 @@ def run_pipeline(
     # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
     con = duckdb.connect(str(database), config=settings.connection_config(database))
     try:
+        if not allow_empty_suppressions:
+            require_accepted_suppressions(con, loaded)
         with progress.stage("drift guard: against the previous run to this destination"):
             try:
                 drift = check_drift(  # DriftFailure stops the run here

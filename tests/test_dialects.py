@@ -28,6 +28,7 @@ import pytest
 from conftest import AS_OF, COLUMNS, CONTRACT, baseline_rows, make_row, read_csv_rows
 from hypothesis import given
 from hypothesis import strategies as st
+from landing_split import load_and_split
 
 from audience_pipeline import cli, text_encoding
 from audience_pipeline.dialect import (
@@ -38,7 +39,6 @@ from audience_pipeline.dialect import (
 )
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.explain import explain
-from audience_pipeline.landing import load_landing_folder
 from audience_pipeline.text_encoding import (
     escape_line,
     field_of,
@@ -422,9 +422,9 @@ def landing_tables(
     dialects: Mapping[str, Dialect] | None = None,
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every landing row of every file, loaded with the given dialects."""
-    load_landing_folder(con, folder, CONTRACT, dialects=dialects, work_dir=folder.parent / "w")
+    load_and_split(con, folder, CONTRACT, dialects=dialects, work_dir=folder.parent / "w")
     return {
-        name: con.execute(f"select * from landing.{name} order by source_line").fetchall()
+        name: con.execute(f"select * from landing_split.{name} order by source_line").fetchall()
         for name in COLUMNS
     }
 
@@ -462,10 +462,10 @@ def test_windows_1252_read_as_utf_8_rejects_only_the_bad_lines_recoverably(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     folder = write_exports(tmp_path / "cp1252", encoding="cp1252")
-    load_landing_folder(con, folder, CONTRACT)
+    load_and_split(con, folder, CONTRACT)
     jose = con.execute(
         "select source_line, structural_error, raw_line, customer_id, first_name"
-        " from landing.customers where customer_id = '2015'"
+        " from landing_split.customers where customer_id = '2015'"
     ).fetchone()
     assert jose is not None
     line, error, raw_line, customer_id, first_name = jose
@@ -475,13 +475,13 @@ def test_windows_1252_read_as_utf_8_rejects_only_the_bad_lines_recoverably(
     original = (folder / "customers.csv").read_bytes().split(b"\r\n")[line - 1]
     assert unescape_line(raw_line) == original == JOSE_LINE.encode("cp1252")
     kiosk = con.execute(
-        "select structural_error, source_system from landing.consent_events"
+        "select structural_error, source_system from landing_split.consent_events"
         " where customer_id = '2012'"
     ).fetchone()
     assert kiosk == ("not valid UTF-8: byte 0xE9 in column source_system", "Caf\\xe9 kiosk")
     # the lines in ASCII are read as they are
     assert con.execute(
-        "select count(*) from landing.customers where structural_error is null"
+        "select count(*) from landing_split.customers where structural_error is null"
     ).fetchone() == (3,)
 
 
@@ -491,9 +491,9 @@ def test_an_undecodable_byte_in_a_declared_encoding_is_rejected_with_its_column(
     folder = write_exports(tmp_path / "cp1252", encoding="cp1252")
     path = folder / "customers.csv"
     path.write_bytes(path.read_bytes().replace("Zoë".encode("cp1252"), b"Zo\x81"))
-    load_landing_folder(con, folder, CONTRACT, dialects=every_file(encoding="cp1252"))
+    load_and_split(con, folder, CONTRACT, dialects=every_file(encoding="cp1252"))
     row = con.execute(
-        "select structural_error, raw_line, first_name from landing.customers"
+        "select structural_error, raw_line, first_name from landing_split.customers"
         " where customer_id = '2010'"
     ).fetchone()
     assert row is not None
@@ -510,8 +510,7 @@ def test_the_manifest_records_each_files_encoding_delimiter_and_original_checksu
     folder = write_exports(tmp_path / "twin", delimiter=";", encodings={"customers": "utf-16"})
     dialects = {**every_file(delimiter=";"), "customers": Dialect("utf-16", ";")}
     loaded = {
-        item.input_file: item
-        for item in load_landing_folder(con, folder, CONTRACT, dialects=dialects)
+        item.input_file: item for item in load_and_split(con, folder, CONTRACT, dialects=dialects)
     }
     manifest = {
         row[0]: row[1:]
@@ -578,7 +577,7 @@ def test_a_file_read_with_the_wrong_dialect_stops_naming_the_option(
     folder = write_exports(tmp_path / "landing")
     damage(folder)
     with pytest.raises(InputFileError) as raised:
-        load_landing_folder(con, folder, CONTRACT, dialects=dialects)
+        load_and_split(con, folder, CONTRACT, dialects=dialects)
     assert raised.value.file == "customers.csv"
     assert expected in str(raised.value)
 
@@ -591,7 +590,7 @@ def test_rows_in_another_delimiter_name_the_option(
     header, _, body = path.read_bytes().partition(b"\r\n")
     path.write_bytes(header + b"\r\n" + body.replace(b",", b";"))
     with pytest.raises(InputFileError, match=r"pass --delimiter \(e\.g\. --delimiter ';'"):
-        load_landing_folder(con, folder, CONTRACT)
+        load_and_split(con, folder, CONTRACT)
 
 
 # ---------------------------------------------------------------------------

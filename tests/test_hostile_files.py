@@ -309,7 +309,7 @@ FILE_LEVEL = [
     pytest.param(
         "suppressions",
         blank_lines_only,
-        r", line 2: none of its 2 data lines is a readable row; an empty suppression list",
+        r", line 2: none of its 2 data lines was accepted; an empty suppression list",
         id="suppressions-without-a-readable-row",
     ),
 ]

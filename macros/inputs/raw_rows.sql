@@ -3,19 +3,20 @@
     `raw_rows('<input file>')` and get every raw row of that file as text, with:
 
     - `source_line`: the row's line in the file (the header is line 1);
-    - `structural_error`: why the pre-step could not split the line into the contract's
-      columns (null when it could);
+    - `structural_error`: why the line could not be split into the contract's columns (null
+      when it could);
     - `raw_line`: the line as it was, kept only for rows with a structural error;
     - `salvaged_<column>`, `salvaged_<column>_from_end`, for each of `var('salvaged_columns')`
       the file has (customer_id; email too in customers and suppressions): for a line with a
       structural error, the text where that column would be, counting comma-separated pieces
-      from the line's start and from its end (the pre-step knows the header's order); null
-      otherwise, and always null for seeds and warehouse tables, whose rows are split;
+      from the line's start and from its end (the header's order is known); null otherwise,
+      and always null for seeds and warehouse tables, whose rows are split;
     - the contract's columns, as text.
 
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
-    `dbt seed`; 'landing' reads the views the pre-step (`audience run`) defined
-    over the lines it stored from a landing folder; 'warehouse' reads tables that already
+    `dbt seed`; 'landing' splits the lines of a landing folder's files (`landing_rows`: on
+    DuckDB the lines the pre-step of `audience run` stored, on Spark the files themselves,
+    read by the engine); 'warehouse' reads tables that already
     live in the engine (source `warehouse`: one table per input file in
     `var('warehouse_schema')`, the contract's columns plus a record number named by
     `var('warehouse_line_column')`). The columns of each file come from `var('input_files')`,
@@ -36,18 +37,7 @@
         {{ audience.split_row_columns(columns, salvaged) }}
     from {{ ref(input_file) }}
     {%- elif var('raw_input') == 'landing' %}
-    select
-        source_line,
-        structural_error,
-        raw_line,
-        {%- for column in salvaged %}
-        salvaged_{{ column }},
-        salvaged_{{ column }}_from_end,
-        {%- endfor %}
-        {%- for column in columns %}
-        {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ source('landing', input_file) }}
+    {{ audience.landing_rows(input_file) }}
     {%- elif var('raw_input') == 'warehouse' %}
     {%- set line_column = var('warehouse_line_column') | string | trim %}
     {%- if var('warehouse_schema') | lower == 'raw' %}
@@ -86,15 +76,29 @@
 {%- endmacro %}
 
 {#-
-    How the base models are materialized: a view over the pre-step's landing view or over a
-    warehouse table with its own record number (no copy of millions of rows), or a table
-    otherwise, so that line numbers computed from the rows' order are fixed once and every
-    model downstream sees the same ones.
+    How the base models are materialized: a view over the lines the DuckDB pre-step stored or
+    over a warehouse table with its own record number (no copy of millions of rows), or a
+    table otherwise (Spark's landing files among them), so that line numbers computed from the
+    rows' order are fixed once and every model downstream sees the same ones.
 -#}
 {% macro raw_rows_materialization() -%}
-    {%- set has_line_numbers = var('raw_input') == 'landing'
-        or (var('raw_input') == 'warehouse' and var('warehouse_line_column') | string | trim) -%}
+    {%- if var('raw_input') == 'landing' -%}
+        {{ return(audience.landing_rows_materialization()) }}
+    {%- endif -%}
+    {%- set has_line_numbers = var('raw_input') == 'warehouse' and var('warehouse_line_column') | string | trim -%}
     {{ return('view' if has_line_numbers else 'table') }}
+{%- endmacro %}
+
+{% macro landing_rows_materialization() -%}
+    {{ return(adapter.dispatch('landing_rows_materialization', 'audience')()) }}
+{%- endmacro %}
+
+{% macro default__landing_rows_materialization() -%}
+    {{ return('view') }}
+{%- endmacro %}
+
+{% macro spark__landing_rows_materialization() -%}
+    {{ return('table') }}
 {%- endmacro %}
 
 {#-

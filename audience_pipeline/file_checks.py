@@ -1,0 +1,192 @@
+"""What is checked of a landing file before any engine reads it, the same for every engine.
+
+A file is refused as a whole, with an error naming it (and the line, and the column where
+there is one), when it cannot be the contract's CSV at all: missing, empty, binary, a byte-order
+mark that contradicts its declared encoding, a header that is not valid text or lacks a
+required column, no data line, or data lines that do not split on the declared delimiter. These
+checks read the file's first bytes and, for the checksum, the NUL scan and the line count,
+the whole file once in chunks. Everything below that level (a line that does not split, a value
+that breaks the contract) is quarantined row by row by the staging models instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from audience_pipeline.contract import InputFile
+from audience_pipeline.dialect import Dialect
+from audience_pipeline.errors import InputFileError
+from audience_pipeline.header import Header, read_header
+from audience_pipeline.text_encoding import UTF8, escape_line, field_of
+
+_SNIFF_BYTES = 64 * 1024
+_CHUNK_BYTES = 4 * 1024 * 1024
+#: How many data lines the delimiter check reads at most (from the top of the file).
+SPLIT_SAMPLE_LINES = 1000
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """A file's checksum, where its first NUL byte is (if any) and its physical lines."""
+
+    sha256: str
+    first_nul_byte: int | None
+    lines: int = 0
+
+
+def fingerprint_file(path: Path) -> FileFingerprint:
+    """Checksum a file's bytes, look for NUL bytes and count its lines, in one read (in chunks).
+
+    A line ends with a line feed; a last line without one counts too.
+    """
+    digest = hashlib.sha256()
+    first_nul_byte = None
+    offset = 0
+    line_feeds = 0
+    last_byte = b""
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
+            digest.update(chunk)
+            if first_nul_byte is None and (position := chunk.find(b"\x00")) != -1:
+                first_nul_byte = offset + position
+            line_feeds += chunk.count(b"\n")
+            last_byte = chunk[-1:]
+            offset += len(chunk)
+    lines = line_feeds + (1 if offset and last_byte != b"\n" else 0)
+    return FileFingerprint(digest.hexdigest(), first_nul_byte, lines)
+
+
+def check_file_is_text(spec: InputFile, path: Path, dialect: Dialect | None = None) -> None:
+    """Refuse files that are missing, empty or binary before an engine reads them.
+
+    The NUL bytes are looked for here in a UTF-8 file only (UTF-16 has them in every ASCII
+    character): a file in another declared encoding is checked for NUL characters as it is
+    transcoded. A byte-order mark that contradicts the declared encoding is refused, naming
+    the option: the encoding is declared, never guessed.
+    """
+    dialect = dialect or Dialect()
+    if not path.is_file():
+        raise InputFileError(spec.file_name, f"file not found at {path}")
+    if path.stat().st_size == 0:
+        raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
+    with path.open("rb") as handle:
+        start = handle.read(_SNIFF_BYTES)
+    utf16_bom = start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if dialect.encoding == UTF8 and b"\x00" in start:
+        hint = (
+            "; it starts with a UTF-16 byte-order mark: declare it with --encoding utf-16"
+            f" (every file) or --encoding {spec.name}=utf-16"
+            if utf16_bom
+            else ""
+        )
+        raise InputFileError(spec.file_name, f"file is not text (it contains NUL bytes){hint}")
+    if dialect.encoding != UTF8 and start.startswith(codecs.BOM_UTF8):
+        raise InputFileError(
+            spec.file_name,
+            f"file starts with a UTF-8 byte-order mark but is declared {dialect.encoding_label}"
+            f" (--encoding); declare it utf-8 (--encoding {spec.name}=utf-8)",
+        )
+
+
+def check_no_nul_bytes(spec: InputFile, fingerprint: FileFingerprint) -> None:
+    """Refuse a UTF-8 file with a NUL byte anywhere (the first 64 KB were checked already)."""
+    if fingerprint.first_nul_byte is not None:
+        raise InputFileError(
+            spec.file_name,
+            "file is not text (it contains NUL bytes, the first at byte "
+            f"{fingerprint.first_nul_byte:,})",
+        )
+
+
+def _head_lines(path: Path, count: int) -> list[bytes]:
+    """The first ``count`` physical lines of ``path``, without their line endings.
+
+    A UTF-8 byte-order mark at the start is not part of the first line: a file that holds
+    nothing else has no line.
+    """
+    lines: list[bytes] = []
+    pending = b""
+    with path.open("rb") as handle:
+        if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            handle.seek(0)
+        while len(lines) < count:
+            chunk = handle.read(_SNIFF_BYTES)
+            if not chunk:
+                if pending:
+                    lines.append(pending)
+                break
+            pieces = (pending + chunk).split(b"\n")
+            pending = pieces.pop()
+            lines.extend(pieces)
+    return [line.removesuffix(b"\r") for line in lines[:count]]
+
+
+def read_header_row(
+    spec: InputFile, path: Path, dialect: Dialect | None = None, marked: bool = False
+) -> Header:
+    """Read and check line 1 of ``path`` (UTF-8 text; ``marked``: a transcoded work file).
+
+    A leading byte-order mark is dropped; a header that is not valid text is refused with the
+    bad byte and the field it is in, and a hint to declare the encoding.
+    """
+    dialect = dialect or Dialect()
+    head = _head_lines(path, 1)
+    if not head:
+        raise InputFileError(spec.file_name, "file has no header row", line=1)
+    escaped = escape_line(head[0], marked=marked)
+    if escaped.first_bad_byte is not None and escaped.first_bad_position is not None:
+        field = field_of(escaped.text, escaped.first_bad_position, dialect.delimiter)
+        raise InputFileError(
+            spec.file_name,
+            f"header is not valid {dialect.encoding_label}: byte 0x{escaped.first_bad_byte:02X}"
+            f" in field {field}; if the file is in another encoding, declare it with --encoding"
+            f" (e.g. --encoding cp1252, or --encoding {spec.name}=cp1252)",
+            line=1,
+        )
+    return read_header(spec, escaped.text, dialect.delimiter)
+
+
+def check_data_lines_split(
+    spec: InputFile, path: Path, header: Header, dialect: Dialect | None = None
+) -> None:
+    """Refuse a file whose data lines do not split on the declared delimiter.
+
+    Reads up to ``SPLIT_SAMPLE_LINES`` data lines from the top of the file: when there are
+    lines that are not blank and none of them splits into the header's columns, the delimiter
+    is almost certainly another one, and the option that fixes it is named. (A file with a few
+    such lines among good ones is not refused: its bad lines are quarantined one by one.)
+    """
+    dialect = dialect or Dialect()
+    sample = [
+        line.decode("utf-8", errors="replace")
+        for line in _head_lines(path, SPLIT_SAMPLE_LINES + 1)[1:]
+    ]
+    non_blank = [line for line in sample if line.strip()]
+    if not non_blank:
+        return
+    expected = len(header.columns)
+    for fields in csv.reader(non_blank, delimiter=dialect.delimiter, strict=False):
+        if len(fields) == expected:
+            return
+    which = (
+        "no data line"
+        if len(sample) <= SPLIT_SAMPLE_LINES
+        else f"none of the first {SPLIT_SAMPLE_LINES:,} data lines"
+    )
+    raise InputFileError(
+        spec.file_name,
+        f"{which} could be split into the header's {expected} columns "
+        f"on the declared delimiter, a {dialect.delimiter_label}; if the file uses "
+        f"another, pass --delimiter (e.g. --delimiter ';' or --delimiter {spec.name}=';')",
+        line=2,
+    )
+
+
+def require_data_lines(spec: InputFile, data_lines: int) -> None:
+    """Refuse a required file that has a header and nothing else."""
+    if data_lines == 0 and spec.rows_required:
+        raise InputFileError(spec.file_name, "file has a header but no data rows", line=2)
