@@ -16,6 +16,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 PROJECT_FILES = (
     "dbt_project.yml",
     "profiles.yml",
+    "spark/log4j2.properties",
     "models/**/*.sql",
     "models/**/*.yml",
     "models/**/*.md",

@@ -175,6 +175,15 @@ def add_run_parser(subparsers: Any) -> None:
         "e.g. '{recent_booking_days: 180}'",
     )
     _add_database(parser)
+    parser.add_argument(
+        "--target",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="the engine that reads the files and builds the models (default: %(default)s). "
+        "spark: the profile's Spark (profiles.yml) reads the landing folder itself; the "
+        "controls' outcome, the history, the drift guard and the publish stay here, in the "
+        "DuckDB database (docs/beyond-one-machine.md)",
+    )
     dialect = parser.add_argument_group(
         "how the files are written (declared, never guessed)",
         "A value applies to every file; FILE=VALUE (e.g. customers=cp1252) to one file, and wins.",
@@ -291,6 +300,17 @@ def input_file_dialects(
         raise UsageError(f"argument {error}") from None
 
 
+def refuse_encodings_on_spark(dialects: dict[str, Any]) -> None:
+    """Spark reads the landing files as UTF-8: another declared encoding is a usage error."""
+    for name, dialect in sorted(dialects.items()):
+        if dialect.encoding != "utf-8":
+            raise UsageError(
+                f"argument --encoding: {name} is declared {dialect.encoding_label}, but "
+                "--target spark reads the files as UTF-8; convert them to UTF-8 first or run "
+                "with --target duckdb"
+            )
+
+
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
     from audience_pipeline.settings import EngineSettings
@@ -300,6 +320,8 @@ def run_command(args: argparse.Namespace) -> int:
     existing_dir(args.input_dir, "--input-dir")
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
     dialects = input_file_dialects(args.encoding or [], args.delimiter or [])
+    if args.target == "spark":
+        refuse_encodings_on_spark(dialects)
     defaults = EngineSettings()
     settings = EngineSettings(
         memory_limit=args.memory_limit or defaults.memory_limit,
@@ -325,6 +347,7 @@ def run_command(args: argparse.Namespace) -> int:
         accept_drift=args.accept_drift,
         rule_parameters=rule_parameters,
         dialects=dialects,
+        target=args.target,
     )
     report = result.report
     excluded = ", ".join(f"{reason} {count:,}" for reason, count in report["excluded"].items())

@@ -89,6 +89,7 @@ class DbtSetup:
     environment: dict[str, str] = field(default_factory=dict)
     project_dir: Path = PROJECT_DIR
     log_path: Path | None = None
+    target: str | None = None  # the profile's target (profiles.yml); its default when None
 
     def cli_args(self, args: list[str], *, console_log: bool = False) -> list[str]:
         """``args`` (e.g. ``["build"]``) with the project, folders and variables.
@@ -108,6 +109,8 @@ class DbtSetup:
             json.dumps(self.dbt_vars, sort_keys=True),
             "--no-use-colors-file",
         ]
+        if self.target is not None:
+            cli_args += ["--target", self.target]
         if self.log_path is not None:  # the whole log, SQL included
             cli_args += ["--log-path", str(self.log_path), "--log-level-file", "debug"]
         if not console_log:

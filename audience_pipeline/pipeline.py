@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from audience_pipeline.contract import load_contract
+from audience_pipeline.contract import InputFile, load_contract
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.diagnostics import built_models, keep_stopped_run
 from audience_pipeline.dialect import Dialect
@@ -25,12 +26,20 @@ from audience_pipeline.history import (
 )
 from audience_pipeline.landing import LoadedFile, landing_layout, load_landing_folder
 from audience_pipeline.progress import DbtNodes, Progress
-from audience_pipeline.project import default_database, work_dir
+from audience_pipeline.project import PROJECT_DIR, default_database, work_dir
 from audience_pipeline.publish import write_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
 from audience_pipeline.settings import EngineSettings
+from audience_pipeline.spark_build import (
+    clear_export_dir,
+    combined,
+    engine_build_args,
+    history_build_args,
+    import_exported_models,
+    inspect_landing_folder,
+)
 
 LANDING_SCHEMA = "landing"
 
@@ -114,6 +123,141 @@ def require_accepted_suppressions(
             )
 
 
+@dataclass(frozen=True)
+class _BuildInputs:
+    """The landing folder a build reads, its contract and the files' declared dialects."""
+
+    input_dir: Path
+    contract: tuple[InputFile, ...]
+    dialects: Mapping[str, Dialect]
+
+
+def _with_layout(setup: DbtSetup, loaded: Sequence[LoadedFile]) -> DbtSetup:
+    """``setup`` with the layout the staging models split the lines with (header, delimiter)."""
+    return replace(
+        setup,
+        environment={**setup.environment, "AUDIENCE_LANDING_LAYOUT": landing_layout(loaded)},
+    )
+
+
+def _build_args() -> list[str]:
+    return ["build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test"]
+
+
+def _build_on_duckdb(
+    dbt_setup: DbtSetup,
+    inputs: _BuildInputs,
+    settings: EngineSettings,
+    progress: Progress,
+    *,
+    dbt_console_log: bool,
+    allow_empty_suppressions: bool,
+) -> tuple[list[LoadedFile], DbtRun]:
+    """The pre-step loads the files into the database, then ``dbt build`` runs on it."""
+    database = dbt_setup.database
+    # dbt is imported and the project parsed while the pre-step loads the files
+    with project_parsed_meanwhile(dbt_setup) as parsed:
+        with progress.stage("pre-step: check and load the raw files"):
+            con = duckdb.connect(str(database), config=settings.connection_config(database))
+            try:
+                loaded = load_landing_folder(
+                    con,
+                    inputs.input_dir,
+                    inputs.contract,
+                    LANDING_SCHEMA,
+                    dialects=inputs.dialects,
+                    work_dir=work_dir(database) / "transcoded",
+                )
+                ensure_history_tables(con)  # the dbt source `history` exists from the first run
+            finally:
+                con.close()
+            for item in loaded:
+                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines read")
+            if not allow_empty_suppressions:
+                require_suppression_lines(loaded)
+        nodes = DbtNodes()
+        with (
+            progress.stage("dbt build: models and every control"),
+            progress.watching("dbt build", nodes),
+        ):
+            dbt_run = run_dbt(
+                _build_args(),
+                _with_layout(dbt_setup, loaded),
+                console_log=dbt_console_log,
+                manifest=parsed.result(),
+                callbacks=[nodes.on_event],
+            )
+    return loaded, dbt_run
+
+
+def _build_on_spark(
+    dbt_setup: DbtSetup,
+    inputs: _BuildInputs,
+    settings: EngineSettings,
+    progress: Progress,
+    *,
+    dbt_console_log: bool,
+    allow_empty_suppressions: bool,
+) -> tuple[list[LoadedFile], DbtRun]:
+    """Spark reads the folder and builds; its models come back for the history's part on DuckDB.
+
+    See ``spark_build``. dbt parses the project for Spark while the files are checked (one dbt
+    command at a time in a process: the DuckDB part parses when it starts).
+    """
+    database = dbt_setup.database
+    export_dir = work_dir(database) / "engine_export"
+    engine_setup = replace(
+        dbt_setup,
+        target="spark",
+        target_path=work_dir(database) / "target_spark",
+        environment={
+            "AUDIENCE_SPARK_DIR": os.environ.get(
+                "AUDIENCE_SPARK_DIR", str(work_dir(database) / "spark")
+            ),
+            "AUDIENCE_SPARK_LOG_CONFIG": str(PROJECT_DIR / "spark" / "log4j2.properties"),
+            **dbt_setup.environment,
+            "AUDIENCE_EXPORT_DIR": str(export_dir),
+        },
+    )
+    with project_parsed_meanwhile(engine_setup) as engine_parsed:
+        with progress.stage("pre-step: check the raw files"):
+            loaded = inspect_landing_folder(inputs.input_dir, inputs.contract, inputs.dialects)
+            for item in loaded:
+                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines")
+            if not allow_empty_suppressions:
+                require_suppression_lines(loaded)
+            clear_export_dir(export_dir)
+        nodes = DbtNodes()
+        with (
+            progress.stage("dbt build on spark: models and every control"),
+            progress.watching("dbt build", nodes),
+        ):
+            engine_run = run_dbt(
+                engine_build_args(),
+                _with_layout(engine_setup, loaded),
+                console_log=dbt_console_log,
+                manifest=engine_parsed.result(),
+                callbacks=[nodes.on_event],
+            )
+    with progress.stage("read the models back from spark"):
+        con = duckdb.connect(str(database), config=settings.connection_config(database))
+        try:
+            imported = import_exported_models(con, export_dir)
+            ensure_history_tables(con)
+        finally:
+            con.close()
+        progress.say(f"  {len(imported):,} models read into {database.name}")
+    if not engine_run.success:
+        return loaded, engine_run
+    with progress.stage("dbt build on duckdb: the changes since the previous run"):
+        history_run = run_dbt(
+            history_build_args(),
+            _with_layout(dbt_setup, loaded),
+            console_log=dbt_console_log,
+        )
+    return loaded, combined(engine_run, history_run)
+
+
 @with_run_locks  # one run at a time per database and per output folder (run_lock.py)
 def run_pipeline(
     input_dir: Path,
@@ -132,6 +276,7 @@ def run_pipeline(
     destination: str | None = None,
     allow_empty_audience: bool = False,
     keep_runs: int | None = None,
+    target: str = "duckdb",
 ) -> RunResult:
     """Run a landing folder end to end; raises PipelineError and publishes nothing on failure.
 
@@ -173,53 +318,15 @@ def run_pipeline(
             "AUDIENCE_DESTINATION": destination,  # as the date: dbt's partial parse survives
         },
     )
-    # dbt is imported and the project parsed while the pre-step loads the files
-    with project_parsed_meanwhile(dbt_setup) as parsed:
-        with progress.stage("pre-step: check and load the raw files"):
-            con = duckdb.connect(str(database), config=settings.connection_config(database))
-            try:
-                loaded = load_landing_folder(
-                    con,
-                    input_dir.resolve(),
-                    contract,
-                    LANDING_SCHEMA,
-                    dialects=dialects,
-                    work_dir=work_dir(database) / "transcoded",
-                )
-                ensure_history_tables(con)  # the dbt source `history` exists from the first run
-            finally:
-                con.close()
-            for item in loaded:
-                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines read")
-            if not allow_empty_suppressions:
-                require_suppression_lines(loaded)
-
-        # the staging models split the lines with the header's order and the delimiter
-        build_setup = replace(
-            dbt_setup,
-            environment={
-                **dbt_setup.environment,
-                "AUDIENCE_LANDING_LAYOUT": landing_layout(loaded),
-            },
-        )
-        nodes = DbtNodes()
-        with (
-            progress.stage("dbt build: models and every control"),
-            progress.watching("dbt build", nodes),
-        ):
-            dbt_run = run_dbt(
-                [
-                    "build",
-                    "--exclude-resource-type",
-                    "seed",
-                    "--exclude-resource-type",
-                    "unit_test",
-                ],
-                build_setup,
-                console_log=dbt_console_log,
-                manifest=parsed.result(),
-                callbacks=[nodes.on_event],
-            )
+    build = _build_on_spark if target == "spark" else _build_on_duckdb
+    loaded, dbt_run = build(
+        dbt_setup,
+        _BuildInputs(input_dir.resolve(), contract, dialects or {}),
+        settings,
+        progress,
+        dbt_console_log=dbt_console_log,
+        allow_empty_suppressions=allow_empty_suppressions,
+    )
     may_be_empty = frozenset({"suppressions"} if allow_empty_suppressions else ())
     if not dbt_run.success:
         message = (

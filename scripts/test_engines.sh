@@ -129,7 +129,7 @@ if has_engine spark; then
 fi
 
 echo "== engines: compare every engine's results with DuckDB's"
-AUDIENCE_ENGINE_TESTS=1 python -m pytest -q -m engines tests/test_engines.py
+AUDIENCE_ENGINE_TESTS=1 python -m pytest -q -m engines tests/test_engines.py tests/test_spark_landing.py
 
 echo "== engines: dbt build wall time on the sample (as of $as_of)"
 awk -F'\t' '{ printf "   %-20s %6.1f s\n", $1, $2 / 1000 }' "$times_file"

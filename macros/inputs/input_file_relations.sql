@@ -26,16 +26,7 @@
 -#}
 {% macro input_file_manifest_relation() -%}
     {%- if var('raw_input') == 'landing' %}
-    select
-        input_file,
-        file_path,
-        byte_count,
-        sha256,
-        data_lines,
-        extra_columns,
-        encoding,
-        delimiter
-    from {{ source('landing', 'input_files') }}
+    {{ audience.landing_manifest_relation() }}
     {%- else %}
     {%- for input_file in var('input_files') %}
     {%- set relation = source('warehouse', input_file) if var('raw_input') == 'warehouse' else ref(input_file) %}
@@ -61,4 +52,43 @@
     {{ "union all" if not loop.last }}
     {%- endfor %}
     {%- endif %}
+{%- endmacro %}
+
+{#-
+    The pre-step's manifest of a landing folder: on DuckDB the table it wrote; on Spark, which
+    reads the files itself, the same facts from the layout the pre-step handed over (its line
+    count is the pre-step's own, counted as it checksummed the file: the reconciliation then
+    compares it with the lines Spark read).
+-#}
+{% macro landing_manifest_relation() -%}
+    {{ return(adapter.dispatch('landing_manifest_relation', 'audience')()) }}
+{%- endmacro %}
+
+{% macro default__landing_manifest_relation() -%}
+    select
+        input_file,
+        file_path,
+        byte_count,
+        sha256,
+        data_lines,
+        extra_columns,
+        encoding,
+        delimiter
+    from {{ source('landing', 'input_files') }}
+{%- endmacro %}
+
+{% macro spark__landing_manifest_relation() -%}
+    {%- for input_file in var('input_files') %}
+    {%- set layout = audience.landing_layout(input_file) %}
+    select
+        '{{ input_file }}' as input_file,
+        {{ audience.sql_string(layout.get('path', '')) }} as file_path,
+        cast({{ layout.get('byte_count', 0) | int }} as {{ dbt.type_bigint() }}) as byte_count,
+        {{ audience.sql_string(layout.get('sha256', '')) }} as sha256,
+        cast({{ layout.get('data_lines', 0) | int }} as {{ dbt.type_bigint() }}) as data_lines,
+        {{ audience.sql_string(layout.get('extra_columns', '')) }} as extra_columns,
+        {{ audience.sql_string(layout.get('encoding', 'utf-8')) }} as encoding,
+        {{ audience.sql_string(layout.get('delimiter', ',')) }} as delimiter
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

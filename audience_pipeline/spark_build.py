@@ -1,0 +1,150 @@
+"""The build on Spark: the engine reads the landing folder, the control plane stays here.
+
+``audience run --target spark`` checks each file as the DuckDB pre-step does (``file_checks``:
+the same refusals, the same messages), without loading anything: Spark reads the files
+itself, line by line (``landing_lines`` in macros/inputs/landing_rows.sql), and the same
+staging macros split and quarantine them. The build covers every model and control that does
+not need the run history; at its end the engine writes the models as Parquet
+(``export_for_control_plane``), which are read into the local DuckDB database here. There the
+models that compare with earlier runs (the previous run, the deltas and their controls) are
+built with dbt on DuckDB, against the history kept in that database, and the drift guard,
+report, publish and history run exactly as after a DuckDB build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+
+from audience_pipeline.contract import InputFile
+from audience_pipeline.dbt_invoke import DbtRun
+from audience_pipeline.dialect import Dialect
+from audience_pipeline.file_checks import (
+    check_data_lines_split,
+    check_file_is_text,
+    check_no_nul_bytes,
+    fingerprint_file,
+    read_header_row,
+    require_data_lines,
+)
+from audience_pipeline.landing import LoadedFile
+from audience_pipeline.sql import string_literal
+from audience_pipeline.text_encoding import UTF8
+
+#: dbt selectors of what needs the run history, built on DuckDB after the engine's build.
+HISTORY_SELECTOR = "source:history+"
+#: The layers the engine hands back (the base models' split lines stay there).
+EXPORTED_LAYERS = ("staging", "intermediate", "marts")
+
+
+def inspect_landing_folder(
+    input_dir: Path,
+    contract: Sequence[InputFile],
+    dialects: Mapping[str, Dialect] | None = None,
+) -> list[LoadedFile]:
+    """Check every file of a landing folder for an engine that reads them itself.
+
+    Raises InputFileError on the first unusable file, as the DuckDB pre-step does. Files are
+    read as UTF-8 (declaring another encoding is refused by the command line); each one's
+    lines are counted as it is checksummed.
+    """
+    dialects = dialects or {}
+    loaded = []
+    for spec in contract:
+        path = (input_dir / spec.file_name).resolve()
+        dialect = dialects.get(spec.name) or Dialect()
+        check_file_is_text(spec, path, dialect)
+        header = read_header_row(spec, path, dialect)
+        check_data_lines_split(spec, path, header, dialect)
+        fingerprint = fingerprint_file(path)
+        check_no_nul_bytes(spec, fingerprint)
+        data_lines = max(fingerprint.lines - 1, 0)
+        require_data_lines(spec, data_lines)
+        loaded.append(
+            LoadedFile(
+                input_file=spec.name,
+                file_path=str(path),
+                byte_count=path.stat().st_size,
+                sha256=fingerprint.sha256,
+                data_lines=data_lines,
+                header_columns=header.columns,
+                extra_columns=header.extra_columns,
+                encoding=UTF8,
+                delimiter=dialect.delimiter,
+            )
+        )
+    return loaded
+
+
+def engine_build_args() -> list[str]:
+    """``dbt build`` on the engine: every model and control but those that read the history."""
+    return [
+        "build",
+        "--exclude-resource-type",
+        "seed",
+        "--exclude-resource-type",
+        "unit_test",
+        "--exclude",
+        HISTORY_SELECTOR,
+    ]
+
+
+def history_build_args() -> list[str]:
+    """``dbt build`` on DuckDB, after the engine's models were read back: the history's part."""
+    return [
+        "build",
+        "--exclude-resource-type",
+        "seed",
+        "--exclude-resource-type",
+        "unit_test",
+        "--select",
+        HISTORY_SELECTOR,
+    ]
+
+
+def clear_export_dir(export_dir: Path) -> None:
+    """Start every run with an empty export folder: nothing stale can be read back."""
+    shutil.rmtree(export_dir, ignore_errors=True)
+    export_dir.mkdir(parents=True)
+
+
+def _drop_layers(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what an earlier run left in the exported layers (tables and views)."""
+    for schema in EXPORTED_LAYERS:
+        con.execute(f"drop schema if exists {schema} cascade")
+        con.execute(f"create schema {schema}")
+
+
+def import_exported_models(con: duckdb.DuckDBPyConnection, export_dir: Path) -> list[str]:
+    """Read every model the engine exported into a table of the same name; returns them.
+
+    The layers are emptied first, so a model the engine did not build (a failed build) is
+    absent rather than left over from an earlier run.
+    """
+    _drop_layers(con)
+    imported = []
+    for schema in EXPORTED_LAYERS:
+        folder = export_dir / schema
+        if not folder.is_dir():
+            continue
+        for model_dir in sorted(path for path in folder.iterdir() if path.is_dir()):
+            files = string_literal(str(model_dir / "*.parquet"))
+            con.execute(
+                f'create table {schema}."{model_dir.name}" as select * from read_parquet({files})'
+            )
+            imported.append(f"{schema}.{model_dir.name}")
+    return imported
+
+
+def combined(engine_run: DbtRun, history_run: DbtRun | None) -> DbtRun:
+    """The engine's build and the history's build on DuckDB, as one run."""
+    if history_run is None:
+        return engine_run
+    return DbtRun(
+        success=engine_run.success and history_run.success,
+        nodes=engine_run.nodes + history_run.nodes,
+        error=engine_run.error or history_run.error,
+    )
