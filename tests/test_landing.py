@@ -162,7 +162,7 @@ def test_blank_line_is_quarantined_and_later_lines_keep_their_numbers(
     con: duckdb.DuckDBPyConnection,
     blank: str,
 ) -> None:
-    loaded = load(landing_folder({"customers": [customer(10), blank, customer(11)]}))
+    load(landing_folder({"customers": [customer(10), blank, customer(11)]}))
     first = FIRST_CASE_LINE["customers"]
     assert_parsed(row_at(con, "customers", first), "customers", customer(10))
     blank_row = row_at(con, "customers", first + 1)
@@ -275,7 +275,7 @@ def test_too_many_and_too_few_fields(
     one_field = "X-3"
     trailing_comma = "X-4,1,2026-06-01,1,COMPLETED,Flight,web,"
     rows = [too_many, too_few, one_field, trailing_comma, make_row("bookings", booking_id="X-5")]
-    loaded = load(landing_folder({"bookings": rows}))
+    load(landing_folder({"bookings": rows}))
     first = FIRST_CASE_LINE["bookings"]
     assert_quarantined(
         row_at(con, "bookings", first), "bookings", "expected 7 fields, found 8", too_many
