@@ -41,22 +41,25 @@ class FileFingerprint:
 def fingerprint_file(path: Path) -> FileFingerprint:
     """Checksum a file's bytes, look for NUL bytes and count its lines, in one read (in chunks).
 
-    A line ends with a line feed; a last line without one counts too.
+    A line ends with CRLF, LF or a lone CR (as Spark's text reader and Python count physical
+    lines); a last line without an ending counts too.
     """
     digest = hashlib.sha256()
     first_nul_byte = None
     offset = 0
-    line_feeds = 0
+    line_breaks = 0
     last_byte = b""
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             if first_nul_byte is None and (position := chunk.find(b"\x00")) != -1:
                 first_nul_byte = offset + position
-            line_feeds += chunk.count(b"\n")
+            line_breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if last_byte == b"\r" and chunk.startswith(b"\n"):
+                line_breaks -= 1  # a CRLF cut between two chunks is one line break
             last_byte = chunk[-1:]
             offset += len(chunk)
-    lines = line_feeds + (1 if offset and last_byte != b"\n" else 0)
+    lines = line_breaks + (1 if offset and last_byte not in (b"\n", b"\r") else 0)
     return FileFingerprint(digest.hexdigest(), first_nul_byte, lines)
 
 

@@ -271,9 +271,14 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> No
 
 
 @contextmanager
-def _utf8_text(spec: InputFile, path: Path, dialect: Dialect, work_dir: Path) -> Iterator[Path]:
-    """``path`` itself when it is declared UTF-8; else a UTF-8 work file, removed afterwards."""
-    if dialect.encoding == UTF8:
+def _utf8_text(
+    spec: InputFile, path: Path, dialect: Dialect, work_dir: Path, lf_lines: bool = False
+) -> Iterator[Path]:
+    """``path`` itself when it is declared UTF-8; else a UTF-8 work file, removed afterwards.
+
+    ``lf_lines``: a work file even for UTF-8, with every line ending written as LF.
+    """
+    if dialect.encoding == UTF8 and not lf_lines:
         yield path
         return
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -285,6 +290,10 @@ def _utf8_text(spec: InputFile, path: Path, dialect: Dialect, work_dir: Path) ->
         yield transcoded
     finally:
         transcoded.unlink(missing_ok=True)
+
+
+def _stored_lines(con: duckdb.DuckDBPyConnection, lines_store: str) -> int:
+    return int(con.execute(f"select count(*) from {lines_store}").fetchone()[0])
 
 
 def load_input_file(
@@ -309,22 +318,27 @@ def load_input_file(
     check_file_is_text(spec, path, dialect)
     lines_store = f"{landing_schema}.{spec.name}__lines"
     _drop_relation(con, landing_schema, spec.name)
-    with (
-        tempfile.TemporaryDirectory(prefix="audience-landing-") as scratch,
-        _utf8_text(spec, path, dialect, work_dir or Path(scratch)) as text_path,
-    ):
-        marked = text_path != path
-        header = read_header_row(spec, text_path, dialect, marked)
-        check_data_lines_split(spec, text_path, header, dialect)
-        numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, marked)
+    with tempfile.TemporaryDirectory(prefix="audience-landing-") as scratch:
+        work = work_dir or Path(scratch)
+        with _utf8_text(spec, path, dialect, work) as text_path:
+            marked = text_path != path
+            header = read_header_row(spec, text_path, dialect, marked)
+            check_data_lines_split(spec, text_path, header, dialect)
+            numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, marked)
+        scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
+        # a file in another encoding was checked for NUL characters as it was transcoded
+        if not marked:
+            check_no_nul_bytes(spec, scanned)
+        lines = _stored_lines(con, lines_store)
+        if not marked and lines != scanned.lines:
+            # DuckDB's reader counts a CRLF among LF lines as two line breaks: a file of mixed
+            # line endings is read again from a copy whose lines all end with LF
+            with _utf8_text(spec, path, dialect, work, lf_lines=True) as text_path:
+                numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, True)
+            lines = _stored_lines(con, lines_store)
     con.execute(f"create view {landing_schema}.{spec.name} as {numbered_lines}")
-    lines = con.execute(f"select count(*) from {lines_store}").fetchone()[0]
-    data_lines = max(int(lines) - 1, 0)
+    data_lines = max(lines - 1, 0)
     require_data_lines(spec, data_lines)
-    scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
-    # a file in another encoding was checked for NUL characters as it was transcoded
-    if not marked:
-        check_no_nul_bytes(spec, scanned)
     return LoadedFile(
         input_file=spec.name,
         file_path=str(path.resolve()),

@@ -3,8 +3,11 @@
 DuckDB's CSV reader knows UTF-8 (and, natively, UTF-16 and a strict Latin-1); the pre-step
 always lets it read UTF-8. A file declared in another encoding (``--encoding cp1252``) is first
 transcoded here, as a stream in chunks, into a UTF-8 work file that DuckDB then reads: every
-character keeps its line (no line ending is added, removed or translated), so the line numbers
-are those of the original file. A byte the declared encoding cannot decode is written as a
+character keeps its line, and every line ending (CRLF, LF or a lone CR: a physical line as
+Spark's and Python's readers count them) is written as LF, so the line numbers are those of the
+original file. (DuckDB's reader counts a CRLF in a file of LF lines as two line breaks; a file
+of mixed line endings goes through this work file for that reason, even when it is UTF-8.)
+A byte the declared encoding cannot decode is written as a
 *mark*: the byte 0xFF, which UTF-8 never uses, followed by the byte's two hex digits. DuckDB
 refuses the lines holding a mark as it refuses any line that is not UTF-8, and the pre-step
 reads those lines back with :func:`escape_line`, as for a UTF-8 file with a bad byte.
@@ -95,19 +98,27 @@ def transcode_to_utf8(source: Path, target: Path, encoding: str) -> TranscodePro
         )
     decoder = codecs.getincrementaldecoder(encoding)(errors=_MARK_HANDLER)
     line_breaks = 0
+    held = ""  # a CR at the end of a chunk: the next one may start with its LF
     with source.open("rb") as reader, target.open("wb") as writer:
         for chunk in _chunks(reader):
-            text = decoder.decode(chunk)
+            text = held + decoder.decode(chunk)
             if (nul := text.find("\x00")) != -1:
                 return TranscodeProblem(
                     f"file is not text (it contains NUL characters read as "
                     f"{encoding_label(encoding)})",
                     line=line_breaks + _line_breaks(text[:nul]) + 1,
                 )
+            text, held = (text[:-1], "\r") if text.endswith("\r") else (text, "")
             line_breaks += _line_breaks(text)
-            writer.write(text.encode(UTF8, "surrogateescape"))
-        writer.write(decoder.decode(b"", final=True).encode(UTF8, "surrogateescape"))
+            writer.write(_as_lf(text).encode(UTF8, "surrogateescape"))
+        rest = held + decoder.decode(b"", final=True)
+        writer.write(_as_lf(rest).encode(UTF8, "surrogateescape"))
     return None
+
+
+def _as_lf(text: str) -> str:
+    """``text`` with every line ending (CRLF, LF, a lone CR) written as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _chunks(reader: Iterable[bytes] | object) -> Iterable[bytes]:
@@ -116,7 +127,7 @@ def _chunks(reader: Iterable[bytes] | object) -> Iterable[bytes]:
 
 
 def _line_breaks(text: str) -> int:
-    """Line breaks as DuckDB's reader counts them: CRLF, LF or a lone CR."""
+    """Line breaks: CRLF, LF or a lone CR."""
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 

@@ -214,10 +214,15 @@ def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[st
     }
 
 
-def dbt_target_dir(work_dir: Path) -> Path:
-    """dbt's target folder of a run whose database is ``work_dir/audience.duckdb``."""
-    target = work_dir / "audience.work" / "target"
-    return target if target.is_dir() else work_dir / "dbt_target"  # older revisions
+def dbt_target_dir(work_dir: Path, target: str = "duckdb") -> Path:
+    """dbt's target folder of a run whose database is ``work_dir/audience.duckdb``.
+
+    On Spark, the engine's build (``target_spark``): where the time goes.
+    """
+    if target == "spark":
+        return work_dir / "audience.work" / "target_spark"
+    folder = work_dir / "audience.work" / "target"
+    return folder if folder.is_dir() else work_dir / "dbt_target"  # older revisions
 
 
 def stage_seconds_of(stderr: str) -> dict[str, float]:
@@ -236,21 +241,24 @@ def measure_scale(
     as_of: str,
     threads: int,
     rerun: bool = True,
+    target: str = "duckdb",
 ) -> ScaleResult:
     """Generate (if needed), measure the floor and the pipeline side by side.
 
     With ``rerun``, the pipeline runs a second time on the same database, as of the next day:
     the figure of a daily run, which finds dbt's parse state and the history of the day before.
+    ``target`` is the engine that builds (``audience run --target``); the floor is DuckDB's.
     """
     folder = ensure_data(scale, data_dir, seed, as_of)
     rows = count_data_rows(folder)
     floor = parse_floor_in_child(folder, threads)
-    work_dir = work_root / scale
+    work_dir = work_root / (scale if target == "duckdb" else f"{scale}_{target}")
+    run_args = ["--threads", str(threads), "--target", target]
     seconds, rss_mb, exit_code, stdout, stderr = run_pipeline_measured(
-        folder, work_dir, as_of, ["--threads", str(threads)]
+        folder, work_dir, as_of, run_args
     )
     stages = stage_seconds_of(stderr)
-    slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir))
+    slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir, target))
     result = ScaleResult(
         scale=scale,
         customers=SCALES[scale],
@@ -271,7 +279,7 @@ def measure_scale(
     if rerun and exit_code == 0:
         next_day = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
         seconds, rss_mb, _, _, stderr = run_pipeline_measured(
-            folder, work_dir, next_day, ["--threads", str(threads)], fresh=False
+            folder, work_dir, next_day, run_args, fresh=False
         )
         result.rerun_seconds = round(seconds, 3)
         result.rerun_peak_rss_mb = round(rss_mb, 1)

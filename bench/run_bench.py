@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", default="2026-11-26")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--target",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="the engine that builds (audience run --target); the parse floor is DuckDB's",
+    )
     parser.add_argument("--no-save", action="store_true", help="print only; write no results")
     parser.add_argument(
         "--label", default="", help="appended to the results' file name (keeps earlier results)"
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scale(s): {', '.join(unknown)}")
 
-    machine = machine_description()
+    machine = {**machine_description(), "build engine": args.target}
     results = []
     for scale in scales:
         print(f"== {scale}: {SCALES[scale]:,} customers", flush=True)
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             args.as_of,
             args.threads,
             rerun=not args.no_rerun,
+            target=args.target,
         )
         results.append(result)
         print(
@@ -86,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     report = to_markdown(results, machine, when)
     if not args.no_save:
-        name = f"{when}_{'_'.join(scales)}" + (f"_{args.label}" if args.label else "")
+        name = (
+            f"{when}_{'_'.join(scales)}"
+            + ("" if args.target == "duckdb" else f"_{args.target}")
+            + (f"_{args.label}" if args.label else "")
+        )
         (BENCH_DIR / "results" / f"{name}.md").write_text(report)
         (BENCH_DIR / "results" / f"{name}.json").write_text(
             json.dumps(

@@ -143,6 +143,35 @@ def test_crlf_and_bom_are_read_like_plain_lf(
     assert table[-1]["updated_at"] == "2026-03-01"
 
 
+@pytest.mark.parametrize("chunk_bytes", [None, 7], ids=["one-chunk", "crlf-cut-between-chunks"])
+def test_mixed_line_endings_keep_physical_line_numbers(
+    tmp_path: Path,
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk_bytes: int | None,
+) -> None:
+    """A CRLF line among LF lines is one line (DuckDB's reader alone would count two), and a
+    lone CR ends a line, as Spark's text reader and the manifest's count read them."""
+    if chunk_bytes is not None:  # the checksum's line count across chunk boundaries
+        monkeypatch.setattr("audience_pipeline.file_checks._CHUNK_BYTES", chunk_bytes)
+    write_landing_folder(tmp_path)
+    header = ",".join(COLUMNS["customers"])
+    first, second, third = (
+        csv_line([customer(n)[column] for column in COLUMNS["customers"]]) for n in (10, 11, 12)
+    )
+    path = tmp_path / "customers.csv"
+    path.write_bytes(f"{header}\n{first}\r\n{second}\nbroken\r{third}\n".encode())
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == 4
+    table = landing_rows(con, "customers")
+    assert [row["source_line"] for row in table] == [2, 3, 4, 5]
+    assert_parsed(table[0], "customers", customer(10))
+    assert_parsed(table[1], "customers", customer(11))
+    assert table[2]["structural_error"] == "expected 7 fields, found 1"
+    assert_parsed(table[3], "customers", customer(12))
+
+
 def test_last_line_without_line_ending_is_read(
     tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:

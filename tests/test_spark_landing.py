@@ -110,7 +110,7 @@ def test_spark_publishes_the_same_file(runs: dict[str, Path], name: str) -> None
     spark_rows = _rows(runs["spark"] / name)
     assert len(spark_rows) == len(duckdb_rows)
     for duckdb_row, spark_row in zip(duckdb_rows, spark_rows, strict=True):
-        reason = duckdb_row.get("rejection_reason") or ""
+        reason = duckdb_row.get("reason") or ""
         if reason.startswith("not valid UTF-8"):
             duckdb_row = {key: _as_spark_shows_it(value) for key, value in duckdb_row.items()}
         assert spark_row == duckdb_row
@@ -118,7 +118,7 @@ def test_spark_publishes_the_same_file(runs: dict[str, Path], name: str) -> None
 
 def test_the_broken_lines_are_quarantined_at_their_lines(runs: dict[str, Path]) -> None:
     reasons = {
-        int(row["source_line"]): row["rejection_reason"]
+        int(row["source_line"]): row["reason"]
         for row in _rows(runs["spark"] / "rejected_bookings.csv")
         if 101 <= int(row["source_line"]) <= 101 + len(BROKEN_BOOKINGS)
     }
