@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scale(s): {', '.join(unknown)}")
 
     machine = {**machine_description(), "build engine": args.target}
+    if args.target == "spark":  # the profile's settings the run used (profiles.yml defaults)
+        machine.update(
+            {
+                name: os.environ[name]
+                for name in sorted(os.environ)
+                if name.startswith("AUDIENCE_SPARK_") and name != "AUDIENCE_SPARK_DIR"
+            }
+        )
     results = []
     for scale in scales:
         print(f"== {scale}: {SCALES[scale]:,} customers", flush=True)
