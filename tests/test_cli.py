@@ -138,6 +138,21 @@ def test_version_names_the_tool_and_dbt() -> None:
             "counted_booking_statuses",
         ),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
+        (["run", "--input-dir", "seeds", "--output-dir", "o", "--target", "spork"], "--target"),
+        (
+            [
+                "run",
+                "--input-dir",
+                "seeds",
+                "--output-dir",
+                "o",
+                "--target",
+                "spark",
+                "--encoding",
+                "customers=cp1252",
+            ],
+            "--encoding",
+        ),
         (["explain", "12a"], "customer_id"),
         (["history", "--format", "xml"], "--format"),
         (

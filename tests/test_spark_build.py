@@ -1,0 +1,156 @@
+"""The parts of ``audience run --target spark`` that need no Spark (spark_build.py).
+
+The files are checked before the build with the DuckDB pre-step's own checks: every kind of
+unusable file must fail with the very message DuckDB's pre-step gives. The models Spark hands
+back are read into the database so that nothing is left from an earlier run. (The whole path
+on Spark is compared with DuckDB in tests/test_spark_landing.py.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import COLUMNS, CONTRACT, write_landing_folder
+
+from audience_pipeline.dbt_invoke import DbtRun, NodeResult
+from audience_pipeline.errors import InputFileError
+from audience_pipeline.landing import load_landing_folder
+from audience_pipeline.spark_build import combined, import_exported_models, inspect_landing_folder
+
+
+def _missing(path: Path) -> None:
+    path.unlink()
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _binary(path: Path) -> None:
+    path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)))
+
+
+def _without(column: str) -> Callable[[Path], None]:
+    def damage(path: Path) -> None:
+        header, _, body = path.read_text().partition("\n")
+        names = header.split(",")
+        at = names.index(column)
+        rows = [line.split(",") for line in body.splitlines()]
+        kept = [",".join(v for i, v in enumerate(row) if i != at) for row in [names, *rows]]
+        path.write_text("\n".join(kept) + "\n")
+
+    return damage
+
+
+def _twice(path: Path) -> None:
+    header, _, body = path.read_text().partition("\n")
+    path.write_text(header + "," + header.split(",")[0] + "\n" + body)
+
+
+def _semicolons(path: Path) -> None:
+    header, _, body = path.read_text().partition("\n")
+    path.write_text(header + "\n" + body.replace(",", ";"))
+
+
+def _header_only(path: Path) -> None:
+    path.write_text(path.read_text().partition("\n")[0] + "\n")
+
+
+def _nul_far_in(path: Path) -> None:
+    text = path.read_text()
+    path.write_text(text + ("x" * 70_000) + "\x00\n")
+
+
+def _header_not_utf8(path: Path) -> None:
+    header, _, body = path.read_bytes().partition(b"\n")
+    path.write_bytes(header.replace(b"email", b"\xe9mail") + b"\n" + body)
+
+
+DAMAGES = [
+    pytest.param("customers", _missing, id="missing"),
+    pytest.param("bookings", _empty, id="empty"),
+    pytest.param("consent_events", _binary, id="binary"),
+    pytest.param("consent_events", _without("event_ts"), id="missing-column"),
+    pytest.param("customers", _twice, id="duplicated-column"),
+    pytest.param("bookings", _semicolons, id="wrong-delimiter"),
+    pytest.param("bookings", _header_only, id="header-only"),
+    pytest.param("customers", _nul_far_in, id="nul-byte"),
+    pytest.param("customers", _header_not_utf8, id="header-not-utf8"),
+]
+
+
+@pytest.mark.parametrize(("input_file", "damage"), DAMAGES)
+def test_a_file_is_refused_with_the_message_duckdb_gives(
+    tmp_path: Path, input_file: str, damage: Callable[[Path], None]
+) -> None:
+    write_landing_folder(tmp_path)
+    damage(tmp_path / f"{input_file}.csv")
+    with pytest.raises(InputFileError) as on_duckdb:
+        load_landing_folder(duckdb.connect(), tmp_path, CONTRACT)
+    with pytest.raises(InputFileError) as before_spark:
+        inspect_landing_folder(tmp_path, CONTRACT)
+    assert str(before_spark.value) == str(on_duckdb.value)
+    assert f"{input_file}.csv" in str(before_spark.value)
+
+
+def test_a_usable_folder_is_described_as_the_duckdb_pre_step_describes_it(tmp_path: Path) -> None:
+    write_landing_folder(tmp_path)
+    path = tmp_path / "customers.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # CRLF lines count once
+    on_duckdb = load_landing_folder(duckdb.connect(), tmp_path, CONTRACT)
+    before_spark = inspect_landing_folder(tmp_path, CONTRACT)
+    assert before_spark == on_duckdb
+    assert [item.input_file for item in before_spark] == list(COLUMNS)
+
+
+def _export(folder: Path, schema: str, name: str, sql: str) -> None:
+    target = folder / schema / name
+    target.mkdir(parents=True)
+    duckdb.connect().execute(f"copy ({sql}) to '{target / 'part-0.parquet'}' (format parquet)")
+
+
+def test_exported_models_replace_whatever_an_earlier_run_left(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    _export(export, "marts", "eligible_audience", "select 1 as customer_id")
+    _export(export, "staging", "stg_exports__bookings", "select 'B-1' as booking_id")
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.stale_model as select 1 as x")
+    con.execute("create schema history")
+    con.execute("create table history.published_runs as select 1 as run_id")
+    imported = import_exported_models(con, export)
+    assert imported == ["staging.stg_exports__bookings", "marts.eligible_audience"]
+    assert con.execute("select customer_id from marts.eligible_audience").fetchall() == [(1,)]
+    tables = {
+        (schema, name)
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+        ).fetchall()
+    }
+    assert ("marts", "stale_model") not in tables, "nothing is left from an earlier run"
+    assert ("history", "published_runs") in tables, "the history is never touched"
+
+
+def _node(name: str, status: str) -> NodeResult:
+    return NodeResult(
+        unique_id=f"test.audience.{name}",
+        resource_type="test",
+        name=name,
+        status=status,
+        failures=0,
+        execution_time=0.0,
+        message=None,
+    )
+
+
+def test_the_two_builds_are_one_run() -> None:
+    engine = DbtRun(success=True, nodes=(_node("a", "pass"),), error=None)
+    history = DbtRun(success=False, nodes=(_node("b", "fail"),), error="b failed")
+    run = combined(engine, history)
+    assert not run.success
+    assert [node.name for node in run.controls] == ["a", "b"]
+    assert run.error == "b failed"
+    assert combined(engine, None) is engine
