@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from audience_pipeline.contract import InputFile, load_contract
+from audience_pipeline.builds import (
+    BUILD_ARGS,
+    BuildInputs,
+    require_accepted_suppressions,
+    require_suppression_lines,
+    with_layout,
+)
+from audience_pipeline.contract import load_contract
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.diagnostics import built_models, keep_stopped_run
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
-from audience_pipeline.errors import ControlFailure, InputFileError, PipelineError
+from audience_pipeline.errors import ControlFailure, PipelineError
 from audience_pipeline.history import (
     default_destination,
     ensure_history_tables,
@@ -24,22 +30,15 @@ from audience_pipeline.history import (
     prune_runs,
     record_run,
 )
-from audience_pipeline.landing import LoadedFile, landing_layout, load_landing_folder
+from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.progress import DbtNodes, Progress
-from audience_pipeline.project import PROJECT_DIR, default_database, work_dir
+from audience_pipeline.project import default_database, work_dir
 from audience_pipeline.publish import write_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
 from audience_pipeline.settings import EngineSettings
-from audience_pipeline.spark_build import (
-    clear_export_dir,
-    combined,
-    engine_build_args,
-    history_build_args,
-    import_exported_models,
-    inspect_landing_folder,
-)
+from audience_pipeline.spark_build import build_on_spark
 
 LANDING_SCHEMA = "landing"
 
@@ -81,72 +80,9 @@ def describe_failures(run: DbtRun) -> str:
     return "\n".join(lines) or "  - dbt reported a failure without details"
 
 
-_EMPTY_SUPPRESSIONS = (
-    "; an empty suppression list is suspicious, so nothing was published"
-    " (pass --allow-empty-suppressions if it is expected)"
-)
-
-
-def require_suppression_lines(loaded: Sequence[LoadedFile]) -> None:
-    """Refuse, before the build, a suppression list with a header and no line.
-
-    An empty list would publish every opted-in customer, including everyone who asked to be
-    left alone: far more likely a failed export than a day without suppressions.
-    """
-    for item in loaded:
-        if item.input_file == "suppressions" and item.data_lines == 0:
-            raise InputFileError(
-                "suppressions.csv", "file has a header but no rows" + _EMPTY_SUPPRESSIONS, line=2
-            )
-
-
-def require_accepted_suppressions(
-    con: duckdb.DuckDBPyConnection, loaded: Sequence[LoadedFile]
-) -> None:
-    """Refuse, after the build, a suppression list whose every line was rejected.
-
-    Blank lines, lines that do not split and rows with invalid values leave the list as empty
-    as no line at all; the build's own reconciliation says how many rows it accepted.
-    """
-    for item in loaded:
-        if item.input_file != "suppressions" or item.data_lines == 0:
-            continue
-        accepted = con.execute(
-            "select accepted_rows from marts.reconciliation_input_files"
-            " where input_file = 'suppressions'"
-        ).fetchone()
-        if accepted is not None and accepted[0] == 0:
-            raise InputFileError(
-                "suppressions.csv",
-                f"none of its {item.data_lines:,} data lines was accepted" + _EMPTY_SUPPRESSIONS,
-                line=2,
-            )
-
-
-@dataclass(frozen=True)
-class _BuildInputs:
-    """The landing folder a build reads, its contract and the files' declared dialects."""
-
-    input_dir: Path
-    contract: tuple[InputFile, ...]
-    dialects: Mapping[str, Dialect]
-
-
-def _with_layout(setup: DbtSetup, loaded: Sequence[LoadedFile]) -> DbtSetup:
-    """``setup`` with the layout the staging models split the lines with (header, delimiter)."""
-    return replace(
-        setup,
-        environment={**setup.environment, "AUDIENCE_LANDING_LAYOUT": landing_layout(loaded)},
-    )
-
-
-def _build_args() -> list[str]:
-    return ["build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test"]
-
-
 def _build_on_duckdb(
     dbt_setup: DbtSetup,
-    inputs: _BuildInputs,
+    inputs: BuildInputs,
     settings: EngineSettings,
     progress: Progress,
     *,
@@ -181,81 +117,13 @@ def _build_on_duckdb(
             progress.watching("dbt build", nodes),
         ):
             dbt_run = run_dbt(
-                _build_args(),
-                _with_layout(dbt_setup, loaded),
+                list(BUILD_ARGS),
+                with_layout(dbt_setup, loaded),
                 console_log=dbt_console_log,
                 manifest=parsed.result(),
                 callbacks=[nodes.on_event],
             )
     return loaded, dbt_run
-
-
-def _build_on_spark(
-    dbt_setup: DbtSetup,
-    inputs: _BuildInputs,
-    settings: EngineSettings,
-    progress: Progress,
-    *,
-    dbt_console_log: bool,
-    allow_empty_suppressions: bool,
-) -> tuple[list[LoadedFile], DbtRun]:
-    """Spark reads the folder and builds; its models come back for the history's part on DuckDB.
-
-    See ``spark_build``. dbt parses the project for Spark while the files are checked (one dbt
-    command at a time in a process: the DuckDB part parses when it starts).
-    """
-    database = dbt_setup.database
-    export_dir = work_dir(database) / "engine_export"
-    engine_setup = replace(
-        dbt_setup,
-        target="spark",
-        target_path=work_dir(database) / "target_spark",
-        environment={
-            "AUDIENCE_SPARK_DIR": os.environ.get(
-                "AUDIENCE_SPARK_DIR", str(work_dir(database) / "spark")
-            ),
-            "AUDIENCE_SPARK_LOG_CONFIG": str(PROJECT_DIR / "spark" / "log4j2.properties"),
-            **dbt_setup.environment,
-            "AUDIENCE_EXPORT_DIR": str(export_dir),
-        },
-    )
-    with project_parsed_meanwhile(engine_setup) as engine_parsed:
-        with progress.stage("pre-step: check the raw files"):
-            loaded = inspect_landing_folder(inputs.input_dir, inputs.contract, inputs.dialects)
-            for item in loaded:
-                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines")
-            if not allow_empty_suppressions:
-                require_suppression_lines(loaded)
-            clear_export_dir(export_dir)
-        nodes = DbtNodes()
-        with (
-            progress.stage("dbt build on spark: models and every control"),
-            progress.watching("dbt build", nodes),
-        ):
-            engine_run = run_dbt(
-                engine_build_args(),
-                _with_layout(engine_setup, loaded),
-                console_log=dbt_console_log,
-                manifest=engine_parsed.result(),
-                callbacks=[nodes.on_event],
-            )
-    with progress.stage("read the models back from spark"):
-        con = duckdb.connect(str(database), config=settings.connection_config(database))
-        try:
-            imported = import_exported_models(con, export_dir)
-            ensure_history_tables(con)
-        finally:
-            con.close()
-        progress.say(f"  {len(imported):,} models read into {database.name}")
-    if not engine_run.success:
-        return loaded, engine_run
-    with progress.stage("dbt build on duckdb: the changes since the previous run"):
-        history_run = run_dbt(
-            history_build_args(),
-            _with_layout(dbt_setup, loaded),
-            console_log=dbt_console_log,
-        )
-    return loaded, combined(engine_run, history_run)
 
 
 @with_run_locks  # one run at a time per database and per output folder (run_lock.py)
@@ -318,10 +186,10 @@ def run_pipeline(
             "AUDIENCE_DESTINATION": destination,  # as the date: dbt's partial parse survives
         },
     )
-    build = _build_on_spark if target == "spark" else _build_on_duckdb
+    build = build_on_spark if target == "spark" else _build_on_duckdb
     loaded, dbt_run = build(
         dbt_setup,
-        _BuildInputs(input_dir.resolve(), contract, dialects or {}),
+        BuildInputs(input_dir.resolve(), contract, dialects or {}),
         settings,
         progress,
         dbt_console_log=dbt_console_log,

@@ -13,14 +13,17 @@ report, publish and history run exactly as after a DuckDB build.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
+from audience_pipeline.builds import BUILD_ARGS, BuildInputs, require_suppression_lines, with_layout
 from audience_pipeline.contract import InputFile
-from audience_pipeline.dbt_invoke import DbtRun
+from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.file_checks import (
     check_data_lines_split,
@@ -30,7 +33,11 @@ from audience_pipeline.file_checks import (
     read_header_row,
     require_data_lines,
 )
+from audience_pipeline.history import ensure_history_tables
 from audience_pipeline.landing import LoadedFile
+from audience_pipeline.progress import DbtNodes, Progress
+from audience_pipeline.project import PROJECT_DIR, work_dir
+from audience_pipeline.settings import EngineSettings
 from audience_pipeline.sql import string_literal
 from audience_pipeline.text_encoding import UTF8
 
@@ -81,28 +88,12 @@ def inspect_landing_folder(
 
 def engine_build_args() -> list[str]:
     """``dbt build`` on the engine: every model and control but those that read the history."""
-    return [
-        "build",
-        "--exclude-resource-type",
-        "seed",
-        "--exclude-resource-type",
-        "unit_test",
-        "--exclude",
-        HISTORY_SELECTOR,
-    ]
+    return [*BUILD_ARGS, "--exclude", HISTORY_SELECTOR]
 
 
 def history_build_args() -> list[str]:
     """``dbt build`` on DuckDB, after the engine's models were read back: the history's part."""
-    return [
-        "build",
-        "--exclude-resource-type",
-        "seed",
-        "--exclude-resource-type",
-        "unit_test",
-        "--select",
-        HISTORY_SELECTOR,
-    ]
+    return [*BUILD_ARGS, "--select", HISTORY_SELECTOR]
 
 
 def clear_export_dir(export_dir: Path) -> None:
@@ -148,3 +139,73 @@ def combined(engine_run: DbtRun, history_run: DbtRun | None) -> DbtRun:
         nodes=engine_run.nodes + history_run.nodes,
         error=engine_run.error or history_run.error,
     )
+
+
+def build_on_spark(
+    dbt_setup: DbtSetup,
+    inputs: BuildInputs,
+    settings: EngineSettings,
+    progress: Progress,
+    *,
+    dbt_console_log: bool,
+    allow_empty_suppressions: bool,
+) -> tuple[list[LoadedFile], DbtRun]:
+    """Spark reads the folder and builds; its models come back for the history's part on DuckDB.
+
+    See the module's docstring. dbt parses the project for Spark while the files are checked
+    (one dbt command at a time in a process: the DuckDB part parses when it starts).
+    """
+    database = dbt_setup.database
+    export_dir = work_dir(database) / "engine_export"
+    engine_setup = replace(
+        dbt_setup,
+        target="spark",
+        target_path=work_dir(database) / "target_spark",
+        environment={
+            "AUDIENCE_SPARK_DIR": os.environ.get(
+                "AUDIENCE_SPARK_DIR", str(work_dir(database) / "spark")
+            ),
+            "AUDIENCE_SPARK_LOG_CONFIG": os.environ.get(
+                "AUDIENCE_SPARK_LOG_CONFIG", str(PROJECT_DIR / "spark" / "log4j2.properties")
+            ),
+            **dbt_setup.environment,
+            "AUDIENCE_EXPORT_DIR": str(export_dir),
+        },
+    )
+    with project_parsed_meanwhile(engine_setup) as engine_parsed:
+        with progress.stage("pre-step: check the raw files"):
+            loaded = inspect_landing_folder(inputs.input_dir, inputs.contract, inputs.dialects)
+            for item in loaded:
+                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines")
+            if not allow_empty_suppressions:
+                require_suppression_lines(loaded)
+            clear_export_dir(export_dir)
+        nodes = DbtNodes()
+        with (
+            progress.stage("dbt build on spark: models and every control"),
+            progress.watching("dbt build", nodes),
+        ):
+            engine_run = run_dbt(
+                engine_build_args(),
+                with_layout(engine_setup, loaded),
+                console_log=dbt_console_log,
+                manifest=engine_parsed.result(),
+                callbacks=[nodes.on_event],
+            )
+    with progress.stage("read the models back from spark"):
+        con = duckdb.connect(str(database), config=settings.connection_config(database))
+        try:
+            imported = import_exported_models(con, export_dir)
+            ensure_history_tables(con)
+        finally:
+            con.close()
+        progress.say(f"  {len(imported):,} models read into {database.name}")
+    if not engine_run.success:
+        return loaded, engine_run
+    with progress.stage("dbt build on duckdb: the changes since the previous run"):
+        history_run = run_dbt(
+            history_build_args(),
+            with_layout(dbt_setup, loaded),
+            console_log=dbt_console_log,
+        )
+    return loaded, combined(engine_run, history_run)
