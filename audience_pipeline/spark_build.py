@@ -13,6 +13,7 @@ report, publish and history run exactly as after a DuckDB build.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from audience_pipeline.builds import BUILD_ARGS, BuildInputs, require_suppressio
 from audience_pipeline.contract import InputFile
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.dialect import Dialect
+from audience_pipeline.errors import PipelineError
 from audience_pipeline.file_checks import (
     check_data_lines_split,
     check_file_is_text,
@@ -45,6 +47,19 @@ from audience_pipeline.text_encoding import UTF8
 HISTORY_SELECTOR = "source:history+"
 #: The layers the engine hands back (the base models' split lines stay there).
 EXPORTED_LAYERS = ("staging", "intermediate", "marts")
+
+
+def require_spark() -> None:
+    """Refuse, before anything runs, a Spark build this machine cannot start."""
+    if importlib.util.find_spec("pyspark") is None or (
+        importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        raise PipelineError(
+            "--target spark needs the spark extra (dbt-spark[session] and pyspark): "
+            "AUDIENCE_EXTRAS=spark bash scripts/setup.sh, or pip install 'audience-pipeline[spark]'"
+        )
+    if shutil.which("java") is None:
+        raise PipelineError("--target spark needs Java 17 on the PATH (openjdk-17-jre-headless)")
 
 
 def inspect_landing_folder(
@@ -155,6 +170,7 @@ def build_on_spark(
     See the module's docstring. dbt parses the project for Spark while the files are checked
     (one dbt command at a time in a process: the DuckDB part parses when it starts).
     """
+    require_spark()
     database = dbt_setup.database
     export_dir = work_dir(database) / "engine_export"
     engine_setup = replace(

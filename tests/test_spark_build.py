@@ -154,3 +154,17 @@ def test_the_two_builds_are_one_run() -> None:
     assert [node.name for node in run.controls] == ["a", "b"]
     assert run.error == "b failed"
     assert combined(engine, None) is engine
+
+
+def test_a_machine_without_spark_is_told_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from audience_pipeline import spark_build
+    from audience_pipeline.errors import PipelineError
+
+    monkeypatch.setattr(spark_build.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(PipelineError, match="needs the spark extra"):
+        spark_build.require_spark()
+    monkeypatch.undo()
+    monkeypatch.setattr(spark_build.shutil, "which", lambda name: None)
+    if spark_build.importlib.util.find_spec("pyspark") is not None:
+        with pytest.raises(PipelineError, match="needs Java 17"):
+            spark_build.require_spark()
