@@ -76,8 +76,21 @@ def customer_id(text: str) -> int:
     return int(text)
 
 
+#: A path with a URL scheme (s3a://, abfss://, dbfs:/), as argparse's Path leaves it.
+_REMOTE_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
 def existing_dir(path: Path, option: str) -> Path:
-    """A folder that exists, checked once every option has parsed (so a typo is named first)."""
+    """A folder that exists, checked once every option has parsed (so a typo is named first).
+
+    A remote path is refused by name: the files are checked on this machine before any engine
+    reads them, so object storage has to be mounted as a folder.
+    """
+    if _REMOTE_PATH.match(str(path)):
+        raise UsageError(
+            f"argument {option}: {path} is a remote path; the files are checked on this machine "
+            "before the build, so give a local or mounted folder"
+        )
     if not path.is_dir():
         problem = "is not a folder" if path.exists() else "does not exist"
         raise UsageError(f"argument {option}: {path} {problem}")

@@ -139,6 +139,7 @@ def test_version_names_the_tool_and_dbt() -> None:
         ),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--target", "spork"], "--target"),
+        (["run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o"], "remote path"),
         (
             [
                 "run",
