@@ -88,7 +88,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         _audience(
             "run", "--target", target, "--input-dir", str(landing), "--as-of", AS_OF,
             "--output-dir", str(out), "--database", str(work / f"{target}.duckdb"), "--quiet",
-            env={"AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k"},
+            # a metastore of its own: the engine comparison may hold the sample's open
+            env={
+                "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
+                "AUDIENCE_SPARK_DIR": str(work / "spark"),
+            },
         )  # fmt: skip
         outputs[target] = out
     return outputs
