@@ -5,12 +5,14 @@
 This machine's speed drifts by tens of percent over a day, so a change's effect is measured
 here and nowhere else: the base revision (checked out in a temporary git worktree) and this
 checkout run alternately, each from an empty work folder, on the same generated files, and
-the medians are compared. Both use this virtualenv.
+the medians are compared. Both use this virtualenv. After each pair of runs the published CSV
+files of the two are compared byte for byte: a change made for speed must not change them.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import statistics
 import subprocess
 import sys
@@ -21,6 +23,18 @@ from audience_tools import REPO_DIR
 from audience_tools.benchmark import SCALES, ensure_data, run_pipeline_measured
 
 BENCH_DIR = Path(__file__).resolve().parent
+
+
+def differing_outputs(base_out: Path, head_out: Path) -> list[str]:
+    """The published CSV files that differ between two output folders (or exist in one only)."""
+    names = sorted({path.name for path in [*base_out.glob("*.csv"), *head_out.glob("*.csv")]})
+    return [
+        name
+        for name in names
+        if not (base_out / name).is_file()
+        or not (head_out / name).is_file()
+        or not filecmp.cmp(base_out / name, head_out / name, shallow=False)
+    ]
 
 
 def main() -> int:
@@ -54,6 +68,13 @@ def main() -> int:
                         return 1
                     seconds[label].append(wall)
                     print(f"run {rep} {label}: {wall:.2f} s, peak RSS {rss:,.0f} MB", flush=True)
+                differing = differing_outputs(
+                    args.work_dir / "base" / "out", args.work_dir / "head" / "out"
+                )
+                if differing:
+                    print(f"run {rep}: published files differ: {', '.join(differing)}")
+                    return 1
+                print(f"run {rep}: the published CSV files are identical", flush=True)
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(base_checkout)],
