@@ -47,7 +47,8 @@ class DbtRun:
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment_values(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the length of a block (dbt reads them), then restore them."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -148,7 +149,7 @@ def project_parsed_meanwhile(setup: DbtSetup) -> Iterator[Future[Manifest | None
     error the usual way. Parsing never opens the database.
     """
     with (
-        _environment(setup.env()),
+        environment_values(setup.env()),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-parse") as executor,
     ):
         yield executor.submit(_parse_project, setup.cli_args(["parse"]))
@@ -170,7 +171,7 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
 
-    with _environment(setup.env()):
+    with environment_values(setup.env()):
         try:
             runner = dbtRunner(manifest=manifest, callbacks=list(callbacks))
             outcome = runner.invoke(setup.cli_args(args, console_log=console_log))

@@ -10,35 +10,20 @@ one row per data line, exactly the rows the base models read.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from audience_pipeline.dbt_invoke import environment_values
 from audience_pipeline.landing import LoadedFile, landing_layout, load_landing_folder
 from audience_pipeline.project import PROJECT_DIR
 
 SPLIT_SCHEMA = "landing_split"
 _WORK = Path(tempfile.mkdtemp(prefix="audience-landing-split-"))
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _cli_args(database: str) -> list[str]:
@@ -66,7 +51,7 @@ def _base_environment(database: str) -> dict[str, str]:
 def _manifest(database: str) -> Any:
     from dbt.cli.main import dbtRunner
 
-    with _environment(_base_environment(database)):
+    with environment_values(_base_environment(database)):
         outcome = dbtRunner().invoke(["parse", *_cli_args(database)])
     assert outcome.success, f"dbt parse failed: {outcome.exception}"
     return outcome.result
@@ -78,7 +63,7 @@ def _compiled(database: str, input_file: str, layout_json: str) -> str:
 
     macro_call = "{{ audience.landing_rows('" + input_file + "') }}"
     environment = {**_base_environment(database), "AUDIENCE_LANDING_LAYOUT": layout_json}
-    with _environment(environment):
+    with environment_values(environment):
         outcome = dbtRunner(manifest=_manifest(database)).invoke(
             ["compile", "--inline", macro_call, *_cli_args(database)]
         )
