@@ -21,12 +21,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
 from audience_pipeline.contract import load_contract
 from audience_tools import REPO_DIR
 from audience_tools.generate import generate
+from audience_tools.process_memory import TreeMemory, TreeMemorySampler
 
 # customers per scale; bookings are about 2.75 per customer
 SCALES: dict[str, int] = {
@@ -53,6 +55,10 @@ class ScaleResult:
     pipeline_seconds: float
     pipeline_peak_rss_mb: float
     pipeline_exit_code: int
+    # every process of the run added up, sampled every 0.5 s (Spark's JVM included), and the
+    # largest one
+    pipeline_tree_peak_rss_mb: float = 0.0
+    pipeline_largest_process: str = ""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
     node_seconds_by_type: dict[str, float] = field(default_factory=dict)
@@ -142,6 +148,17 @@ def parse_floor(folder: Path, threads: int) -> float:
         con.close()
 
 
+class MeasuredRun(NamedTuple):
+    """One run of the pipeline as a child process."""
+
+    seconds: float
+    peak_rss_mb: float  # the Python process (ru_maxrss: exact)
+    exit_code: int
+    stdout: str
+    stderr: str
+    tree: TreeMemory  # every process of the run, Spark's JVM included (sampled)
+
+
 def run_pipeline_measured(
     folder: Path,
     work_dir: Path,
@@ -149,8 +166,8 @@ def run_pipeline_measured(
     extra_args: list[str],
     fresh: bool = True,
     project_dir: Path = REPO_DIR,
-) -> tuple[float, float, int, str, str]:
-    """Run run_pipeline.py as a child; returns wall s, peak RSS MB, exit code, stdout, stderr.
+) -> MeasuredRun:
+    """Run run_pipeline.py as a child: its wall time, peak memory, exit code and output.
 
     ``fresh`` starts from an empty work folder (no database, no dbt state); otherwise the run
     finds what the previous one left, as a daily run does. ``project_dir`` is the checkout
@@ -183,17 +200,19 @@ def run_pipeline_measured(
             cwd=work_dir,
             env={**os.environ, "PYTHONPATH": str(project_dir)},
         )
+        sampler = TreeMemorySampler(child.pid).start()
         # wait4 gives this child's own peak RSS (ru_maxrss of the process and its waited-for
         # descendants), not the maximum over every child this benchmark ever ran
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
-    exit_code = os.waitstatus_to_exitcode(status)
-    return (
-        seconds,
-        usage.ru_maxrss / 1024,
-        exit_code,
-        stdout_path.read_text(),
-        stderr_path.read_text(),
+        tree = sampler.stop()
+    return MeasuredRun(
+        seconds=seconds,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        exit_code=os.waitstatus_to_exitcode(status),
+        stdout=stdout_path.read_text(),
+        stderr=stderr_path.read_text(),
+        tree=tree,
     )
 
 
@@ -254,10 +273,8 @@ def measure_scale(
     floor = parse_floor_in_child(folder, threads)
     work_dir = work_root / (scale if target == "duckdb" else f"{scale}_{target}")
     run_args = ["--threads", str(threads), "--target", target]
-    seconds, rss_mb, exit_code, stdout, stderr = run_pipeline_measured(
-        folder, work_dir, as_of, run_args
-    )
-    stages = stage_seconds_of(stderr)
+    run = run_pipeline_measured(folder, work_dir, as_of, run_args)
+    stages = stage_seconds_of(run.stderr)
     slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir, target))
     result = ScaleResult(
         scale=scale,
@@ -265,25 +282,27 @@ def measure_scale(
         input_rows=rows,
         input_bytes=sum((folder / spec.file_name).stat().st_size for spec in load_contract()),
         parse_floor_seconds=round(floor, 3),
-        pipeline_seconds=round(seconds, 3),
-        pipeline_peak_rss_mb=round(rss_mb, 1),
-        pipeline_exit_code=exit_code,
+        pipeline_seconds=round(run.seconds, 3),
+        pipeline_peak_rss_mb=round(run.peak_rss_mb, 1),
+        pipeline_tree_peak_rss_mb=round(run.tree.tree_peak_mb, 1),
+        pipeline_largest_process=(
+            f"{run.tree.largest_process_name} {run.tree.largest_process_mb:,.0f} MB"
+        ),
+        pipeline_exit_code=run.exit_code,
         stage_seconds=stages,
         slowest_nodes=slowest,
         node_seconds_by_type=by_type,
         published=next(
-            (line for line in stdout.splitlines() if line.startswith("published")),
-            stderr.strip()[-2000:],
+            (line for line in run.stdout.splitlines() if line.startswith("published")),
+            run.stderr.strip()[-2000:],
         ),
     )
-    if rerun and exit_code == 0:
+    if rerun and run.exit_code == 0:
         next_day = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
-        seconds, rss_mb, _, _, stderr = run_pipeline_measured(
-            folder, work_dir, next_day, run_args, fresh=False
-        )
-        result.rerun_seconds = round(seconds, 3)
-        result.rerun_peak_rss_mb = round(rss_mb, 1)
-        result.rerun_stage_seconds = stage_seconds_of(stderr)
+        rerun_result = run_pipeline_measured(folder, work_dir, next_day, run_args, fresh=False)
+        result.rerun_seconds = round(rerun_result.seconds, 3)
+        result.rerun_peak_rss_mb = round(rerun_result.peak_rss_mb, 1)
+        result.rerun_stage_seconds = stage_seconds_of(rerun_result.stderr)
     return result
 
 
@@ -331,8 +350,8 @@ def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) 
     lines = [
         *report_heading(f"Benchmark, {when}", machine),
         "| scale | input rows | input MB | parse floor s | pipeline s (first run) | ratio "
-        "| peak RSS MB | rows/s | exit | next day's run s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| peak RSS MB | all processes MB | rows/s | exit | next day's run s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in results:
         rerun = f"{item.rerun_seconds:.2f}" if item.rerun_seconds is not None else "not run"
@@ -340,15 +359,22 @@ def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) 
             f"| {item.scale} | {item.rows:,} | {item.input_bytes / 1e6:,.0f} | "
             f"{item.parse_floor_seconds:.2f} | {item.pipeline_seconds:.2f} | "
             f"{item.ratio_to_floor:.1f}x | {item.pipeline_peak_rss_mb:,.0f} | "
+            f"{item.pipeline_tree_peak_rss_mb:,.0f} | "
             f"{item.rows_per_second:,.0f} | {item.pipeline_exit_code} | {rerun} |"
         )
     lines += [
         "",
         "First run: an empty work folder (no database, no dbt parse state). Next day's run: the "
-        "same files as of the next day, on the database and dbt state the first run left.",
+        "same files as of the next day, on the database and dbt state the first run left. "
+        "Peak RSS: the `audience run` process, exact (`ru_maxrss`). All processes: the run's "
+        "whole process tree added up (Spark's JVM included), sampled every 0.5 s, so a shorter "
+        "peak can be missed; the largest process is named under each scale.",
     ]
     for item in results:
-        lines += ["", f"## {item.scale}", "", f"Result: `{item.published}`", "", "Stages:"]
+        lines += ["", f"## {item.scale}", "", f"Result: `{item.published}`", ""]
+        if item.pipeline_largest_process:
+            lines += [f"Largest process (sampled): {item.pipeline_largest_process}", ""]
+        lines += ["Stages:"]
         lines += [f"- {stage}: {seconds:.1f} s" for stage, seconds in item.stage_seconds.items()]
         if item.rerun_seconds is not None:
             lines += ["", f"Next day's run: {item.rerun_seconds:.1f} s, stages:"]

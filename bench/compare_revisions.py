@@ -60,14 +60,21 @@ def main() -> int:
         try:
             for rep in range(1, args.reps + 1):
                 for label, checkout in (("base", base_checkout), ("head", REPO_DIR)):
-                    wall, rss, code, _, stderr = run_pipeline_measured(
+                    run = run_pipeline_measured(
                         folder, args.work_dir / label, args.as_of, ["--quiet"], project_dir=checkout
                     )
-                    if code != 0:
-                        print(f"{label} run {rep} failed (exit {code}):\n{stderr}", file=sys.stderr)
+                    if run.exit_code != 0:
+                        print(
+                            f"{label} run {rep} failed (exit {run.exit_code}):\n{run.stderr}",
+                            file=sys.stderr,
+                        )
                         return 1
-                    seconds[label].append(wall)
-                    print(f"run {rep} {label}: {wall:.2f} s, peak RSS {rss:,.0f} MB", flush=True)
+                    seconds[label].append(run.seconds)
+                    print(
+                        f"run {rep} {label}: {run.seconds:.2f} s, "
+                        f"peak RSS {run.peak_rss_mb:,.0f} MB",
+                        flush=True,
+                    )
                 differing = differing_outputs(
                     args.work_dir / "base" / "out", args.work_dir / "head" / "out"
                 )

@@ -5,8 +5,9 @@
 
 Scales: tiny (20,000 customers), 1m (360,000 customers, about 1M bookings), 10m (3.6M, about
 10M bookings), 100m (36M, about 100M bookings; long: run it by hand, once). For each scale it
-prints wall time and peak RSS of the whole run_pipeline.py, the time per stage, rows per
-second, and DuckDB's parse floor measured in the same run with the ratio pipeline / floor.
+prints wall time and peak RSS of the whole run_pipeline.py (and of every process it starts,
+Spark's JVM included, sampled), the time per stage, rows per second, and DuckDB's parse floor
+measured in the same run with the ratio pipeline / floor.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"   input rows {result.rows:,}; parse floor {result.parse_floor_seconds:.2f} s; "
             f"pipeline {result.pipeline_seconds:.2f} s ({result.ratio_to_floor:.1f}x floor); "
-            f"peak RSS {result.pipeline_peak_rss_mb:,.0f} MB; "
+            f"peak RSS {result.pipeline_peak_rss_mb:,.0f} MB (all processes, sampled: "
+            f"{result.pipeline_tree_peak_rss_mb:,.0f} MB; largest "
+            f"{result.pipeline_largest_process}); "
             f"{result.rows_per_second:,.0f} rows/s; exit {result.pipeline_exit_code}",
             flush=True,
         )

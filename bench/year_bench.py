@@ -77,11 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     for day in range(args.days):
         folder = args.work_dir / "landing"
         as_of = write_day(base, folder, day, start, args.customers, args.seed)
-        wall, rss, code, stdout, stderr = run_pipeline_measured(
-            folder, state, as_of.isoformat(), extra, fresh=day == 0
+        measured = run_pipeline_measured(folder, state, as_of.isoformat(), extra, fresh=day == 0)
+        wall, rss, stdout, stderr = (
+            measured.seconds,
+            measured.peak_rss_mb,
+            measured.stdout,
+            measured.stderr,
         )
-        if code != 0:
-            print(f"day {day} ({as_of}) failed (exit {code}):\n{stderr}", file=sys.stderr)
+        if measured.exit_code != 0:
+            print(
+                f"day {day} ({as_of}) failed (exit {measured.exit_code}):\n{stderr}",
+                file=sys.stderr,
+            )
             return 1
         run = {
             "day": day,
