@@ -17,6 +17,7 @@ from audience_pipeline.dbt_invoke import DbtSetup
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.landing import LoadedFile, landing_layout
+from audience_pipeline.landing_folder import RemoteFolder
 
 _EMPTY_SUPPRESSIONS = (
     "; an empty suppression list is suspicious, so nothing was published"
@@ -62,9 +63,13 @@ def require_accepted_suppressions(
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The landing folder a build reads, its contract and the files' declared dialects."""
+    """The landing folder a build reads, its contract and the files' declared dialects.
 
-    input_dir: Path
+    ``input_dir`` is a folder on this machine, or for an engine that reads the files itself
+    (Spark) a ``RemoteFolder``.
+    """
+
+    input_dir: Path | RemoteFolder
     contract: tuple[InputFile, ...]
     dialects: Mapping[str, Dialect]
 

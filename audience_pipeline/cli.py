@@ -26,6 +26,7 @@ from audience_pipeline.drift import (
     DriftThresholds,
 )
 from audience_pipeline.errors import PipelineError, UsageError
+from audience_pipeline.landing_folder import landing_folder
 from audience_pipeline.options import (
     customer_id,
     delimiter_option,
@@ -129,11 +130,12 @@ def add_run_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--input-dir",
-        type=Path,
+        type=landing_folder,
         required=True,
         metavar="DIR",
         help="landing folder with customers.csv, bookings.csv, consent_events.csv and "
-        "suppressions.csv",
+        "suppressions.csv; with --target spark also a URL the engine reads (s3a://, abfss://, "
+        "dbfs:/, file://)",
     )
     parser.add_argument(
         "--output-dir",
@@ -317,7 +319,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
-    existing_dir(args.input_dir, "--input-dir")
+    existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
     dialects = input_file_dialects(args.encoding or [], args.delimiter or [])
     if args.target == "spark":

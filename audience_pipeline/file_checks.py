@@ -21,6 +21,7 @@ from audience_pipeline.contract import InputFile
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.header import Header, read_header
+from audience_pipeline.landing_folder import RemoteFile
 from audience_pipeline.text_encoding import UTF8, escape_line, field_of
 
 _SNIFF_BYTES = 64 * 1024
@@ -38,7 +39,7 @@ class FileFingerprint:
     lines: int = 0
 
 
-def fingerprint_file(path: Path) -> FileFingerprint:
+def fingerprint_file(path: Path | RemoteFile) -> FileFingerprint:
     """Checksum a file's bytes, look for NUL bytes and count its lines, in one read (in chunks).
 
     A line ends with CRLF, LF or a lone CR (as Spark's text reader and Python count physical
@@ -63,7 +64,9 @@ def fingerprint_file(path: Path) -> FileFingerprint:
     return FileFingerprint(digest.hexdigest(), first_nul_byte, lines)
 
 
-def check_file_is_text(spec: InputFile, path: Path, dialect: Dialect | None = None) -> None:
+def check_file_is_text(
+    spec: InputFile, path: Path | RemoteFile, dialect: Dialect | None = None
+) -> None:
     """Refuse files that are missing, empty or binary before an engine reads them.
 
     The NUL bytes are looked for here in a UTF-8 file only (UTF-16 has them in every ASCII
@@ -105,7 +108,7 @@ def check_no_nul_bytes(spec: InputFile, fingerprint: FileFingerprint) -> None:
         )
 
 
-def _head_lines(path: Path, count: int) -> list[bytes]:
+def _head_lines(path: Path | RemoteFile, count: int) -> list[bytes]:
     """The first ``count`` physical lines of ``path``, without their line endings.
 
     A UTF-8 byte-order mark at the start is not part of the first line: a file that holds
@@ -129,7 +132,7 @@ def _head_lines(path: Path, count: int) -> list[bytes]:
 
 
 def read_header_row(
-    spec: InputFile, path: Path, dialect: Dialect | None = None, marked: bool = False
+    spec: InputFile, path: Path | RemoteFile, dialect: Dialect | None = None, marked: bool = False
 ) -> Header:
     """Read and check line 1 of ``path`` (UTF-8 text; ``marked``: a transcoded work file).
 
@@ -154,7 +157,7 @@ def read_header_row(
 
 
 def check_data_lines_split(
-    spec: InputFile, path: Path, header: Header, dialect: Dialect | None = None
+    spec: InputFile, path: Path | RemoteFile, header: Header, dialect: Dialect | None = None
 ) -> None:
     """Refuse a file whose data lines do not split on the declared delimiter.
 

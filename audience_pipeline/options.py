@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from audience_pipeline.errors import UsageError
+from audience_pipeline.landing_folder import RemoteFolder
 
 _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$")
 
@@ -76,25 +77,25 @@ def customer_id(text: str) -> int:
     return int(text)
 
 
-#: A path with a URL scheme (s3a://, abfss://, dbfs:/), as argparse's Path leaves it.
-_REMOTE_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
-
-
-def existing_dir(path: Path, option: str) -> Path:
+def existing_dir(path: Path | RemoteFolder, option: str, remote_allowed: bool = False) -> None:
     """A folder that exists, checked once every option has parsed (so a typo is named first).
 
-    A remote path is refused by name: the files are checked on this machine before any engine
-    reads them, so object storage has to be mounted as a folder.
+    A remote folder (a URL) is read by an engine that reaches it (``--target spark``); the
+    DuckDB pre-step reads files on this machine, so for it a URL is refused by name.
     """
-    if _REMOTE_PATH.match(str(path)):
-        raise UsageError(
-            f"argument {option}: {path} is a remote path; the files are checked on this machine "
-            "before the build, so give a local or mounted folder"
-        )
+    if isinstance(path, RemoteFolder):
+        if not remote_allowed:
+            raise UsageError(
+                f"argument {option}: {path} is a remote folder, which only --target spark "
+                "reads; for DuckDB give a local or mounted folder"
+            )
+        if not path.is_dir():
+            problem = "is not a folder" if path.exists() else "does not exist"
+            raise UsageError(f"argument {option}: {path} {problem}")
+        return
     if not path.is_dir():
         problem = "is not a folder" if path.exists() else "does not exist"
         raise UsageError(f"argument {option}: {path} {problem}")
-    return path
 
 
 def _input_file_names() -> list[str]:

@@ -31,6 +31,7 @@ from audience_pipeline.history import (
     record_run,
 )
 from audience_pipeline.landing import LoadedFile, load_landing_folder
+from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.progress import DbtNodes, Progress
 from audience_pipeline.project import default_database, work_dir
 from audience_pipeline.publish import write_outputs
@@ -91,6 +92,12 @@ def _build_on_duckdb(
 ) -> tuple[list[LoadedFile], DbtRun]:
     """The pre-step loads the files into the database, then ``dbt build`` runs on it."""
     database = dbt_setup.database
+    if isinstance(inputs.input_dir, RemoteFolder):
+        raise PipelineError(
+            f"{inputs.input_dir} is a remote folder: DuckDB's pre-step reads files on this "
+            "machine; run with --target spark, or give a local or mounted folder"
+        )
+    input_dir = inputs.input_dir
     # dbt is imported and the project parsed while the pre-step loads the files
     with project_parsed_meanwhile(dbt_setup) as parsed:
         with progress.stage("pre-step: check and load the raw files"):
@@ -98,7 +105,7 @@ def _build_on_duckdb(
             try:
                 loaded = load_landing_folder(
                     con,
-                    inputs.input_dir,
+                    input_dir,
                     inputs.contract,
                     LANDING_SCHEMA,
                     dialects=inputs.dialects,
@@ -128,7 +135,7 @@ def _build_on_duckdb(
 
 @with_run_locks  # one run at a time per database and per output folder (run_lock.py)
 def run_pipeline(
-    input_dir: Path,
+    input_dir: Path | RemoteFolder,
     output_dir: Path,
     as_of: str | None = None,
     database: Path | None = None,

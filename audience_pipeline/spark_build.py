@@ -37,6 +37,7 @@ from audience_pipeline.file_checks import (
 )
 from audience_pipeline.history import ensure_history_tables
 from audience_pipeline.landing import LoadedFile
+from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.progress import DbtNodes, Progress
 from audience_pipeline.project import PROJECT_DIR, work_dir
 from audience_pipeline.settings import EngineSettings
@@ -63,7 +64,7 @@ def require_spark() -> None:
 
 
 def inspect_landing_folder(
-    input_dir: Path,
+    input_dir: Path | RemoteFolder,
     contract: Sequence[InputFile],
     dialects: Mapping[str, Dialect] | None = None,
 ) -> list[LoadedFile]:
@@ -71,7 +72,8 @@ def inspect_landing_folder(
 
     Raises InputFileError on the first unusable file, as the DuckDB pre-step does. Files are
     read as UTF-8 (declaring another encoding is refused by the command line); each one's
-    lines are counted as it is checksummed.
+    lines are counted as it is checksummed. A remote folder's files are read through fsspec
+    (``landing_folder``), and Spark gets their URLs as given.
     """
     dialects = dialects or {}
     loaded = []

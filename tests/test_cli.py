@@ -139,7 +139,11 @@ def test_version_names_the_tool_and_dbt() -> None:
         ),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--target", "spork"], "--target"),
-        (["run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o"], "remote path"),
+        (["run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o"], "--target spark"),
+        (
+            ["run", "--input-dir", "memory://no/such", "--output-dir", "o", "--target", "spark"],
+            "memory://no/such does not exist",
+        ),
         (
             [
                 "run",
@@ -184,6 +188,13 @@ def test_errors_at_work_exit_1_in_one_line_without_a_traceback(tmp_path: Path) -
         assert completed.returncode == 1
         assert len(completed.stderr.splitlines()) == 1, completed.stderr
         assert str(missing) in completed.stderr and "Traceback" not in completed.stderr
+    # a store whose fsspec package is not installed is named, with the package to install
+    completed = audience(
+        "run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o", "--target", "spark"
+    )
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert "s3a://bucket/landing" in completed.stderr and "s3fs" in completed.stderr
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"not a database")
     completed = audience("history", "--database", str(broken))

@@ -8,7 +8,9 @@ on Spark is compared with DuckDB in tests/test_spark_landing.py.)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -16,8 +18,10 @@ import pytest
 from conftest import COLUMNS, CONTRACT, write_landing_folder
 
 from audience_pipeline.dbt_invoke import DbtRun, NodeResult
-from audience_pipeline.errors import InputFileError
+from audience_pipeline.errors import InputFileError, PipelineError
 from audience_pipeline.landing import load_landing_folder
+from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.pipeline import run_pipeline
 from audience_pipeline.spark_build import combined, import_exported_models, inspect_landing_folder
 
 
@@ -94,6 +98,56 @@ def test_a_file_is_refused_with_the_message_duckdb_gives(
         inspect_landing_folder(tmp_path, CONTRACT)
     assert str(before_spark.value) == str(on_duckdb.value)
     assert f"{input_file}.csv" in str(before_spark.value)
+
+
+def _in_memory_store(folder: Path) -> RemoteFolder:
+    """A copy of ``folder`` in fsspec's memory store, as a remote landing folder (a URL)."""
+    import fsspec
+
+    store = fsspec.filesystem("memory")
+    root = f"/landing-{uuid.uuid4().hex}"
+    for path in folder.iterdir():
+        store.pipe(f"{root}/{path.name}", path.read_bytes())
+    return RemoteFolder(f"memory:/{root}")
+
+
+@pytest.mark.parametrize(("input_file", "damage"), DAMAGES)
+def test_a_remote_file_is_refused_with_the_message_a_local_one_gets(
+    tmp_path: Path, input_file: str, damage: Callable[[Path], None]
+) -> None:
+    write_landing_folder(tmp_path)
+    damage(tmp_path / f"{input_file}.csv")
+    remote = _in_memory_store(tmp_path)
+    with pytest.raises(InputFileError) as local:
+        inspect_landing_folder(tmp_path, CONTRACT)
+    with pytest.raises(InputFileError) as in_store:
+        inspect_landing_folder(remote, CONTRACT)
+    # the same message, where the file is named by its URL instead of its local path
+    assert str(in_store.value) == str(local.value).replace(str(tmp_path.resolve()), str(remote))
+
+
+def test_a_remote_folder_is_described_as_a_local_one_with_its_urls(tmp_path: Path) -> None:
+    write_landing_folder(tmp_path)
+    path = tmp_path / "customers.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    remote = _in_memory_store(tmp_path)
+    local = inspect_landing_folder(tmp_path, CONTRACT)
+    in_store = inspect_landing_folder(remote, CONTRACT)
+    assert [item.file_path for item in in_store] == [
+        f"{remote}/{item.input_file}.csv" for item in local
+    ]
+    assert [replace(item, file_path="") for item in in_store] == [
+        replace(item, file_path="") for item in local
+    ]
+
+
+def test_duckdb_refuses_a_remote_folder_by_name(tmp_path: Path) -> None:
+    write_landing_folder(tmp_path)
+    remote = _in_memory_store(tmp_path)
+    with pytest.raises(PipelineError, match="--target spark") as refused:
+        run_pipeline(remote, tmp_path / "out", "2026-11-26", database=tmp_path / "a.duckdb")
+    assert str(remote) in str(refused.value)
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_usable_folder_is_described_as_the_duckdb_pre_step_describes_it(tmp_path: Path) -> None:

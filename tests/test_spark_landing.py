@@ -3,8 +3,9 @@
 A generated folder of a few thousand customers (the generator's default share of invalid
 values), with broken lines put in the middle of bookings.csv (an unterminated quote, a blank
 line, too many fields, a byte that is not UTF-8, a quoted field with a delimiter and doubled
-quotes, a CRLF line ending), runs end to end twice: ``audience run`` on DuckDB and
-``audience run --target spark``. Spark reads the files in small splits here (64 KB), so a file
+quotes, a CRLF line ending), runs end to end three times: ``audience run`` on DuckDB,
+``audience run --target spark``, and Spark once more with the folder named by a ``file://``
+URL, as object storage is named. Spark reads the files in small splits here (64 KB), so a file
 is read by several tasks and every line number comes from the locator (the split's offset
 and the position within it), not from reading in one piece. Every published file must be the
 same: the audience, each rejected row with its line, reason and raw values, the deltas and
@@ -25,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 pytestmark = [
@@ -83,18 +85,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     lines = bookings.read_bytes().splitlines(keepends=True)
     bookings.write_bytes(b"".join(lines[:100] + BROKEN_BOOKINGS + lines[100:]))
     outputs = {}
-    for target in ("duckdb", "spark"):
-        out = work / f"out_{target}"
+    # the third run names the folder by URL, as object storage is named (s3a://, abfss://):
+    # the checks read it through fsspec and Spark reads the URL itself
+    for run, target, input_dir in (
+        ("duckdb", "duckdb", str(landing)),
+        ("spark", "spark", str(landing)),
+        ("spark_url", "spark", landing.as_uri()),
+    ):
+        out = work / f"out_{run}"
         _audience(
-            "run", "--target", target, "--input-dir", str(landing), "--as-of", AS_OF,
-            "--output-dir", str(out), "--database", str(work / f"{target}.duckdb"), "--quiet",
+            "run", "--target", target, "--input-dir", input_dir, "--as-of", AS_OF,
+            "--output-dir", str(out), "--database", str(work / f"{run}.duckdb"), "--quiet",
             # a metastore of its own: the engine comparison may hold the sample's open
             env={
                 "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
                 "AUDIENCE_SPARK_DIR": str(work / "spark"),
             },
         )  # fmt: skip
-        outputs[target] = out
+        outputs[run] = out
     return outputs
 
 
@@ -141,3 +149,18 @@ def test_the_reconciliation_is_the_same(runs: dict[str, Path]) -> None:
         facts.pop("destination")
     assert spark_facts == duckdb_facts
     assert duckdb_facts["excluded"], "the exclusion counts are compared too"
+
+
+def test_a_folder_named_by_url_publishes_the_same_files(runs: dict[str, Path]) -> None:
+    for name in (*COMPARED_CSVS, "reconciliation.json"):
+        by_url = (runs["spark_url"] / name).read_bytes()
+        by_path = (runs["spark"] / name).read_bytes()
+        if name == "reconciliation.json":  # the destination is the output folder
+            by_url, by_path = (
+                json.dumps({**json.loads(text), "destination": ""}).encode()
+                for text in (by_url, by_path)
+            )
+        assert by_url == by_path, name
+    database = duckdb.connect(str(runs["spark_url"].parent / "spark_url.duckdb"), read_only=True)
+    recorded = database.execute("select input_dir from history.published_runs").fetchall()
+    assert recorded == [((runs["spark_url"].parent / "landing").as_uri(),)]
