@@ -83,16 +83,11 @@ def existing_dir(path: Path | RemoteFolder, option: str, remote_allowed: bool = 
     A remote folder (a URL) is read by an engine that reaches it (``--target spark``); the
     DuckDB pre-step reads files on this machine, so for it a URL is refused by name.
     """
-    if isinstance(path, RemoteFolder):
-        if not remote_allowed:
-            raise UsageError(
-                f"argument {option}: {path} is a remote folder, which only --target spark "
-                "reads; for DuckDB give a local or mounted folder"
-            )
-        if not path.is_dir():
-            problem = "is not a folder" if path.exists() else "does not exist"
-            raise UsageError(f"argument {option}: {path} {problem}")
-        return
+    if isinstance(path, RemoteFolder) and not remote_allowed:
+        raise UsageError(
+            f"argument {option}: {path} is a remote folder, which only --target spark "
+            "reads; for DuckDB give a local or mounted folder"
+        )
     if not path.is_dir():
         problem = "is not a folder" if path.exists() else "does not exist"
         raise UsageError(f"argument {option}: {path} {problem}")
