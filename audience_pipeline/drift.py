@@ -177,33 +177,27 @@ def _audience_check(
 
 def _as_of_check(as_of: str, latest: PublishedRun | None) -> DriftCheck:
     """The run is not dated before the destination's latest published run."""
-    control = "as_of_order"
     if latest is None:
-        return DriftCheck(
-            control=control,
-            subject="as_of_date",
-            previous=None,
-            current=0,
-            share=None,
-            threshold=None,
-            outcome="not_applicable",
-            detail=f"as of {as_of}: first published run to this destination",
+        outcome = "not_applicable"
+        detail = f"as of {as_of}: first published run to this destination"
+    else:
+        earlier = as_of < latest.as_of_date
+        outcome = "fail" if earlier else "pass"
+        detail = (
+            f"as of {as_of}, "
+            + ("before" if earlier else "not before")
+            + f" the latest run published to this destination (run #{latest.run_id}, as of "
+            f"{latest.as_of_date})" + ("; is --as-of right?" if earlier else "")
         )
-    earlier = as_of < latest.as_of_date
     return DriftCheck(
-        control=control,
+        control="as_of_order",
         subject="as_of_date",
         previous=None,
         current=0,
         share=None,
         threshold=None,
-        outcome="fail" if earlier else "pass",
-        detail=(
-            f"as of {as_of}, "
-            + ("before" if earlier else "not before")
-            + f" the latest run published to this destination (run #{latest.run_id}, as of "
-            f"{latest.as_of_date})" + ("; is --as-of right?" if earlier else "")
-        ),
+        outcome=outcome,
+        detail=detail,
     )
 
 
