@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from audience_pipeline.contract import InputFile
-from audience_pipeline.dbt_invoke import DbtSetup
+from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, run_dbt
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.landing import LoadedFile, landing_layout
 from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.progress import DbtNodes, Progress
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 _EMPTY_SUPPRESSIONS = (
     "; an empty suppression list is suspicious, so nothing was published"
@@ -36,6 +41,23 @@ def require_suppression_lines(loaded: Sequence[LoadedFile]) -> None:
             raise InputFileError(
                 "suppressions.csv", "file has a header but no rows" + _EMPTY_SUPPRESSIONS, line=2
             )
+
+
+def report_checked_files(
+    progress: Progress,
+    loaded: Sequence[LoadedFile],
+    *,
+    allow_empty_suppressions: bool,
+    counted: str,
+) -> None:
+    """Say each file's data lines, then refuse an empty suppression list unless it is allowed.
+
+    ``counted`` names how the lines were counted ("data lines read" by the DuckDB pre-step).
+    """
+    for item in loaded:
+        progress.say(f"  {item.input_file}: {item.data_lines:,} {counted}")
+    if not allow_empty_suppressions:
+        require_suppression_lines(loaded)
 
 
 def require_accepted_suppressions(
@@ -84,3 +106,24 @@ def with_layout(setup: DbtSetup, loaded: Sequence[LoadedFile]) -> DbtSetup:
 
 #: ``dbt build`` of a run: models and every data test, no seeds, no unit tests (CI runs those).
 BUILD_ARGS = ("build", "--exclude-resource-type", "seed", "--exclude-resource-type", "unit_test")
+
+
+def watched_build(
+    progress: Progress,
+    stage: str,
+    args: Sequence[str],
+    setup: DbtSetup,
+    *,
+    console_log: bool,
+    manifest: Manifest | None,
+) -> DbtRun:
+    """``dbt build`` as one stage of the run, its progress shown node by node."""
+    nodes = DbtNodes()
+    with progress.stage(stage), progress.watching("dbt build", nodes):
+        return run_dbt(
+            list(args),
+            setup,
+            console_log=console_log,
+            manifest=manifest,
+            callbacks=[nodes.on_event],
+        )

@@ -85,9 +85,6 @@ class RemoteFolder:
     def resolve(self) -> RemoteFolder:
         return self
 
-    def absolute(self) -> RemoteFolder:
-        return self
-
     def is_dir(self) -> bool:
         filesystem, path = _filesystem(self.url)
         return bool(filesystem.isdir(path))

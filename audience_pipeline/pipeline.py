@@ -13,12 +13,13 @@ import duckdb
 from audience_pipeline.builds import (
     BUILD_ARGS,
     BuildInputs,
+    report_checked_files,
     require_accepted_suppressions,
-    require_suppression_lines,
+    watched_build,
     with_layout,
 )
 from audience_pipeline.contract import load_contract
-from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
+from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile
 from audience_pipeline.diagnostics import built_models, keep_stopped_run
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
@@ -32,7 +33,7 @@ from audience_pipeline.history import (
 )
 from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
-from audience_pipeline.progress import DbtNodes, Progress
+from audience_pipeline.progress import Progress
 from audience_pipeline.project import default_database, work_dir
 from audience_pipeline.publish import write_outputs
 from audience_pipeline.reconciliation import build_report
@@ -114,22 +115,20 @@ def _build_on_duckdb(
                 ensure_history_tables(con)  # the dbt source `history` exists from the first run
             finally:
                 con.close()
-            for item in loaded:
-                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines read")
-            if not allow_empty_suppressions:
-                require_suppression_lines(loaded)
-        nodes = DbtNodes()
-        with (
-            progress.stage("dbt build: models and every control"),
-            progress.watching("dbt build", nodes),
-        ):
-            dbt_run = run_dbt(
-                list(BUILD_ARGS),
-                with_layout(dbt_setup, loaded),
-                console_log=dbt_console_log,
-                manifest=parsed.result(),
-                callbacks=[nodes.on_event],
+            report_checked_files(
+                progress,
+                loaded,
+                allow_empty_suppressions=allow_empty_suppressions,
+                counted="data lines read",
             )
+        dbt_run = watched_build(
+            progress,
+            "dbt build: models and every control",
+            BUILD_ARGS,
+            with_layout(dbt_setup, loaded),
+            console_log=dbt_console_log,
+            manifest=parsed.result(),
+        )
     return loaded, dbt_run
 
 

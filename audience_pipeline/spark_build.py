@@ -22,7 +22,13 @@ from pathlib import Path
 
 import duckdb
 
-from audience_pipeline.builds import BUILD_ARGS, BuildInputs, require_suppression_lines, with_layout
+from audience_pipeline.builds import (
+    BUILD_ARGS,
+    BuildInputs,
+    report_checked_files,
+    watched_build,
+    with_layout,
+)
 from audience_pipeline.contract import InputFile
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.dialect import Dialect
@@ -38,7 +44,7 @@ from audience_pipeline.file_checks import (
 from audience_pipeline.history import ensure_history_tables
 from audience_pipeline.landing import LoadedFile
 from audience_pipeline.landing_folder import RemoteFolder
-from audience_pipeline.progress import DbtNodes, Progress
+from audience_pipeline.progress import Progress
 from audience_pipeline.project import PROJECT_DIR, work_dir
 from audience_pipeline.settings import EngineSettings
 from audience_pipeline.sql import string_literal
@@ -193,23 +199,21 @@ def build_on_spark(
     with project_parsed_meanwhile(engine_setup) as engine_parsed:
         with progress.stage("pre-step: check the raw files"):
             loaded = inspect_landing_folder(inputs.input_dir, inputs.contract, inputs.dialects)
-            for item in loaded:
-                progress.say(f"  {item.input_file}: {item.data_lines:,} data lines")
-            if not allow_empty_suppressions:
-                require_suppression_lines(loaded)
-            clear_export_dir(export_dir)
-        nodes = DbtNodes()
-        with (
-            progress.stage("dbt build on spark: models and every control"),
-            progress.watching("dbt build", nodes),
-        ):
-            engine_run = run_dbt(
-                engine_build_args(),
-                with_layout(engine_setup, loaded),
-                console_log=dbt_console_log,
-                manifest=engine_parsed.result(),
-                callbacks=[nodes.on_event],
+            report_checked_files(
+                progress,
+                loaded,
+                allow_empty_suppressions=allow_empty_suppressions,
+                counted="data lines",
             )
+            clear_export_dir(export_dir)
+        engine_run = watched_build(
+            progress,
+            "dbt build on spark: models and every control",
+            engine_build_args(),
+            with_layout(engine_setup, loaded),
+            console_log=dbt_console_log,
+            manifest=engine_parsed.result(),
+        )
     with progress.stage("read the models back from spark"):
         con = duckdb.connect(str(database), config=settings.connection_config(database))
         try:

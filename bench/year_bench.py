@@ -78,30 +78,24 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.work_dir / "landing"
         as_of = write_day(base, folder, day, start, args.customers, args.seed)
         measured = run_pipeline_measured(folder, state, as_of.isoformat(), extra, fresh=day == 0)
-        wall, rss, stdout, stderr = (
-            measured.seconds,
-            measured.peak_rss_mb,
-            measured.stdout,
-            measured.stderr,
-        )
         if measured.exit_code != 0:
             print(
-                f"day {day} ({as_of}) failed (exit {measured.exit_code}):\n{stderr}",
+                f"day {day} ({as_of}) failed (exit {measured.exit_code}):\n{measured.stderr}",
                 file=sys.stderr,
             )
             return 1
         run = {
             "day": day,
             "as_of": as_of.isoformat(),
-            "wall_seconds": round(wall, 2),
-            "record_seconds": stage_seconds_of(stderr).get(RECORD_STAGE),
+            "wall_seconds": round(measured.seconds, 2),
+            "record_seconds": stage_seconds_of(measured.stderr).get(RECORD_STAGE),
             "database_mb": round(database_megabytes(state / "audience.duckdb"), 2),
-            "peak_rss_mb": round(rss),
-            "published": stdout.splitlines()[0] if stdout else "",
+            "peak_rss_mb": round(measured.peak_rss_mb),
+            "published": measured.stdout.splitlines()[0] if measured.stdout else "",
         }
         runs.append(run)
         print(
-            f"day {day:3d} {as_of}: {wall:6.2f} s, history {run['record_seconds']} s, "
+            f"day {day:3d} {as_of}: {measured.seconds:6.2f} s, history {run['record_seconds']} s, "
             f"database {run['database_mb']:,.1f} MB; {run['published']}",
             flush=True,
         )
