@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_DIR, run_and_read_outputs
 
-from audience_pipeline import dbt_invoke, pipeline
+from audience_pipeline import builds, dbt_invoke
 
 pytestmark = pytest.mark.slow  # runs dbt
 
@@ -24,7 +24,7 @@ def test_build_runs_with_the_manifest_parsed_during_the_pre_step(
         handed_over.append(kwargs.get("manifest"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "run_dbt", recording_run_dbt)
+    monkeypatch.setattr(builds, "run_dbt", recording_run_dbt)
     published = run_and_read_outputs(SAMPLE, tmp_path)
     assert published.reconciliation["controls_failed"] == 0
     (manifest,) = handed_over
