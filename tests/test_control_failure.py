@@ -135,3 +135,42 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
     assert set(violations) == set(slipped)
     for customer_id, reason in slipped.items():
         assert any(expected[reason] in v for v in violations[customer_id]), (reason, violations)
+
+
+def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Path) -> None:
+    """A rejected line missing from ``rejected_<file>`` is caught, naming the file."""
+    from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
+
+    setup = DbtSetup(
+        database=tmp_path / "audience.duckdb",
+        dbt_vars={"as_of_date": "2026-11-26"},
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup)
+    assert built.success, built.error
+    con = duckdb.connect(str(setup.database))
+    try:
+        (quarantined,) = con.execute("select count(*) from marts.rejected_bookings").fetchone()
+        assert quarantined > 1, "the sample quarantines bookings"
+        con.execute(
+            "delete from marts.rejected_bookings "
+            "where source_line = (select max(source_line) from marts.rejected_bookings)"
+        )
+    finally:
+        con.close()
+
+    control = "assert_every_line_not_accepted_is_published"
+    checked = run_dbt(["test", "--select", control, "--store-failures"], setup)
+    assert not checked.success
+    con = duckdb.connect(str(setup.database), read_only=True)
+    try:
+        (schema,) = con.execute(
+            "select table_schema from information_schema.tables where table_name = ?", [control]
+        ).fetchone()
+        found = con.execute(
+            f'select input_file, not_accepted_rows, quarantined_rows from "{schema}".{control}'
+        ).fetchall()
+    finally:
+        con.close()
+    assert found == [("bookings", quarantined, quarantined - 1)]

@@ -17,6 +17,17 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- The rows of each file's published quarantine (`rejected_<file>`), counted per file. -#}
+{% macro quarantined_counts_relation() -%}
+    {%- for input_file in var('input_files') %}
+    select
+        '{{ input_file }}' as input_file,
+        count(*) as quarantined_rows
+    from {{ ref('rejected_' ~ input_file) }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {#-
     Raw row counts where rows enter the project, shaped like the pre-step's manifest
     (`input_file, file_path, byte_count, sha256, data_lines, extra_columns, encoding,

@@ -13,6 +13,8 @@
       them, counting delimiter-separated pieces from its start and from its end;
     - the contract's columns as text (null for a line that cannot be split).
 
+    With `only_lines` (a query of `source_line`s) only those lines are split.
+
     Lines without a double quote are split on the file's delimiter. Lines with one are parsed as
     RFC 4180 fields: a field is either unquoted (no delimiter, no quote) or fully quoted with
     doubled quotes inside; if the fields do not consume the whole line the quoting is malformed.
@@ -23,7 +25,7 @@
     header before the build (`landing_layout`). Engine-specific pieces (lists, regular
     expressions, string literals) are dispatched below.
 -#}
-{% macro landing_rows(input_file) -%}
+{% macro landing_rows(input_file, only_lines=none) -%}
     {%- set layout = audience.landing_layout(input_file) -%}
     {%- set header = layout['columns'] -%}
     {%- set delimiter = layout['delimiter'] -%}
@@ -50,7 +52,11 @@
             {{ audience.text_contains('line', "'\"'") }} as has_quote
 
         from lines
-        where source_line > 1
+        where
+            source_line > 1
+            {%- if only_lines %}
+            and source_line in ({{ only_lines }})
+            {%- endif %}
 
     ),
 

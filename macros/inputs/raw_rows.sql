@@ -13,6 +13,9 @@
       and always null for seeds and warehouse tables, whose rows are split;
     - the contract's columns, as text.
 
+    `only_lines` (optional): a query of the `source_line`s wanted; the other lines are left out
+    before they are split (the quarantine splits again only the lines that were not accepted).
+
     `var('raw_input')` chooses the origin: 'seeds' reads the committed sample loaded by
     `dbt seed`; 'landing' splits the lines of a landing folder's files (`landing_rows`: on
     DuckDB the lines the pre-step of `audience run` stored, on Spark the files themselves,
@@ -28,16 +31,21 @@
     deterministic where text sorts in byte order (identical rows are adjacent, and which copy
     counts as the duplicate cannot change a result) but is not the order the rows arrived in.
 -#}
-{% macro raw_rows(input_file) -%}
+{% macro raw_rows(input_file, only_lines=none) -%}
     {%- set columns = var('input_files')[input_file] -%}
     {%- set salvaged = var('salvaged_columns') | select('in', columns) | list -%}
-    {%- if var('raw_input') == 'seeds' %}
+    {%- if var('raw_input') == 'landing' %}
+    {{ audience.landing_rows(input_file, only_lines) }}
+    {%- elif only_lines %}
+    select * from (
+        {{ audience.raw_rows(input_file) }}
+    ) as every_row
+    where source_line in ({{ only_lines }})
+    {%- elif var('raw_input') == 'seeds' %}
     select
         cast({{ audience.seed_row_number() }} + 1 as {{ dbt.type_bigint() }}) as source_line,
         {{ audience.split_row_columns(columns, salvaged) }}
     from {{ ref(input_file) }}
-    {%- elif var('raw_input') == 'landing' %}
-    {{ audience.landing_rows(input_file) }}
     {%- elif var('raw_input') == 'warehouse' %}
     {%- set line_column = var('warehouse_line_column') | string | trim %}
     {%- if var('warehouse_schema') | lower == 'raw' %}

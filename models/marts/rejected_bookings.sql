@@ -1,1 +1,15 @@
-{{ quarantined_rows('bookings') }}
+with
+
+quarantined as (
+
+    select * from {{ ref('stg_exports__bookings_quarantined') }}
+
+),
+
+final as (
+
+    select * from quarantined
+
+)
+
+select * from final

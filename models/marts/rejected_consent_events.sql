@@ -1,1 +1,15 @@
-{{ quarantined_rows('consent_events') }}
+with
+
+quarantined as (
+
+    select * from {{ ref('stg_exports__consent_events_quarantined') }}
+
+),
+
+final as (
+
+    select * from quarantined
+
+)
+
+select * from final

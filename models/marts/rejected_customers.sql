@@ -1,1 +1,15 @@
-{{ quarantined_rows('customers') }}
+with
+
+quarantined as (
+
+    select * from {{ ref('stg_exports__customers_quarantined') }}
+
+),
+
+final as (
+
+    select * from quarantined
+
+)
+
+select * from final

@@ -1,1 +1,15 @@
-{{ quarantined_rows('suppressions') }}
+with
+
+quarantined as (
+
+    select * from {{ ref('stg_exports__suppressions_quarantined') }}
+
+),
+
+final as (
+
+    select * from quarantined
+
+)
+
+select * from final

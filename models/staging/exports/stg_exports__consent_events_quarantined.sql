@@ -1,0 +1,3 @@
+{{ config(materialized='ephemeral') }}
+
+{{ quarantined_rows('consent_events') }}
