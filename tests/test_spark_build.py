@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import COLUMNS, CONTRACT, write_landing_folder
+from landing_damages import DAMAGES
 
 from audience_pipeline.dbt_invoke import DbtRun, NodeResult
 from audience_pipeline.errors import InputFileError, PipelineError
@@ -23,67 +24,6 @@ from audience_pipeline.landing import load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.pipeline import run_pipeline
 from audience_pipeline.spark_build import combined, import_exported_models, inspect_landing_folder
-
-
-def _missing(path: Path) -> None:
-    path.unlink()
-
-
-def _empty(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def _binary(path: Path) -> None:
-    path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)))
-
-
-def _without(column: str) -> Callable[[Path], None]:
-    def damage(path: Path) -> None:
-        header, _, body = path.read_text().partition("\n")
-        names = header.split(",")
-        at = names.index(column)
-        rows = [line.split(",") for line in body.splitlines()]
-        kept = [",".join(v for i, v in enumerate(row) if i != at) for row in [names, *rows]]
-        path.write_text("\n".join(kept) + "\n")
-
-    return damage
-
-
-def _twice(path: Path) -> None:
-    header, _, body = path.read_text().partition("\n")
-    path.write_text(header + "," + header.split(",")[0] + "\n" + body)
-
-
-def _semicolons(path: Path) -> None:
-    header, _, body = path.read_text().partition("\n")
-    path.write_text(header + "\n" + body.replace(",", ";"))
-
-
-def _header_only(path: Path) -> None:
-    path.write_text(path.read_text().partition("\n")[0] + "\n")
-
-
-def _nul_far_in(path: Path) -> None:
-    text = path.read_text()
-    path.write_text(text + ("x" * 70_000) + "\x00\n")
-
-
-def _header_not_utf8(path: Path) -> None:
-    header, _, body = path.read_bytes().partition(b"\n")
-    path.write_bytes(header.replace(b"email", b"\xe9mail") + b"\n" + body)
-
-
-DAMAGES = [
-    pytest.param("customers", _missing, id="missing"),
-    pytest.param("bookings", _empty, id="empty"),
-    pytest.param("consent_events", _binary, id="binary"),
-    pytest.param("consent_events", _without("event_ts"), id="missing-column"),
-    pytest.param("customers", _twice, id="duplicated-column"),
-    pytest.param("bookings", _semicolons, id="wrong-delimiter"),
-    pytest.param("bookings", _header_only, id="header-only"),
-    pytest.param("customers", _nul_far_in, id="nul-byte"),
-    pytest.param("customers", _header_not_utf8, id="header-not-utf8"),
-]
 
 
 @pytest.mark.parametrize(("input_file", "damage"), DAMAGES)

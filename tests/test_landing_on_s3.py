@@ -1,0 +1,113 @@
+"""A landing folder in S3, named ``s3a://bucket/folder`` as Spark names it, checked before the
+build through s3fs (landing_folder.py): an S3 endpoint on this machine (moto's server) stands in
+for the store. Every refusal must read as it does for the same file on disk, with the URL in
+place of the path. (Spark itself cannot read s3a:// here: pyspark ships without hadoop-aws.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import CONTRACT, write_landing_folder
+from landing_damages import DAMAGES
+
+from audience_pipeline.errors import InputFileError, UsageError
+from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.options import existing_dir
+from audience_pipeline.spark_build import inspect_landing_folder
+
+s3fs = pytest.importorskip("s3fs")
+moto_server = pytest.importorskip("moto.server")
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new bucket on the endpoint; s3fs finds it the way it finds a real one (environment)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "audience-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "audience-test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):  # never this machine's
+        monkeypatch.setenv(name, str(tmp_path / "no-aws-config"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    s3fs.S3FileSystem.clear_instance_cache()
+    name = f"exports-{uuid.uuid4().hex[:12]}"
+    s3fs.S3FileSystem().mkdir(name)
+    yield name
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+def _uploaded(folder: Path, bucket: str) -> RemoteFolder:
+    """The files of ``folder`` under ``landing/`` in ``bucket``, as Spark would be given them."""
+    store = s3fs.S3FileSystem()
+    for path in folder.iterdir():
+        store.pipe(f"{bucket}/landing/{path.name}", path.read_bytes())
+    store.invalidate_cache()
+    return RemoteFolder(f"s3a://{bucket}/landing")
+
+
+@pytest.mark.parametrize(("input_file", "damage"), DAMAGES)
+def test_a_file_in_s3_is_refused_with_the_message_a_local_one_gets(
+    tmp_path: Path, bucket: str, input_file: str, damage: Callable[[Path], None]
+) -> None:
+    local = tmp_path / "landing"
+    write_landing_folder(local)
+    damage(local / f"{input_file}.csv")
+    remote = _uploaded(local, bucket)
+    with pytest.raises(InputFileError) as on_disk:
+        inspect_landing_folder(local, CONTRACT)
+    with pytest.raises(InputFileError) as in_s3:
+        inspect_landing_folder(remote, CONTRACT)
+    assert str(in_s3.value) == str(on_disk.value).replace(str(local.resolve()), str(remote))
+    assert f"{input_file}.csv" in str(in_s3.value)
+
+
+def test_a_folder_in_s3_is_described_as_on_disk_with_its_urls(tmp_path: Path, bucket: str) -> None:
+    local = tmp_path / "landing"
+    write_landing_folder(local)
+    path = local / "customers.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # CRLF lines count once
+    remote = _uploaded(local, bucket)
+    on_disk = inspect_landing_folder(local, CONTRACT)
+    in_s3 = inspect_landing_folder(remote, CONTRACT)
+    assert [item.file_path for item in in_s3] == [
+        f"s3a://{bucket}/landing/{item.input_file}.csv" for item in on_disk
+    ]
+    # the same line counts, sizes and SHA-256 as the files on disk
+    assert [replace(item, file_path="") for item in in_s3] == [
+        replace(item, file_path="") for item in on_disk
+    ]
+
+
+def test_a_folder_missing_from_the_bucket_is_named(bucket: str) -> None:
+    missing = RemoteFolder(f"s3a://{bucket}/no-such-folder")
+    with pytest.raises(UsageError) as refused:
+        existing_dir(missing, "--input-dir", remote_allowed=True)
+    assert str(refused.value) == (
+        f"argument --input-dir: s3a://{bucket}/no-such-folder does not exist"
+    )
+
+
+def test_a_file_in_s3_is_a_file_and_the_folder_a_folder(tmp_path: Path, bucket: str) -> None:
+    local = tmp_path / "landing"
+    write_landing_folder(local)
+    remote = _uploaded(local, bucket)
+    existing_dir(remote, "--input-dir", remote_allowed=True)  # no refusal
+    customers = remote / "customers.csv"
+    assert customers.is_file() and not (remote / "bookings.csv.gz").is_file()
+    assert customers.stat().st_size == (local / "customers.csv").stat().st_size
+    with pytest.raises(UsageError, match="is not a folder"):
+        existing_dir(RemoteFolder(str(customers)), "--input-dir", remote_allowed=True)
