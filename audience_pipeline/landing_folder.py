@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -55,18 +57,21 @@ class RemoteFile:
 
     def is_file(self) -> bool:
         filesystem, path = _filesystem(self.url)
-        return bool(filesystem.isfile(path))
+        with _store_errors(self.url):
+            return bool(filesystem.isfile(path))
 
     def stat(self) -> os.stat_result:
         filesystem, path = _filesystem(self.url)
-        size = int(filesystem.size(path))
+        with _store_errors(self.url):
+            size = int(filesystem.size(path))
         return os.stat_result((0, 0, 0, 0, 0, 0, size, 0, 0, 0))
 
     def open(self, mode: str = "rb") -> IO[bytes]:
         if mode != "rb":
             raise ValueError("a remote landing file is only read, as bytes")
         filesystem, path = _filesystem(self.url)
-        handle: IO[bytes] = filesystem.open(path, "rb")
+        with _store_errors(self.url):
+            handle: IO[bytes] = filesystem.open(path, "rb")
         return handle
 
 
@@ -87,16 +92,33 @@ class RemoteFolder:
 
     def is_dir(self) -> bool:
         filesystem, path = _filesystem(self.url)
-        return bool(filesystem.isdir(path))
+        with _store_errors(self.url):
+            return bool(filesystem.isdir(path))
 
     def exists(self) -> bool:
         filesystem, path = _filesystem(self.url)
-        return bool(filesystem.exists(path))
+        with _store_errors(self.url):
+            return bool(filesystem.exists(path))
 
 
 def landing_folder(text: str) -> Path | RemoteFolder:
     """``--input-dir`` as given: a ``RemoteFolder`` for a URL, a ``Path`` otherwise."""
     return RemoteFolder(text) if is_remote(text) else Path(text)
+
+
+@contextmanager
+def _store_errors(url: str) -> Iterator[None]:
+    """What the store answers instead of the file (no credentials, access denied, no network),
+    in one line naming the URL."""
+    try:
+        yield
+    except (FileNotFoundError, PipelineError):
+        raise
+    except Exception as error:  # each store's package raises its own errors
+        reason = str(error).splitlines()[0] if str(error) else ""
+        raise PipelineError(
+            f"{url}: the store refused to be read: {type(error).__name__}: {reason}"
+        ) from None
 
 
 def _filesystem(url: str) -> tuple[Any, str]:

@@ -188,13 +188,34 @@ def test_errors_at_work_exit_1_in_one_line_without_a_traceback(tmp_path: Path) -
         assert completed.returncode == 1
         assert len(completed.stderr.splitlines()) == 1, completed.stderr
         assert str(missing) in completed.stderr and "Traceback" not in completed.stderr
-    # a store whose fsspec package is not installed is named, with the package to install
-    completed = audience(
-        "run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o", "--target", "spark"
+    # a store that will not answer (here: no credentials) is named, with what it said
+    no_credentials = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    no_credentials |= {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing leaves this machine
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    completed = subprocess.run(
+        [
+            AUDIENCE,
+            "run",
+            "--input-dir",
+            "s3a://bucket/landing",
+            "--output-dir",
+            "o",
+            "--target",
+            "spark",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=no_credentials,
+        cwd=tmp_path,
     )
     assert completed.returncode == 1 and "Traceback" not in completed.stderr
     assert len(completed.stderr.splitlines()) == 1, completed.stderr
-    assert "s3a://bucket/landing" in completed.stderr and "s3fs" in completed.stderr
+    assert "s3a://bucket/landing: the store refused to be read" in completed.stderr
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"not a database")
     completed = audience("history", "--database", str(broken))

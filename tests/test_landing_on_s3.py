@@ -12,21 +12,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import s3fs
 from conftest import CONTRACT, write_landing_folder
 from landing_damages import DAMAGES
+from moto.server import ThreadedMotoServer
 
 from audience_pipeline.errors import InputFileError, UsageError
-from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.landing_folder import RemoteFile, RemoteFolder
 from audience_pipeline.options import existing_dir
 from audience_pipeline.spark_build import inspect_landing_folder
-
-s3fs = pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
@@ -42,7 +41,14 @@ def bucket(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):  # never this machine's
         monkeypatch.setenv(name, str(tmp_path / "no-aws-config"))
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_S3",  # would win over AWS_ENDPOINT_URL
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",  # would send the requests to AWS
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     s3fs.S3FileSystem.clear_instance_cache()
     name = f"exports-{uuid.uuid4().hex[:12]}"
     s3fs.S3FileSystem().mkdir(name)
@@ -107,7 +113,7 @@ def test_a_file_in_s3_is_a_file_and_the_folder_a_folder(tmp_path: Path, bucket: 
     remote = _uploaded(local, bucket)
     existing_dir(remote, "--input-dir", remote_allowed=True)  # no refusal
     customers = remote / "customers.csv"
-    assert customers.is_file() and not (remote / "bookings.csv.gz").is_file()
+    assert customers.is_file() and not RemoteFile(f"s3a://{bucket}/landing").is_file()
     assert customers.stat().st_size == (local / "customers.csv").stat().st_size
     with pytest.raises(UsageError, match="is not a folder"):
         existing_dir(RemoteFolder(str(customers)), "--input-dir", remote_allowed=True)

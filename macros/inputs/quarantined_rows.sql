@@ -5,10 +5,11 @@
     `stg_exports__<input file>_quarantined` models, which the `rejected_<input file>` marts
     publish as `rejected_<input file>.csv`.
 
-    Where the base model is a view that splits every line (a landing folder on DuckDB, a
+    Where the base model is a view (a landing folder on DuckDB, whose view splits every line; a
     warehouse table with its own record number), the values as they arrived are read again for
-    the lines not accepted only (`raw_rows(only_lines=...)`): about 1% of the lines, instead of
-    splitting every line a second time. Where it is a table (seeds, Spark), it is joined.
+    the lines not accepted only (`raw_rows(only_lines=...)`), instead of splitting or reading
+    every line a second time. Where it is a table (seeds, Spark, a warehouse table without a
+    record number), it is joined.
 -#}
 {% macro quarantined_rows(input_file) -%}
     {%- set columns = var('input_files')[input_file] -%}
