@@ -1,15 +1,22 @@
 """Unusable landing files, each made from a good one: what the checks before a build refuse.
 
 Shared by the tests that compare the refusals of the DuckDB pre-step, of the checks before a
-Spark build, and of those checks on files in a store (fsspec's memory store, S3).
+Spark build, and of those checks on files in a store (fsspec's memory store, S3), with the
+two comparisons of a folder in a store against the same files on disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import CONTRACT
+
+from audience_pipeline.errors import InputFileError
+from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.spark_build import inspect_landing_folder
 
 
 def _missing(path: Path) -> None:
@@ -71,3 +78,27 @@ DAMAGES = [
     pytest.param("customers", _nul_far_in, id="nul-byte"),
     pytest.param("customers", _header_not_utf8, id="header-not-utf8"),
 ]
+
+
+def assert_refused_alike(local: Path, remote: RemoteFolder) -> str:
+    """The same files on disk and in a store are refused with the same message, the store's
+    naming each file by its URL instead of its local path; returns the store's message."""
+    with pytest.raises(InputFileError) as on_disk:
+        inspect_landing_folder(local, CONTRACT)
+    with pytest.raises(InputFileError) as in_store:
+        inspect_landing_folder(remote, CONTRACT)
+    assert str(in_store.value) == str(on_disk.value).replace(str(local.resolve()), str(remote))
+    return str(in_store.value)
+
+
+def assert_described_alike(local: Path, remote: RemoteFolder) -> None:
+    """The same usable files on disk and in a store get the same description (line counts,
+    sizes, SHA-256, layout), the store's naming each file by its URL."""
+    on_disk = inspect_landing_folder(local, CONTRACT)
+    in_store = inspect_landing_folder(remote, CONTRACT)
+    assert [item.file_path for item in in_store] == [
+        f"{remote}/{item.input_file}.csv" for item in on_disk
+    ]
+    assert [replace(item, file_path="") for item in in_store] == [
+        replace(item, file_path="") for item in on_disk
+    ]

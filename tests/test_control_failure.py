@@ -11,6 +11,7 @@ import pytest
 from conftest import RUN_PIPELINE_CLI
 
 from audience_pipeline import pipeline
+from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
 from audience_pipeline.errors import ControlFailure
 
 pytestmark = pytest.mark.slow  # runs dbt
@@ -70,10 +71,8 @@ def test_missing_input_file_exits_non_zero_naming_the_file(tmp_path: Path) -> No
     assert not (tmp_path / "out" / "eligible_audience.csv").exists()
 
 
-def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_path: Path) -> None:
-    """Each excluded customer forced into the published audience is caught, with its rule."""
-    from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
-
+def _built_sample(tmp_path: Path) -> DbtSetup:
+    """The committed sample built by dbt (models and data tests) into a new database."""
     setup = DbtSetup(
         database=tmp_path / "audience.duckdb",
         dbt_vars={"as_of_date": "2026-11-26"},
@@ -82,6 +81,26 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
     )
     built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup)
     assert built.success, built.error
+    return setup
+
+
+def _failures(setup: DbtSetup, control: str, columns: str) -> list[tuple[object, ...]]:
+    """``control`` run again, which must fail, and the rows it stored (``--store-failures``)."""
+    checked = run_dbt(["test", "--select", control, "--store-failures"], setup)
+    assert not checked.success
+    con = duckdb.connect(str(setup.database), read_only=True)
+    try:
+        (schema,) = con.execute(
+            "select table_schema from information_schema.tables where table_name = ?", [control]
+        ).fetchone()
+        return con.execute(f'select {columns} from "{schema}".{control}').fetchall()
+    finally:
+        con.close()
+
+
+def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_path: Path) -> None:
+    """Each excluded customer forced into the published audience is caught, with its rule."""
+    setup = _built_sample(tmp_path)
     expected = {
         "data_quality_hold": "on data-quality hold",
         "inactive": "inactive",
@@ -114,21 +133,7 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
     finally:
         con.close()
 
-    checked = run_dbt(
-        ["test", "--select", "assert_audience_has_no_ineligible_member", "--store-failures"],
-        setup,
-    )
-    assert not checked.success
-    con = duckdb.connect(str(setup.database), read_only=True)
-    try:
-        (schema,) = con.execute(
-            "select table_schema from information_schema.tables "
-            "where table_name = 'assert_audience_has_no_ineligible_member'"
-        ).fetchone()
-        stored = f'"{schema}".assert_audience_has_no_ineligible_member'
-        found = con.execute(f"select customer_id, violation from {stored}").fetchall()
-    finally:
-        con.close()
+    found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
     violations: dict[int, set[str]] = {}
     for customer_id, violation in found:
         violations.setdefault(int(customer_id), set()).add(violation)
@@ -139,16 +144,7 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
 
 def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Path) -> None:
     """A rejected line missing from ``rejected_<file>`` is caught, naming the file."""
-    from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
-
-    setup = DbtSetup(
-        database=tmp_path / "audience.duckdb",
-        dbt_vars={"as_of_date": "2026-11-26"},
-        target_path=tmp_path / "target",
-        log_path=tmp_path / "logs",
-    )
-    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup)
-    assert built.success, built.error
+    setup = _built_sample(tmp_path)
     con = duckdb.connect(str(setup.database))
     try:
         (quarantined,) = con.execute("select count(*) from marts.rejected_bookings").fetchone()
@@ -160,17 +156,9 @@ def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Pat
     finally:
         con.close()
 
-    control = "assert_every_line_not_accepted_is_published"
-    checked = run_dbt(["test", "--select", control, "--store-failures"], setup)
-    assert not checked.success
-    con = duckdb.connect(str(setup.database), read_only=True)
-    try:
-        (schema,) = con.execute(
-            "select table_schema from information_schema.tables where table_name = ?", [control]
-        ).fetchone()
-        found = con.execute(
-            f'select input_file, not_accepted_rows, quarantined_rows from "{schema}".{control}'
-        ).fetchall()
-    finally:
-        con.close()
+    found = _failures(
+        setup,
+        "assert_every_line_not_accepted_is_published",
+        "input_file, not_accepted_rows, quarantined_rows",
+    )
     assert found == [("bookings", quarantined, quarantined - 1)]

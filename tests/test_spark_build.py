@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import COLUMNS, CONTRACT, write_landing_folder
-from landing_damages import DAMAGES
+from landing_damages import DAMAGES, assert_described_alike, assert_refused_alike
 
 from audience_pipeline.dbt_invoke import DbtRun, NodeResult
 from audience_pipeline.errors import InputFileError, PipelineError
@@ -57,28 +56,14 @@ def test_a_remote_file_is_refused_with_the_message_a_local_one_gets(
 ) -> None:
     write_landing_folder(tmp_path)
     damage(tmp_path / f"{input_file}.csv")
-    remote = _in_memory_store(tmp_path)
-    with pytest.raises(InputFileError) as local:
-        inspect_landing_folder(tmp_path, CONTRACT)
-    with pytest.raises(InputFileError) as in_store:
-        inspect_landing_folder(remote, CONTRACT)
-    # the same message, where the file is named by its URL instead of its local path
-    assert str(in_store.value) == str(local.value).replace(str(tmp_path.resolve()), str(remote))
+    assert_refused_alike(tmp_path, _in_memory_store(tmp_path))
 
 
 def test_a_remote_folder_is_described_as_a_local_one_with_its_urls(tmp_path: Path) -> None:
     write_landing_folder(tmp_path)
     path = tmp_path / "customers.csv"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    remote = _in_memory_store(tmp_path)
-    local = inspect_landing_folder(tmp_path, CONTRACT)
-    in_store = inspect_landing_folder(remote, CONTRACT)
-    assert [item.file_path for item in in_store] == [
-        f"{remote}/{item.input_file}.csv" for item in local
-    ]
-    assert [replace(item, file_path="") for item in in_store] == [
-        replace(item, file_path="") for item in local
-    ]
+    assert_described_alike(tmp_path, _in_memory_store(tmp_path))
 
 
 def test_duckdb_refuses_a_remote_folder_by_name(tmp_path: Path) -> None:
