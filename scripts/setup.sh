@@ -24,7 +24,7 @@ extras="$(echo ${AUDIENCE_EXTRAS:-} | tr ' ' ',')"
 # Every version comes from requirements.lock (one lock for the runtime, the extras and the dev
 # group, with hashes); `-c` installs only what this selection needs, at the locked versions.
 UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install --quiet --python .venv/bin/python \
-    -e "$project" --group dev -c requirements.lock
+    --compile-bytecode -e "$project" --group dev -c requirements.lock
 echo "setup: .venv ready ($(.venv/bin/audience --version))"
 
 # Headless Chromium for the browser tests (docs site and run report): Debian's package.
