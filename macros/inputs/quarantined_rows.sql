@@ -13,33 +13,16 @@
 -#}
 {% macro quarantined_rows(input_file) -%}
     {%- set columns = var('input_files')[input_file] -%}
-    {%- set checked_model = ref('stg_exports__' ~ input_file ~ '_checked') -%}
 with
 
 checked as (
 
-    select * from {{ checked_model }}
+    select * from {{ ref('stg_exports__' ~ input_file ~ '_checked') }}
 
 ),
 
-raw_rows as (
-
-    {%- if audience.raw_rows_materialization() == 'view' %}
-
-    {{ audience.raw_rows(
-        input_file,
-        only_lines='select source_line from ' ~ checked_model ~ " where disposition <> 'accepted'"
-    ) }}
-
-    {%- else %}
-
-    select * from {{ ref('base_exports__' ~ input_file) }}
-
-    {%- endif %}
-
-),
-
-not_accepted as (
+-- the few lines not accepted, read once: the raw values below are looked up for these only
+not_accepted as {{ audience.materialized_cte() }} (
 
     select
         source_line,
@@ -51,6 +34,20 @@ not_accepted as (
 
     from checked
     where disposition <> 'accepted'
+
+),
+
+raw_rows as (
+
+    {%- if audience.raw_rows_materialization() == 'view' %}
+
+    {{ audience.raw_rows(input_file, only_lines='select source_line from not_accepted') }}
+
+    {%- else %}
+
+    select * from {{ ref('base_exports__' ~ input_file) }}
+
+    {%- endif %}
 
 ),
 
