@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -308,6 +309,11 @@ def test_engine_agrees_with_duckdb(engine: str, model: str, engines: Engines) ->
 
 # ------------------------------------------------------------------------------ value rules
 
+#: Unicode's space separators (category Zs), which the value rules trim.
+SPACE_SEPARATORS = tuple(
+    chr(code) for code in range(0x110000) if unicodedata.category(chr(code)) == "Zs"
+)
+
 #: Texts every engine must parse exactly as DuckDB does: the forms of the unit tests plus the
 #: edges where engines differ (exponent sizes, rounding past 12 places, fractions past
 #: microseconds, calendar edges, Unicode digits and spaces, a trailing line break).
@@ -316,6 +322,9 @@ VALUE_BATTERY: tuple[str | None, ...] = (
     # ids
     "0", " 012 ", "123456789012345678", "1234567890123456789", "12a", "-12", "+12", "12.0",
     "1 2", "١٢", "12\n", "", "   ", None,
+    # ids padded by each Unicode space separator (trimmed), and by what is not a space (kept)
+    *(f"{space}7{space}" for space in SPACE_SEPARATORS),
+    "\t7", "7\t", "\u200b7", "7\ufeff", "\u00857", "\u00a0\u00a0", "\u3000 \u2003",
     # dates
     "2026-02-28", "2026-02-30", "2023-02-29", "2024-02-29", "1900-02-29", "2000-02-29",
     "0000-01-01", "0001-01-01", "9999-12-31", "2026-13-01", "2026-00-10", "2026-01-00",
@@ -353,8 +362,10 @@ VALUE_BATTERY: tuple[str | None, ...] = (
     "a@b.co", "Ann@Example.COM", "a@b", "a@.b.co", "a@b.co.", "@b.co", "a@@b.co", "a@b@c.co",
     "a b@c.co", "a\tb@c.co", "a\u00a0b@c.co", "a\u2003b@c.co", "a@b\nc.co", "a@b.co\n",
     "émile@exämple.de", "ÉMILE@EXAMPLE.DE",
+    "\u00a0a@b.co\u202f", "\u3000Ann@Example.COM ", "\ta@b.co",
     # flags
     "1", "true", "TRUE", " t ", "Yes", "y", "Y", "0", "false", "no", "active", "2", "F",
+    "\u00a0yes\u2009", "\ttrue",
 )
 # fmt: on
 
@@ -428,3 +439,19 @@ def test_value_rules_agree_with_duckdb(
         if parsed.get(text) != duckdb_parsed[text]
     }
     assert not differences, f"{engine} parses differently from duckdb: {differences}"
+
+
+def test_values_are_trimmed_of_every_space_separator_and_nothing_else(
+    duckdb_parsed: dict[str, Any],
+) -> None:
+    """The rule itself, on DuckDB (the engines above must then agree with it): a value padded
+    by any Unicode space separator reads as its plain form; a tab, a line break or a
+    zero-width character is not a space and leaves the value invalid."""
+    padded = {repr(f"{space}7{space}"): duckdb_parsed[repr(f"{space}7{space}")]["parsed_id"]
+              for space in SPACE_SEPARATORS}  # fmt: skip
+    assert padded == dict.fromkeys(padded, 7)
+    for text in ("\t7", "7\t", "\u200b7", "7\ufeff", "\u00857", "12\n"):
+        assert duckdb_parsed[repr(text)]["parsed_id"] is None, text
+    assert duckdb_parsed[repr("\u00a0\u00a0")]["parsed_id"] is None
+    assert duckdb_parsed[repr("\u3000Ann@Example.COM ")]["email_normalized"] == "ann@example.com"
+    assert duckdb_parsed[repr("\u00a0yes\u2009")]["parsed_flag"] is True

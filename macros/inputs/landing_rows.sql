@@ -119,7 +119,7 @@
             *,
             case
                 when line is null then 'blank line'
-                when field_count = 1 and trim(line) = '' then 'blank line'
+                when field_count = 1 and {{ audience.trim_spaces('line') }} = '' then 'blank line'
                 when has_unbalanced_quote
                     then 'unterminated quote (or a line break inside a quoted field)'
                 when is_malformed_quoting then 'malformed quoting'

@@ -9,7 +9,32 @@
 
 {#- Text compared trimmed; blank becomes null. -#}
 {% macro clean_text(expression) -%}
-    nullif(trim({{ expression }}), '')
+    nullif({{ audience.trim_spaces(expression) }}, '')
+{%- endmacro %}
+
+{#-
+    `expression` without the space characters at either end: the Unicode space separators
+    (category Zs: the space, the no-break space U+00A0, the en, em and thin spaces U+2000-U+200A,
+    the narrow no-break space U+202F, the ideographic space U+3000 and the others below), so a
+    value padded by a spreadsheet matches its plain form (a suppressed address, a consent
+    event's customer). Tabs, line breaks and zero-width characters are not spaces: they stay,
+    and make an id, date or email invalid. DuckDB's `trim` strips exactly these characters;
+    PostgreSQL's and Spark's strip only U+0020 unless told which, so they are listed.
+-#}
+{% macro trim_spaces(expression) -%}
+    {{ return(adapter.dispatch('trim_spaces', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__trim_spaces(expression) -%}
+    {%- set space_separators = [
+        ' ', '\u00a0', '\u1680', '\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005',
+        '\u2006', '\u2007', '\u2008', '\u2009', '\u200a', '\u202f', '\u205f', '\u3000',
+    ] -%}
+    {{ audience.trim_chars(expression, space_separators | join('')) }}
+{%- endmacro %}
+
+{% macro duckdb__trim_spaces(expression) -%}
+    trim({{ expression }})
 {%- endmacro %}
 
 {#- Ids: ASCII digits, at most 18 of them (so they fit a bigint). -#}

@@ -6,8 +6,9 @@ against an implementation that shares no code and no SQL with it.
 
 Conventions used throughout:
 
-* "trimmed" means surrounding ASCII spaces removed (``str.strip(" ")``), the
-  same as SQL ``trim()``; tabs and other whitespace are kept.
+* "trimmed" means the space separators (Unicode category Zs: the space, the
+  no-break space, the em space...) removed at either end; tabs, line breaks and
+  zero-width characters are kept.
 * "blank" means empty after trimming.
 * All patterns use ``[0-9]`` (never ``\d``) so non-ASCII digits never match.
 * Timestamps become aware datetimes in UTC; amounts become exact ``Decimal``
@@ -109,6 +110,12 @@ OUTPUT_SCALE = Decimal("0.01")
 AMOUNT_LIMIT_EXPONENT = 16  # amounts must be < 10**16
 TRUE_FLAGS = frozenset({"1", "true", "t", "yes", "y"})
 EMAIL_WHITESPACE = frozenset(" \t\n\r\f\v")
+#: Unicode category Zs, written out so the reference does not depend on the
+#: interpreter's Unicode tables.
+SPACE_SEPARATORS = (
+    " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u202f\u205f\u3000"
+)
 
 _EXACT = Context(prec=200, rounding=ROUND_HALF_UP)
 
@@ -130,8 +137,8 @@ _AMOUNT_RE = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?
 
 
 def trimmed(value: str | None) -> str:
-    """Return ``value`` with surrounding spaces removed (``None`` -> ``''``)."""
-    return "" if value is None else value.strip(" ")
+    """Return ``value`` with surrounding space separators removed (``None`` -> ``''``)."""
+    return "" if value is None else value.strip(SPACE_SEPARATORS)
 
 
 def parse_id(value: str | None) -> int | None:
