@@ -37,6 +37,8 @@ class DbtNodes:
         if name not in {"LogStartLine", "NodeStart", "NodeFinished"}:
             return
         data = event.data
+        if name != "LogStartLine" and data.node_info.materialized == "ephemeral":
+            return  # compiled into the models that use it: not one of dbt's counted nodes
         with self.lock:
             if name == "LogStartLine":
                 self.total = int(data.total) or self.total

@@ -294,7 +294,11 @@ def test_progress_counts_dbt_nodes_from_its_events() -> None:
     nodes = DbtNodes()
 
     def event(name: str, unique_id: str = "", **data: object) -> SimpleNamespace:
-        node_info = SimpleNamespace(unique_id=unique_id, node_name=unique_id.split(".")[-1])
+        node_info = SimpleNamespace(
+            unique_id=unique_id,
+            node_name=unique_id.split(".")[-1],
+            materialized=data.pop("materialized", "table"),
+        )
         return SimpleNamespace(
             info=SimpleNamespace(name=name), data=SimpleNamespace(node_info=node_info, **data)
         )
@@ -308,6 +312,9 @@ def test_progress_counts_dbt_nodes_from_its_events() -> None:
     assert nodes.describe().startswith("1 of 3 nodes done; running second (")
     nodes.on_event(event("NodeFinished", "model.a.second"))
     nodes.on_event(event("NodeFinished", "test.a.skipped"))  # a skipped node never started
+    # an ephemeral model reports too, but dbt's total leaves it out (it runs inside others)
+    nodes.on_event(event("NodeStart", "model.a.inlined", materialized="ephemeral"))
+    nodes.on_event(event("NodeFinished", "model.a.inlined", materialized="ephemeral"))
     assert nodes.describe() == "3 of 3 nodes done"
 
 
@@ -355,6 +362,8 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     assert not ANSI.search(completed.stdout + completed.stderr)
     # compact progress: a few lines per stage, not dbt's log of every node
     assert "dbt build: " in completed.stderr and " nodes done" in completed.stderr
+    done, total = re.findall(r"dbt build: ([\d,]+) of ([\d,]+) nodes done", completed.stderr)[-1]
+    assert done == total, completed.stderr
     assert "START sql" not in completed.stderr
     assert len(completed.stderr.splitlines()) < 30, completed.stderr
     assert completed.stdout.startswith("published 70 of 149 customers")
