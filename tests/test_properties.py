@@ -174,8 +174,10 @@ def customer_ids(draw: st.DrawFn, customer_id: int, clean: bool) -> tuple[str, b
     form = draw(st.integers(0, 17 if clean else 19))
     if form <= 15:
         return str(customer_id), True
-    if form <= 17:
+    if form == 16:
         return f" 00{customer_id} ", True
+    if form == 17:  # padded by a spreadsheet: no-break and ideographic spaces
+        return f"\u00a0{customer_id}\u3000", True
     if form == 18:
         return f"{customer_id}a", False
     return "", False
@@ -190,7 +192,7 @@ def emails(draw: st.DrawFn, k: int, clean: bool) -> tuple[str, str | None]:
     if form <= 6:
         return address, address
     if form == 7:
-        return f"  {address.upper()} ", address
+        return f"\u2003 {address.upper()}\u00a0", address
     if form == 8:
         return f"{name}{k}.ex.com", f"{name}{k}.ex.com"  # no @
     if form == 9:
@@ -615,7 +617,7 @@ def normalized_rejects(outcome: Outcome) -> dict[str, collections.Counter[tuple[
             tuple(
                 re.sub(r"^duplicate of line \d+$", "duplicate", value)
                 if key == "reason"
-                else value.strip(" ")
+                else rules.trimmed(value)
                 for key, value in row.items()
                 if key != "source_line"
             )
