@@ -175,7 +175,10 @@ def check_data_lines_split(
     if not non_blank:
         return
     expected = len(header.columns)
-    for fields in csv.reader(non_blank, delimiter=dialect.delimiter, strict=False):
+    # each physical line on its own, as the pipeline splits them: one reader over all of them
+    # would let an unterminated quote swallow every line below it
+    for line in non_blank:
+        fields = next(csv.reader([line], delimiter=dialect.delimiter, strict=False))
         if len(fields) == expected:
             return
     which = (

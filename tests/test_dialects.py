@@ -598,6 +598,26 @@ def test_rows_in_another_delimiter_name_the_option(
         load_and_split(con, folder, CONTRACT)
 
 
+def test_a_first_data_line_with_an_open_quote_does_not_hide_the_good_lines_after_it(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Each physical line is tried on its own, as the pipeline splits it: an unterminated quote
+    on the first data line must not swallow the lines below it and get the file refused for
+    its delimiter; the line itself is quarantined."""
+    folder = write_exports(tmp_path / "landing")
+    path = folder / "bookings.csv"
+    header, _, body = path.read_bytes().partition(b"\r\n")
+    # no quote below it that would close it
+    unquoted = b"".join(line for line in body.splitlines(keepends=True) if b'"' not in line)
+    opened = b'B-open,"101,2026-11-01,10.00,completed,P,web\r\n'
+    path.write_bytes(header + b"\r\n" + opened + unquoted)
+    load_and_split(con, folder, CONTRACT)  # not refused
+    (reason,) = con.execute(
+        "select structural_error from landing_split.bookings where source_line = 2"
+    ).fetchone()
+    assert reason == "unterminated quote (or a line break inside a quoted field)"
+
+
 # ---------------------------------------------------------------------------
 # End to end: the twins publish the same audience (slow: dbt)
 # ---------------------------------------------------------------------------
