@@ -41,7 +41,11 @@ from audience_pipeline.options import (
 )
 from audience_pipeline.parameters import parse_rule_parameters
 from audience_pipeline.project import default_database
-from audience_pipeline.settings import default_memory_limit, default_threads
+from audience_pipeline.settings import (
+    DEFAULT_DBT_THREADS,
+    default_memory_limit,
+    default_threads,
+)
 
 PROG = "audience"
 #: Entry-point group through which other packages add subcommands (``audience generate``).
@@ -228,6 +232,15 @@ def add_run_parser(subparsers: Any) -> None:
         f"{default_threads()})",
     )
     resources.add_argument(
+        "--dbt-threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="models dbt builds at once on DuckDB (default: $AUDIENCE_DBT_THREADS, else "
+        f"{DEFAULT_DBT_THREADS}: each query already uses every DuckDB thread, and models built "
+        "together share the memory limit)",
+    )
+    resources.add_argument(
         "--temp-dir",
         type=Path,
         default=None,
@@ -328,6 +341,7 @@ def run_command(args: argparse.Namespace) -> int:
     settings = EngineSettings(
         memory_limit=args.memory_limit or defaults.memory_limit,
         threads=args.threads or defaults.threads,
+        dbt_threads=args.dbt_threads or defaults.dbt_threads,
         temp_directory=args.temp_dir or defaults.temp_directory,
     )
     database = args.database or default_database()

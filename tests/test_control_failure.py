@@ -162,3 +162,37 @@ def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Pat
         "input_file, not_accepted_rows, quarantined_rows",
     )
     assert found == [("bookings", quarantined, quarantined - 1)]
+
+
+def test_a_repeated_or_missing_key_fails_the_primary_key_test(tmp_path: Path) -> None:
+    """Each repeated value is reported with its row count, rows without one as one null row."""
+    setup = _built_sample(tmp_path)
+    con = duckdb.connect(str(setup.database))
+    try:
+        lines = [
+            line
+            for (line,) in con.execute(
+                "select source_line from marts.rejected_bookings order by source_line limit 3"
+            ).fetchall()
+        ]
+        assert len(lines) == 3, "the sample quarantines at least three bookings"
+        repeated, blanked = lines[0], lines[1:]
+        for _ in range(2):
+            con.execute(
+                "insert into marts.rejected_bookings "
+                "select * from marts.rejected_bookings where source_line = ? limit 1",
+                [repeated],
+            )
+        con.execute(
+            "update marts.rejected_bookings set source_line = null "
+            "where source_line in (select unnest(?))",
+            [blanked],
+        )
+    finally:
+        con.close()
+
+    found = _failures(setup, "primary_key_rejected_bookings_source_line", "key_value, row_count")
+    assert sorted(found, key=lambda row: (row[0] is None, row[0])) == [
+        (repeated, 3),
+        (None, 2),
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from audience_pipeline.settings import (
+    DEFAULT_DBT_THREADS,
     MEMORY_SHARE,
     EngineSettings,
     default_memory_limit,
@@ -38,9 +39,14 @@ def test_environment_variables_override_the_defaults_and_arguments_override_both
 ) -> None:
     monkeypatch.setenv("AUDIENCE_DUCKDB_MEMORY_LIMIT", "3GB")
     monkeypatch.setenv("AUDIENCE_DUCKDB_THREADS", "3")
+    monkeypatch.setenv("AUDIENCE_DBT_THREADS", "4")
     from_environment = EngineSettings()
-    assert (from_environment.memory_limit, from_environment.threads) == ("3GB", 3)
-    explicit = EngineSettings(memory_limit="1GB", threads=1, temp_directory=tmp_path)
+    assert (
+        from_environment.memory_limit,
+        from_environment.threads,
+        from_environment.dbt_threads,
+    ) == ("3GB", 3, 4)
+    explicit = EngineSettings(memory_limit="1GB", threads=1, dbt_threads=2, temp_directory=tmp_path)
     database = tmp_path / "a.duckdb"
     assert explicit.connection_config(database) == {
         "memory_limit": "1GB",
@@ -51,6 +57,12 @@ def test_environment_variables_override_the_defaults_and_arguments_override_both
     # dbt's connection (profiles.yml) gets the same resources
     assert explicit.environment(database)["AUDIENCE_DUCKDB_MEMORY_LIMIT"] == "1GB"
     assert explicit.environment(database)["AUDIENCE_DUCKDB_THREADS"] == "1"
+    assert explicit.environment(database)["AUDIENCE_DBT_THREADS"] == "2"
+
+
+def test_dbt_builds_one_model_at_a_time_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDIENCE_DBT_THREADS", raising=False)
+    assert EngineSettings().dbt_threads == DEFAULT_DBT_THREADS == 1
 
 
 def test_the_spill_folder_defaults_to_beside_the_database(tmp_path: Path) -> None:
@@ -77,11 +89,16 @@ def test_a_small_memory_limit_publishes_the_same_files(tmp_path: Path) -> None:
         "generate", "--customers", "20000", "--seed", "3", "--as-of", AS_OF, "--out", "land",
         cwd=tmp_path,
     )  # fmt: skip
-    for name, limits in (("default", []), ("small", ["--memory-limit", "64MB", "--threads", "1"])):
+    small = ["--memory-limit", "64MB", "--threads", "1", "--dbt-threads", "2"]
+    for name, limits in (("default", []), ("small", small)):
         _audience(
             "run", "--input-dir", "land", "--as-of", AS_OF, "--output-dir", f"out_{name}",
             "--database", f"{name}.duckdb", "--quiet", *limits,
             cwd=tmp_path,
         )  # fmt: skip
+    # dbt's own log says how many models it built at once
+    for name, dbt_threads in (("default", DEFAULT_DBT_THREADS), ("small", 2)):
+        log = (tmp_path / f"{name}.work" / "logs" / "dbt.log").read_text(encoding="utf-8")
+        assert f"Concurrency: {dbt_threads} threads" in log, name
     for published in sorted((tmp_path / "out_default").glob("*.csv")):
         assert (tmp_path / "out_small" / published.name).read_bytes() == published.read_bytes()
