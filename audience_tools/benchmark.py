@@ -62,6 +62,7 @@ class ScaleResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
     node_seconds_by_type: dict[str, float] = field(default_factory=dict)
+    dbt_threads: int | None = None
     published: str = ""
     # the next day's run on the same database: dbt's parse state and the history are kept
     rerun_seconds: float | None = None
@@ -233,6 +234,16 @@ def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[st
     }
 
 
+def dbt_worker_threads(target_dir: Path) -> int | None:
+    """How many models dbt built at once: its worker threads named in run_results.json."""
+    path = target_dir / "run_results.json"
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text())["results"]
+    workers = {item["thread_id"] for item in results if item.get("thread_id") != "main"}
+    return len(workers) or None
+
+
 def dbt_target_dir(work_dir: Path, target: str = "duckdb") -> Path:
     """dbt's target folder of a run whose database is ``work_dir/audience.duckdb``.
 
@@ -275,7 +286,8 @@ def measure_scale(
     run_args = ["--threads", str(threads), "--target", target]
     run = run_pipeline_measured(folder, work_dir, as_of, run_args)
     stages = stage_seconds_of(run.stderr)
-    slowest, by_type = dbt_node_timings(dbt_target_dir(work_dir, target))
+    target_dir = dbt_target_dir(work_dir, target)
+    slowest, by_type = dbt_node_timings(target_dir)
     result = ScaleResult(
         scale=scale,
         customers=SCALES[scale],
@@ -292,6 +304,7 @@ def measure_scale(
         stage_seconds=stages,
         slowest_nodes=slowest,
         node_seconds_by_type=by_type,
+        dbt_threads=dbt_worker_threads(target_dir),
         published=next(
             (line for line in run.stdout.splitlines() if line.startswith("published")),
             run.stderr.strip()[-2000:],
@@ -381,7 +394,8 @@ def to_markdown(results: list[ScaleResult], machine: dict[str, str], when: str) 
             lines += [
                 f"- {stage}: {seconds:.1f} s" for stage, seconds in item.rerun_stage_seconds.items()
             ]
-        lines += ["", "dbt time by node type (sum of node times; nodes run 2 at a time):"]
+        at_once = f"{item.dbt_threads} at a time" if item.dbt_threads else "threads not recorded"
+        lines += ["", f"dbt time by node type (sum of node times; nodes run {at_once}):"]
         lines += [
             f"- {kind}: {seconds:.1f} s" for kind, seconds in item.node_seconds_by_type.items()
         ]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from audience_pipeline.dbt_invoke import DbtSetup
 from audience_pipeline.project import PROJECT_DIR
-from audience_tools.benchmark import report_heading
+from audience_tools.benchmark import dbt_worker_threads, report_heading
 
 SAMPLE_AS_OF = "2026-11-26"
 
@@ -61,6 +61,7 @@ class ColdRun:
     execution_seconds: float | None = None
     node_seconds_by_type: dict[str, float] = field(default_factory=dict)
     nodes_by_type: dict[str, int] = field(default_factory=dict)
+    dbt_threads: int | None = None
 
 
 @dataclass
@@ -129,7 +130,14 @@ def cold_dbt(
     )
     wall = time.perf_counter() - started
     execution, seconds, counts = _run_results(setup.target_path)
-    return ColdRun(round(wall, 3), completed.returncode, execution, seconds, counts)
+    return ColdRun(
+        round(wall, 3),
+        completed.returncode,
+        execution,
+        seconds,
+        counts,
+        dbt_worker_threads(setup.target_path),
+    )
 
 
 def time_dbt_import(scratch: Path) -> ColdRun:
@@ -206,7 +214,7 @@ def to_markdown(result: FixedCostResult, machine: dict[str, str], when: str) -> 
         "",
         "What the sample's build executed (last round): "
         + ", ".join(f"{count} {kind}s" for kind, count in build.nodes_by_type.items())
-        + "; node time summed per type (nodes run 2 at a time): "
+        + f"; node time summed per type (nodes run {build.dbt_threads or '?'} at a time): "
         + ", ".join(f"{kind} {sec:.1f} s" for kind, sec in build.node_seconds_by_type.items())
         + ".",
     ]
