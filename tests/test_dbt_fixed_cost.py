@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from audience_tools.benchmark import dbt_worker_threads
 from audience_tools.dbt_fixed_cost import (
     ColdRun,
     FixedCostResult,
@@ -13,6 +15,21 @@ from audience_tools.dbt_fixed_cost import (
     to_markdown,
     write_one_model_project,
 )
+
+
+def test_the_models_built_at_once_are_dbt_s_worker_threads(tmp_path: Path) -> None:
+    """The reports say how many nodes ran at once from run_results.json, not from a guess."""
+    assert dbt_worker_threads(tmp_path) is None  # no run_results.json
+    results = [
+        {"unique_id": "operation.p.hook", "thread_id": "main"},
+        {"unique_id": "model.p.a", "thread_id": "Thread-1 (worker)"},
+        {"unique_id": "model.p.b", "thread_id": "Thread-2 (worker)"},
+        {"unique_id": "test.p.c", "thread_id": "Thread-1 (worker)"},
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    assert dbt_worker_threads(tmp_path) == 2
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results[:2]}))
+    assert dbt_worker_threads(tmp_path) == 1
 
 
 @pytest.mark.slow
