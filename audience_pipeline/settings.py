@@ -16,9 +16,17 @@ a third of the time (bench/README.md).
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from audience_pipeline.errors import UsageError
+from audience_pipeline.options import memory_size, positive_int
+
+_T = TypeVar("_T")
 
 #: The share of the machine's memory DuckDB may use by default.
 MEMORY_SHARE = 0.2
@@ -29,6 +37,14 @@ _FALLBACK_MEMORY_LIMIT = "2GB"  # when the machine's memory cannot be read
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+def _env_value(name: str, default: str, parse: Callable[[str], _T]) -> _T:
+    """The environment variable ``name`` (else ``default``) read as its option would be."""
+    try:
+        return parse(_env(name, default))
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(f"{name}: {error}") from None
 
 
 def machine_memory_bytes() -> int | None:
@@ -61,13 +77,19 @@ class EngineSettings:
     ``temp_directory``."""
 
     memory_limit: str = field(
-        default_factory=lambda: _env("AUDIENCE_DUCKDB_MEMORY_LIMIT", default_memory_limit())
+        default_factory=lambda: _env_value(
+            "AUDIENCE_DUCKDB_MEMORY_LIMIT", default_memory_limit(), memory_size
+        )
     )
     threads: int = field(
-        default_factory=lambda: int(_env("AUDIENCE_DUCKDB_THREADS", str(default_threads())))
+        default_factory=lambda: _env_value(
+            "AUDIENCE_DUCKDB_THREADS", str(default_threads()), positive_int
+        )
     )
     dbt_threads: int = field(
-        default_factory=lambda: int(_env("AUDIENCE_DBT_THREADS", str(DEFAULT_DBT_THREADS)))
+        default_factory=lambda: _env_value(
+            "AUDIENCE_DBT_THREADS", str(DEFAULT_DBT_THREADS), positive_int
+        )
     )
     temp_directory: Path | None = field(
         default_factory=lambda: (

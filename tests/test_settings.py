@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from audience_pipeline.errors import UsageError
 from audience_pipeline.settings import (
     DEFAULT_DBT_THREADS,
     MEMORY_SHARE,
@@ -63,6 +64,22 @@ def test_environment_variables_override_the_defaults_and_arguments_override_both
 def test_dbt_builds_one_model_at_a_time_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUDIENCE_DBT_THREADS", raising=False)
     assert EngineSettings().dbt_threads == DEFAULT_DBT_THREADS == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AUDIENCE_DBT_THREADS", "two"),
+        ("AUDIENCE_DUCKDB_THREADS", "0"),
+        ("AUDIENCE_DUCKDB_MEMORY_LIMIT", "4"),
+    ],
+)
+def test_a_bad_environment_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UsageError, match=f"^{variable}: expected .*'{value}'"):
+        EngineSettings()
 
 
 def test_the_spill_folder_defaults_to_beside_the_database(tmp_path: Path) -> None:
