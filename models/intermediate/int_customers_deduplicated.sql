@@ -12,16 +12,16 @@ customer_snapshots as (
 
 ),
 
--- every customer id the customers file names: readably, on accepted or rejected rows, and
+-- every customer id the customers file names outside an accepted row: on rejected rows, and
 -- where a line with a structural error may name one (its salvaged ids, read from the line's
 -- start and end); a customer known only from rejected or broken lines has no snapshot and is
 -- held (data_quality_hold), never left without a decision
-customer_ids as (
+ids_outside_accepted_rows as (
 
     select customer_id
 
     from customers_checked
-    where customer_id is not null and disposition in ('accepted', 'rejected')
+    where customer_id is not null and disposition = 'rejected'
 
     union
 
@@ -67,23 +67,54 @@ current_snapshots as (
 
 ),
 
-final as (
+customers_with_snapshot as (
 
     select
-        customer_ids.customer_id,
+        current_snapshots.customer_id,
         current_snapshots.source_line as snapshot_source_line,
         current_snapshots.updated_at_utc,
         current_snapshots.email_normalized,
         current_snapshots.first_name,
         current_snapshots.home_state,
         current_snapshots.loyalty_tier,
-        current_snapshots.customer_id is not null as has_current_snapshot,
-        coalesce(current_snapshots.snapshot_count, 0) as accepted_snapshot_count,
-        coalesce(current_snapshots.is_active, false) as is_active
+        true as has_current_snapshot,
+        current_snapshots.snapshot_count as accepted_snapshot_count,
+        current_snapshots.is_active
 
-    from customer_ids
+    from current_snapshots
+
+),
+
+-- the few ids named only outside accepted rows (the accepted ones are all in
+-- current_snapshots: no distinct over every customer is needed)
+customers_without_snapshot as (
+
+    select
+        ids_outside_accepted_rows.customer_id,
+        cast(null as {{ dbt.type_bigint() }}) as snapshot_source_line,
+        cast(null as {{ dbt.type_timestamp() }}) as updated_at_utc,
+        cast(null as {{ dbt.type_string() }}) as email_normalized,
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as home_state,
+        cast(null as {{ dbt.type_string() }}) as loyalty_tier,
+        false as has_current_snapshot,
+        cast(0 as {{ dbt.type_bigint() }}) as accepted_snapshot_count,
+        false as is_active
+
+    from ids_outside_accepted_rows
     left join current_snapshots
-        on customer_ids.customer_id = current_snapshots.customer_id
+        on ids_outside_accepted_rows.customer_id = current_snapshots.customer_id
+    where current_snapshots.customer_id is null
+
+),
+
+final as (
+
+    select * from customers_with_snapshot
+
+    union all
+
+    select * from customers_without_snapshot
 
 )
 
