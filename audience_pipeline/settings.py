@@ -9,9 +9,9 @@ not fit spills to the temp directory (by default beside the database file) inste
 
 dbt builds one model at a time by default (``DEFAULT_DBT_THREADS``; ``--dbt-threads`` or
 ``AUDIENCE_DBT_THREADS``): every query already runs on all of DuckDB's threads, and two models
-at once share one memory limit. At 100 million bookings the three largest staging models built
-together spilled 18.6 GB and filled the disk; one at a time they spilled 8.3 GB and each took
-a third of the time (bench/README.md).
+at once share one memory limit. At 100 million bookings the largest staging models built in
+pairs spilled 18.6 GB and filled the disk; one at a time they spilled at most 8.3 GB
+(bench/README.md).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -217,11 +217,26 @@ def run_pipeline_measured(
     )
 
 
-def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[str, float]]:
-    """The slowest dbt nodes and the total time per node type, from run_results.json."""
+class NodeTimings(NamedTuple):
+    """What run_results.json says of a build: where its time went, and its concurrency."""
+
+    slowest: list[tuple[str, float]]
+    seconds_by_type: dict[str, float]
+    threads: int | None
+
+
+def dbt_worker_threads(results: list[dict[str, Any]]) -> int | None:
+    """How many nodes dbt ran at once: the worker threads named in run_results.json's results."""
+    workers = {item["thread_id"] for item in results if item.get("thread_id") != "main"}
+    return len(workers) or None
+
+
+def dbt_node_timings(target_dir: Path) -> NodeTimings:
+    """The slowest dbt nodes, the total time per node type and the worker threads, from
+    run_results.json."""
     path = target_dir / "run_results.json"
     if not path.is_file():
-        return [], {}
+        return NodeTimings([], {}, None)
     results = json.loads(path.read_text())["results"]
     timings = [(item["unique_id"], float(item["execution_time"])) for item in results]
     by_type: dict[str, float] = {}
@@ -229,19 +244,11 @@ def dbt_node_timings(target_dir: Path) -> tuple[list[tuple[str, float]], dict[st
         kind = unique_id.split(".")[0]
         by_type[kind] = by_type.get(kind, 0.0) + seconds
     slowest = sorted(timings, key=lambda item: item[1], reverse=True)[:15]
-    return [(name, round(seconds, 2)) for name, seconds in slowest], {
-        kind: round(seconds, 2) for kind, seconds in by_type.items()
-    }
-
-
-def dbt_worker_threads(target_dir: Path) -> int | None:
-    """How many models dbt built at once: its worker threads named in run_results.json."""
-    path = target_dir / "run_results.json"
-    if not path.is_file():
-        return None
-    results = json.loads(path.read_text())["results"]
-    workers = {item["thread_id"] for item in results if item.get("thread_id") != "main"}
-    return len(workers) or None
+    return NodeTimings(
+        [(name, round(seconds, 2)) for name, seconds in slowest],
+        {kind: round(seconds, 2) for kind, seconds in by_type.items()},
+        dbt_worker_threads(results),
+    )
 
 
 def dbt_target_dir(work_dir: Path, target: str = "duckdb") -> Path:
@@ -286,8 +293,7 @@ def measure_scale(
     run_args = ["--threads", str(threads), "--target", target]
     run = run_pipeline_measured(folder, work_dir, as_of, run_args)
     stages = stage_seconds_of(run.stderr)
-    target_dir = dbt_target_dir(work_dir, target)
-    slowest, by_type = dbt_node_timings(target_dir)
+    timings = dbt_node_timings(dbt_target_dir(work_dir, target))
     result = ScaleResult(
         scale=scale,
         customers=SCALES[scale],
@@ -302,9 +308,9 @@ def measure_scale(
         ),
         pipeline_exit_code=run.exit_code,
         stage_seconds=stages,
-        slowest_nodes=slowest,
-        node_seconds_by_type=by_type,
-        dbt_threads=dbt_worker_threads(target_dir),
+        slowest_nodes=timings.slowest,
+        node_seconds_by_type=timings.seconds_by_type,
+        dbt_threads=timings.threads,
         published=next(
             (line for line in run.stdout.splitlines() if line.startswith("published")),
             run.stderr.strip()[-2000:],

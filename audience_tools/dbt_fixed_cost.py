@@ -96,10 +96,12 @@ def _dbt_executable() -> str:
     return str(beside_python) if beside_python.is_file() else "dbt"
 
 
-def _run_results(target: Path) -> tuple[float | None, dict[str, float], dict[str, int]]:
+def _run_results(
+    target: Path,
+) -> tuple[float | None, dict[str, float], dict[str, int], int | None]:
     path = target / "run_results.json"
     if not path.is_file():
-        return None, {}, {}
+        return None, {}, {}, None
     document = json.loads(path.read_text())
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -107,7 +109,8 @@ def _run_results(target: Path) -> tuple[float | None, dict[str, float], dict[str
         kind = result["unique_id"].split(".")[0]
         seconds[kind] = round(seconds.get(kind, 0.0) + float(result["execution_time"]), 2)
         counts[kind] = counts.get(kind, 0) + 1
-    return float(document["elapsed_time"]), seconds, counts
+    threads = dbt_worker_threads(document["results"])
+    return float(document["elapsed_time"]), seconds, counts, threads
 
 
 def cold_dbt(
@@ -129,15 +132,8 @@ def cold_dbt(
         command, env={**os.environ, **setup.env()}, cwd=scratch, capture_output=True
     )
     wall = time.perf_counter() - started
-    execution, seconds, counts = _run_results(setup.target_path)
-    return ColdRun(
-        round(wall, 3),
-        completed.returncode,
-        execution,
-        seconds,
-        counts,
-        dbt_worker_threads(setup.target_path),
-    )
+    execution, seconds, counts, threads = _run_results(setup.target_path)
+    return ColdRun(round(wall, 3), completed.returncode, execution, seconds, counts, threads)
 
 
 def time_dbt_import(scratch: Path) -> ColdRun:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audience_tools.benchmark import dbt_worker_threads
+from audience_tools.benchmark import dbt_node_timings, dbt_worker_threads
 from audience_tools.dbt_fixed_cost import (
     ColdRun,
     FixedCostResult,
@@ -19,17 +19,20 @@ from audience_tools.dbt_fixed_cost import (
 
 def test_the_models_built_at_once_are_dbt_s_worker_threads(tmp_path: Path) -> None:
     """The reports say how many nodes ran at once from run_results.json, not from a guess."""
-    assert dbt_worker_threads(tmp_path) is None  # no run_results.json
+    assert dbt_node_timings(tmp_path).threads is None  # no run_results.json
     results = [
-        {"unique_id": "operation.p.hook", "thread_id": "main"},
-        {"unique_id": "model.p.a", "thread_id": "Thread-1 (worker)"},
-        {"unique_id": "model.p.b", "thread_id": "Thread-2 (worker)"},
-        {"unique_id": "test.p.c", "thread_id": "Thread-1 (worker)"},
+        {"unique_id": "operation.p.hook", "thread_id": "main", "execution_time": 0.1},
+        {"unique_id": "model.p.a", "thread_id": "Thread-1 (worker)", "execution_time": 2.0},
+        {"unique_id": "model.p.b", "thread_id": "Thread-2 (worker)", "execution_time": 1.0},
+        {"unique_id": "test.p.c", "thread_id": "Thread-1 (worker)", "execution_time": 0.5},
     ]
     (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
-    assert dbt_worker_threads(tmp_path) == 2
-    (tmp_path / "run_results.json").write_text(json.dumps({"results": results[:2]}))
-    assert dbt_worker_threads(tmp_path) == 1
+    timings = dbt_node_timings(tmp_path)
+    assert timings.threads == 2
+    assert timings.seconds_by_type == {"operation": 0.1, "model": 3.0, "test": 0.5}
+    assert timings.slowest[0] == ("model.p.a", 2.0)
+    assert dbt_worker_threads(results[:2]) == 1
+    assert dbt_worker_threads(results[:1]) is None
 
 
 @pytest.mark.slow
