@@ -486,6 +486,40 @@ def test_values_are_kept_as_text_untrimmed(
     assert_parsed(row_at(con, "bookings", FIRST_CASE_LINE["bookings"]), "bookings", row)
 
 
+def _customer_line(first_name: str = "Ann") -> str:
+    return ",".join(customer(10, first_name=first_name).values())
+
+
+@pytest.mark.parametrize(
+    ("line", "unpadded"),
+    [
+        pytest.param(_customer_line(), True, id="plain"),
+        pytest.param(_customer_line(first_name="Ann Lee"), True, id="space-inside-a-value"),
+        pytest.param(" " + _customer_line(), False, id="space-at-the-start"),
+        pytest.param(_customer_line() + " ", False, id="space-at-the-end"),
+        pytest.param(_customer_line(first_name="Ann "), False, id="space-before-a-delimiter"),
+        pytest.param(_customer_line(first_name=" Ann"), False, id="space-after-a-delimiter"),
+        pytest.param(_customer_line(first_name="\u00a0Ann\u3000"), False, id="unicode-spaces"),
+        pytest.param(_customer_line(first_name="Zo\u00eb"), False, id="any-non-ascii"),
+        pytest.param(_customer_line(first_name='" Ann "'), False, id="quoted"),
+    ],
+)
+def test_lines_that_may_hold_padded_values_are_marked(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line: str,
+    unpadded: bool,
+) -> None:
+    """The staging models skip the trim only where `is_unpadded_line` is true: such a line
+    must have no field a trim would change (a wrong true would keep a padded id or address)."""
+    load(landing_folder({"customers": [line]}))
+    assert row_at(con, "customers", FIRST_CASE_LINE["customers"])["is_unpadded_line"] is unpadded
+    changed_by_trim = " or ".join(f"trim({column}) <> {column}" for column in COLUMNS["customers"])
+    query = "select count(*) from landing_split.customers where is_unpadded_line and ({})"
+    assert con.execute(query.format(changed_by_trim)).fetchone() == (0,)
+
+
 # ---------------------------------------------------------------------------
 # Headers: other order, extra columns
 # ---------------------------------------------------------------------------
@@ -519,6 +553,7 @@ def test_extra_columns_are_ignored_and_reported(
         "source_line",
         "structural_error",
         "raw_line",
+        "is_unpadded_line",
         "salvaged_customer_id",
         "salvaged_customer_id_from_end",
         "salvaged_email",

@@ -8,6 +8,9 @@
     - `source_line`, `structural_error` (why the line cannot be split into the header's
       columns, or, for a line that splits but is not valid text, which byte is bad and in which
       column), `raw_line` (the line, kept only for a row with a structural error);
+    - `is_unpadded_line`: true when no field of the line can start or end with a space
+      character (the line has no quote, only ASCII characters, and no space at either end or
+      beside a delimiter), so the staging models need not trim its fields;
     - `salvaged_<column>`, `salvaged_<column>_from_end` for the columns of
       `var('salvaged_columns')` the file has: where a line with a structural error would hold
       them, counting delimiter-separated pieces from its start and from its end;
@@ -82,6 +85,7 @@
             line,
             read_error,
             read_error_field,
+            has_quote,
             case
                 when has_quote then {{ audience.list_map('matches', 'field', "case
                     when left(field, 1) = '\"'
@@ -159,6 +163,12 @@
             source_line,
             structural_error,
             case when structural_error is not null then line end as raw_line,
+            not has_quote
+                and {{ audience.is_ascii('line') }}
+                and not {{ audience.text_contains('line', audience.sql_string(' ' ~ delimiter)) }}
+                and not {{ audience.text_contains('line', audience.sql_string(delimiter ~ ' ')) }}
+                and left(line, 1) <> ' '
+                and right(line, 1) <> ' ' as is_unpadded_line,
             {%- for column in salvaged %}
             {%- set from_start = header.index(column) + 1 %}
             {%- set from_end = expected - header.index(column) %}
@@ -335,6 +345,19 @@
 {#- `character` escaped to stand inside a regular expression's character class. -#}
 {% macro regex_class_char(character) -%}
     {{ return('\\' ~ character if character in ['\\', ']', '[', '^', '-'] else character) }}
+{%- endmacro %}
+
+{#- Whether `expression` holds only ASCII characters (as many bytes as characters). -#}
+{% macro is_ascii(expression) -%}
+    {{ return(adapter.dispatch('is_ascii', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_ascii(expression) -%}
+    octet_length({{ expression }}) = char_length({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__is_ascii(expression) -%}
+    strlen({{ expression }}) = length({{ expression }})
 {%- endmacro %}
 
 {% macro text_contains(expression, literal) -%}

@@ -6,6 +6,9 @@
     - `structural_error`: why the line could not be split into the contract's columns (null
       when it could);
     - `raw_line`: the line as it was, kept only for rows with a structural error;
+    - `is_unpadded_line`: true when no field of the line can start or end with a space
+      character, so its fields need no trim (`clean_field`); false for seeds and warehouse
+      tables, whose values are always trimmed;
     - `salvaged_<column>`, `salvaged_<column>_from_end`, for each of `var('salvaged_columns')`
       the file has (customer_id; email too in customers and suppressions): for a line with a
       structural error, the text where that column would be, counting comma-separated pieces
@@ -74,6 +77,7 @@
 {% macro split_row_columns(columns, salvaged) -%}
         cast(null as {{ dbt.type_string() }}) as structural_error,
         cast(null as {{ dbt.type_string() }}) as raw_line,
+        false as is_unpadded_line,
         {%- for column in salvaged %}
         cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }},
         cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_from_end,

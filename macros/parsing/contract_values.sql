@@ -13,6 +13,18 @@
 {%- endmacro %}
 
 {#-
+    A field of a base row, cleaned as `clean_text` cleans it. On a line the split found
+    unpadded (`is_unpadded_line`: no quote, ASCII only, no space at either end or beside a
+    delimiter) no field can start or end with a space character, so the trim, the costliest
+    step of reading a landing file (it reads every character of every value), is skipped
+    there. Where it is null (a unit test's input row that does not give it), every value is
+    trimmed.
+-#}
+{% macro clean_field(column) -%}
+    nullif(case when is_unpadded_line then {{ column }} else {{ audience.trim_spaces(column) }} end, '')
+{%- endmacro %}
+
+{#-
     `expression` without the space characters at either end: the Unicode space separators
     (category Zs: the space, the no-break space U+00A0, the en, em and thin spaces U+2000-U+200A,
     the narrow no-break space U+202F, the ideographic space U+3000 and the others below), so a

@@ -11,13 +11,13 @@ cleaned as {{ materialized_cte() }} (
     select
         source_line,
         structural_error,
-        {{ clean_text('booking_id') }} as booking_id,
-        {{ clean_text('customer_id') }} as customer_id_text,
-        {{ clean_text('booking_date') }} as booking_date_text,
-        {{ clean_text('booking_amount') }} as booking_amount_text,
-        {{ clean_text('booking_status') }} as booking_status_text,
-        {{ clean_text('product_name') }} as product_name,
-        {{ clean_text('source_system') }} as source_system
+        {{ clean_field('booking_id') }} as booking_id,
+        {{ clean_field('customer_id') }} as customer_id_text,
+        {{ clean_field('booking_date') }} as booking_date_text,
+        {{ clean_field('booking_amount') }} as booking_amount_text,
+        {{ clean_field('booking_status') }} as booking_status_text,
+        {{ clean_field('product_name') }} as product_name,
+        {{ clean_field('source_system') }} as source_system
 
     from source_rows
 

@@ -13,12 +13,12 @@ cleaned as {{ materialized_cte() }} (
         structural_error,
         {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
         {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('customer_id') }} as customer_id_text,
-        {{ clean_text('channel') }} as channel_text,
-        {{ clean_text('consent_status') }} as consent_status_text,
-        {{ clean_text('event_ts') }} as event_ts_text,
-        {{ clean_text('source_system') }} as source_system
+        {{ clean_field('event_id') }} as event_id,
+        {{ clean_field('customer_id') }} as customer_id_text,
+        {{ clean_field('channel') }} as channel_text,
+        {{ clean_field('consent_status') }} as consent_status_text,
+        {{ clean_field('event_ts') }} as event_ts_text,
+        {{ clean_field('source_system') }} as source_system
 
     from source_rows
 

@@ -13,13 +13,13 @@ cleaned as {{ materialized_cte() }} (
         structural_error,
         {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
         {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
-        {{ clean_text('customer_id') }} as customer_id_text,
-        {{ clean_text('email') }} as email_text,
-        {{ clean_text('first_name') }} as first_name,
-        {{ clean_text('home_state') }} as home_state,
-        {{ clean_text('loyalty_tier') }} as loyalty_tier,
-        {{ clean_text('is_active') }} as is_active_text,
-        {{ clean_text('updated_at') }} as updated_at_text
+        {{ clean_field('customer_id') }} as customer_id_text,
+        {{ clean_field('email') }} as email_text,
+        {{ clean_field('first_name') }} as first_name,
+        {{ clean_field('home_state') }} as home_state,
+        {{ clean_field('loyalty_tier') }} as loyalty_tier,
+        {{ clean_field('is_active') }} as is_active_text,
+        {{ clean_field('updated_at') }} as updated_at_text
 
     from source_rows
 

@@ -15,11 +15,11 @@ cleaned as {{ materialized_cte() }} (
         {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
         lower({{ clean_text('salvaged_email') }}) as salvaged_email_normalized,
         lower({{ clean_text('salvaged_email_from_end') }}) as salvaged_email_normalized_from_end,
-        {{ clean_text('customer_id') }} as customer_id_text,
-        {{ clean_text('email') }} as email_text,
-        {{ clean_text('suppression_reason') }} as suppression_reason,
-        {{ clean_text('suppressed_from') }} as suppressed_from_text,
-        {{ clean_text('suppressed_until') }} as suppressed_until_text
+        {{ clean_field('customer_id') }} as customer_id_text,
+        {{ clean_field('email') }} as email_text,
+        {{ clean_field('suppression_reason') }} as suppression_reason,
+        {{ clean_field('suppressed_from') }} as suppressed_from_text,
+        {{ clean_field('suppressed_until') }} as suppressed_until_text
 
     from source_rows
 
