@@ -328,7 +328,7 @@ def refuse_encodings_on_spark(dialects: dict[str, Any]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
-    from audience_pipeline.settings import EngineSettings
+    from audience_pipeline.settings import engine_settings
 
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
@@ -337,12 +337,11 @@ def run_command(args: argparse.Namespace) -> int:
     dialects = input_file_dialects(args.encoding or [], args.delimiter or [])
     if args.target == "spark":
         refuse_encodings_on_spark(dialects)
-    defaults = EngineSettings()
-    settings = EngineSettings(
-        memory_limit=args.memory_limit or defaults.memory_limit,
-        threads=args.threads or defaults.threads,
-        dbt_threads=args.dbt_threads or defaults.dbt_threads,
-        temp_directory=args.temp_dir or defaults.temp_directory,
+    settings = engine_settings(
+        memory_limit=args.memory_limit,
+        threads=args.threads,
+        dbt_threads=args.dbt_threads,
+        temp_directory=args.temp_dir,
     )
     database = args.database or default_database()
     result = run_pipeline(

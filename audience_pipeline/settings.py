@@ -122,3 +122,23 @@ class EngineSettings:
             # Line numbers come from the pre-step, so dbt's models need no row order.
             "AUDIENCE_DUCKDB_PRESERVE_INSERTION_ORDER": "false",
         }
+
+
+def engine_settings(
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    dbt_threads: int | None = None,
+    temp_directory: Path | None = None,
+) -> EngineSettings:
+    """The options given; each one not given from its environment variable, else the default.
+
+    A variable replaced by its option is never read, so a broken one does not stop a run that
+    overrides it.
+    """
+    given = {
+        "memory_limit": memory_limit,
+        "threads": threads,
+        "dbt_threads": dbt_threads,
+        "temp_directory": temp_directory,
+    }
+    return EngineSettings(**{name: value for name, value in given.items() if value})

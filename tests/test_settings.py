@@ -18,6 +18,7 @@ from audience_pipeline.settings import (
     EngineSettings,
     default_memory_limit,
     default_threads,
+    engine_settings,
     machine_memory_bytes,
 )
 
@@ -80,6 +81,25 @@ def test_a_bad_environment_variable_is_named(
     monkeypatch.setenv(variable, value)
     with pytest.raises(UsageError, match=f"^{variable}: expected .*'{value}'"):
         EngineSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "option"),
+    [
+        ("AUDIENCE_DBT_THREADS", "two", {"dbt_threads": 2}),
+        ("AUDIENCE_DUCKDB_THREADS", "0", {"threads": 1}),
+        ("AUDIENCE_DUCKDB_MEMORY_LIMIT", "4", {"memory_limit": "1GB"}),
+    ],
+)
+def test_an_option_replaces_a_bad_environment_variable_unread(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, option: dict[str, object]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    settings = engine_settings(**option)  # type: ignore[arg-type]
+    ((name, given),) = option.items()
+    assert getattr(settings, name) == given
+    with pytest.raises(UsageError, match=f"^{variable}: "):
+        engine_settings()
 
 
 def test_the_spill_folder_defaults_to_beside_the_database(tmp_path: Path) -> None:
