@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from audience_pipeline.errors import UsageError
 from audience_pipeline.options import memory_size, positive_int
@@ -135,10 +135,10 @@ def engine_settings(
     A variable replaced by its option is never read, so a broken one does not stop a run that
     overrides it.
     """
-    given = {
+    given: dict[str, Any] = {
         "memory_limit": memory_limit,
         "threads": threads,
         "dbt_threads": dbt_threads,
         "temp_directory": temp_directory,
     }
-    return EngineSettings(**{name: value for name, value in given.items() if value})
+    return EngineSettings(**{name: value for name, value in given.items() if value is not None})

@@ -25,6 +25,7 @@ from conftest import (
 )
 from landing_split import load_and_split
 
+from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.landing import LoadedFile
 
@@ -518,6 +519,33 @@ def test_lines_that_may_hold_padded_values_are_marked(
     changed_by_trim = " or ".join(f"trim({column}) <> {column}" for column in COLUMNS["customers"])
     query = "select count(*) from landing_split.customers where is_unpadded_line and ({})"
     assert con.execute(query.format(changed_by_trim)).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_padding_is_looked_for_beside_the_declared_delimiter(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, delimiter: str
+) -> None:
+    write_landing_folder(tmp_path)
+    lines = [
+        COLUMNS["customers"],
+        customer(10, first_name="Lee, Ann").values(),  # a space beside a comma only
+        customer(11, first_name="Ann ").values(),
+        customer(12, first_name=" Ann").values(),
+    ]
+    (tmp_path / "customers.csv").write_text(
+        "".join(delimiter.join(line) + "\n" for line in lines), encoding="utf-8"
+    )
+    load_and_split(con, tmp_path, CONTRACT, dialects={"customers": Dialect(delimiter=delimiter)})
+    rows = landing_rows(con, "customers")
+    assert [row["first_name"] for row in rows] == ["Lee, Ann", "Ann ", " Ann"]
+    assert [row["is_unpadded_line"] for row in rows] == [True, False, False]
+
+
+def test_a_blank_line_is_not_unpadded(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    load(landing_folder({"customers": [""]}))
+    assert row_at(con, "customers", FIRST_CASE_LINE["customers"])["is_unpadded_line"] is False
 
 
 # ---------------------------------------------------------------------------

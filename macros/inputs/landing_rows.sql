@@ -10,7 +10,8 @@
       column), `raw_line` (the line, kept only for a row with a structural error);
     - `is_unpadded_line`: true when no field of the line can start or end with a space
       character (the line has no quote, only ASCII characters, and no space at either end or
-      beside a delimiter), so the staging models need not trim its fields;
+      beside a delimiter), so the staging models need not trim its fields (false for a blank
+      line);
     - `salvaged_<column>`, `salvaged_<column>_from_end` for the columns of
       `var('salvaged_columns')` the file has: where a line with a structural error would hold
       them, counting delimiter-separated pieces from its start and from its end;
@@ -163,12 +164,15 @@
             source_line,
             structural_error,
             case when structural_error is not null then line end as raw_line,
-            not has_quote
+            coalesce(
+                not has_quote
                 and {{ audience.is_ascii('line') }}
                 and not {{ audience.text_contains('line', audience.sql_string(' ' ~ delimiter)) }}
                 and not {{ audience.text_contains('line', audience.sql_string(delimiter ~ ' ')) }}
                 and left(line, 1) <> ' '
-                and right(line, 1) <> ' ' as is_unpadded_line,
+                and right(line, 1) <> ' ',
+                false
+            ) as is_unpadded_line,
             {%- for column in salvaged %}
             {%- set from_start = header.index(column) + 1 %}
             {%- set from_end = expected - header.index(column) %}

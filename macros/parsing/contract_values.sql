@@ -1,6 +1,6 @@
 {#-
     The data contract's value rules, defined once. Staging models first clean every raw text
-    column with `clean_text`, then parse the cleaned text with the macros below; anything that
+    column with `clean_text` (a contract column through `clean_field`), then parse the cleaned text with the macros below; anything that
     does not parse becomes null and the row is quarantined with a reason. The doc block
     `contract_value_rules` states the rules in words.
 
@@ -15,10 +15,9 @@
 {#-
     A field of a base row, cleaned as `clean_text` cleans it. On a line the split found
     unpadded (`is_unpadded_line`: no quote, ASCII only, no space at either end or beside a
-    delimiter) no field can start or end with a space character, so the trim, the costliest
-    step of reading a landing file (it reads every character of every value), is skipped
-    there. Where it is null (a unit test's input row that does not give it), every value is
-    trimmed.
+    delimiter) no field can start or end with a space character, so the trim (which reads
+    every character of every value: more time than splitting the line) is skipped there.
+    Where it is null (a unit test's input row that does not give it), every value is trimmed.
 -#}
 {% macro clean_field(column) -%}
     nullif(case when is_unpadded_line then {{ column }} else {{ audience.trim_spaces(column) }} end, '')
