@@ -1,8 +1,8 @@
 {#-
     The data contract's value rules, defined once. Staging models first clean every raw text
-    column with `clean_text` (a contract column through `clean_field`), then parse the cleaned text with the macros below; anything that
-    does not parse becomes null and the row is quarantined with a reason. The doc block
-    `contract_value_rules` states the rules in words.
+    column with `clean_text` (a contract column through `clean_field`), then parse the cleaned
+    text with the macros below; anything that does not parse becomes null and the row is
+    quarantined with a reason. The doc block `contract_value_rules` states the rules in words.
 
     Every `parse_*` macro expects text that is already cleaned (trimmed, blank as null).
 -#}
@@ -13,14 +13,18 @@
 {%- endmacro %}
 
 {#-
-    A field of a base row, cleaned as `clean_text` cleans it. On a line the split found
-    unpadded (`is_unpadded_line`: no quote, ASCII only, no space at either end or beside a
-    delimiter) no field can start or end with a space character, so the trim (which reads
-    every character of every value: more time than splitting the line) is skipped there.
-    Where it is null (a unit test's input row that does not give it), every value is trimmed.
+    A field of a base row, cleaned by `clean_text`. On a line the split found unpadded
+    (`is_unpadded_line`: no quote, ASCII only, no space at either end or beside a delimiter)
+    no field can start or end with a space character, so there a blank only becomes null and
+    the trim (which reads every character of every value: more time than splitting the line)
+    is skipped. Where the flag is null (a unit test's input row that does not give it), every
+    value goes through `clean_text`.
 -#}
 {% macro clean_field(column) -%}
-    nullif(case when is_unpadded_line then {{ column }} else {{ audience.trim_spaces(column) }} end, '')
+    case
+        when is_unpadded_line then nullif({{ column }}, '')
+        else {{ audience.clean_text(column) }}
+    end
 {%- endmacro %}
 
 {#-
