@@ -9,7 +9,8 @@
 #   AUDIENCE_ENGINES="postgres" bash scripts/test_engines.sh   # DuckDB (the reference) + one
 #
 # Installs the `postgres` and `spark` extras into .venv (scripts/setup.sh with AUDIENCE_EXTRAS,
-# at the versions of requirements.lock; uv's cache keeps the pyspark wheel), starts a throwaway PostgreSQL server
+# at the versions of requirements.lock; uv's cache keeps the pyspark wheel) and the hadoop-aws
+# jars Spark reads s3a:// with (scripts/s3a_jars.py), starts a throwaway PostgreSQL server
 # (scripts/start_postgres.sh) and stops it again if it started it. Everything it builds is
 # under target/engines/.
 set -euo pipefail
@@ -40,6 +41,11 @@ if has_engine spark && ! command -v java >/dev/null 2>&1; then
         echo "test_engines: Spark needs Java 17 (openjdk-17-jre-headless)" >&2
         exit 1
     fi
+fi
+if has_engine spark; then
+    # hadoop-aws, for Spark reading a landing folder in an S3 endpoint on this machine
+    AUDIENCE_S3A_JARS="$(python scripts/s3a_jars.py)"
+    export AUDIENCE_S3A_JARS
 fi
 echo "   installed in $(( $(date +%s) - install_started )) s"
 

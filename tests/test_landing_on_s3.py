@@ -1,7 +1,7 @@
 """A landing folder in S3, named ``s3a://bucket/folder`` as Spark names it, checked before the
 build through s3fs (landing_folder.py): an S3 endpoint on this machine (moto's server) stands in
 for the store. Every refusal must read as it does for the same file on disk, with the URL in
-place of the path. (Spark itself cannot read s3a:// here: pyspark ships without hadoop-aws.)
+place of the path. (Spark reading the same URLs: tests/test_spark_landing.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import s3fs
 from conftest import write_landing_folder
 from landing_damages import DAMAGES, assert_described_alike, assert_refused_alike
-from moto.server import ThreadedMotoServer
+from s3_endpoint import FOREIGN_VARIABLES, client_environment, running_endpoint
 
 from audience_pipeline.errors import UsageError
 from audience_pipeline.landing_folder import RemoteFile, RemoteFolder
@@ -23,30 +23,17 @@ from audience_pipeline.options import existing_dir
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_endpoint() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def bucket(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A new bucket on the endpoint; s3fs finds it the way it finds a real one (environment)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "audience-test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "audience-test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):  # never this machine's
-        monkeypatch.setenv(name, str(tmp_path / "no-aws-config"))
-    for name in (
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL_S3",  # would win over AWS_ENDPOINT_URL
-        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",  # would send the requests to AWS
-    ):
+    for name, value in client_environment(s3_endpoint, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    for name in FOREIGN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     s3fs.S3FileSystem.clear_instance_cache()
     name = f"exports-{uuid.uuid4().hex[:12]}"
     s3fs.S3FileSystem().mkdir(name)

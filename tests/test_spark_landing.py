@@ -13,7 +13,12 @@ the reconciliation with the exclusion counts. One difference is documented: a li
 valid UTF-8 shows each bad byte as U+FFFD on Spark where DuckDB's pre-step escapes it
 (``\\xe9``); its line and reason are the same.
 
-Runs with the engine comparison (``scripts/test_engines.sh``, AUDIENCE_ENGINE_TESTS=1).
+A fourth run puts the folder in an S3 bucket (moto's server on this machine) and gives Spark
+its ``s3a://`` URL: the checks read it through s3fs, Spark through hadoop-aws, and the
+published files must be those of the run on the folder's path.
+
+Runs with the engine comparison (``scripts/test_engines.sh``, AUDIENCE_ENGINE_TESTS=1, which
+also sets AUDIENCE_S3A_JARS to the hadoop-aws jars of ``scripts/s3a_jars.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import s3fs
+from s3_endpoint import (
+    ACCESS_KEY,
+    FOREIGN_VARIABLES,
+    SECRET_KEY,
+    client_environment,
+    running_endpoint,
+)
 
 pytestmark = [
     pytest.mark.engines,
@@ -50,6 +63,27 @@ BROKEN_BOOKINGS = [
     b'BK-Q1,1001,2026-03-01,10.00,COMPLETED,"Tour ""deluxe"", 3 days",web\n',
     b"BK-C1,1001,2026-03-01,10.00,COMPLETED,Windows line,web\r\n",
 ]
+#: hadoop-aws 3.3.1 (the copy PyPI serves: scripts/s3a_jars.py) is older than the Hadoop 3.5
+#: client inside pyspark, whose defaults give these settings with a unit ("60s", "64M") that
+#: 3.3.1 reads as a plain number; they are given here as numbers, in the unit 3.3.1 expects. A
+#: cluster reads s3a:// with the hadoop-aws of its own Hadoop and needs none of them.
+OLD_HADOOP_AWS_SETTINGS = {
+    "fs.s3a.connection.timeout": "200000",
+    "fs.s3a.connection.establish.timeout": "5000",
+    "fs.s3a.connection.request.timeout": "0",
+    "fs.s3a.connection.acquisition.timeout": "60000",
+    "fs.s3a.connection.idle.time": "60000",
+    "fs.s3a.connection.ttl": "300000",
+    "fs.s3a.threads.keepalivetime": "60",
+    "fs.s3a.retry.interval": "500",
+    "fs.s3a.retry.throttle.interval": "100",
+    "fs.s3a.assumed.role.session.duration": "1800",
+    "fs.s3a.multipart.purge.age": "86400",
+    "fs.s3a.multipart.size": "67108864",
+    "fs.s3a.multipart.threshold": "134217728",
+    "fs.s3a.block.size": "33554432",
+    "fs.s3a.readahead.range": "65536",
+}
 COMPARED_CSVS = (
     "eligible_audience.csv",
     "audience_entered.csv",
@@ -106,6 +140,75 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return outputs
 
 
+def _spark_defaults_for_s3(endpoint: str, jars: Path) -> str:
+    """A spark-defaults.conf that reads s3a:// from ``endpoint``, as a cluster's would read S3."""
+    settings = {
+        "spark.jars": ",".join(str(jar) for jar in sorted(jars.glob("*.jar"))),
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        ),
+        "spark.hadoop.fs.s3a.access.key": ACCESS_KEY,
+        "spark.hadoop.fs.s3a.secret.key": SECRET_KEY,
+        **{f"spark.hadoop.{key}": value for key, value in OLD_HADOOP_AWS_SETTINGS.items()},
+    }
+    return "".join(f"{key} {value}\n" for key, value in settings.items())
+
+
+@pytest.fixture(scope="module")
+def s3a_run(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of ``audience run --target spark`` on the landing folder in S3."""
+    jars = os.environ.get("AUDIENCE_S3A_JARS")
+    if not jars:
+        pytest.skip("Spark on s3a://: set AUDIENCE_S3A_JARS (scripts/test_engines.sh does)")
+    work = tmp_path_factory.mktemp("spark_s3a")
+    conf = work / "spark-conf"
+    conf.mkdir()
+    out = work / "out"
+    with running_endpoint() as endpoint, pytest.MonkeyPatch.context() as patch:
+        for name, value in client_environment(endpoint, work).items():
+            patch.setenv(name, value)
+        for name in FOREIGN_VARIABLES:
+            patch.delenv(name, raising=False)
+        s3fs.S3FileSystem.clear_instance_cache()
+        store = s3fs.S3FileSystem()
+        store.mkdir("exports")
+        for path in (runs["spark"].parent / "landing").iterdir():
+            store.pipe(f"exports/landing/{path.name}", path.read_bytes())
+        (conf / "spark-defaults.conf").write_text(_spark_defaults_for_s3(endpoint, Path(jars)))
+        _audience(
+            "run", "--target", "spark", "--input-dir", "s3a://exports/landing", "--as-of", AS_OF,
+            "--output-dir", str(out), "--database", str(work / "spark_s3a.duckdb"), "--quiet",
+            env={
+                "SPARK_CONF_DIR": str(conf),
+                "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
+                "AUDIENCE_SPARK_DIR": str(work / "spark"),
+            },
+        )  # fmt: skip
+        s3fs.S3FileSystem.clear_instance_cache()
+    return out
+
+
+def _assert_published_alike(output_dir: Path, reference_dir: Path) -> None:
+    """The same published files, but for the destination (the output folder) they record."""
+    for name in (*COMPARED_CSVS, "reconciliation.json"):
+        published = (output_dir / name).read_bytes()
+        reference = (reference_dir / name).read_bytes()
+        if name == "reconciliation.json":
+            published, reference = (
+                json.dumps({**json.loads(text), "destination": ""}).encode()
+                for text in (published, reference)
+            )
+        assert published == reference, name
+
+
+def _recorded_input_dirs(database: Path) -> list[tuple[str]]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute("select input_dir from history.published_runs").fetchall()
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -152,15 +255,14 @@ def test_the_reconciliation_is_the_same(runs: dict[str, Path]) -> None:
 
 
 def test_a_folder_named_by_url_publishes_the_same_files(runs: dict[str, Path]) -> None:
-    for name in (*COMPARED_CSVS, "reconciliation.json"):
-        by_url = (runs["spark_url"] / name).read_bytes()
-        by_path = (runs["spark"] / name).read_bytes()
-        if name == "reconciliation.json":  # the destination is the output folder
-            by_url, by_path = (
-                json.dumps({**json.loads(text), "destination": ""}).encode()
-                for text in (by_url, by_path)
-            )
-        assert by_url == by_path, name
-    database = duckdb.connect(str(runs["spark_url"].parent / "spark_url.duckdb"), read_only=True)
-    recorded = database.execute("select input_dir from history.published_runs").fetchall()
+    _assert_published_alike(runs["spark_url"], runs["spark"])
+    recorded = _recorded_input_dirs(runs["spark_url"].parent / "spark_url.duckdb")
     assert recorded == [((runs["spark_url"].parent / "landing").as_uri(),)]
+
+
+def test_spark_reads_a_folder_in_s3_and_publishes_the_same_files(
+    runs: dict[str, Path], s3a_run: Path
+) -> None:
+    _assert_published_alike(s3a_run, runs["spark"])
+    recorded = _recorded_input_dirs(s3a_run.parent / "spark_s3a.duckdb")
+    assert recorded == [("s3a://exports/landing",)]
