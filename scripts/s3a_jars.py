@@ -21,6 +21,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -57,16 +58,26 @@ def _complete(jars_dir: Path) -> bool:
     )
 
 
+def _download(url: str, path: Path, attempts: int = 3) -> None:
+    """``url`` into ``path``; a broken connection is tried again, twice, after 5 and 10 s."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response, path.open("wb") as handle:
+                shutil.copyfileobj(response, handle, 1 << 20)
+            return
+        except OSError as error:
+            if attempt == attempts:
+                raise
+            print(f"s3a_jars: {error}; trying again", file=sys.stderr)
+            time.sleep(5 * attempt)
+
+
 def _fetch(jars_dir: Path) -> None:
     message = "fetching hadoop-aws 3.3.1 and aws-java-sdk-bundle 1.11.901 (181 MB)"
     print(f"s3a_jars: {message}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(scratch) / "archive.tar.gz"
-        with (
-            urllib.request.urlopen(ARCHIVE_URL, timeout=120) as response,
-            archive.open("wb") as handle,
-        ):
-            shutil.copyfileobj(response, handle, 1 << 20)
+        _download(ARCHIVE_URL, archive)
         if _sha256(archive) != ARCHIVE_SHA256:
             raise FetchError(f"{ARCHIVE_URL} does not have the expected SHA-256")
         with tarfile.open(archive) as bundle:
