@@ -3,7 +3,7 @@
 Shared by the tests that read a landing folder in S3: the checks before a build, through s3fs
 (tests/test_landing_on_s3.py), and Spark reading ``s3a://`` itself
 (tests/test_spark_landing.py). Clients find the endpoint the way they find a real one: from
-the environment (``client_environment``), never from this machine's AWS configuration.
+the environment (``point_clients_at``), never from this machine's AWS configuration.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+import s3fs
 from moto.server import ThreadedMotoServer
 
 ACCESS_KEY = "audience-test"
@@ -37,10 +39,10 @@ def running_endpoint() -> Iterator[str]:
         server.stop()
 
 
-def client_environment(endpoint: str, scratch: Path) -> dict[str, str]:
-    """What an S3 client (boto, s3fs) reads to reach ``endpoint``; unset FOREIGN_VARIABLES too."""
+def point_clients_at(patch: pytest.MonkeyPatch, endpoint: str, scratch: Path) -> None:
+    """Make S3 clients (boto, s3fs; a child process inherits it) reach ``endpoint``."""
     no_config = str(scratch / "no-aws-config")  # never this machine's files
-    return {
+    for name, value in {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -48,4 +50,17 @@ def client_environment(endpoint: str, scratch: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": no_config,
         "AWS_SHARED_CREDENTIALS_FILE": no_config,
         "NO_PROXY": "127.0.0.1",
-    }
+    }.items():
+        patch.setenv(name, value)
+    for name in FOREIGN_VARIABLES:
+        patch.delenv(name, raising=False)
+    s3fs.S3FileSystem.clear_instance_cache()  # clients made before see the old environment
+
+
+def upload_folder(folder: Path, bucket: str, prefix: str = "landing") -> str:
+    """The files of ``folder`` under ``prefix/`` in ``bucket``; their ``s3a://`` URL."""
+    store = s3fs.S3FileSystem()
+    for path in folder.iterdir():
+        store.pipe(f"{bucket}/{prefix}/{path.name}", path.read_bytes())
+    store.invalidate_cache()
+    return f"s3a://{bucket}/{prefix}"

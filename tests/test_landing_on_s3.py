@@ -14,7 +14,7 @@ import pytest
 import s3fs
 from conftest import write_landing_folder
 from landing_damages import DAMAGES, assert_described_alike, assert_refused_alike
-from s3_endpoint import FOREIGN_VARIABLES, client_environment, running_endpoint
+from s3_endpoint import point_clients_at, running_endpoint, upload_folder
 
 from audience_pipeline.errors import UsageError
 from audience_pipeline.landing_folder import RemoteFile, RemoteFolder
@@ -30,11 +30,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture
 def bucket(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A new bucket on the endpoint; s3fs finds it the way it finds a real one (environment)."""
-    for name, value in client_environment(s3_endpoint, tmp_path).items():
-        monkeypatch.setenv(name, value)
-    for name in FOREIGN_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    s3fs.S3FileSystem.clear_instance_cache()
+    point_clients_at(monkeypatch, s3_endpoint, tmp_path)
     name = f"exports-{uuid.uuid4().hex[:12]}"
     s3fs.S3FileSystem().mkdir(name)
     yield name
@@ -43,11 +39,7 @@ def bucket(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def _uploaded(folder: Path, bucket: str) -> RemoteFolder:
     """The files of ``folder`` under ``landing/`` in ``bucket``, as Spark would be given them."""
-    store = s3fs.S3FileSystem()
-    for path in folder.iterdir():
-        store.pipe(f"{bucket}/landing/{path.name}", path.read_bytes())
-    store.invalidate_cache()
-    return RemoteFolder(f"s3a://{bucket}/landing")
+    return RemoteFolder(upload_folder(folder, bucket))
 
 
 @pytest.mark.parametrize(("input_file", "damage"), DAMAGES)

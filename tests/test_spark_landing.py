@@ -34,13 +34,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import s3fs
-from s3_endpoint import (
-    ACCESS_KEY,
-    FOREIGN_VARIABLES,
-    SECRET_KEY,
-    client_environment,
-    running_endpoint,
-)
+from s3_endpoint import ACCESS_KEY, SECRET_KEY, point_clients_at, running_endpoint, upload_folder
 
 pytestmark = [
     pytest.mark.engines,
@@ -126,18 +120,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("spark", "spark", str(landing)),
         ("spark_url", "spark", landing.as_uri()),
     ):
-        out = work / f"out_{run}"
-        _audience(
-            "run", "--target", target, "--input-dir", input_dir, "--as-of", AS_OF,
-            "--output-dir", str(out), "--database", str(work / f"{run}.duckdb"), "--quiet",
-            # a metastore of its own: the engine comparison may hold the sample's open
-            env={
-                "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
-                "AUDIENCE_SPARK_DIR": str(work / "spark"),
-            },
-        )  # fmt: skip
-        outputs[run] = out
+        outputs[run] = _published(run, target, input_dir, work)
     return outputs
+
+
+def _published(
+    run: str, target: str, input_dir: str, work: Path, env: dict[str, str] | None = None
+) -> Path:
+    """``audience run`` into ``work/out_<run>``, with ``work/<run>.duckdb``; the output folder."""
+    out = work / f"out_{run}"
+    _audience(
+        "run", "--target", target, "--input-dir", input_dir, "--as-of", AS_OF,
+        "--output-dir", str(out), "--database", str(work / f"{run}.duckdb"), "--quiet",
+        # small splits (every line number from the locator); a metastore of its own: the
+        # engine comparison may hold the sample's open
+        env={
+            "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
+            "AUDIENCE_SPARK_DIR": str(work / "spark"),
+            **(env or {}),
+        },
+    )  # fmt: skip
+    return out
 
 
 def _spark_defaults_for_s3(endpoint: str, jars: Path) -> str:
@@ -166,27 +169,12 @@ def s3a_run(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
     work = tmp_path_factory.mktemp("spark_s3a")
     conf = work / "spark-conf"
     conf.mkdir()
-    out = work / "out"
     with running_endpoint() as endpoint, pytest.MonkeyPatch.context() as patch:
-        for name, value in client_environment(endpoint, work).items():
-            patch.setenv(name, value)
-        for name in FOREIGN_VARIABLES:
-            patch.delenv(name, raising=False)
-        s3fs.S3FileSystem.clear_instance_cache()
-        store = s3fs.S3FileSystem()
-        store.mkdir("exports")
-        for path in (runs["spark"].parent / "landing").iterdir():
-            store.pipe(f"exports/landing/{path.name}", path.read_bytes())
+        point_clients_at(patch, endpoint, work)
+        s3fs.S3FileSystem().mkdir("exports")
+        url = upload_folder(runs["spark"].parent / "landing", "exports")
         (conf / "spark-defaults.conf").write_text(_spark_defaults_for_s3(endpoint, Path(jars)))
-        _audience(
-            "run", "--target", "spark", "--input-dir", "s3a://exports/landing", "--as-of", AS_OF,
-            "--output-dir", str(out), "--database", str(work / "spark_s3a.duckdb"), "--quiet",
-            env={
-                "SPARK_CONF_DIR": str(conf),
-                "AUDIENCE_SPARK_MAX_PARTITION_BYTES": "64k",
-                "AUDIENCE_SPARK_DIR": str(work / "spark"),
-            },
-        )  # fmt: skip
+        out = _published("spark_s3a", "spark", url, work, env={"SPARK_CONF_DIR": str(conf)})
         s3fs.S3FileSystem.clear_instance_cache()
     return out
 
