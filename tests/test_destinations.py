@@ -1,6 +1,7 @@
 """One history per destination: several destinations in one database, run every day.
 
-Fast: an existing database from before destinations is migrated in place. Slow (the real
+Fast: an existing database from before destinations is migrated in place, and one whose
+per-customer tables had a primary key is rebuilt without it. Slow (the real
 pipeline, one database throughout): the sample, then another landing folder into another
 output folder, both publish as first runs; the quickstart again; a run dated before the
 destination's latest stops (and passes when accepted); a small list is not blocked by noise;
@@ -22,7 +23,7 @@ import pytest
 from conftest import RUN_PIPELINE_CLI, make_row, write_landing_folder
 
 from audience_pipeline.drift import DriftFailure, DriftThresholds
-from audience_pipeline.history import TABLES, ensure_history_tables
+from audience_pipeline.history import PER_CUSTOMER_TABLES, TABLES, ensure_history_tables
 from audience_pipeline.pipeline import run_pipeline
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +64,54 @@ def test_a_database_from_before_destinations_is_migrated(tmp_path: Path) -> None
     assert con.execute(
         "select run_id, count(*), count(email) from history.run_audience group by all order by 1"
     ).fetchall() == [(1, 2, 0), (2, 2, 0), (3, 2, 0)]
+    con.close()
+
+
+def test_per_customer_tables_with_a_primary_key_are_rebuilt_without_it(tmp_path: Path) -> None:
+    """Databases written when run_decisions and run_audience had a key keep every row."""
+    con = duckdb.connect(str(tmp_path / "keyed.duckdb"))
+    con.execute("create schema history")
+    con.execute(f"create table history.published_runs ({TABLES['published_runs']})")
+    for table in PER_CUSTOMER_TABLES:
+        con.execute(
+            f"create table history.{table} ({TABLES[table]}, primary key (run_id, customer_id))"
+        )
+    con.execute(
+        "insert into history.published_runs (run_id, published_at, as_of_date, customers, "
+        "eligible, controls_passed, controls_failed, drift_status, destination) "
+        "values (1, now(), '2026-11-25', 3, 2, 5, 0, 'passed', 'crm')"
+    )
+    con.execute(
+        "insert into history.run_decisions values "
+        "(1, 1, 'eligible'), (1, 2, 'eligible'), (1, 3, 'inactive')"
+    )
+    con.execute(
+        "insert into history.run_audience (run_id, customer_id, email) "
+        "values (1, 1, 'a@example.com'), (1, 2, 'b@example.com')"
+    )
+    before = {
+        table: con.execute(f"select * from history.{table} order by all").fetchall()
+        for table in PER_CUSTOMER_TABLES
+    }
+
+    ensure_history_tables(con)
+    ensure_history_tables(con)  # a second time changes nothing
+
+    keyed = {
+        table
+        for (table,) in con.execute(
+            "select table_name from duckdb_constraints() "
+            "where schema_name = 'history' and constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    }
+    # the run-level tables keep theirs
+    assert "published_runs" in keyed and "run_input_files" in keyed
+    assert not keyed & set(PER_CUSTOMER_TABLES)
+    for table, rows in before.items():
+        assert con.execute(f"select * from history.{table} order by all").fetchall() == rows
+    assert con.execute(
+        "select run_id, customer_id from history.run_membership order by all"
+    ).fetchall() == [(1, 1), (1, 2)]
     con.close()
 
 

@@ -7,16 +7,21 @@ the same files for each as-of date: an independent check of ``audience_changes``
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
+import shutil
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 from audit_helpers import ACCEPT_REASON, AS_OF_DATES, SEEDS, Scenario, run_scenario
 from reference import audience_rules as reference
 
-from audience_pipeline.history import TABLES
+from audience_pipeline.errors import PipelineError
+from audience_pipeline.history import TABLES, record_run
 
 pytestmark = pytest.mark.slow
 
@@ -212,3 +217,53 @@ def test_history_tables_are_documented_as_a_dbt_source() -> None:
         ]
         assert documented[table] == columns, table
     assert documented["run_membership"] == ["run_id", "customer_id"]
+
+
+@dataclass
+class _Passed:
+    """A drift guard's outcome without checks (what record_run reads of it)."""
+
+    status: str = "passed"
+    accepted_reason: str | None = None
+    checks: tuple[()] = ()
+
+
+@pytest.mark.parametrize("miscounted", ["customers", "eligible"])
+def test_a_copy_of_the_wrong_size_is_not_recorded(
+    scenario: Scenario, tmp_path: Path, miscounted: str
+) -> None:
+    """The per-customer tables have no key: record_run checks the copy against the run's counts."""
+    database = tmp_path / "copy.duckdb"
+    shutil.copy(scenario.database, database)
+    con = duckdb.connect(str(database))
+    customers, eligible = con.execute(
+        "select count(*), count(*) filter (where decision_reason = 'eligible') "
+        "from marts.customer_audience_decisions"
+    ).fetchone()
+    counts = {"customers": customers, "eligible": eligible}
+    counts[miscounted] += 1
+    recorded = con.execute("select count(*) from history.published_runs").fetchone()
+    report = {
+        "as_of_date": AS_OF_DATES[-1],
+        **counts,
+        "controls_passed": 0,
+        "controls_failed": 0,
+        "controls": [],
+    }
+    with pytest.raises(PipelineError, match="copied"):
+        record_run(
+            con,
+            run_id=99,
+            report=report,
+            drift=_Passed(),
+            published_at=dt.datetime.now(),
+            input_dir="in",
+            output_dir=str(tmp_path / "out"),
+        )
+    # nothing of the run stays: not its row, its decisions nor its audience
+    assert con.execute("select count(*) from history.published_runs").fetchone() == recorded
+    for table in ("run_decisions", "run_audience", "run_controls"):
+        assert con.execute(
+            f"select count(*) from history.{table} where run_id = 99"
+        ).fetchone() == (0,)
+    con.close()
