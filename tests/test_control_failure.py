@@ -196,3 +196,25 @@ def test_a_repeated_or_missing_key_fails_the_primary_key_test(tmp_path: Path) ->
         (repeated, 3),
         (None, 2),
     ]
+
+
+def test_a_member_published_twice_fails_the_unique_control(tmp_path: Path) -> None:
+    """eligible_audience has no key index: its grain is the `unique` test's to hold."""
+    setup = _built_sample(tmp_path)
+    con = duckdb.connect(str(setup.database))
+    try:
+        (member,) = con.execute("select min(customer_id) from marts.eligible_audience").fetchone()
+        con.execute(
+            """
+            insert into marts.eligible_audience
+            select * replace ('second.' || email as email)
+            from marts.eligible_audience
+            where customer_id = ?
+            """,
+            [member],
+        )
+    finally:
+        con.close()
+
+    found = _failures(setup, "unique_eligible_audience_customer_id", "unique_field, n_records")
+    assert found == [(member, 2)]
