@@ -23,10 +23,13 @@ from conftest import (
     write_csv,
     write_landing_folder,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from landing_split import load_and_split
 
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
+from audience_pipeline.file_checks import fingerprint_file
 from audience_pipeline.landing import LoadedFile
 
 UNTERMINATED = "unterminated quote (or a line break inside a quoted field)"
@@ -171,6 +174,27 @@ def test_mixed_line_endings_keep_physical_line_numbers(
     assert_parsed(table[1], "customers", customer(11))
     assert table[2]["structural_error"] == "expected 7 fields, found 1"
     assert_parsed(table[3], "customers", customer(12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    content=st.lists(st.sampled_from([b"a", b",", b"\n", b"\r", b"\r\n", b"\x00"]), max_size=40),
+    chunk_bytes=st.integers(min_value=1, max_value=9),
+)
+def test_the_line_count_is_that_of_physical_lines_whatever_the_chunks(
+    tmp_path_factory: pytest.TempPathFactory, content: list[bytes], chunk_bytes: int
+) -> None:
+    """LF, CRLF and a lone CR each end one line (as bytes.splitlines reads them), a CRLF cut
+    between two chunks included; the checksum and first NUL byte are the whole file's."""
+    data = b"".join(content)
+    path = tmp_path_factory.mktemp("fingerprint") / "file.csv"
+    path.write_bytes(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("audience_pipeline.file_checks._CHUNK_BYTES", chunk_bytes)
+        fingerprint = fingerprint_file(path)
+    assert fingerprint.lines == len(data.splitlines())
+    assert fingerprint.sha256 == hashlib.sha256(data).hexdigest()
+    assert fingerprint.first_nul_byte == (data.find(b"\x00") if b"\x00" in data else None)
 
 
 def test_last_line_without_line_ending_is_read(
