@@ -304,6 +304,7 @@ def _drop_per_customer_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _copied_rows(cursor: duckdb.DuckDBPyConnection) -> int:
+    """The number of rows an ``insert`` just wrote (DuckDB returns it as its one row)."""
     row = cursor.fetchone()
     return int(row[0]) if row else 0
 
