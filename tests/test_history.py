@@ -7,12 +7,11 @@ the same files for each as-of date: an independent check of ``audience_changes``
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -256,7 +255,7 @@ def test_a_copy_of_the_wrong_size_is_not_recorded(
             run_id=99,
             report=report,
             drift=_Passed(),
-            published_at=dt.datetime.now(),
+            published_at=datetime.now(),
             input_dir="in",
             output_dir=str(tmp_path / "out"),
         )
