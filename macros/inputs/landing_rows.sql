@@ -169,8 +169,7 @@
                 and {{ audience.is_ascii('line') }}
                 and not {{ audience.text_contains('line', audience.sql_string(' ' ~ delimiter)) }}
                 and not {{ audience.text_contains('line', audience.sql_string(delimiter ~ ' ')) }}
-                and left(line, 1) <> ' '
-                and right(line, 1) <> ' ',
+                and not {{ audience.has_edge_space('line') }},
                 false
             ) as is_unpadded_line,
             {%- for column in salvaged %}
@@ -362,6 +361,20 @@
 
 {% macro duckdb__is_ascii(expression) -%}
     strlen({{ expression }}) = length({{ expression }})
+{%- endmacro %}
+
+{#- Whether `expression` starts or ends with a space (U+0020). -#}
+{% macro has_edge_space(expression) -%}
+    {{ return(adapter.dispatch('has_edge_space', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__has_edge_space(expression) -%}
+    (left({{ expression }}, 1) = ' ' or right({{ expression }}, 1) = ' ')
+{%- endmacro %}
+
+{#- DuckDB's `right` counts the characters of the whole text; `ends_with` compares bytes. -#}
+{% macro duckdb__has_edge_space(expression) -%}
+    (starts_with({{ expression }}, ' ') or ends_with({{ expression }}, ' '))
 {%- endmacro %}
 
 {% macro text_contains(expression, literal) -%}
