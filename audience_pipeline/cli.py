@@ -220,7 +220,7 @@ def add_run_parser(subparsers: Any) -> None:
         default=None,
         metavar="SIZE",
         help="DuckDB memory limit, e.g. 4GB or 512MB; beyond it DuckDB spills to --temp-dir "
-        "(default: $AUDIENCE_DUCKDB_MEMORY_LIMIT, else a fifth of this machine's memory, "
+        "(default: $AUDIENCE_DUCKDB_MEMORY_LIMIT, else two fifths of this machine's memory, "
         f"{default_memory_limit()})",
     )
     resources.add_argument(
