@@ -2,9 +2,9 @@
 
 The defaults follow the machine: two fifths of its memory (``MEMORY_SHARE``) and every core
 this process may run on. On a 24 GiB machine that is 9.4 GB: a 10-million-booking run stays
-under 6 GB of resident memory (it needs less), and a 100-million-booking run under 12 GB
-(10.2 GB measured), spilling less than with a fifth (the staging models of customers and
-consent events, and the customers' deduplication, 15-20% faster: bench/README.md); what does
+under 6 GB of resident memory (3.4 GB measured), and a 100-million-booking run under 12 GB
+(10.2-10.7 GB measured), spilling less than with a fifth (the staging models of customers and
+consent events, and the customers' deduplication, 15-24% faster: bench/README.md); what does
 not fit spills. ``--memory-limit`` / ``--threads`` (or
 ``AUDIENCE_DUCKDB_MEMORY_LIMIT`` / ``AUDIENCE_DUCKDB_THREADS``) take precedence; whatever does
 not fit spills to the temp directory (by default beside the database file) instead of failing.
