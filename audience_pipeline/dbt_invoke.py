@@ -146,13 +146,14 @@ def project_parsed_meanwhile(setup: DbtSetup) -> Iterator[Future[Manifest | None
     Hand the future to ``run_dbt(manifest=...)`` with the same ``setup``: dbt then runs with
     the very manifest this parse produced (the environment stays set until the block ends).
     A parse that fails yields None, and ``run_dbt`` parses again itself, so dbt reports the
-    error the usual way. Parsing never opens the database.
+    error the usual way. Parsing never opens the database, and writes no ``manifest.json``
+    (``--no-write-json``): the build writes it, with the same manifest, when it ends.
     """
     with (
         environment_values(setup.env()),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-parse") as executor,
     ):
-        yield executor.submit(_parse_project, setup.cli_args(["parse"]))
+        yield executor.submit(_parse_project, setup.cli_args(["parse", "--no-write-json"]))
 
 
 def run_dbt(

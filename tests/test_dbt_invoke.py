@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,12 @@ def test_build_runs_with_the_manifest_parsed_during_the_pre_step(
     (manifest,) = handed_over
     assert manifest is not None
     assert "model.audience.eligible_audience" in manifest.nodes
+    # the parse writes no manifest.json (--no-write-json); the build leaves dbt's artifacts
+    target = tmp_path / "a.work" / "target"
+    written = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert "model.audience.eligible_audience" in written["nodes"]
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    assert results["args"]["which"] == "build"
 
 
 def test_a_failed_background_parse_falls_back_to_dbt_parsing_itself(
