@@ -9,7 +9,9 @@ one row per data line, exactly the rows the base models read.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from functools import cache
@@ -23,7 +25,8 @@ from audience_pipeline.landing import LoadedFile, landing_layout, load_landing_f
 from audience_pipeline.project import PROJECT_DIR
 
 SPLIT_SCHEMA = "landing_split"
-_WORK = Path(tempfile.mkdtemp(prefix="audience-landing-split-"))
+_WORK = Path(tempfile.mkdtemp(prefix="audience-landing-split-"))  # dbt's target and logs
+atexit.register(shutil.rmtree, _WORK, ignore_errors=True)
 
 
 def _cli_args(database: str) -> list[str]:
