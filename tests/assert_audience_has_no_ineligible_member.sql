@@ -220,7 +220,14 @@ active_suppressions as (
 ),
 
 -- rule 8: bookings with a counted status (a comma-joined list in build_parameters) and
--- as-of - recent_booking_days < booking_date <= as-of, counted per customer
+-- as-of - recent_booking_days < booking_date <= as-of, counted per customer; the window's
+-- bounds are computed once
+booking_window as (
+
+    {{ recent_booking_window('build_parameters') }}
+
+),
+
 recent_bookings as (
 
     select
@@ -228,16 +235,14 @@ recent_bookings as (
         count(*) as recent_bookings
 
     from bookings
-    cross join build_parameters
+    cross join booking_window
     where
         {{ dbt.position(
             dbt.concat(["','", 'bookings.booking_status', "','"]),
-            dbt.concat(["','", 'build_parameters.counted_booking_statuses', "','"]),
+            'booking_window.counted_statuses',
         ) }} > 0
-        and bookings.booking_date > {{ dbt.dateadd(
-            'day', '-1 * build_parameters.recent_booking_days', 'build_parameters.as_of_date'
-        ) }}
-        and bookings.booking_date <= build_parameters.as_of_date
+        and bookings.booking_date > booking_window.opens_after
+        and bookings.booking_date <= booking_window.closes_on
     group by bookings.customer_id
 
 ),

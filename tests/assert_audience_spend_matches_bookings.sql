@@ -1,6 +1,8 @@
 -- Control: the published booking count, spend and last booking date of every audience member
 -- equal what their accepted bookings add up to, recomputed here from staging with the build's
--- as-of date and parameters (audience_build_parameters).
+-- as-of date and parameters (audience_build_parameters). The window's bounds are computed once,
+-- and the exact sums rounded only for the audience's members (at 100M bookings, rounding every
+-- customer's sum took about a quarter of this control's CPU).
 with
 
 audience as (
@@ -21,25 +23,31 @@ build_parameters as (
 
 ),
 
+-- a booking counts when its status is in the comma-joined list and
+-- as-of - recent_booking_days < booking_date <= as-of
+booking_window as (
+
+    {{ recent_booking_window('build_parameters') }}
+
+),
+
 recomputed as (
 
     select
         bookings.customer_id,
         count(*) as bookings_last_365_days,
-        cast(sum(bookings.booking_amount) as {{ type_money() }}) as total_spend_last_365_days,
+        sum(bookings.booking_amount) as total_spend_exact,
         max(bookings.booking_date) as last_booking_date
 
     from bookings
-    cross join build_parameters
+    cross join booking_window
     where
         {{ dbt.position(
             dbt.concat(["','", 'bookings.booking_status', "','"]),
-            dbt.concat(["','", 'build_parameters.counted_booking_statuses', "','"]),
+            'booking_window.counted_statuses',
         ) }} > 0
-        and bookings.booking_date > {{ dbt.dateadd(
-            'day', '-1 * build_parameters.recent_booking_days', 'build_parameters.as_of_date'
-        ) }}
-        and bookings.booking_date <= build_parameters.as_of_date
+        and bookings.booking_date > booking_window.opens_after
+        and bookings.booking_date <= booking_window.closes_on
     group by bookings.customer_id
 
 ),
@@ -51,7 +59,7 @@ final as (
         audience.bookings_last_365_days as published_bookings,
         recomputed.bookings_last_365_days as recomputed_bookings,
         audience.total_spend_last_365_days as published_spend,
-        recomputed.total_spend_last_365_days as recomputed_spend,
+        cast(recomputed.total_spend_exact as {{ type_money() }}) as recomputed_spend,
         audience.last_booking_date as published_last_booking_date,
         recomputed.last_booking_date as recomputed_last_booking_date
 
@@ -61,7 +69,8 @@ final as (
     where
         recomputed.customer_id is null
         or audience.bookings_last_365_days <> recomputed.bookings_last_365_days
-        or audience.total_spend_last_365_days <> recomputed.total_spend_last_365_days
+        or audience.total_spend_last_365_days
+        <> cast(recomputed.total_spend_exact as {{ type_money() }})
         or audience.last_booking_date <> recomputed.last_booking_date
 
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -140,6 +142,54 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
     assert set(violations) == set(slipped)
     for customer_id, reason in slipped.items():
         assert any(expected[reason] in v for v in violations[customer_id]), (reason, violations)
+
+
+def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
+    tmp_path: Path,
+) -> None:
+    """A count, a spend (by a cent) and a date changed in the audience are each caught, with
+    the published and the recomputed value side by side."""
+    setup = _built_sample(tmp_path)
+    con = duckdb.connect(str(setup.database))
+    try:
+        members = [
+            row
+            for row in con.execute(
+                "select customer_id, bookings_last_365_days, total_spend_last_365_days, "
+                "last_booking_date from marts.eligible_audience order by customer_id limit 3"
+            ).fetchall()
+        ]
+        assert len(members) == 3, "the sample publishes an audience"
+        (counted, _, _, _), (spent, _, spend, _), (dated, _, _, last_date) = members
+        con.execute(
+            "update marts.eligible_audience set bookings_last_365_days = "
+            "bookings_last_365_days + 1 where customer_id = ?",
+            [counted],
+        )
+        con.execute(
+            "update marts.eligible_audience set total_spend_last_365_days = "
+            "total_spend_last_365_days + 0.01 where customer_id = ?",
+            [spent],
+        )
+        con.execute(
+            "update marts.eligible_audience set last_booking_date = "
+            "last_booking_date - interval 1 day where customer_id = ?",
+            [dated],
+        )
+    finally:
+        con.close()
+
+    found = _failures(
+        setup,
+        "assert_audience_spend_matches_bookings",
+        "customer_id, published_bookings, recomputed_bookings, published_spend, "
+        "recomputed_spend, published_last_booking_date, recomputed_last_booking_date",
+    )
+    by_customer = {int(row[0]): row[1:] for row in found}
+    assert set(by_customer) == {counted, spent, dated}
+    assert by_customer[counted][0] == by_customer[counted][1] + 1
+    assert by_customer[spent][2:4] == (spend + Decimal("0.01"), spend)
+    assert by_customer[dated][4:6] == (last_date - dt.timedelta(days=1), last_date)
 
 
 def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Path) -> None:

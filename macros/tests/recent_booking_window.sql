@@ -1,0 +1,21 @@
+{#-
+    Rule 8's window as the controls re-derive it, from the build's parameters (a relation with
+    `as_of_date`, `recent_booking_days` and `counted_booking_statuses`, such as
+    `audience_build_parameters`): one row with `counted_statuses` (the comma-joined list with a
+    comma at each end, to look for `,<status>,` in), `opens_after` (as-of - recent_booking_days)
+    and `closes_on` (the as-of date). A booking counts when its status is in the list and
+    opens_after < booking_date <= closes_on. The bounds are computed once, not per booking.
+-#}
+{% macro recent_booking_window(build_parameters) -%}
+    select
+        {{ dbt.concat(["','", build_parameters ~ '.counted_booking_statuses', "','"]) }}
+            as counted_statuses,
+        cast({{ dbt.dateadd(
+            'day',
+            '-1 * ' ~ build_parameters ~ '.recent_booking_days',
+            build_parameters ~ '.as_of_date',
+        ) }} as date) as opens_after,
+        {{ build_parameters }}.as_of_date as closes_on
+
+    from {{ build_parameters }}
+{%- endmacro %}
