@@ -52,7 +52,8 @@ recomputed as (
 
 ),
 
-final as (
+-- every audience member beside what their bookings add up to, the exact sum rounded once
+compared as (
 
     select
         audience.customer_id,
@@ -66,12 +67,18 @@ final as (
     from audience
     left join recomputed
         on audience.customer_id = recomputed.customer_id
+
+),
+
+-- a member without a counted booking has no recomputed count (count(*) is never null)
+final as (
+
+    select * from compared
     where
-        recomputed.customer_id is null
-        or audience.bookings_last_365_days <> recomputed.bookings_last_365_days
-        or audience.total_spend_last_365_days
-        <> cast(recomputed.total_spend_exact as {{ type_money() }})
-        or audience.last_booking_date <> recomputed.last_booking_date
+        recomputed_bookings is null
+        or published_bookings <> recomputed_bookings
+        or published_spend <> recomputed_spend
+        or published_last_booking_date <> recomputed_last_booking_date
 
 )
 
