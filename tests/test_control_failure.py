@@ -152,13 +152,10 @@ def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
     setup = _built_sample(tmp_path)
     con = duckdb.connect(str(setup.database))
     try:
-        members = [
-            row
-            for row in con.execute(
-                "select customer_id, bookings_last_365_days, total_spend_last_365_days, "
-                "last_booking_date from marts.eligible_audience order by customer_id limit 3"
-            ).fetchall()
-        ]
+        members = con.execute(
+            "select customer_id, bookings_last_365_days, total_spend_last_365_days, "
+            "last_booking_date from marts.eligible_audience order by customer_id limit 3"
+        ).fetchall()
         assert len(members) == 3, "the sample publishes an audience"
         (counted, _, _, _), (spent, _, spend, _), (dated, _, _, last_date) = members
         con.execute(
