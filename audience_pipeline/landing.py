@@ -31,8 +31,8 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -388,29 +388,42 @@ def write_manifest(
     )
 
 
+def start_fingerprints(
+    executor: Executor, input_dir: Path, contract: Sequence[InputFile]
+) -> list[Future[FileFingerprint] | None]:
+    """Start each input file's checksum, NUL scan and line count in ``executor``, in file order.
+
+    A file that is not there has no fingerprint (None): the pre-step reports it missing.
+    """
+    paths = [input_dir / spec.file_name for spec in contract]
+    return [executor.submit(fingerprint_file, path) if path.is_file() else None for path in paths]
+
+
 def load_landing_folder(
     con: duckdb.DuckDBPyConnection,
     input_dir: Path,
-    contract: tuple[InputFile, ...],
+    contract: Sequence[InputFile],
     landing_schema: str = "landing",
     dialects: Mapping[str, Dialect] | None = None,
     work_dir: Path | None = None,
+    fingerprints: Sequence[Future[FileFingerprint] | None] | None = None,
 ) -> list[LoadedFile]:
     """Run the pre-step over a landing folder; returns what was loaded, file by file.
 
     ``dialects`` gives each file's declared encoding and delimiter (UTF-8 and a comma for a
     file it does not name); ``work_dir`` is where files in another encoding are transcoded
-    (one at a time, removed once read; a temporary folder by default).
+    (one at a time, removed once read; a temporary folder by default). ``fingerprints`` are
+    the files' fingerprints already started (``start_fingerprints``); by default they are
+    computed here, in a thread of their own while DuckDB reads the files (hashlib releases
+    the GIL), so they add little to the wall time.
     """
     con.execute(f"create schema if not exists {landing_schema}")
     paths = [input_dir / spec.file_name for spec in contract]
     dialects = dialects or {}
-    # Checksums and the NUL scan read the files in a thread of their own while DuckDB reads
-    # them too (hashlib releases the GIL), so they add little to the wall time.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        fingerprints = [
-            pool.submit(fingerprint_file, path) if path.is_file() else None for path in paths
-        ]
+    with ExitStack() as stack:
+        if fingerprints is None:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            fingerprints = start_fingerprints(pool, input_dir, contract)
         try:
             loaded = [
                 load_input_file(

@@ -1,0 +1,172 @@
+"""The pre-step yields the CPU to dbt's parse: ``audience_pipeline.priority``.
+
+A job run at a lower priority runs in a thread whose nice value is raised, and so do the
+threads it starts (DuckDB's workers); the thread that asked, and the build that follows, keep
+the run's own priority.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from audience_pipeline import pipeline
+from audience_pipeline.priority import (
+    YIELDING_NICENESS,
+    _Job,
+    lower_thread_priority,
+    run_at_lower_priority,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MAIN_NICENESS = os.getpriority(os.PRIO_PROCESS, 0)
+LOWERED = MAIN_NICENESS + YIELDING_NICENESS
+
+pytestmark = [
+    pytest.mark.skipif(
+        sys.platform != "linux", reason="a thread has a priority of its own on Linux only"
+    ),
+    pytest.mark.skipif(LOWERED > 19, reason="the tests already run at a low priority"),
+]
+
+
+def niceness(thread_id: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, thread_id)
+
+
+def process_niceness() -> dict[int, int]:
+    """The nice value of every thread of this process, by thread id."""
+    values = {}
+    for entry in os.listdir("/proc/self/task"):
+        try:
+            values[int(entry)] = niceness(int(entry))
+        except OSError:  # the thread ended meanwhile
+            continue
+    return values
+
+
+def in_thread(target) -> object:
+    """Run ``target()`` in a new thread; return what it returned (or raise what it raised)."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = target()
+        except BaseException as error:  # handed back to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]
+
+
+def test_a_lowered_thread_passes_its_priority_on_and_the_caller_keeps_its_own() -> None:
+    def lowered() -> tuple[int, int, int]:
+        before = niceness(threading.get_native_id())
+        assert lower_thread_priority()
+        after = niceness(threading.get_native_id())
+        started = in_thread(lambda: niceness(threading.get_native_id()))
+        return before, after, started  # type: ignore[return-value]
+
+    assert in_thread(lowered) == (MAIN_NICENESS, LOWERED, LOWERED)
+    assert niceness(threading.get_native_id()) == MAIN_NICENESS
+
+
+def test_the_job_and_duckdb_workers_run_lower_and_the_connection_is_closed(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "job.duckdb"
+    seen: dict[str, object] = {}
+
+    def work(con: duckdb.DuckDBPyConnection) -> int:
+        seen["job"] = niceness(threading.get_native_id())
+        seen["threads"] = process_niceness()
+        seen["con"] = con
+        con.execute("create table numbers as select range as n from range(1000)")
+        return int(con.execute("select count(*) from numbers").fetchone()[0])
+
+    assert run_at_lower_priority(work, database, {"threads": "2"}) == 1000
+    assert seen["job"] == LOWERED
+    # the job's thread and DuckDB's workers, started as the job connected
+    threads = seen["threads"]
+    assert isinstance(threads, dict)
+    assert sum(value == LOWERED for value in threads.values()) >= 2
+    with pytest.raises(duckdb.ConnectionException):
+        seen["con"].execute("select 1")  # type: ignore[attr-defined]
+    # closed, so the file opens again; and no lowered thread is left behind
+    with duckdb.connect(str(database)) as con:
+        assert con.execute("select count(*) from numbers").fetchone() == (1000,)
+    assert LOWERED not in process_niceness().values()
+
+
+def test_what_the_job_raises_is_raised_to_the_caller(tmp_path: Path) -> None:
+    def failing(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("select * from no_such_table")
+
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        run_at_lower_priority(failing, tmp_path / "job.duckdb", {})
+
+
+def test_an_interrupted_job_stops_its_query_and_one_not_started_does_not_start(
+    tmp_path: Path,
+) -> None:
+    started = threading.Event()
+
+    def endless(con: duckdb.DuckDBPyConnection) -> None:
+        started.set()
+        con.execute("select count(*) from range(1000000000000) a")
+
+    job = _Job(endless, tmp_path / "long.duckdb", {"threads": "1"})
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            job.run()
+        except BaseException as error:  # inspected below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert started.wait(30)
+    while thread.is_alive():
+        job.interrupt()
+        thread.join(0.1)
+    assert isinstance(outcome["error"], duckdb.InterruptException)
+
+    called = []
+    never = _Job(called.append, tmp_path / "never.duckdb", {})
+    never.interrupt()
+    with pytest.raises(duckdb.InterruptException):
+        in_thread(never.run)
+    assert called == []
+
+
+def test_the_build_runs_at_the_run_s_own_priority(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Once the pre-step is done, no thread of the run is left at the lower priority."""
+    at_build: dict[int, int] = {}
+    original = pipeline.watched_build
+
+    def watched(*args, **kwargs):
+        at_build.update(process_niceness())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "watched_build", watched)
+    pipeline.run_pipeline(
+        PROJECT_DIR / "seeds",
+        tmp_path / "out",
+        as_of="2026-11-26",
+        database=tmp_path / "audience.duckdb",
+        quiet=True,
+    )
+    assert at_build
+    assert set(at_build.values()) == {MAIN_NICENESS}
