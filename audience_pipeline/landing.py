@@ -19,7 +19,8 @@ For each input file of the contract it:
    ``landing_layout`` hands to dbt;
 4. counts the lines and writes a manifest row (path, size, checksum of the original bytes,
    line count, encoding, delimiter) to ``<landing schema>.input_files``. Checksums and a scan
-   of the whole file for NUL bytes run in a thread of their own while DuckDB reads.
+   of the whole file for NUL bytes run in a thread of their own while DuckDB reads (a large
+   file's in a process of its own).
 
 No line is dropped here: lines that cannot be split are handed to dbt too, and the staging
 models quarantine them together with rows whose values break the contract, so every rejected
@@ -31,8 +32,8 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from audience_pipeline.file_checks import (
     read_header_row,
     require_data_lines,
 )
+from audience_pipeline.fingerprint_process import fingerprint_local_file
 from audience_pipeline.sql import string_literal
 from audience_pipeline.text_encoding import (
     UTF8,
@@ -388,42 +390,30 @@ def write_manifest(
     )
 
 
-def start_fingerprints(
-    executor: Executor, input_dir: Path, contract: Sequence[InputFile]
-) -> list[Future[FileFingerprint] | None]:
-    """Start each input file's checksum, NUL scan and line count in ``executor``, in file order.
-
-    A file that is not there has no fingerprint (None): the pre-step reports it missing.
-    """
-    paths = [input_dir / spec.file_name for spec in contract]
-    return [executor.submit(fingerprint_file, path) if path.is_file() else None for path in paths]
-
-
 def load_landing_folder(
     con: duckdb.DuckDBPyConnection,
     input_dir: Path,
-    contract: Sequence[InputFile],
+    contract: tuple[InputFile, ...],
     landing_schema: str = "landing",
     dialects: Mapping[str, Dialect] | None = None,
     work_dir: Path | None = None,
-    fingerprints: Sequence[Future[FileFingerprint] | None] | None = None,
 ) -> list[LoadedFile]:
     """Run the pre-step over a landing folder; returns what was loaded, file by file.
 
     ``dialects`` gives each file's declared encoding and delimiter (UTF-8 and a comma for a
     file it does not name); ``work_dir`` is where files in another encoding are transcoded
-    (one at a time, removed once read; a temporary folder by default). ``fingerprints`` are
-    the files' fingerprints already started (``start_fingerprints``); by default they are
-    computed here, in a thread of their own while DuckDB reads the files (hashlib releases
-    the GIL), so they add little to the wall time.
+    (one at a time, removed once read; a temporary folder by default).
     """
     con.execute(f"create schema if not exists {landing_schema}")
     paths = [input_dir / spec.file_name for spec in contract]
     dialects = dialects or {}
-    with ExitStack() as stack:
-        if fingerprints is None:
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-            fingerprints = start_fingerprints(pool, input_dir, contract)
+    # Checksums and the NUL scan read the files in a thread of their own while DuckDB reads
+    # them too (a large file's in a process of its own: fingerprint_process.py), so they add
+    # little to the wall time.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fingerprints = [
+            pool.submit(fingerprint_local_file, path) if path.is_file() else None for path in paths
+        ]
         try:
             loaded = [
                 load_input_file(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -26,7 +25,6 @@ from audience_pipeline.diagnostics import built_models, keep_stopped_run
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, PipelineError
-from audience_pipeline.file_checks import FileFingerprint
 from audience_pipeline.history import (
     default_destination,
     ensure_history_tables,
@@ -34,7 +32,7 @@ from audience_pipeline.history import (
     prune_runs,
     record_run,
 )
-from audience_pipeline.landing import LoadedFile, load_landing_folder, start_fingerprints
+from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.priority import run_at_lower_priority
 from audience_pipeline.progress import Progress
@@ -87,11 +85,7 @@ def describe_failures(run: DbtRun) -> str:
 
 
 def _pre_step(
-    input_dir: Path,
-    inputs: BuildInputs,
-    run_work_dir: Path,
-    fingerprints: Sequence[Future[FileFingerprint] | None],
-    con: duckdb.DuckDBPyConnection,
+    input_dir: Path, inputs: BuildInputs, run_work_dir: Path, con: duckdb.DuckDBPyConnection
 ) -> list[LoadedFile]:
     """Load the landing folder, and create the history tables (dbt's source ``history``)."""
     loaded = load_landing_folder(
@@ -101,7 +95,6 @@ def _pre_step(
         LANDING_SCHEMA,
         dialects=inputs.dialects,
         work_dir=run_work_dir / "transcoded",
-        fingerprints=fingerprints,
     )
     ensure_history_tables(con)  # the dbt source `history` exists from the first run
     return loaded
@@ -124,16 +117,11 @@ def _build_on_duckdb(
             "machine; run with --target spark, or give a local or mounted folder"
         )
     input_dir = inputs.input_dir
-    # dbt is imported and the project parsed while the pre-step loads the files; the files'
-    # fingerprints start at the run's priority (their thread holds the GIL at times, which a
-    # lower priority would make the parse wait for), the pre-step at a lower one
+    # dbt is imported and the project parsed while the pre-step loads the files, at a lower
+    # priority: the parse ends last otherwise (priority.py)
     with project_parsed_meanwhile(dbt_setup) as parsed:
-        with (
-            progress.stage("pre-step: check and load the raw files"),
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as checksums,
-        ):
-            fingerprints = start_fingerprints(checksums, input_dir, inputs.contract)
-            pre_step = partial(_pre_step, input_dir, inputs, work_dir(database), fingerprints)
+        with progress.stage("pre-step: check and load the raw files"):
+            pre_step = partial(_pre_step, input_dir, inputs, work_dir(database))
             loaded = run_at_lower_priority(pre_step, database, settings.connection_config(database))
             report_checked_files(
                 progress,

@@ -7,6 +7,7 @@ the run's own priority.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from audience_pipeline import pipeline
+from audience_pipeline import fingerprint_process, pipeline
 from audience_pipeline.priority import (
     YIELDING_NICENESS,
     _Job,
@@ -152,7 +153,11 @@ def test_an_interrupted_job_stops_its_query_and_one_not_started_does_not_start(
 def test_the_build_runs_at_the_run_s_own_priority(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Once the pre-step is done, no thread of the run is left at the lower priority."""
+    """Once the pre-step is done, no thread of the run is left at the lower priority.
+
+    Every file is fingerprinted in a process of its own here, as large files are.
+    """
+    monkeypatch.setattr(fingerprint_process, "OWN_PROCESS_BYTES", 0)
     at_build: dict[int, int] = {}
     original = pipeline.watched_build
 
@@ -161,12 +166,18 @@ def test_the_build_runs_at_the_run_s_own_priority(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "watched_build", watched)
+    database = tmp_path / "audience.duckdb"
+    seeds = PROJECT_DIR / "seeds"
     pipeline.run_pipeline(
-        PROJECT_DIR / "seeds",
-        tmp_path / "out",
-        as_of="2026-11-26",
-        database=tmp_path / "audience.duckdb",
-        quiet=True,
+        seeds, tmp_path / "out", as_of="2026-11-26", database=database, quiet=True
     )
     assert at_build
     assert set(at_build.values()) == {MAIN_NICENESS}
+    with duckdb.connect(str(database), read_only=True) as con:
+        checksums = dict(
+            con.execute("select file_path, sha256 from landing.input_files").fetchall()
+        )
+    assert checksums == {
+        str(path.resolve()): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in seeds.glob("*.csv")
+    }
