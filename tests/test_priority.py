@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -181,3 +183,29 @@ def test_the_build_runs_at_the_run_s_own_priority(
         str(path.resolve()): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in seeds.glob("*.csv")
     }
+
+
+def test_ctrl_c_while_waiting_interrupts_the_job_and_is_raised(tmp_path: Path) -> None:
+    """The caller's Ctrl-C stops the job's query at once, instead of waiting for it to end."""
+    started = threading.Event()
+    ended: list[type[BaseException]] = []
+
+    def endless(con: duckdb.DuckDBPyConnection) -> None:
+        started.set()
+        try:
+            con.execute("select count(*) from range(1000000000000) a")
+        except BaseException as error:  # recorded, then raised on
+            ended.append(type(error))
+            raise
+
+    def press_ctrl_c() -> None:
+        if started.wait(30):
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    timer = threading.Thread(target=press_ctrl_c, daemon=True)
+    timer.start()
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_at_lower_priority(endless, tmp_path / "long.duckdb", {"threads": "1"})
+    assert ended == [duckdb.InterruptException]
+    assert time.monotonic() - began < 30
