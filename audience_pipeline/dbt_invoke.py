@@ -142,7 +142,8 @@ def project_parsed_meanwhile(setup: DbtSetup) -> Iterator[Future[Manifest | None
 
     Importing dbt and parsing the project take a few seconds of pure Python at every scale;
     the pre-step spends its time inside DuckDB, which releases the interpreter, so the two
-    overlap (on two cores the pre-step keeps both busy, so the gain is less than the parse).
+    overlap (the pre-step runs at a lower priority, so that on few cores the parse, which the
+    build waits for, is not the one left running: ``priority.py``).
     Hand the future to ``run_dbt(manifest=...)`` with the same ``setup``: dbt then runs with
     the very manifest this parse produced (the environment stays set until the block ends).
     A parse that fails yields None, and ``run_dbt`` parses again itself, so dbt reports the
