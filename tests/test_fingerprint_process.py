@@ -60,7 +60,10 @@ def test_only_large_files_start_a_process(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [([], "usage: python -m audience_pipeline.fingerprint_process PATH"), (["nowhere.csv"], "")],
+    [
+        ([], "usage: python -m audience_pipeline.fingerprint_process PATH"),
+        (["nowhere.csv"], "nowhere.csv: No such file or directory"),
+    ],
 )
 def test_the_module_run_wrongly_exits_2_with_one_line(
     tmp_path: Path, args: list[str], message: str
@@ -76,5 +79,5 @@ def test_the_module_run_wrongly_exits_2_with_one_line(
     assert completed.stdout == ""
     lines = completed.stderr.splitlines()
     assert len(lines) == 1
-    assert message in lines[0]
+    assert lines[0] == message
     assert "Traceback" not in completed.stderr
