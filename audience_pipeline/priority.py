@@ -5,8 +5,9 @@ pre-step loads the files (DuckDB on every core). The build needs both, and on a 
 few cores the parse ended last: at 10M bookings on two cores the pre-step was done after
 6.0-6.7 s and the parse after 7.6-8.4 s, with a core idle in between. Run at a lower priority
 (Linux's nice value, which a thread has of its own and passes on to the threads it starts,
-DuckDB's workers among them), the pre-step takes what the parse leaves of the cores: both were
-done after 6.7-6.8 s. Nothing else changes: on an idle core the job runs as fast as before.
+DuckDB's workers among them), the pre-step takes what the parse leaves of the cores; with the
+large files' fingerprints in a process of their own (``fingerprint_process.py``), both were
+done after 6.7-7.0 s (bench/README.md). On an idle core the job runs as fast as before.
 """
 
 from __future__ import annotations
