@@ -24,28 +24,34 @@ from audience_pipeline.file_checks import FileFingerprint, fingerprint_file
 OWN_PROCESS_BYTES = 64 * 1024 * 1024
 
 
-def fingerprint_in_own_process(path: Path) -> FileFingerprint:
+def fingerprint_in_own_process(path: Path) -> FileFingerprint | None:
     """``fingerprint_file(path)``, computed by a child Python process (at this thread's priority).
 
-    Raises OSError, with the child's reason, when the file cannot be read.
+    None when the child did not give one (the file unreadable, or a Python that cannot run
+    this module): the caller computes it here instead, which raises the file's own OSError.
+    The child does not put the working folder on its import path (``-P``), so it runs this
+    very package.
     """
     completed = subprocess.run(
-        [sys.executable, "-m", __name__, str(path)],
+        [sys.executable, "-P", "-m", __name__, str(path)],
         capture_output=True,
         text=True,
         check=False,
     )
     if completed.returncode != 0:
-        lines = completed.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {completed.returncode}"
-        raise OSError(f"could not fingerprint {path}: {reason}")
-    return FileFingerprint(**json.loads(completed.stdout))
+        return None
+    try:
+        return FileFingerprint(**json.loads(completed.stdout))
+    except (ValueError, TypeError):  # not the JSON this module prints
+        return None
 
 
 def fingerprint_local_file(path: Path) -> FileFingerprint:
     """A file's fingerprint: in a process of its own when the file is large, else here."""
     if path.stat().st_size >= OWN_PROCESS_BYTES:
-        return fingerprint_in_own_process(path)
+        fingerprint = fingerprint_in_own_process(path)
+        if fingerprint is not None:
+            return fingerprint
     return fingerprint_file(path)
 
 

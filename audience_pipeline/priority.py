@@ -34,8 +34,8 @@ def lower_thread_priority(increment: int = YIELDING_NICENESS) -> bool:
     """Raise the calling thread's nice value by ``increment``; the threads it starts inherit it.
 
     Linux only, where each thread has a priority of its own (elsewhere the call would lower
-    the whole process). Returns whether the priority changed; an OS that refuses leaves the
-    thread as it was.
+    the whole process). Returns whether the OS took the new value (it keeps 19 at most); an OS
+    that refuses leaves the thread as it was.
     """
     if sys.platform != "linux":
         return False
@@ -66,7 +66,8 @@ class _Job(Generic[T]):
 
     def run(self) -> T:
         lower_thread_priority()
-        # DuckDB starts its worker threads as the database opens, here: they inherit the priority
+        # DuckDB starts its worker threads as the database opens, here, so they inherit the
+        # priority (the run has no other connection to the database open at this point)
         con = duckdb.connect(str(self._database), config=self._config)
         try:
             with self._lock:
@@ -94,17 +95,28 @@ def run_at_lower_priority(
     """``work(con)`` on a new connection to ``database``, in a thread of lower priority.
 
     The connection is opened with ``config`` and closed when ``work`` returns or raises; what
-    ``work`` raises is raised here. Interrupted (Ctrl-C), the job's queries are interrupted
-    until it ends, then the interrupt goes on.
+    ``work`` raises is raised here. Interrupted (Ctrl-C, once or more), the job's queries are
+    interrupted until it ends, then the interrupt goes on; Python work of the job between two
+    queries (transcoding a file) ends its step first.
     """
     job = _Job(work, database, config)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lower-priority") as executor:
-        future: Future[T] = executor.submit(job.run)
+        future: Future[T] | None = None
         try:
+            future = executor.submit(job.run)
             return future.result()
         except KeyboardInterrupt:
-            # interrupt every query the job still starts, until it gives up
-            while not future.done():
-                job.interrupt()
-                wait([future], timeout=_INTERRUPT_EVERY_SECONDS)
+            _interrupt_until_done(job, future)
             raise
+
+
+def _interrupt_until_done(job: _Job[T], future: Future[T] | None) -> None:
+    """Interrupt every query the job still starts, until it gives up (more Ctrl-C included)."""
+    while True:
+        try:
+            job.interrupt()
+            if future is None or future.done():
+                return
+            wait([future], timeout=_INTERRUPT_EVERY_SECONDS)
+        except KeyboardInterrupt:
+            continue

@@ -1,12 +1,14 @@
 """A large file's fingerprint computed in a process of its own: ``fingerprint_process``.
 
 The child's fingerprint is the one ``file_checks.fingerprint_file`` computes here; a file it
-cannot read is an OSError with the reason; only files from ``OWN_PROCESS_BYTES`` on start one.
+cannot read, or a Python that cannot run the module, leaves it to be computed here; only
+files from ``OWN_PROCESS_BYTES`` on start one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +35,35 @@ def test_the_child_s_fingerprint_is_the_one_computed_here(tmp_path: Path) -> Non
     assert fingerprint.lines == len(CONTENT.splitlines())
 
 
-def test_a_file_the_child_cannot_read_is_an_os_error_with_the_reason(tmp_path: Path) -> None:
+def test_without_the_child_s_fingerprint_it_is_computed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the child cannot read, or a Python that cannot run the module, gives no
+    fingerprint; the file's is then computed here, which raises the file's own error."""
     missing = tmp_path / "missing.csv"
-    with pytest.raises(OSError, match=r"could not fingerprint .*missing\.csv: .*No such file"):
-        fingerprint_in_own_process(missing)
+    assert fingerprint_in_own_process(missing) is None
+    path = tmp_path / "file.csv"
+    path.write_bytes(CONTENT)
+    monkeypatch.setattr(fingerprint_process, "OWN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(fingerprint_process.sys, "executable", "/bin/false")
+    assert fingerprint_in_own_process(path) is None
+    assert fingerprint_local_file(path) == fingerprint_file(path)
+
+
+def test_a_large_file_that_cannot_be_read_raises_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "file.csv"
+    path.write_bytes(CONTENT)
+    monkeypatch.setattr(fingerprint_process, "OWN_PROCESS_BYTES", 0)
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("this user (root) reads files whatever their mode")
+        with pytest.raises(PermissionError):
+            fingerprint_local_file(path)
+    finally:
+        path.chmod(0o644)
 
 
 def test_only_large_files_start_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -139,9 +139,11 @@ def test_an_interrupted_job_stops_its_query_and_one_not_started_does_not_start(
     thread = threading.Thread(target=run)
     thread.start()
     assert started.wait(30)
-    while thread.is_alive():
+    deadline = time.monotonic() + 30  # uninterrupted, the query runs for minutes
+    while thread.is_alive() and time.monotonic() < deadline:
         job.interrupt()
         thread.join(0.1)
+    assert not thread.is_alive()
     assert isinstance(outcome["error"], duckdb.InterruptException)
 
     called = []
@@ -155,11 +157,19 @@ def test_an_interrupted_job_stops_its_query_and_one_not_started_does_not_start(
 def test_the_build_runs_at_the_run_s_own_priority(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Once the pre-step is done, no thread of the run is left at the lower priority.
+    """The pre-step runs lower; once it is done, no thread of the run is left there.
 
     Every file is fingerprinted in a process of its own here, as large files are.
     """
     monkeypatch.setattr(fingerprint_process, "OWN_PROCESS_BYTES", 0)
+    at_pre_step: list[int] = []
+    load = pipeline.load_landing_folder
+
+    def loading(*args, **kwargs):
+        at_pre_step.append(niceness(threading.get_native_id()))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_landing_folder", loading)
     at_build: dict[int, int] = {}
     original = pipeline.watched_build
 
@@ -173,6 +183,7 @@ def test_the_build_runs_at_the_run_s_own_priority(
     pipeline.run_pipeline(
         seeds, tmp_path / "out", as_of="2026-11-26", database=database, quiet=True
     )
+    assert at_pre_step == [LOWERED]
     assert at_build
     assert set(at_build.values()) == {MAIN_NICENESS}
     with duckdb.connect(str(database), read_only=True) as con:
