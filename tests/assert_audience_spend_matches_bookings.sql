@@ -41,13 +41,7 @@ recomputed as (
 
     from bookings
     cross join booking_window
-    where
-        {{ dbt.position(
-            dbt.concat(["','", 'bookings.booking_status', "','"]),
-            'booking_window.counted_statuses',
-        ) }} > 0
-        and bookings.booking_date > booking_window.opens_after
-        and bookings.booking_date <= booking_window.closes_on
+    where {{ counts_in_recent_booking_window('bookings', 'booking_window') }}
     group by bookings.customer_id
 
 ),

@@ -3,8 +3,7 @@
     `as_of_date`, `recent_booking_days` and `counted_booking_statuses`, such as
     `audience_build_parameters`): one row with `counted_statuses` (the comma-joined list with a
     comma at each end, to look for `,<status>,` in), `opens_after` (as-of - recent_booking_days)
-    and `closes_on` (the as-of date). A booking counts when its status is in the list and
-    opens_after < booking_date <= closes_on. The bounds are computed once, not per booking.
+    and `closes_on` (the as-of date). The bounds are computed once, not per booking.
 -#}
 {% macro recent_booking_window(build_parameters) -%}
     select
@@ -18,4 +17,19 @@
         {{ build_parameters }}.as_of_date as closes_on
 
     from {{ build_parameters }}
+{%- endmacro %}
+
+
+{#-
+    Whether a booking (a relation with `booking_status` and `booking_date`) counts in the
+    window of `recent_booking_window` (joined as `booking_window`): its status is in the list
+    and opens_after < booking_date <= closes_on.
+-#}
+{% macro counts_in_recent_booking_window(bookings, booking_window) -%}
+    {{ dbt.position(
+        dbt.concat(["','", bookings ~ '.booking_status', "','"]),
+        booking_window ~ '.counted_statuses',
+    ) }} > 0
+    and {{ bookings }}.booking_date > {{ booking_window }}.opens_after
+    and {{ bookings }}.booking_date <= {{ booking_window }}.closes_on
 {%- endmacro %}
