@@ -1,6 +1,9 @@
--- Control: no published address is held by a customer whose latest email consent is not
--- OPT_IN, who is actively suppressed by customer_id, or whose consent data was rejected
--- (rule 9), re-checked from the decisions of every customer holding the address.
+-- Control: no published address is held by a customer, whatever their own decision, whose
+-- latest email consent is not OPT_IN, who is actively suppressed by customer_id, or who has a
+-- rejected consent_events row (rule 9). Re-derived here from the staging models,
+-- independently of the intermediate models that decided: the holders of an address are the
+-- customers whose current snapshot carries it. A row per published address, other holder who
+-- blocks it, and reason. The as-of date is the build's (audience_build_parameters).
 with
 
 audience as (
@@ -9,9 +12,223 @@ audience as (
 
 ),
 
-decisions as (
+build_parameters as (
 
-    select * from {{ ref('customer_audience_decisions') }}
+    select * from {{ ref('audience_build_parameters') }}
+
+),
+
+all_snapshots as (
+
+    select * from {{ ref('stg_exports__customers') }}
+
+),
+
+consent_checked as (
+
+    select * from {{ ref('stg_exports__consent_events_checked') }}
+
+),
+
+all_consent_events as (
+
+    select * from {{ ref('stg_exports__consent_events') }}
+
+),
+
+suppressions_checked as (
+
+    select * from {{ ref('stg_exports__suppressions_checked') }}
+
+),
+
+suppressions as (
+
+    select * from {{ ref('stg_exports__suppressions') }}
+
+),
+
+-- only another customer with a snapshot carrying a published address can share it now (the
+-- published customer's own consent and suppressions are rules 1, 6 and 7, re-checked by
+-- assert_audience_has_no_ineligible_member): only their snapshots are read
+possible_holders as (
+
+    select distinct all_snapshots.customer_id
+
+    from all_snapshots
+    inner join audience
+        on all_snapshots.email_normalized = audience.email
+    where all_snapshots.customer_id <> audience.customer_id
+
+),
+
+snapshots as (
+
+    select all_snapshots.*
+
+    from all_snapshots
+    inner join possible_holders
+        on all_snapshots.customer_id = possible_holders.customer_id
+
+),
+
+-- the current snapshot's email, by the tie-breaks of rules 2 and 3: the latest instant; among
+-- the snapshots at that instant the inactive ones if any; among those, none when one has no
+-- email, else the lowest (the later tie-breaks cannot change the email)
+latest_snapshot_at as (
+
+    select
+        snapshots.customer_id,
+        max(snapshots.updated_at_utc) as updated_at_utc
+
+    from snapshots
+    group by snapshots.customer_id
+
+),
+
+latest_snapshots as (
+
+    select
+        snapshots.customer_id,
+        snapshots.is_active,
+        snapshots.email_normalized
+
+    from snapshots
+    inner join latest_snapshot_at
+        on
+            snapshots.customer_id = latest_snapshot_at.customer_id
+            and snapshots.updated_at_utc = latest_snapshot_at.updated_at_utc
+
+),
+
+latest_activity as (
+
+    select
+        latest_snapshots.customer_id,
+        min(case when latest_snapshots.is_active then 1 else 0 end) = 1 as is_active
+
+    from latest_snapshots
+    group by latest_snapshots.customer_id
+
+),
+
+holders as (
+
+    select
+        latest_snapshots.customer_id,
+        case
+            when count(*) = count(latest_snapshots.email_normalized)
+                then min(latest_snapshots.email_normalized)
+        end as email
+
+    from latest_snapshots
+    inner join latest_activity
+        on
+            latest_snapshots.customer_id = latest_activity.customer_id
+            and latest_snapshots.is_active = latest_activity.is_active
+    group by latest_snapshots.customer_id
+
+),
+
+holder_email_events as (
+
+    select all_consent_events.*
+
+    from all_consent_events
+    inner join holders
+        on all_consent_events.customer_id = holders.customer_id
+    where all_consent_events.channel = 'email'
+
+),
+
+latest_email_event_at as (
+
+    select
+        holder_email_events.customer_id,
+        max(holder_email_events.event_ts_utc) as event_ts_utc
+
+    from holder_email_events
+    group by holder_email_events.customer_id
+
+),
+
+-- any email event at the latest instant that is not OPT_IN decides
+latest_consent_not_opt_in as (
+
+    select distinct holder_email_events.customer_id
+
+    from holder_email_events
+    inner join latest_email_event_at
+        on
+            holder_email_events.customer_id = latest_email_event_at.customer_id
+            and holder_email_events.event_ts_utc = latest_email_event_at.event_ts_utc
+    where coalesce(holder_email_events.consent_status, '') <> 'OPT_IN'
+
+),
+
+-- a rejected consent_events row, or a line with a structural error that may name the customer
+rejected_consent as (
+
+    select customer_id from consent_checked
+    where disposition = 'rejected' and customer_id is not null
+    union
+    select salvaged_customer_id as customer_id from consent_checked
+    where salvaged_customer_id is not null
+    union
+    select salvaged_customer_id_from_end as customer_id from consent_checked
+    where salvaged_customer_id_from_end is not null
+
+),
+
+-- rule 7's active suppressions by customer_id: dates that cannot be read still suppress, and
+-- so does every id a suppressions line with a structural error may name
+suppressed_by_customer_id as (
+
+    select suppressions.customer_id
+
+    from suppressions
+    cross join build_parameters
+    where
+        suppressions.customer_id is not null
+        and (
+            suppressions.has_unreadable_dates
+            or (
+                suppressions.suppressed_from <= build_parameters.as_of_date
+                and (
+                    suppressions.is_open_ended
+                    or suppressions.suppressed_until >= build_parameters.as_of_date
+                )
+            )
+        )
+    union
+    select salvaged_customer_id as customer_id from suppressions_checked
+    where salvaged_customer_id is not null
+    union
+    select salvaged_customer_id_from_end as customer_id from suppressions_checked
+    where salvaged_customer_id_from_end is not null
+
+),
+
+blocking_reasons as (
+
+    select
+        latest_consent_not_opt_in.customer_id,
+        'latest email consent is not OPT_IN' as reason
+    from latest_consent_not_opt_in
+
+    union all
+
+    select
+        rejected_consent.customer_id,
+        'a consent_events row was rejected' as reason
+    from rejected_consent
+
+    union all
+
+    select
+        suppressed_by_customer_id.customer_id,
+        'suppressed by customer_id' as reason
+    from suppressed_by_customer_id
 
 ),
 
@@ -20,17 +237,16 @@ final as (
     select
         audience.customer_id as published_customer_id,
         audience.email,
-        decisions.customer_id as blocking_customer_id,
-        decisions.latest_consent_status,
-        decisions.decision_reason
+        holders.customer_id as blocking_customer_id,
+        blocking_reasons.reason
 
     from audience
-    inner join decisions
-        on audience.email = decisions.email_normalized
-    where
-        (decisions.has_email_consent and not decisions.is_opted_in)
-        or decisions.is_suppressed_by_customer_id
-        or decisions.has_rejected_consent_event
+    inner join holders
+        on
+            audience.email = holders.email
+            and audience.customer_id <> holders.customer_id
+    inner join blocking_reasons
+        on holders.customer_id = blocking_reasons.customer_id
 
 )
 

@@ -144,6 +144,75 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
         assert any(expected[reason] in v for v in violations[customer_id]), (reason, violations)
 
 
+#: rule 9's blocking facts in int_email_address_holders, and how the control words each one
+BLOCKING_REASONS = {
+    "has_latest_consent_other_than_opt_in": "latest email consent is not OPT_IN",
+    "has_rejected_consent_event": "a consent_events row was rejected",
+    "is_suppressed_by_customer_id": "suppressed by customer_id",
+}
+
+
+def test_a_blocked_address_slipped_into_the_audience_fails_the_control(tmp_path: Path) -> None:
+    """Customers left out on a blocked address (rule 9), forced into the audience, are caught
+    with each holder that blocks it and why, even once the intermediate models' facts about
+    those holders are wiped: the control re-derives them from staging."""
+    setup = _built_sample(tmp_path)
+    facts = ", ".join(f"holders.{flag}" for flag in BLOCKING_REASONS)
+    con = duckdb.connect(str(setup.database))
+    try:
+        blocked = con.execute(
+            f"""
+            select decisions.customer_id, holders.customer_id, {facts}
+            from marts.customer_audience_decisions as decisions
+            inner join intermediate.int_email_address_holders as holders
+                on decisions.email_normalized = holders.email_normalized
+            where decisions.decision_reason = 'shared_address_blocked'
+                and holders.is_blocking_address
+            """
+        ).fetchall()
+        expected = {
+            (published, holder, BLOCKING_REASONS[flag])
+            for published, holder, *flags in blocked
+            for flag, is_set in zip(BLOCKING_REASONS, flags, strict=True)
+            if is_set
+        }
+        assert {reason for _, _, reason in expected} == set(BLOCKING_REASONS.values()), (
+            "the sample blocks addresses for each of rule 9's reasons"
+        )
+        con.execute(
+            """
+            insert into marts.eligible_audience
+            select customer_id, email_normalized, first_name, home_state, loyalty_tier,
+                bookings_last_365_days, total_spend_last_365_days, last_booking_date
+            from marts.customer_audience_decisions
+            where customer_id in (select unnest(?))
+            """,
+            [sorted({published for published, _, _ in expected})],
+        )
+        # the facts the decisions hold about the blocking holders no longer block anyone
+        con.execute(
+            """
+            update intermediate.int_customers_evaluated
+            set is_opted_in = true,
+                has_rejected_consent_event = false,
+                is_suppressed_by_customer_id = false
+            where customer_id in (select unnest(?))
+            """,
+            [sorted({holder for _, holder, _ in expected})],
+        )
+    finally:
+        con.close()
+
+    found = _failures(
+        setup,
+        "assert_no_published_address_is_blocked",
+        "published_customer_id, blocking_customer_id, reason",
+    )
+    assert {(int(published), int(holder), reason) for published, holder, reason in found} == (
+        expected
+    )
+
+
 def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
     tmp_path: Path,
 ) -> None:
