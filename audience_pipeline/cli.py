@@ -2,8 +2,8 @@
 
 Exit codes, for every subcommand: 0 done; 1 the work failed and nothing was published (a bad
 file, a failed control, the drift guard, a database that cannot be read); 2 a bad argument or
-option value, named in one line. No Python traceback reaches the console (set
-``AUDIENCE_DEBUG=1`` to get one).
+option value, named in one line; 130 interrupted (Ctrl-C), nothing published. No Python
+traceback reaches the console (set ``AUDIENCE_DEBUG=1`` to get one).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ exit codes:
   0  done (for run: every control passed and the outputs were published)
   1  failed: nothing was published (the message names the file, line and column, or the
      failed controls)
-  2  a bad argument or option value (one line naming it)"""
+  2  a bad argument or option value (one line naming it)
+  130  interrupted (Ctrl-C): nothing was published"""
 
 
 class AudienceParser(argparse.ArgumentParser):

@@ -9,7 +9,7 @@ into the same database and output folder, as a scheduler would run it. Per run i
 wall time, the time to record the history and the database's size; at the end, whether the
 record time stays flat (the last ten runs against the first ten) and how the size grows (the
 slope of a straight line through the sizes, and how well it fits). Results go to
-``bench/results/<date>_year.md`` and ``.json``.
+``bench/results/<date>_year_<days>d[_keep<N>].md`` and ``.json``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ consent_events_checked as (
 
 ),
 
--- a rejected row holds the customer_id it carries; a line that could not be split holds
+-- a rejected row holds the customer_id it carries; a line with a structural error holds
 -- every customer it may name (its salvaged ids, read from the line's start and end); `union`
 -- keeps one row per customer and line, so a line whose two readings agree counts once
 rejected_customer_rows as (
