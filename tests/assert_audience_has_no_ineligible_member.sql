@@ -110,6 +110,12 @@ held as (
     union
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
+    union
+    select customer_id_in_digits as customer_id from customers_checked
+    where disposition = 'rejected' and customer_id_in_digits is not null
+    union
+    select customer_id_in_digits as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_in_digits is not null
 
 ),
 
@@ -219,6 +225,30 @@ active_suppressions as (
 
 ),
 
+-- rule 7: a suppressions row whose customer_id cannot be read suppresses the id in its digits,
+-- by its own dates
+id_in_digits_suppressions as (
+
+    select suppressions_checked.customer_id_in_digits as customer_id
+
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and (
+            suppressions_checked.has_unreadable_dates
+            or (
+                suppressions_checked.suppressed_from <= build_parameters.as_of_date
+                and (
+                    suppressions_checked.is_open_ended
+                    or suppressions_checked.suppressed_until >= build_parameters.as_of_date
+                )
+            )
+        )
+
+),
+
 -- rule 8: bookings with a counted status (a comma-joined list in build_parameters) and
 -- as-of - recent_booking_days < booking_date <= as-of, counted per customer; the window's
 -- bounds are computed once
@@ -298,6 +328,15 @@ violations as (
     from audience
     inner join unsplittable_suppression_names
         on audience.customer_id = unsplittable_suppression_names.customer_id
+
+    union all
+
+    select
+        audience.customer_id,
+        'id in the digits of a suppression whose customer_id cannot be read' as violation
+    from audience
+    inner join id_in_digits_suppressions
+        on audience.customer_id = id_in_digits_suppressions.customer_id
 
     union all
 

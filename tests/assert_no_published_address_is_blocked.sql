@@ -177,11 +177,15 @@ rejected_consent as (
     union
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
+    union
+    select customer_id_in_digits as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_in_digits is not null
 
 ),
 
--- rule 7's active suppressions by customer_id: dates that cannot be read still suppress, and
--- so does every id a suppressions line with a structural error may name
+-- rule 7's active suppressions by customer_id: dates that cannot be read still suppress, a
+-- customer_id that cannot be read suppresses the id in its digits by the row's dates, and every
+-- id a suppressions line with a structural error may name is suppressed
 suppressed_by_customer_id as (
 
     select suppressions.customer_id
@@ -197,6 +201,23 @@ suppressed_by_customer_id as (
                 and (
                     suppressions.is_open_ended
                     or suppressions.suppressed_until >= build_parameters.as_of_date
+                )
+            )
+        )
+    union
+    select suppressions_checked.customer_id_in_digits as customer_id
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and (
+            suppressions_checked.has_unreadable_dates
+            or (
+                suppressions_checked.suppressed_from <= build_parameters.as_of_date
+                and (
+                    suppressions_checked.is_open_ended
+                    or suppressions_checked.suppressed_until >= build_parameters.as_of_date
                 )
             )
         )

@@ -60,6 +60,37 @@
     end
 {%- endmacro %}
 
+{#-
+    The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
+    it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
+    `C-1157`, `#1157`, ` 1157a` name 1157); null when the text is blank, a valid id, or holds no
+    such run. Never used as a value: a rejected opt-out or suppression whose id cannot be read
+    still excludes whoever it may name (rules 1 and 7), and a wrong reading can only exclude
+    someone, never publish them. Only the few rows whose id is invalid read the expression.
+-#}
+{% macro id_in_digits(cleaned, parsed) -%}
+    case
+        when {{ parsed }} is null and {{ cleaned }} is not null
+            then {{ audience.parse_id(audience.first_digit_run(cleaned)) }}
+    end
+{%- endmacro %}
+
+{% macro first_digit_run(expression) -%}
+    {{ return(adapter.dispatch('first_digit_run', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__first_digit_run(expression) -%}
+    nullif(regexp_extract({{ expression }}, '[0-9]+'), '')
+{%- endmacro %}
+
+{% macro postgres__first_digit_run(expression) -%}
+    substring({{ expression }} from '[0-9]+')
+{%- endmacro %}
+
+{% macro spark__first_digit_run(expression) -%}
+    nullif(regexp_extract({{ expression }}, '([0-9]+)', 1), '')
+{%- endmacro %}
+
 {#- Dates: YYYY-MM-DD that exists in the calendar, from year 0001. -#}
 {% macro parse_date(cleaned) -%}
     case

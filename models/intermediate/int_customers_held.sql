@@ -12,9 +12,10 @@ consent_events_checked as (
 
 ),
 
--- a rejected row holds the customer_id it carries; a line with a structural error holds
--- every customer it may name (its salvaged ids, read from the line's start and end); `union`
--- keeps one row per customer and line, so a line whose two readings agree counts once
+-- a rejected row holds the customer_id it carries, or, when that id cannot be read, the one
+-- its digits may name (customer_id_in_digits); a line with a structural error holds every
+-- customer it may name (its salvaged ids, read from the line's start and end); `union` keeps
+-- one row per customer and line, so a line whose two readings agree counts once
 rejected_customer_rows as (
 
     select
@@ -41,6 +42,15 @@ rejected_customer_rows as (
 
     from customers_checked
     where salvaged_customer_id_from_end is not null
+
+    union
+
+    select
+        customer_id_in_digits as customer_id,
+        source_line
+
+    from customers_checked
+    where disposition = 'rejected' and customer_id_in_digits is not null
 
 ),
 
@@ -70,6 +80,15 @@ rejected_consent_rows as (
 
     from consent_events_checked
     where salvaged_customer_id_from_end is not null
+
+    union
+
+    select
+        customer_id_in_digits as customer_id,
+        source_line
+
+    from consent_events_checked
+    where disposition = 'rejected' and customer_id_in_digits is not null
 
 ),
 

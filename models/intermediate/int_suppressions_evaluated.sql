@@ -30,6 +30,7 @@ accepted_rows_dated as (
         is_open_ended,
         has_unreadable_dates,
         false as is_unsplittable_line,
+        false as is_id_read_from_digits,
         cast(null as {{ dbt.type_string() }}) as line_rejection_reason,
         has_unreadable_dates as is_active_because_unreadable,
         case
@@ -107,6 +108,7 @@ unsplittable_lines_dated as (
         cast(null as {{ dbt.type_boolean() }}) as is_open_ended,
         cast(null as {{ dbt.type_boolean() }}) as has_unreadable_dates,
         true as is_unsplittable_line,
+        false as is_id_read_from_digits,
         rejection_reason as line_rejection_reason,
         true as is_active_because_unreadable,
         cast(null as {{ dbt.type_string() }}) as suppression_inactive_reason
@@ -115,11 +117,57 @@ unsplittable_lines_dated as (
 
 ),
 
+-- a row whose customer_id cannot be read (accepted for its email, or rejected) suppresses the
+-- customer its digits may name (customer_id_in_digits), by the row's own dates: doubt about
+-- whom a suppression names excludes; a reading a structural error's readings already give is
+-- not repeated
+id_in_digits_rows_dated as (
+
+    select
+        suppressions_checked.source_line,
+        suppressions_checked.customer_id_in_digits as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized,
+        suppressions_checked.suppression_reason,
+        suppressions_checked.suppressed_from,
+        suppressions_checked.suppressed_until,
+        suppressions_checked.is_open_ended,
+        suppressions_checked.has_unreadable_dates,
+        false as is_unsplittable_line,
+        true as is_id_read_from_digits,
+        suppressions_checked.rejection_reason as line_rejection_reason,
+        suppressions_checked.has_unreadable_dates as is_active_because_unreadable,
+        case
+            when suppressions_checked.has_unreadable_dates then null
+            when
+                suppressions_checked.suppressed_from <= {{ as_of_date() }}
+                and (
+                    suppressions_checked.is_open_ended
+                    or suppressions_checked.suppressed_until >= {{ as_of_date() }}
+                )
+                then null
+            when suppressions_checked.suppressed_from > {{ as_of_date() }} then 'starts_after_as_of'
+            else 'ended_before_as_of'
+        end as suppression_inactive_reason
+
+    from suppressions_checked
+    left join unsplittable_line_readings
+        on
+            suppressions_checked.source_line = unsplittable_line_readings.source_line
+            and suppressions_checked.customer_id_in_digits = unsplittable_line_readings.customer_id
+    where
+        suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and unsplittable_line_readings.source_line is null
+
+),
+
 suppressions_dated as (
 
     select * from accepted_rows_dated
     union all
     select * from unsplittable_lines_dated
+    union all
+    select * from id_in_digits_rows_dated
 
 ),
 
@@ -135,6 +183,7 @@ final as (
         is_open_ended,
         has_unreadable_dates,
         is_unsplittable_line,
+        is_id_read_from_digits,
         line_rejection_reason,
         is_active_because_unreadable,
         suppression_inactive_reason,

@@ -149,6 +149,19 @@ def parse_id(value: str | None) -> int | None:
     return int(text)
 
 
+def id_in_digits(value: str | None) -> int | None:
+    """The customer an unreadable id may name: its first run of ASCII digits, as an id.
+
+    ``None`` when the id is blank or valid, or has no such run (``1157.0`` and ``C-1157`` name
+    1157). Rules 1 and 7 exclude that customer: doubt about an opt-out or a suppression.
+    """
+    text = trimmed(value)
+    if not text or parse_id(text) is not None:
+        return None
+    digits = re.search("[0-9]+", text)
+    return None if digits is None else parse_id(digits.group())
+
+
 def parse_date(value: str | None) -> date | None:
     """Parse ``YYYY-MM-DD`` (after trim) that exists in the calendar."""
     match = _DATE_RE.fullmatch(trimmed(value))
@@ -613,13 +626,27 @@ def recent_bookings(
 
 
 def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
-    """Rule 1: readable customer ids on rejected rows."""
+    """Rule 1: readable customer ids on rejected rows, or the one in an unreadable id's digits."""
     ids = set()
     for _, _, row in rejected:
         customer_id = parse_id(row["customer_id"])
+        if customer_id is None:
+            customer_id = id_in_digits(row["customer_id"])
         if customer_id is not None:
             ids.add(customer_id)
     return ids
+
+
+def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
+    """Rule 7: an active suppression (accepted or rejected) whose id cannot be read suppresses
+    the id in its digits."""
+    rows = [*screened.accepted, *(row for _, _, row in screened.rejected)]
+    return {
+        customer_id
+        for row in rows
+        if (customer_id := id_in_digits(row["customer_id"])) is not None
+        and suppression_is_active(row, as_of)
+    }
 
 
 def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> list[str]:
@@ -830,6 +857,7 @@ def evaluate(
     consent_hold = held_ids(screened[CONSENT_EVENTS].rejected) | named.get(CONSENT_EVENTS, set())
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     suppressed_ids |= named.get(SUPPRESSIONS, set())
+    suppressed_ids |= ids_suppressed_by_their_digits(screened[SUPPRESSIONS], as_of)
     suppressed_emails |= set(unsplittable_suppression_emails)
     facts = Facts(
         universe=universe,

@@ -77,6 +77,7 @@ final as (
         rejection_reason,
         salvaged_customer_id,
         salvaged_customer_id_from_end,
+        {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ row_disposition() }} as disposition
 
     from validated

@@ -85,6 +85,7 @@ final as (
         salvaged_customer_id_from_end,
         salvaged_email_normalized,
         salvaged_email_normalized_from_end,
+        {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ row_disposition() }} as disposition
 
     from validated

@@ -1,0 +1,86 @@
+"""An opt-out or a suppression whose customer_id an export mangled still excludes.
+
+``1001.0`` (a spreadsheet's number), ``C-1002`` or ``#1005`` is not a valid id, so the row is
+rejected (or, for a suppression with an address, matched by address only). The first run of
+digits still names a customer (``customer_id_in_digits``): rule 1 holds them for a rejected
+consent_events row, rule 7 suppresses them by the row's own dates. The published audience
+equals the plain-Python reference's, and `audience explain` shows the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, read_decisions, run_and_read_outputs
+from reference import audience_rules as rules
+
+from audience_pipeline.explain import explain
+
+pytestmark = pytest.mark.slow  # runs the pipeline
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+#: customers the sample publishes, and the line each one gets
+MANGLED_OPT_OUT = (1001, "CE-900001,1001.0,email,OPT_OUT,2026-11-01T00:00:00Z,web")
+MANGLED_SUPPRESSION = (1002, "C-1002,,hard_bounce,2026-01-01,")
+MANGLED_SUPPRESSION_WITH_ADDRESS = (1004, "#1004x,nobody@example.com,spam_complaint,2026-02-01,")
+EXPIRED_MANGLED_SUPPRESSION = (1005, "1005.0,,hard_bounce,2020-01-01,2020-12-31")
+
+
+@pytest.fixture(scope="module")
+def mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("unreadable_ids")
+    landing = work / "landing"
+    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
+    with (landing / "consent_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(MANGLED_OPT_OUT[1] + "\n")
+    with (landing / "suppressions.csv").open("a", encoding="utf-8") as handle:
+        for _, line in (
+            MANGLED_SUPPRESSION,
+            MANGLED_SUPPRESSION_WITH_ADDRESS,
+            EXPIRED_MANGLED_SUPPRESSION,
+        ):
+            handle.write(line + "\n")
+    published = run_and_read_outputs(landing, work)
+    return landing, published.database
+
+
+def test_the_sample_publishes_the_customers_before_their_ids_are_mangled() -> None:
+    result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
+    for customer_id, _ in (
+        MANGLED_OPT_OUT,
+        MANGLED_SUPPRESSION,
+        MANGLED_SUPPRESSION_WITH_ADDRESS,
+        EXPIRED_MANGLED_SUPPRESSION,
+    ):
+        assert result.decisions[customer_id] == rules.ELIGIBLE, customer_id
+
+
+def test_a_mangled_opt_out_holds_and_a_mangled_suppression_suppresses(
+    mangled: tuple[Path, Path],
+) -> None:
+    _, database = mangled
+    decisions = read_decisions(database)
+    assert decisions[MANGLED_OPT_OUT[0]] == "data_quality_hold"
+    assert decisions[MANGLED_SUPPRESSION[0]] == "suppressed"
+    assert decisions[MANGLED_SUPPRESSION_WITH_ADDRESS[0]] == "suppressed"
+    # its dates ended before the as-of date: the customer it may name stays eligible
+    assert decisions[EXPIRED_MANGLED_SUPPRESSION[0]] == "eligible"
+
+
+def test_the_decisions_equal_the_reference(mangled: tuple[Path, Path]) -> None:
+    landing, database = mangled
+    expected = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF))
+    assert read_decisions(database) == expected.decisions
+
+
+def test_explain_names_the_mangled_lines(mangled: tuple[Path, Path]) -> None:
+    _, database = mangled
+    held = explain(database, MANGLED_OPT_OUT[0])
+    assert "consent_events.csv line" in held and "invalid customer_id" in held
+    assert "1001.0" in held
+    suppressed = explain(database, MANGLED_SUPPRESSION[0])
+    assert "its customer_id cannot be read and its digits name this customer" in suppressed
