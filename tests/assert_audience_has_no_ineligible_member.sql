@@ -213,15 +213,7 @@ active_suppressions as (
 
     from suppressions
     cross join build_parameters
-    where
-        suppressions.has_unreadable_dates
-        or (
-            suppressions.suppressed_from <= build_parameters.as_of_date
-            and (
-                suppressions.is_open_ended
-                or suppressions.suppressed_until >= build_parameters.as_of_date
-            )
-        )
+    where {{ is_active_suppression('suppressions', 'build_parameters') }}
 
 ),
 
@@ -236,16 +228,7 @@ id_in_digits_suppressions as (
     where
         suppressions_checked.customer_id_in_digits is not null
         and suppressions_checked.disposition <> 'duplicate'
-        and (
-            suppressions_checked.has_unreadable_dates
-            or (
-                suppressions_checked.suppressed_from <= build_parameters.as_of_date
-                and (
-                    suppressions_checked.is_open_ended
-                    or suppressions_checked.suppressed_until >= build_parameters.as_of_date
-                )
-            )
-        )
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
 
 ),
 

@@ -194,16 +194,7 @@ suppressed_by_customer_id as (
     cross join build_parameters
     where
         suppressions.customer_id is not null
-        and (
-            suppressions.has_unreadable_dates
-            or (
-                suppressions.suppressed_from <= build_parameters.as_of_date
-                and (
-                    suppressions.is_open_ended
-                    or suppressions.suppressed_until >= build_parameters.as_of_date
-                )
-            )
-        )
+        and {{ is_active_suppression('suppressions', 'build_parameters') }}
     union
     select suppressions_checked.customer_id_in_digits as customer_id
     from suppressions_checked
@@ -211,16 +202,7 @@ suppressed_by_customer_id as (
     where
         suppressions_checked.customer_id_in_digits is not null
         and suppressions_checked.disposition <> 'duplicate'
-        and (
-            suppressions_checked.has_unreadable_dates
-            or (
-                suppressions_checked.suppressed_from <= build_parameters.as_of_date
-                and (
-                    suppressions_checked.is_open_ended
-                    or suppressions_checked.suppressed_until >= build_parameters.as_of_date
-                )
-            )
-        )
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
     union
     select salvaged_customer_id as customer_id from suppressions_checked
     where salvaged_customer_id is not null

@@ -33,3 +33,24 @@
     and {{ bookings }}.booking_date > {{ booking_window }}.opens_after
     and {{ bookings }}.booking_date <= {{ booking_window }}.closes_on
 {%- endmacro %}
+
+
+{#-
+    Whether a suppression (a relation with `suppressed_from`, `suppressed_until`,
+    `is_open_ended` and `has_unreadable_dates`) is active on the build's as-of date (a relation
+    with `as_of_date`, such as `audience_build_parameters`), as the controls re-derive rule 7:
+    suppressed_from <= as-of and suppressed_until blank or >= as-of, or dates that cannot be
+    read.
+-#}
+{% macro is_active_suppression(suppressions, build_parameters) -%}
+    (
+        {{ suppressions }}.has_unreadable_dates
+        or (
+            {{ suppressions }}.suppressed_from <= {{ build_parameters }}.as_of_date
+            and (
+                {{ suppressions }}.is_open_ended
+                or {{ suppressions }}.suppressed_until >= {{ build_parameters }}.as_of_date
+            )
+        )
+    )
+{%- endmacro %}
