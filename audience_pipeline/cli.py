@@ -15,7 +15,6 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, entry_points, version
-from pathlib import Path
 from typing import Any, NoReturn
 
 from audience_pipeline import __version__
@@ -33,13 +32,16 @@ from audience_pipeline.options import (
     destination_name,
     encoding_option,
     existing_dir,
+    file_to_write,
+    folder_to_write,
     iso_date,
     memory_size,
+    path_option,
     positive_int,
     share,
     whole_number,
 )
-from audience_pipeline.parameters import parse_rule_parameters
+from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
 from audience_pipeline.project import default_database
 from audience_pipeline.settings import (
     DEFAULT_DBT_THREADS,
@@ -62,6 +64,9 @@ exit codes:
 
 class AudienceParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
+
+    #: The subcommands' parsers by name (set on the command's own parser).
+    commands: dict[str, argparse.ArgumentParser]
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -93,7 +98,7 @@ def _versions() -> str:
 def _add_database(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database",
-        type=Path,
+        type=path_option,
         default=None,
         metavar="FILE",
         help="the DuckDB file runs build in and record their history in "
@@ -144,7 +149,7 @@ def add_run_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--output-dir",
-        type=Path,
+        type=path_option,
         required=True,
         metavar="DIR",
         help="where the audience, its deltas and companions are published",
@@ -177,8 +182,8 @@ def add_run_parser(subparsers: Any) -> None:
         "--vars",
         default=None,
         metavar="YAML",
-        help="the rules' parameters, as dbt's --vars: recent_booking_days (365), "
-        "counted_booking_statuses ([COMPLETED]), min_recent_bookings (1); "
+        help="the rules' parameters, as dbt's --vars: recent_booking_days (365, at most 36500), "
+        "counted_booking_statuses ([COMPLETED]), min_recent_bookings (1, at most 1000000); "
         "e.g. '{recent_booking_days: 180}'",
     )
     _add_database(parser)
@@ -243,7 +248,7 @@ def add_run_parser(subparsers: Any) -> None:
     )
     resources.add_argument(
         "--temp-dir",
-        type=Path,
+        type=path_option,
         default=None,
         metavar="DIR",
         help="where DuckDB spills (default: beside the database)",
@@ -334,7 +339,14 @@ def run_command(args: argparse.Namespace) -> int:
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
+    folder_to_write(args.output_dir, "--output-dir")
+    if args.database is not None:
+        file_to_write(args.database, "--database")
+    if args.temp_dir is not None:
+        folder_to_write(args.temp_dir, "--temp-dir")
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
+    if args.as_of is not None:
+        check_booking_window(args.as_of, rule_parameters)
     dialects = input_file_dialects(args.encoding or [], args.delimiter or [])
     if args.target == "spark":
         refuse_encodings_on_spark(dialects)
@@ -368,7 +380,7 @@ def run_command(args: argparse.Namespace) -> int:
     report = result.report
     excluded = ", ".join(f"{reason} {count:,}" for reason, count in report["excluded"].items())
     deltas = report["deltas"]
-    print(
+    print_output(
         f"published {report['eligible']:,} of {report['customers']:,} customers "
         f"(as of {report['as_of_date']}) to {args.output_dir}\n"
         f"destination: {report['destination']}\n"
@@ -384,7 +396,7 @@ def run_command(args: argparse.Namespace) -> int:
             if drift.previous_run_id
             else "first published run to this destination"
         )
-        print(
+        print_output(
             f"drift guard: {drift.status}, {previous}"
             + (f"; accepted: {drift.accepted_reason}" if drift.status == "accepted" else "")
             + f"\nrecorded as run #{result.run_id} in {database}; "
@@ -425,7 +437,7 @@ def add_explain_parser(subparsers: Any) -> None:
     )
     where.add_argument(
         "--output-dir",
-        type=Path,
+        type=path_option,
         default=None,
         metavar="DIR",
         help="the change in the runs published to this folder (its destination)",
@@ -440,7 +452,7 @@ def explain_command(args: argparse.Namespace) -> int:
     destination = args.destination
     if args.output_dir is not None:
         destination = default_destination(args.output_dir)
-    print(
+    print_output(
         explain(args.database or default_database(), args.customer_id, destination=destination),
         end="",
     )
@@ -469,7 +481,7 @@ def add_history_parser(subparsers: Any) -> None:
     _add_database(parser)
     parser.add_argument(
         "--output-dir",
-        type=Path,
+        type=path_option,
         default=None,
         metavar="DIR",
         help="only the runs published to this folder (default: every destination)",
@@ -498,9 +510,9 @@ def history_command(args: argparse.Namespace) -> int:
         args.database or default_database(), output_dir, destination=args.destination
     )
     if args.format == "json":
-        print(json.dumps(runs, indent=2, default=str))
+        print_output(json.dumps(runs, indent=2, default=str))
     else:
-        print(format_history(runs), end="")
+        print_output(format_history(runs), end="")
     return 0
 
 
@@ -573,19 +585,65 @@ def build_parser() -> AudienceParser:
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_versions())
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # not required here: an unknown option given without a command is named first (parse_command)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_run_parser(subparsers)
     add_explain_parser(subparsers)
     add_history_parser(subparsers)
     for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
         register: Callable[[Any], None] = entry_point.load()
         register(subparsers)
+    parser.commands = subparsers.choices
     return parser
+
+
+def parse_command(parser: AudienceParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line; an argument left over is named by the command it was given to
+    (``audience run: unknown option --extra (see audience run --help)``)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        owner = parser.commands.get(args.command or "", parser)
+        what = "unknown option" if extras[0].startswith("-") else "unexpected argument"
+        owner.error(f"{what} {extras[0]}")
+    if args.command is None:
+        parser.error("the following arguments are required: COMMAND")
+    return args
+
+
+def one_line(text: str) -> str:
+    """The first line of a message, its runs of white space made one space."""
+    lines = text.strip().splitlines()
+    return " ".join(lines[0].split()) if lines else ""
+
+
+def os_error_message(error: OSError) -> str:
+    """An operating-system error in one line: the path and the system's reason."""
+    reason = error.strerror or one_line(str(error)) or type(error).__name__
+    if error.filename is None:
+        return reason
+    where = os.fsdecode(error.filename)
+    if error.filename2 is not None:
+        where += f" -> {os.fsdecode(error.filename2)}"
+    return f"cannot access {where}: {reason}"
+
+
+def print_output(text: str, end: str = "\n") -> None:
+    """Print to standard output; a reader that went away (``| head -1``) only ends the output.
+
+    As Python's documentation advises for SIGPIPE, standard output then goes to devnull, so
+    nothing fails at exit; the command ends as it would have (a run has published).
+    """
+    try:
+        print(text, end=end, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     command = f"{PROG} {args.command}"
     try:
         return int(args.handler(args))
@@ -598,11 +656,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command}: interrupted; nothing was published", file=sys.stderr)
         return 130
+    except OSError as error:  # a path the system refused: named, with the system's reason
+        if os.environ.get("AUDIENCE_DEBUG"):
+            raise
+        print(f"{command}: {os_error_message(error)}", file=sys.stderr)
+        return 1
     except Exception as error:  # no traceback reaches a user unless asked for
         if os.environ.get("AUDIENCE_DEBUG"):
             raise
         print(
-            f"{command}: unexpected error: {type(error).__name__}: {error} "
+            f"{command}: unexpected error: {type(error).__name__}: {one_line(str(error))} "
             "(AUDIENCE_DEBUG=1 shows the traceback)",
             file=sys.stderr,
         )

@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import destination_runs, latest_destination
 
@@ -214,7 +215,10 @@ def read_rules(con: duckdb.DuckDBPyConnection) -> tuple[Rule, ...]:
 
 
 def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
-    named_by = "(? in (salvaged_customer_id, salvaged_customer_id_from_end))"
+    named_by = (
+        "(? in (salvaged_customer_id, salvaged_customer_id_from_end)"
+        " or (disposition = 'rejected' and customer_id_in_digits = ?))"
+    )
     rejected = _rows(
         con,
         f"""
@@ -227,12 +231,13 @@ def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
         where (customer_id = ? and disposition = 'rejected') or {named_by}
         order by file_name, source_line
         """,
-        [customer_id] * 4,
+        [customer_id] * 6,
     )
     if not rejected:
         return [
-            "no rejected customers or consent_events row carries this customer_id, and no such"
-            " line that could not be split names it"
+            "no rejected customers or consent_events row carries this customer_id or names it"
+            " in the digits of an unreadable one, and no such line that could not be split"
+            " names it"
         ]
     return _listed(
         [
@@ -369,6 +374,7 @@ def _suppression_facts(
             bool_or(coalesce(is_open_ended, false)) as is_open_ended,
             bool_or(coalesce(has_unreadable_dates, false)) as has_unreadable_dates,
             bool_or(is_unsplittable_line) as is_unsplittable_line,
+            bool_or(is_id_read_from_digits) as is_id_read_from_digits,
             any_value(line_rejection_reason) as line_rejection_reason,
             bool_or(is_active_on_as_of) as is_active_on_as_of,
             any_value(suppression_inactive_reason) as suppression_inactive_reason
@@ -410,6 +416,11 @@ def _suppression_facts(
             f"{r['suppression_reason'] or '-'}, from {r['suppressed_from'] or '-'} until "
             f"{'open-ended' if r['is_open_ended'] else r['suppressed_until'] or '-'}"
             + (", dates unreadable (still suppresses)" if r["has_unreadable_dates"] else "")
+            + (
+                ", its customer_id cannot be read and its digits name this customer"
+                if r["is_id_read_from_digits"]
+                else ""
+            )
             + activity
         )
     return ["suppressions naming this customer_id or email address:", *_listed(lines), *other]
@@ -740,17 +751,15 @@ def explain_customer(
 def explain(database: Path, customer_id: int, destination: str | None = None) -> str:
     """Open the latest run's database read-only and explain one customer (the change: since
     the previous run published to ``destination``, by default the latest run's)."""
-    if not database.is_file():
+    if not database.exists():
         raise PipelineError(f"no run found: {database} does not exist (run the pipeline first)")
-    try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as error:
-        raise PipelineError(f"cannot open {database}: {error}") from error
+    con = open_database(database, read_only=True)
     try:
         return explain_customer(con, customer_id, destination)
-    except duckdb.CatalogException as error:
+    except duckdb.CatalogException:
         raise PipelineError(
-            f"{database} does not hold a complete run ({error}); run the pipeline first"
-        ) from error
+            f"{database} holds no built run to explain (a run that stopped before its build "
+            "leaves none); run `audience run` first"
+        ) from None
     finally:
         con.close()

@@ -12,15 +12,15 @@ that breaks the contract) is quarantined row by row by the staging models instea
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from audience_pipeline.contract import InputFile
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
-from audience_pipeline.header import Header, read_header
+from audience_pipeline.header import Header, read_header, split_line
 from audience_pipeline.landing_folder import RemoteFile
 from audience_pipeline.text_encoding import UTF8, escape_line, field_of
 
@@ -28,6 +28,11 @@ _SNIFF_BYTES = 64 * 1024
 _CHUNK_BYTES = 4 * 1024 * 1024
 #: How many data lines the delimiter check reads at most (from the top of the file).
 SPLIT_SAMPLE_LINES = 1000
+#: The longest header taken: a longer first line is not a row of column names (it is data, or
+#: a file without line breaks), and is not read further.
+MAX_HEADER_BYTES = 128 * 1024
+#: A physical line's ending: CRLF, LF or a lone CR.
+_LINE_END = re.compile(rb"\r\n|\n|\r")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,9 @@ def check_file_is_text(
     """
     dialect = dialect or Dialect()
     if not path.is_file():
-        raise InputFileError(spec.file_name, f"file not found at {path}")
+        folder = isinstance(path, Path) and path.is_dir()
+        problem = f"{path} is a folder, not a file" if folder else f"file not found at {path}"
+        raise InputFileError(spec.file_name, problem)
     if path.stat().st_size == 0:
         raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
     with path.open("rb") as handle:
@@ -91,7 +98,13 @@ def check_file_is_text(
             if utf16_bom
             else ""
         )
-        raise InputFileError(spec.file_name, f"file is not text (it contains NUL bytes){hint}")
+        line, column = line_and_column(path, start.index(b"\x00"))
+        raise InputFileError(
+            spec.file_name,
+            f"file is not text (it contains NUL bytes){hint}",
+            line=line,
+            column=str(column),
+        )
     if dialect.encoding != UTF8 and start.startswith(codecs.BOM_UTF8):
         raise InputFileError(
             spec.file_name,
@@ -100,37 +113,82 @@ def check_file_is_text(
         )
 
 
-def check_no_nul_bytes(spec: InputFile, fingerprint: FileFingerprint) -> None:
+def check_no_nul_bytes(
+    spec: InputFile, fingerprint: FileFingerprint, path: Path | RemoteFile
+) -> None:
     """Refuse a UTF-8 file with a NUL byte anywhere (the first 64 KB were checked already)."""
     if fingerprint.first_nul_byte is not None:
+        line, column = line_and_column(path, fingerprint.first_nul_byte)
         raise InputFileError(
             spec.file_name,
-            "file is not text (it contains NUL bytes, the first at byte "
-            f"{fingerprint.first_nul_byte:,})",
+            "file is not text (it contains NUL bytes)",
+            line=line,
+            column=str(column),
         )
 
 
-def _head_lines(path: Path | RemoteFile, count: int) -> list[bytes]:
+def line_and_column(path: Path | RemoteFile, offset: int) -> tuple[int, int]:
+    """The physical line (1-based) of the byte at ``offset`` and its column (1-based, in bytes).
+
+    Reads the file up to ``offset``, in chunks, counting lines as ``fingerprint_file`` does;
+    only called to say where a file is refused.
+    """
+    line_breaks = 0
+    line_start = 0
+    read = 0
+    last_byte = b""
+    with path.open("rb") as handle:
+        while read < offset:
+            chunk = handle.read(min(_CHUNK_BYTES, offset - read))
+            if not chunk:
+                break
+            line_breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if last_byte == b"\r" and chunk.startswith(b"\n"):
+                line_breaks -= 1  # a CRLF cut between two chunks is one line break
+            end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if end != -1:
+                line_start = read + end + 1
+            last_byte = chunk[-1:]
+            read += len(chunk)
+    return line_breaks + 1, offset - line_start + 1
+
+
+def _head_lines(path: Path | RemoteFile, count: int, max_bytes: int | None = None) -> list[bytes]:
     """The first ``count`` physical lines of ``path``, without their line endings.
 
-    A UTF-8 byte-order mark at the start is not part of the first line: a file that holds
-    nothing else has no line.
+    A line ends with CRLF, LF or a lone CR, as the pre-step and Spark read lines (and count them:
+    ``fingerprint_file``). A UTF-8 byte-order mark at the start is not part of the first line:
+    a file that holds nothing else has no line. With ``max_bytes``, reading stops after about
+    that many bytes: the line being read then comes back cut short.
     """
     lines: list[bytes] = []
     pending = b""
+    read = 0
     with path.open("rb") as handle:
         if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
             handle.seek(0)
         while len(lines) < count:
             chunk = handle.read(_SNIFF_BYTES)
-            if not chunk:
-                if pending:
-                    lines.append(pending)
+            read += len(chunk)
+            if not chunk or (max_bytes is not None and read > max_bytes):
+                if pending or chunk:
+                    lines.extend(_LINE_END.split((pending + chunk).removesuffix(b"\r")))
                 break
-            pieces = (pending + chunk).split(b"\n")
-            pending = pieces.pop()
+            buffer = pending + chunk
+            held = buffer.endswith(b"\r")  # a CRLF may be cut between two chunks
+            pieces = _LINE_END.split(buffer[:-1] if held else buffer)
+            pending = pieces.pop() + (b"\r" if held else b"")
             lines.extend(pieces)
-    return [line.removesuffix(b"\r") for line in lines[:count]]
+    return lines[:count]
+
+
+def _ends_with_lone_cr(path: Path | RemoteFile, line: bytes) -> bool:
+    """Whether ``line``, the first line of ``path``, ends with a CR that no LF follows."""
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+        handle.seek((len(codecs.BOM_UTF8) if bom else 0) + len(line))
+        ending = handle.read(2)
+    return ending[:1] == b"\r" and ending[1:] != b"\n"
 
 
 def read_header_row(
@@ -139,12 +197,21 @@ def read_header_row(
     """Read and check line 1 of ``path`` (UTF-8 text; ``marked``: a transcoded work file).
 
     A leading byte-order mark is dropped; a header that is not valid text is refused with the
-    bad byte and the field it is in, and a hint to declare the encoding.
+    bad byte and the field it is in, and a hint to declare the encoding. A header longer than
+    ``MAX_HEADER_BYTES`` is refused, and a header cut short by a carriage return (a CR ends a
+    line wherever it is) says so.
     """
     dialect = dialect or Dialect()
-    head = _head_lines(path, 1)
+    head = _head_lines(path, 1, MAX_HEADER_BYTES + 1)
     if not head:
         raise InputFileError(spec.file_name, "file has no header row", line=1)
+    if len(head[0]) > MAX_HEADER_BYTES:
+        raise InputFileError(
+            spec.file_name,
+            f"header is longer than {MAX_HEADER_BYTES:,} bytes: it cannot be the contract's "
+            "column names (is the first line data, or a file without line breaks?)",
+            line=1,
+        )
     escaped = escape_line(head[0], marked=marked)
     if escaped.first_bad_byte is not None and escaped.first_bad_position is not None:
         field = field_of(escaped.text, escaped.first_bad_position, dialect.delimiter)
@@ -155,7 +222,18 @@ def read_header_row(
             f" (e.g. --encoding cp1252, or --encoding {spec.name}=cp1252)",
             line=1,
         )
-    return read_header(spec, escaped.text, dialect.delimiter)
+    try:
+        return read_header(spec, escaped.text, dialect.delimiter)
+    except InputFileError as error:
+        if not _ends_with_lone_cr(path, head[0]):
+            raise
+        raise InputFileError(
+            spec.file_name,
+            f"{error.problem}; the header ends at a carriage return (CR) after character "
+            f"{len(head[0].decode(UTF8, 'replace')):,}: a CR ends a line, even inside a field",
+            line=1,
+            column=error.column,
+        ) from None
 
 
 def check_data_lines_split(
@@ -180,8 +258,7 @@ def check_data_lines_split(
     # each physical line on its own, as the pipeline splits them: one reader over all of them
     # would let an unterminated quote swallow every line below it
     for line in non_blank:
-        fields = next(csv.reader([line], delimiter=dialect.delimiter, strict=False))
-        if len(fields) == expected:
+        if len(split_line(line, dialect.delimiter)) == expected:
             return
     which = (
         "no data line"

@@ -31,6 +31,19 @@ def normalize_column_name(name: str) -> str:
     return re.sub(r"\s+", "_", name.strip().lower())
 
 
+def split_line(line: str, delimiter: str = DEFAULT_DELIMITER) -> list[str]:
+    """The fields of one line (without its line ending), as Python's CSV reader splits it.
+
+    A field may be as long as the line: the reader's limit (128 KB by default) guards against
+    reading a whole file into one field, and the line is in memory already.
+    """
+    previous = csv.field_size_limit(max(csv.field_size_limit(), len(line)))
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=False), [])
+    finally:
+        csv.field_size_limit(previous)
+
+
 def read_header(spec: InputFile, line: str, delimiter: str = DEFAULT_DELIMITER) -> Header:
     """Parse and check a header line against the contract; raises InputFileError.
 
@@ -38,7 +51,7 @@ def read_header(spec: InputFile, line: str, delimiter: str = DEFAULT_DELIMITER) 
     otherwise). A header that is one column holding another common delimiter is refused with
     the option that would read it: the delimiter is declared, never guessed.
     """
-    fields = next(csv.reader([line], delimiter=delimiter), [])
+    fields = split_line(line, delimiter)
     columns = tuple(normalize_column_name(field) for field in fields)
     if len(columns) == 1:
         for other in _COMMON_DELIMITERS:

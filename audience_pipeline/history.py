@@ -47,6 +47,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.publish import resolve_output_dir
 
@@ -764,12 +765,9 @@ def read_published_runs(
     ``destination`` those of that destination. A database from before destinations (not yet
     migrated by a run) reads its output folders as destinations.
     """
-    if not database.is_file():
+    if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
-    try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as error:
-        raise PipelineError(f"cannot open {database}: {error}") from error
+    con = open_database(database, read_only=True)
     try:
         if not history_exists(con):
             return []

@@ -330,7 +330,7 @@ def load_input_file(
         scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
         # a file in another encoding was checked for NUL characters as it was transcoded
         if not marked:
-            check_no_nul_bytes(spec, scanned)
+            check_no_nul_bytes(spec, scanned, path)
         lines = _stored_lines(con, lines_store)
         if not marked and lines != scanned.lines:
             # DuckDB's reader counts a CRLF among LF lines as two line breaks: a file of mixed

@@ -16,6 +16,7 @@ so the checks are written once.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Iterator
@@ -102,7 +103,12 @@ class RemoteFolder:
 
 
 def landing_folder(text: str) -> Path | RemoteFolder:
-    """``--input-dir`` as given: a ``RemoteFolder`` for a URL, a ``Path`` otherwise."""
+    """``--input-dir`` as given: a ``RemoteFolder`` for a URL, a ``Path`` otherwise.
+
+    An empty path (Python reads it as the current folder) is refused.
+    """
+    if not text:
+        raise argparse.ArgumentTypeError("empty path")
     return RemoteFolder(text) if is_remote(text) else Path(text)
 
 

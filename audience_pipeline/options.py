@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +17,16 @@ from audience_pipeline.errors import UsageError
 from audience_pipeline.landing_folder import RemoteFolder
 
 _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$")
+#: Bytes per unit of a memory size, as DuckDB reads them (KB = 1000 bytes, KiB = 1024).
+_UNIT_BYTES = {
+    "b": 1,
+    **{unit: 1000 ** (power + 1) for power, unit in enumerate(("kb", "mb", "gb", "tb"))},
+    **{unit: 1024 ** (power + 1) for power, unit in enumerate(("kib", "mib", "gib", "tib"))},
+}
+#: The smallest memory limit taken: below it DuckDB cannot build the models at all (the sample
+#: fails under 32MB on two threads).
+MIN_MEMORY = "64MB"
+_MIN_MEMORY_BYTES = 64 * 1000**2
 
 
 def iso_date(text: str) -> str:
@@ -29,13 +40,27 @@ def iso_date(text: str) -> str:
 
 
 def memory_size(text: str) -> str:
-    """A memory size with its unit, as DuckDB reads it: ``4GB``, ``512MB``, ``1.5GiB``."""
+    """A memory size with its unit, as DuckDB reads it: ``4GB``, ``512MB``, ``1.5GiB``.
+
+    At least ``MIN_MEMORY``.
+    """
     match = _SIZE.match(text)
     if not match or float(match[1]) <= 0:
         raise argparse.ArgumentTypeError(
             f"expected a size with its unit such as 4GB or 512MB, not {text!r}"
         )
+    if float(match[1]) * _UNIT_BYTES[match[2].lower()] < _MIN_MEMORY_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"expected at least {MIN_MEMORY} (DuckDB cannot build in less), not {text!r}"
+        )
     return f"{match[1]}{match[2].upper().replace('I', 'i')}"
+
+
+def path_option(text: str) -> Path:
+    """A path on this machine; an empty one (Python reads it as the current folder) is refused."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path")
+    return Path(text)
 
 
 def positive_int(text: str) -> int:
@@ -91,6 +116,30 @@ def existing_dir(path: Path | RemoteFolder, option: str, remote_allowed: bool = 
     if not path.is_dir():
         problem = "is not a folder" if path.exists() else "does not exist"
         raise UsageError(f"argument {option}: {path} {problem}")
+
+
+def _first_existing(path: Path) -> Path:
+    """``path`` (made absolute) or its nearest parent that exists."""
+    absolute = Path(os.path.abspath(path))
+    for candidate in (absolute, *absolute.parents):
+        if candidate.exists():
+            return candidate
+    return absolute  # not reached: the root exists
+
+
+def folder_to_write(path: Path, option: str) -> None:
+    """A folder a command writes into, which may not exist yet: neither it nor one of its
+    parents may be a file (checked once every option has parsed, exit 2)."""
+    existing = _first_existing(path)
+    if not existing.is_dir():
+        raise UsageError(f"argument {option}: {existing} is a file, not a folder")
+
+
+def file_to_write(path: Path, option: str) -> None:
+    """A file a command creates or opens (``--database``): not a folder, nor under a file."""
+    if path.is_dir():
+        raise UsageError(f"argument {option}: {path} is a folder, not a file")
+    folder_to_write(path.parent, option)
 
 
 def _input_file_names() -> list[str]:

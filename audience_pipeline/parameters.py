@@ -9,18 +9,27 @@ naming the var, and never a silently ignored setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 
 from audience_pipeline.errors import UsageError
+from audience_pipeline.project import PROJECT_DIR
+
+#: The largest value of each whole-number parameter: 100 years of bookings, and a count far
+#: beyond any customer's that still fits the INTEGER columns the build and the history keep.
+MAXIMUM = {"recent_booking_days": 36_500, "min_recent_bookings": 1_000_000}
 
 
 def _whole_number(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"argument --vars: {name} takes a whole number >= 1, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAXIMUM[name]:
+        raise UsageError(
+            f"argument --vars: {name} takes a whole number from 1 to {MAXIMUM[name]:,}, "
+            f"not {value!r}"
+        )
     return value
 
 
@@ -73,3 +82,24 @@ def parse_rule_parameters(text: str) -> dict[str, Any]:
             + ", ".join(RULE_PARAMETERS)
         )
     return {name: RULE_PARAMETERS[name](name, value) for name, value in values.items()}
+
+
+def default_rule_parameter(name: str) -> Any:
+    """A rule parameter's default, as ``dbt_project.yml`` sets it."""
+    with (PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["vars"][name]
+
+
+def check_booking_window(as_of: str, parameters: Mapping[str, Any]) -> None:
+    """Refuse an as-of date whose booking window would start before 0001-01-01.
+
+    The window starts ``recent_booking_days - 1`` days before the as-of date (README, rule 8).
+    """
+    days = parameters.get("recent_booking_days") or default_rule_parameter("recent_booking_days")
+    try:
+        dt.date.fromisoformat(as_of) - dt.timedelta(days=days - 1)
+    except OverflowError:
+        raise UsageError(
+            f"argument --as-of: {as_of} is too early for a booking window of {days:,} days "
+            "(recent_booking_days): it would start before 0001-01-01"
+        ) from None

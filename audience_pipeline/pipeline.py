@@ -20,6 +20,7 @@ from audience_pipeline.builds import (
     with_layout,
 )
 from audience_pipeline.contract import load_contract
+from audience_pipeline.database import open_database
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile
 from audience_pipeline.diagnostics import built_models, keep_stopped_run
 from audience_pipeline.dialect import Dialect
@@ -245,7 +246,7 @@ def run_pipeline(
         raise ControlFailure(message + where)
 
     # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
-    con = duckdb.connect(str(database), config=settings.connection_config(database))
+    con = open_database(database, config=settings.connection_config(database))
     try:
         if not allow_empty_suppressions:
             require_accepted_suppressions(con, loaded)

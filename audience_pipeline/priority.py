@@ -22,6 +22,8 @@ from typing import Generic, TypeVar
 
 import duckdb
 
+from audience_pipeline.database import open_database
+
 T = TypeVar("T")
 
 #: How much lower than the run the pre-step's threads run (a nice value; 19 is the lowest).
@@ -68,7 +70,7 @@ class _Job(Generic[T]):
         lower_thread_priority()
         # DuckDB starts its worker threads as the database opens, here, so they inherit the
         # priority (the run has no other connection to the database open at this point)
-        con = duckdb.connect(str(self._database), config=self._config)
+        con = open_database(self._database, config=self._config)
         try:
             with self._lock:
                 if self._stopped:

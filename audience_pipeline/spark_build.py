@@ -30,6 +30,7 @@ from audience_pipeline.builds import (
     with_layout,
 )
 from audience_pipeline.contract import InputFile
+from audience_pipeline.database import open_database
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, project_parsed_meanwhile, run_dbt
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import PipelineError
@@ -90,7 +91,7 @@ def inspect_landing_folder(
         header = read_header_row(spec, path, dialect)
         check_data_lines_split(spec, path, header, dialect)
         fingerprint = fingerprint_file(path)
-        check_no_nul_bytes(spec, fingerprint)
+        check_no_nul_bytes(spec, fingerprint, path)
         data_lines = max(fingerprint.lines - 1, 0)
         require_data_lines(spec, data_lines)
         loaded.append(
@@ -215,7 +216,7 @@ def build_on_spark(
             manifest=engine_parsed.result(),
         )
     with progress.stage("read the models back from spark"):
-        con = duckdb.connect(str(database), config=settings.connection_config(database))
+        con = open_database(database, config=settings.connection_config(database))
         try:
             imported = import_exported_models(con, export_dir)
             ensure_history_tables(con)

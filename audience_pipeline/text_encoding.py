@@ -37,6 +37,8 @@ _BOM_REQUIRED = {
     "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE),
 }
 _CHUNK_BYTES = 4 * 1024 * 1024
+#: Bytes an encoding that reads files must decode, or hand to the error handler.
+_PROBE = b"ab\xff\xfe\x80\x00\r\n\xff"
 _ESCAPE = re.compile(r"\\(\\|x([0-9a-f]{2}))")
 
 
@@ -66,6 +68,10 @@ def normalize_encoding(name: str) -> str:
         raise ValueError(f"unknown encoding {name!r}") from None
     if not getattr(info, "_is_text_encoding", True):
         raise ValueError(f"{name!r} is not a text encoding")
+    try:  # a byte it cannot decode must reach the handler that marks it (idna, punycode do not)
+        codecs.decode(_PROBE, info.name, _MARK_HANDLER)
+    except UnicodeError:
+        raise ValueError(f"{name!r} is not an encoding a file can be read in") from None
     return UTF8 if info.name in {"utf-8", "utf-8-sig"} else info.name
 
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from audience_pipeline.cli import EXIT_CODES, HelpFormatter, paragraph
-from audience_pipeline.options import iso_date, memory_size, positive_int
+from audience_pipeline.cli import EXIT_CODES, HelpFormatter, paragraph, print_output
+from audience_pipeline.options import (
+    folder_to_write,
+    iso_date,
+    memory_size,
+    path_option,
+    positive_int,
+)
 
 EXAMPLES = """\
 examples:
@@ -33,11 +38,21 @@ def _unit_share(text: str) -> float:
     return value
 
 
+#: A seed is a DuckDB BIGINT (the generator's hash takes it as one).
+_SEED_LIMIT = 2**63
+
+
 def _seed(text: str) -> int:
+    """A whole number that fits a signed 64-bit integer."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        value = _SEED_LIMIT
+    if not -_SEED_LIMIT <= value < _SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from {-_SEED_LIMIT:,} to {_SEED_LIMIT - 1:,}, not {text!r}"
+        )
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -58,7 +73,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--as-of", type=iso_date, required=True, metavar="YYYY-MM-DD", help="the data's as-of date"
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--out", type=path_option, required=True, metavar="DIR", help="output folder"
+    )
     parser.add_argument(
         "--bad-share",
         type=_unit_share,
@@ -74,7 +91,7 @@ def register(subparsers: Any) -> None:
         metavar="SIZE",
         help="DuckDB memory limit (default: %(default)s)",
     )
-    parser.add_argument("--temp-dir", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--temp-dir", type=path_option, default=None, metavar="DIR")
     parser.set_defaults(handler=generate_command)
 
 
@@ -84,6 +101,9 @@ def generate_command(args: argparse.Namespace) -> int:
 
     from audience_tools.generate import generate
 
+    folder_to_write(args.out, "--out")
+    if args.temp_dir is not None:
+        folder_to_write(args.temp_dir, "--temp-dir")
     started = time.perf_counter()
     result = generate(
         customers=args.customers,
@@ -96,9 +116,9 @@ def generate_command(args: argparse.Namespace) -> int:
         temp_directory=args.temp_dir,
     )
     for name, rows in result.row_counts.items():
-        print(
+        print_output(
             f"{name:20s} {rows:>12,d} rows {result.file_sizes[name] / 1e6:>10,.1f} MB "
             f"{result.seconds[name]:>7.2f} s"
         )
-    print(f"total {time.perf_counter() - started:,.2f} s -> {result.out_dir}")
+    print_output(f"total {time.perf_counter() - started:,.2f} s -> {result.out_dir}")
     return 0

@@ -444,3 +444,215 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
     written = {path.name for path in elsewhere.iterdir()} - {"landing"}
     assert written == {"out", ".out.generations", ".out.lock"}, written
     assert (elsewhere / "out" / "eligible_audience.csv").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile arguments, paths and streams
+# ---------------------------------------------------------------------------------------------
+
+RUN = ("run", "--input-dir", str(SAMPLE), "--output-dir", "out")
+GENERATE = ("generate", "--customers", "5", "--seed", "1", "--as-of", AS_OF, "--out", "g")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--input-dir", str(SAMPLE), "--output-dir", ""], "argument --output-dir: empty"),
+        (["run", "--input-dir", "", "--output-dir", "out"], "argument --input-dir: empty"),
+        ([*RUN, "--database", ""], "argument --database: empty"),
+        ([*RUN, "--temp-dir", ""], "argument --temp-dir: empty"),
+        ([*GENERATE, "--out", ""], "argument --out: empty"),
+        (["history", "--output-dir", ""], "argument --output-dir: empty"),
+        ([*RUN, "--memory-limit", "0.0000001GB"], "--memory-limit: expected at least 64MB"),
+        ([*GENERATE[:4], "99999999999999999999999", *GENERATE[5:]], "argument --seed"),
+        (["run", "--input-dir", str(SAMPLE), "--output-dir", "{file}"], "{file} is a file"),
+        (["run", "--input-dir", str(SAMPLE), "--output-dir", "{file}/sub"], "{file} is a file"),
+        ([*RUN, "--database", "{folder}"], "--database: {folder} is a folder"),
+        ([*RUN, "--database", "{file}/a.duckdb"], "--database: {file} is a file"),
+        ([*RUN, "--temp-dir", "{file}"], "--temp-dir: {file} is a file"),
+        ([*GENERATE, "--out", "{file}"], "--out: {file} is a file"),
+        ([*GENERATE, "--out", "{file}/x"], "--out: {file} is a file"),
+        ([*RUN, "--vars", "{recent_booking_days: 740000}"], "recent_booking_days"),
+        ([*RUN, "--vars", "{recent_booking_days: 99999999999999999999}"], "from 1 to 36,500"),
+        ([*RUN, "--vars", "{min_recent_bookings: 2147483647}"], "min_recent_bookings"),
+        ([*RUN, "--as-of", "0001-01-02", "--allow-empty-audience"], "before 0001-01-01"),
+        (
+            [*RUN, "--as-of", "0001-12-30", "--vars", "{recent_booking_days: 365}"],
+            "--as-of: 0001-12-30 is too early",
+        ),
+        ([*RUN, "--encoding", "idna"], "argument --encoding: 'idna'"),
+        ([*RUN, "--encoding", "customers=punycode"], "argument --encoding: 'punycode'"),
+        (["--bogus"], "audience: unknown option --bogus (see audience --help)"),
+        ([*RUN, "--extra"], "audience run: unknown option --extra (see audience run --help)"),
+    ],
+)
+def test_a_bad_path_or_value_exits_2_before_anything_runs(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    """Run from an empty folder: nothing may be written there (an empty --output-dir is it)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    (tmp_path / "file").write_text("a file")
+    (tmp_path / "folder").mkdir()
+    places = {"file": str(tmp_path / "file"), "folder": str(tmp_path / "folder")}
+    completed = audience(
+        *(arg.format(**places) if "{f" in arg else arg for arg in args),
+        cwd=here,
+        AUDIENCE_DATABASE=str(tmp_path / "db" / "a.duckdb"),
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert says.format(**places) in completed.stderr
+    assert here.is_dir() and not here.is_symlink() and list(here.iterdir()) == []
+    assert not (tmp_path / "db").exists()
+
+
+def test_more_at_work_errors_exit_1_in_one_line_naming_the_path(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"not a database")
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLE, landing, ignore=shutil.ignore_patterns("*.yml"))
+    (landing / "bookings.csv").unlink()
+    (landing / "bookings.csv").mkdir()
+    built = tmp_path / "pre-step-only.duckdb"
+    con = duckdb.connect(str(built))
+    ensure_history_tables(con)  # what a run that stopped in its pre-step leaves
+    con.close()
+    database = ("--database", str(tmp_path / "a.duckdb"), "--quiet")
+    cases = [
+        (
+            ["run", "--input-dir", str(SAMPLE), "--output-dir", "/proc/nope", *database],
+            "audience run: cannot access /proc/.nope.lock: No such file or directory",
+        ),
+        (
+            [*RUN, "--database", str(junk), "--quiet"],
+            f"audience run: cannot open the database {junk}: IO Error: The file",
+        ),
+        (
+            ["run", "--input-dir", str(landing), "--output-dir", "out", *database],
+            f"audience run: bookings.csv: {landing / 'bookings.csv'} is a folder, not a file",
+        ),
+        (
+            ["history", "--database", str(tmp_path)],
+            f"audience history: the database {tmp_path} is a folder, not a DuckDB file",
+        ),
+        (
+            ["explain", "1001", "--database", str(built)],
+            f"audience explain: {built} holds no built run to explain",
+        ),
+    ]
+    for args, says in cases:
+        completed = audience(*args, cwd=tmp_path)
+        assert completed.returncode == 1, completed.stderr
+        assert completed.stderr.startswith(says), completed.stderr
+        assert len(completed.stderr.splitlines()) == 1, completed.stderr
+
+
+def test_explain_and_history_name_the_run_that_holds_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(database))
+    ensure_history_tables(con)
+    con.close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        for args in (["history"], ["explain", "7"]):
+            completed = audience(*args, "--database", str(database))
+            assert completed.returncode == 1
+            assert completed.stderr == (
+                f"audience {args[0]}: the database {database} is in use by a run "
+                f"(PID {holder.pid}); try again when it ends\n"
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_os_error_or_an_unexpected_one_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audience_pipeline import cli
+
+    def refused(_: object) -> int:
+        raise PermissionError(13, "Permission denied", "/x/.out.lock")
+
+    monkeypatch.setattr(cli, "run_command", refused)
+    assert cli.main(list(RUN)) == 1
+    assert (
+        capsys.readouterr().err == "audience run: cannot access /x/.out.lock: Permission denied\n"
+    )
+
+    def unexpected(_: object) -> int:
+        raise RuntimeError("Out of Memory Error: failed\n\n  Possible solutions:\n  * more")
+
+    monkeypatch.setattr(cli, "run_command", unexpected)
+    assert cli.main(list(RUN)) == 1
+    assert capsys.readouterr().err == (
+        "audience run: unexpected error: RuntimeError: Out of Memory Error: failed "
+        "(AUDIENCE_DEBUG=1 shows the traceback)\n"
+    )
+
+
+def _with_closed_stdout(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``audience ARGS | head -0``: the reader of standard output is gone before it writes."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [AUDIENCE, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=cwd
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_standard_output_ends_the_output_quietly(tmp_path: Path) -> None:
+    database = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(database))
+    ensure_history_tables(con)
+    for run_id in range(1, 4):
+        _record(con, run_id, f"2026-11-2{run_id}", "/out/crm")
+    con.close()
+    for output in ("json", "text"):
+        completed = _with_closed_stdout("history", "--database", str(database), "--format", output)
+        assert (completed.returncode, completed.stderr) == (0, "")
+
+
+@pytest.mark.slow
+def test_a_run_whose_standard_output_is_closed_publishes_and_exits_0(tmp_path: Path) -> None:
+    database = tmp_path / "a.duckdb"
+    completed = _with_closed_stdout(
+        *("run", "--input-dir", str(SAMPLE), "--as-of", AS_OF, "--quiet"),
+        *("--output-dir", str(tmp_path / "out"), "--database", str(database)),
+    )
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert (tmp_path / "out" / "eligible_audience.csv").is_file()
+    assert (
+        len(json.loads(audience("history", "--database", str(database), "--format", "json").stdout))
+        == 1
+    )
+
+
+def test_the_rule_parameters_have_a_maximum_and_the_window_starts_in_year_1() -> None:
+    from audience_pipeline.errors import UsageError
+    from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
+
+    largest = {"recent_booking_days": 36_500, "min_recent_bookings": 1_000_000}
+    assert parse_rule_parameters(json.dumps(largest)) == largest
+    for name, value in largest.items():
+        with pytest.raises(UsageError, match=f"{name} takes a whole number from 1 to"):
+            parse_rule_parameters(json.dumps({name: value + 1}))
+    check_booking_window("0001-12-31", {})  # the default 365 days: from 0001-01-01
+    with pytest.raises(UsageError, match=r"0001-12-30 is too early .* 365 days"):
+        check_booking_window("0001-12-30", {})
+    check_booking_window("0001-01-01", {"recent_booking_days": 1})

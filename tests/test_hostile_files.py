@@ -354,8 +354,8 @@ def test_not_text_exits_1_from_the_real_process(published: Published, tmp_path: 
         check=False,
     )
     assert completed.returncode == 1
-    assert (
-        completed.stderr == "audience run: bookings.csv: file is not text (it contains NUL bytes)\n"
+    assert completed.stderr == (
+        "audience run: bookings.csv, line 1, column 1: file is not text (it contains NUL bytes)\n"
     )
     assert read_outputs(published.output_dir) == published.files
 

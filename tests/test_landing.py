@@ -29,7 +29,7 @@ from landing_split import load_and_split
 
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
-from audience_pipeline.file_checks import fingerprint_file
+from audience_pipeline.file_checks import _head_lines, fingerprint_file
 from audience_pipeline.landing import LoadedFile
 
 UNTERMINATED = "unterminated quote (or a line break inside a quoted field)"
@@ -784,4 +784,113 @@ def test_nul_byte_far_into_a_file_is_refused(tmp_path: Path, load: LoadFolder) -
     assert "not text" in error.problem
     nul_offset = damaged.index(b"\x00")
     assert nul_offset > 64 * 1024
-    assert f"byte {nul_offset:,}" in error.problem
+    # named by its line and column, as the other file errors are, not by a byte offset
+    assert (error.line, error.column) == (damaged[:nul_offset].count(b"\n") + 1, "19")
+
+
+def test_nul_byte_in_the_first_64_kb_is_named_by_line_and_column(
+    tmp_path: Path, load: LoadFolder
+) -> None:
+    """Lines end with CRLF, LF or a lone CR here too; the column counts bytes from 1."""
+    write_landing_folder(tmp_path)
+    header = ",".join(COLUMNS["customers"])
+    first, second = (csv_line(list(customer(n).values())) for n in (10, 11))
+    (tmp_path / "customers.csv").write_bytes(
+        f"{header}\r\n{first}\r{second}\n1001,a\x00b\n".encode()
+    )
+    error = _refused(load, tmp_path, "customers.csv")
+    assert str(error) == "customers.csv, line 4, column 7: file is not text (it contains NUL bytes)"
+
+
+# ---------------------------------------------------------------------------
+# A carriage return or a very long line at the top of a file
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    content=st.lists(st.sampled_from([b"a", b",", b"\n", b"\r", b"\r\n"]), max_size=40),
+    chunk_bytes=st.integers(min_value=1, max_value=9),
+    count=st.integers(min_value=1, max_value=5),
+)
+def test_the_first_lines_are_physical_lines_whatever_the_chunks(
+    tmp_path_factory: pytest.TempPathFactory, content: list[bytes], chunk_bytes: int, count: int
+) -> None:
+    """The header and delimiter checks read lines as the pre-step and the line count do."""
+    data = b"".join(content)
+    path = tmp_path_factory.mktemp("head") / "file.csv"
+    path.write_bytes(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("audience_pipeline.file_checks._SNIFF_BYTES", chunk_bytes)
+        lines = _head_lines(path, count)
+    assert lines == data.splitlines()[:count]
+
+
+def _customers_file(folder: Path, header: str, first_line: str) -> None:
+    """customers.csv: ``header``, ``first_line``, then the baseline rows."""
+    rows = [csv_line(list(row.values())) for row in baseline_rows()["customers"]]
+    (folder / "customers.csv").write_text("\n".join([header, first_line, *rows]) + "\n")
+
+
+def test_a_carriage_return_in_the_header_is_refused_saying_so(
+    tmp_path: Path, load: LoadFolder
+) -> None:
+    write_landing_folder(tmp_path)
+    header = ",".join(COLUMNS["customers"]).replace("email", "em\rail")
+    _customers_file(tmp_path, header, csv_line(list(customer(10).values())))
+    error = _refused(load, tmp_path, "customers.csv")
+    assert (error.line, error.column) == (1, "email")
+    assert "carriage return (CR) after character 14" in error.problem
+    assert "\n" not in str(error) and "\r" not in str(error)
+
+
+def test_a_carriage_return_in_the_first_data_line_is_quarantined_like_any_line(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    """The delimiter check reads physical lines, so a CR in line 2 splits it as on line 4."""
+    write_landing_folder(tmp_path)
+    broken = csv_line(list(customer(10).values())).replace("c10@", "c10\r@")
+    _customers_file(tmp_path, ",".join(COLUMNS["customers"]), broken)
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == N_BASELINE["customers"] + 2
+    assert row_at(con, "customers", 2)["structural_error"] == "expected 7 fields, found 2"
+    assert row_at(con, "customers", 3)["structural_error"] == "expected 7 fields, found 6"
+    assert_parsed(row_at(con, "customers", 4), "customers", baseline_rows()["customers"][0])
+
+
+def test_a_file_with_carriage_returns_only_is_read(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Old Mac line endings: every lone CR ends a line, the header's too."""
+    write_landing_folder(tmp_path)
+    path = tmp_path / "customers.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == N_BASELINE["customers"]
+    assert_parsed(row_at(con, "customers", 2), "customers", baseline_rows()["customers"][0])
+
+
+def test_a_header_longer_than_128_kb_is_refused(tmp_path: Path, load: LoadFolder) -> None:
+    write_landing_folder(tmp_path)
+    header = ",".join(COLUMNS["customers"]) + "," + "x" * (128 * 1024)
+    _customers_file(tmp_path, header, csv_line(list(customer(10).values())))
+    error = _refused(load, tmp_path, "customers.csv")
+    assert error.line == 1
+    assert error.problem.startswith("header is longer than 131,072 bytes")
+
+
+@pytest.mark.parametrize("more_lines", [True, False], ids=["among-others", "alone"])
+def test_a_first_data_line_over_128_kb_is_read_like_any_line(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection, more_lines: bool
+) -> None:
+    """Python's CSV reader refuses a field over 128 KB by default; the delimiter check does not."""
+    write_landing_folder(tmp_path)
+    long_name = "N" * 200_000
+    first = csv_line(list(customer(10, first_name=long_name).values()))
+    if more_lines:
+        _customers_file(tmp_path, ",".join(COLUMNS["customers"]), first)
+    else:
+        (tmp_path / "customers.csv").write_text(",".join(COLUMNS["customers"]) + f"\n{first}\n")
+    loaded = load(tmp_path)
+    assert loaded["customers"].data_lines == 1 + N_BASELINE["customers"] * more_lines
+    assert_parsed(row_at(con, "customers", 2), "customers", customer(10, first_name=long_name))
