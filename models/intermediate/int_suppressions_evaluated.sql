@@ -16,9 +16,7 @@ suppressions_checked as (
 
 ),
 
--- rule 7: active on the as-of date when suppressed_from <= as-of and suppressed_until is blank
--- or >= as-of; a row whose dates cannot be read is active whatever they say
-accepted_rows_dated as (
+accepted_rows as (
 
     select
         source_line,
@@ -32,16 +30,7 @@ accepted_rows_dated as (
         false as is_unsplittable_line,
         false as is_id_read_from_digits,
         cast(null as {{ dbt.type_string() }}) as line_rejection_reason,
-        has_unreadable_dates as is_active_because_unreadable,
-        case
-            when has_unreadable_dates then null
-            when
-                suppressed_from <= {{ as_of_date() }}
-                and (is_open_ended or suppressed_until >= {{ as_of_date() }})
-                then null
-            when suppressed_from > {{ as_of_date() }} then 'starts_after_as_of'
-            else 'ended_before_as_of'
-        end as suppression_inactive_reason
+        has_unreadable_dates as is_active_because_unreadable
 
     from suppressions
 
@@ -96,7 +85,7 @@ unsplittable_line_readings as (
 
 ),
 
-unsplittable_lines_dated as (
+unsplittable_lines as (
 
     select
         source_line,
@@ -110,8 +99,7 @@ unsplittable_lines_dated as (
         true as is_unsplittable_line,
         false as is_id_read_from_digits,
         rejection_reason as line_rejection_reason,
-        true as is_active_because_unreadable,
-        cast(null as {{ dbt.type_string() }}) as suppression_inactive_reason
+        true as is_active_because_unreadable
 
     from unsplittable_line_readings
 
@@ -121,7 +109,7 @@ unsplittable_lines_dated as (
 -- customer its digits may name (customer_id_in_digits), by the row's own dates: doubt about
 -- whom a suppression names excludes; a reading a structural error's readings already give is
 -- not repeated
-id_in_digits_rows_dated as (
+id_in_digits_rows as (
 
     select
         suppressions_checked.source_line,
@@ -135,19 +123,7 @@ id_in_digits_rows_dated as (
         false as is_unsplittable_line,
         true as is_id_read_from_digits,
         suppressions_checked.rejection_reason as line_rejection_reason,
-        suppressions_checked.has_unreadable_dates as is_active_because_unreadable,
-        case
-            when suppressions_checked.has_unreadable_dates then null
-            when
-                suppressions_checked.suppressed_from <= {{ as_of_date() }}
-                and (
-                    suppressions_checked.is_open_ended
-                    or suppressions_checked.suppressed_until >= {{ as_of_date() }}
-                )
-                then null
-            when suppressions_checked.suppressed_from > {{ as_of_date() }} then 'starts_after_as_of'
-            else 'ended_before_as_of'
-        end as suppression_inactive_reason
+        suppressions_checked.has_unreadable_dates as is_active_because_unreadable
 
     from suppressions_checked
     left join unsplittable_line_readings
@@ -161,13 +137,33 @@ id_in_digits_rows_dated as (
 
 ),
 
+suppressions_named as (
+
+    select * from accepted_rows
+    union all
+    select * from unsplittable_lines
+    union all
+    select * from id_in_digits_rows
+
+),
+
+-- rule 7: active on the as-of date when suppressed_from <= as-of and suppressed_until is blank
+-- or >= as-of; a row whose dates (or whole line) cannot be read is active whatever they say
 suppressions_dated as (
 
-    select * from accepted_rows_dated
-    union all
-    select * from unsplittable_lines_dated
-    union all
-    select * from id_in_digits_rows_dated
+    select
+        *,
+        case
+            when is_active_because_unreadable then null
+            when
+                suppressed_from <= {{ as_of_date() }}
+                and (is_open_ended or suppressed_until >= {{ as_of_date() }})
+                then null
+            when suppressed_from > {{ as_of_date() }} then 'starts_after_as_of'
+            else 'ended_before_as_of'
+        end as suppression_inactive_reason
+
+    from suppressions_named
 
 ),
 
