@@ -144,6 +144,30 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
         assert any(expected[reason] in v for v in violations[customer_id]), (reason, violations)
 
 
+def test_a_member_named_by_a_mangled_suppression_id_fails_the_control(tmp_path: Path) -> None:
+    """A published customer whom an active suppression's unreadable customer_id names in its
+    digits is caught: the control re-derives rule 7's reading from staging."""
+    setup = _built_sample(tmp_path)
+    con = duckdb.connect(str(setup.database))
+    try:
+        (member,) = con.execute("select min(customer_id) from marts.eligible_audience").fetchone()
+        # the sample's suppression ` 12a` (active since 2026-02-02) now names a published member
+        (line,) = con.execute(
+            "select source_line from staging.stg_exports__suppressions_checked "
+            "where customer_id_in_digits is not null"
+        ).fetchone()
+        con.execute(
+            "update staging.stg_exports__suppressions_checked set customer_id_in_digits = ? "
+            "where source_line = ?",
+            [member, line],
+        )
+    finally:
+        con.close()
+
+    found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
+    assert found == [(member, "id in the digits of a suppression whose customer_id cannot be read")]
+
+
 #: rule 9's blocking facts in int_email_address_holders, and how the control words each one
 BLOCKING_REASONS = {
     "has_latest_consent_other_than_opt_in": "latest email consent is not OPT_IN",
