@@ -621,10 +621,18 @@ def os_error_message(error: OSError) -> str:
     reason = error.strerror or one_line(str(error)) or type(error).__name__
     if error.filename is None:
         return reason
-    where = os.fsdecode(error.filename)
+    where = _path_text(error.filename)
     if error.filename2 is not None:
-        where += f" -> {os.fsdecode(error.filename2)}"
+        where += f" -> {_path_text(error.filename2)}"
     return f"cannot access {where}: {reason}"
+
+
+def _path_text(name: object) -> str:
+    """A path an OSError names: text, bytes or a path object; anything else (a file
+    descriptor) as it prints."""
+    if isinstance(name, str | bytes | os.PathLike):
+        return os.fsdecode(name)
+    return f"file descriptor {name}" if isinstance(name, int) else str(name)
 
 
 def print_output(text: str, end: str = "\n") -> None:

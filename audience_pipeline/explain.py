@@ -761,5 +761,10 @@ def explain(database: Path, customer_id: int, destination: str | None = None) ->
             f"{database} holds no built run to explain (a run that stopped before its build "
             "leaves none); run `audience run` first"
         ) from None
+    except duckdb.BinderException:  # a column this version reads is missing
+        raise PipelineError(
+            f"{database} holds a run built by an earlier version of audience; run `audience "
+            "run` again to explain it"
+        ) from None
     finally:
         con.close()

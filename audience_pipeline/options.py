@@ -129,15 +129,23 @@ def _first_existing(path: Path) -> Path:
 
 def folder_to_write(path: Path, option: str) -> None:
     """A folder a command writes into, which may not exist yet: neither it nor one of its
-    parents may be a file (checked once every option has parsed, exit 2)."""
-    existing = _first_existing(path)
-    if not existing.is_dir():
+    parents may be a file, nor out of reach (checked once every option has parsed, exit 2)."""
+    try:
+        existing = _first_existing(path)
+        is_folder = existing.is_dir()
+    except OSError as error:
+        raise UsageError(f"argument {option}: {path}: {error.strerror or error}") from None
+    if not is_folder:
         raise UsageError(f"argument {option}: {existing} is a file, not a folder")
 
 
 def file_to_write(path: Path, option: str) -> None:
     """A file a command creates or opens (``--database``): not a folder, nor under a file."""
-    if path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError as error:
+        raise UsageError(f"argument {option}: {path}: {error.strerror or error}") from None
+    if is_folder:
         raise UsageError(f"argument {option}: {path} is a folder, not a file")
     folder_to_write(path.parent, option)
 

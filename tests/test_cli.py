@@ -593,6 +593,15 @@ def test_an_os_error_or_an_unexpected_one_is_one_line(
         capsys.readouterr().err == "audience run: cannot access /x/.out.lock: Permission denied\n"
     )
 
+    def by_descriptor(_: object) -> int:
+        raise OSError(9, "Bad file descriptor", 987)  # os.stat(987) names the descriptor
+
+    monkeypatch.setattr(cli, "run_command", by_descriptor)
+    assert cli.main(list(RUN)) == 1
+    assert capsys.readouterr().err == (
+        "audience run: cannot access file descriptor 987: Bad file descriptor\n"
+    )
+
     def unexpected(_: object) -> int:
         raise RuntimeError("Out of Memory Error: failed\n\n  Possible solutions:\n  * more")
 
@@ -656,3 +665,19 @@ def test_the_rule_parameters_have_a_maximum_and_the_window_starts_in_year_1() ->
     with pytest.raises(UsageError, match=r"0001-12-30 is too early .* 365 days"):
         check_booking_window("0001-12-30", {})
     check_booking_window("0001-01-01", {"recent_booking_days": 1})
+
+
+def test_a_folder_out_of_reach_is_a_bad_option_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path the system will not even look at (EACCES on a parent) exits 2, naming it."""
+    from audience_pipeline import options
+    from audience_pipeline.errors import UsageError
+
+    def refused(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "exists", refused)
+    with pytest.raises(UsageError, match=r"argument --output-dir: /root/x/out: Permission denied"):
+        options.folder_to_write(Path("/root/x/out"), "--output-dir")
+    monkeypatch.setattr(Path, "is_dir", refused)
+    with pytest.raises(UsageError, match=r"argument --database: /root/x/a.duckdb: Permission"):
+        options.file_to_write(Path("/root/x/a.duckdb"), "--database")

@@ -161,3 +161,26 @@ def test_unknown_customer_and_missing_database_exit_1(scenario: Scenario, tmp_pa
     assert no_input.returncode == 2
     assert "--input-dir" in no_input.stderr and "--output-dir" in no_input.stderr
     assert "required" in no_input.stderr
+
+
+def test_a_database_built_by_an_earlier_version_is_named_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose models lack a column this version reads (built before it) is not explained
+    with DuckDB's binder error: the message says to run again."""
+    from audience_pipeline import explain as explain_module
+    from audience_pipeline.errors import PipelineError
+
+    database = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_exports__customers_checked (customer_id bigint)")
+    con.close()
+
+    def reads_a_missing_column(con: duckdb.DuckDBPyConnection, *_: object) -> str:
+        con.execute("select customer_id_in_digits from staging.stg_exports__customers_checked")
+        return ""
+
+    monkeypatch.setattr(explain_module, "explain_customer", reads_a_missing_column)
+    with pytest.raises(PipelineError, match="built by an earlier version of audience"):
+        explain_module.explain(database, 1)

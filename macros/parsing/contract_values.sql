@@ -64,13 +64,15 @@
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
     `C-1157`, `#1157`, ` 1157a` name 1157); null when the text is blank, a valid id, or holds no
-    such run. Never used as a value: a rejected opt-out or suppression whose id cannot be read
+    such run, and on a line with a structural error (its salvaged readings name whom it may
+    name: on DuckDB its text holds the escapes of bad bytes, `\xNN`, whose digits are not the
+    id's). Never used as a value: a rejected opt-out or suppression whose id cannot be read
     still excludes whoever it may name (rules 1 and 7), and a wrong reading can only exclude
     someone, never publish them. Only the few rows whose id is invalid read the expression.
 -#}
-{% macro id_in_digits(cleaned, parsed) -%}
+{% macro id_in_digits(cleaned, parsed, structural_error='structural_error') -%}
     case
-        when {{ parsed }} is null and {{ cleaned }} is not null
+        when {{ parsed }} is null and {{ cleaned }} is not null and {{ structural_error }} is null
             then {{ audience.parse_id(audience.first_digit_run(cleaned)) }}
     end
 {%- endmacro %}
