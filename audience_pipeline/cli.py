@@ -42,7 +42,7 @@ from audience_pipeline.options import (
     whole_number,
 )
 from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
-from audience_pipeline.project import default_database
+from audience_pipeline.project import default_database, default_database_source
 from audience_pipeline.settings import (
     DEFAULT_DBT_THREADS,
     default_memory_limit,
@@ -334,16 +334,14 @@ def refuse_encodings_on_spark(dialects: dict[str, Any]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
-    from audience_pipeline.settings import engine_settings
+    from audience_pipeline.settings import TEMP_DIR_ENV, engine_settings
 
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
     folder_to_write(args.output_dir, "--output-dir")
-    if args.database is not None:
-        file_to_write(args.database, "--database")
-    if args.temp_dir is not None:
-        folder_to_write(args.temp_dir, "--temp-dir")
+    database = args.database or default_database()
+    file_to_write(database, "--database" if args.database else default_database_source())
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
     if args.as_of is not None:
         check_booking_window(args.as_of, rule_parameters)
@@ -356,7 +354,8 @@ def run_command(args: argparse.Namespace) -> int:
         dbt_threads=args.dbt_threads,
         temp_directory=args.temp_dir,
     )
-    database = args.database or default_database()
+    if settings.temp_directory is not None:
+        folder_to_write(settings.temp_directory, "--temp-dir" if args.temp_dir else TEMP_DIR_ENV)
     result = run_pipeline(
         input_dir=args.input_dir,
         output_dir=args.output_dir,

@@ -127,16 +127,23 @@ def _first_existing(path: Path) -> Path:
     return absolute  # not reached: the root exists
 
 
+def _source(option: str) -> str:
+    """How a message names where a path came from: ``argument --database`` for an option,
+    the variable's name (``AUDIENCE_DATABASE``) or a phrase for anything else."""
+    return f"argument {option}" if option.startswith("--") else option
+
+
 def folder_to_write(path: Path, option: str) -> None:
     """A folder a command writes into, which may not exist yet: neither it nor one of its
-    parents may be a file, nor out of reach (checked once every option has parsed, exit 2)."""
+    parents may be a file, nor out of reach (checked once every option has parsed, exit 2).
+    ``option`` names where the path came from: an option, or an environment variable."""
     try:
         existing = _first_existing(path)
         is_folder = existing.is_dir()
     except OSError as error:
-        raise UsageError(f"argument {option}: {path}: {error.strerror or error}") from None
+        raise UsageError(f"{_source(option)}: {path}: {error.strerror or error}") from None
     if not is_folder:
-        raise UsageError(f"argument {option}: {existing} is a file, not a folder")
+        raise UsageError(f"{_source(option)}: {existing} is a file, not a folder")
 
 
 def file_to_write(path: Path, option: str) -> None:
@@ -144,9 +151,9 @@ def file_to_write(path: Path, option: str) -> None:
     try:
         is_folder = path.is_dir()
     except OSError as error:
-        raise UsageError(f"argument {option}: {path}: {error.strerror or error}") from None
+        raise UsageError(f"{_source(option)}: {path}: {error.strerror or error}") from None
     if is_folder:
-        raise UsageError(f"argument {option}: {path} is a folder, not a file")
+        raise UsageError(f"{_source(option)}: {path} is a folder, not a file")
     folder_to_write(path.parent, option)
 
 

@@ -40,6 +40,11 @@ def default_database() -> Path:
     return Path(data_home).expanduser() / "audience" / "audience.duckdb"
 
 
+def default_database_source() -> str:
+    """Where :func:`default_database` took its path from, as an error message names it."""
+    return DATABASE_ENV if os.environ.get(DATABASE_ENV) else "the default database"
+
+
 def work_dir(database: Path) -> Path:
     """The folder beside ``database`` for dbt's target folder and logs of the runs it holds."""
     return database.parent / f"{database.stem}.work"

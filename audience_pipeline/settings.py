@@ -34,6 +34,8 @@ _T = TypeVar("_T")
 MEMORY_SHARE = 0.4
 #: How many models dbt builds at once by default.
 DEFAULT_DBT_THREADS = 1
+#: The environment variable naming the folder DuckDB spills to (``--temp-dir``).
+TEMP_DIR_ENV = "AUDIENCE_DUCKDB_TEMP_DIR"
 _FALLBACK_MEMORY_LIMIT = "2GB"  # when the machine's memory cannot be read
 
 
@@ -95,9 +97,7 @@ class EngineSettings:
     )
     temp_directory: Path | None = field(
         default_factory=lambda: (
-            Path(os.environ["AUDIENCE_DUCKDB_TEMP_DIR"])
-            if os.environ.get("AUDIENCE_DUCKDB_TEMP_DIR")
-            else None
+            Path(os.environ[TEMP_DIR_ENV]).expanduser() if os.environ.get(TEMP_DIR_ENV) else None
         )
     )
 
@@ -120,7 +120,7 @@ class EngineSettings:
             "AUDIENCE_DUCKDB_MEMORY_LIMIT": self.memory_limit,
             "AUDIENCE_DUCKDB_THREADS": str(self.threads),
             "AUDIENCE_DBT_THREADS": str(self.dbt_threads),
-            "AUDIENCE_DUCKDB_TEMP_DIR": str(self.spill_directory(database)),
+            TEMP_DIR_ENV: str(self.spill_directory(database)),
             # Line numbers come from the pre-step, so dbt's models need no row order.
             "AUDIENCE_DUCKDB_PRESERVE_INSERTION_ORDER": "false",
         }

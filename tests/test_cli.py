@@ -508,6 +508,44 @@ def test_a_bad_path_or_value_exits_2_before_anything_runs(
     assert not (tmp_path / "db").exists()
 
 
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"AUDIENCE_DATABASE": "{folder}"}, "AUDIENCE_DATABASE: {folder} is a folder, not a file"),
+        ({"AUDIENCE_DATABASE": "{file}/a.duckdb"}, "AUDIENCE_DATABASE: {file} is a file"),
+        (
+            {"AUDIENCE_DATABASE": "", "XDG_DATA_HOME": "{file}"},
+            "the default database: {file} is a file",
+        ),
+        ({"AUDIENCE_DUCKDB_TEMP_DIR": "{file}"}, "AUDIENCE_DUCKDB_TEMP_DIR: {file} is a file"),
+        ({"AUDIENCE_DUCKDB_TEMP_DIR": "{file}/spill"}, "AUDIENCE_DUCKDB_TEMP_DIR: {file} is a"),
+    ],
+)
+def test_a_bad_path_in_an_environment_variable_exits_2_naming_the_variable(
+    tmp_path: Path, env: dict[str, str], says: str
+) -> None:
+    """The paths a run takes from its environment are checked up front like its options: a
+    spill folder that is a file would otherwise fail only the day a run spills."""
+    (tmp_path / "file").write_text("a file")
+    (tmp_path / "folder").mkdir()
+    places = {"file": str(tmp_path / "file"), "folder": str(tmp_path / "folder")}
+    completed = audience(
+        *RUN,
+        "--as-of",
+        AS_OF,
+        cwd=tmp_path,
+        **{
+            "AUDIENCE_DATABASE": str(tmp_path / "db" / "a.duckdb"),
+            **{name: value.format(**places) for name, value in env.items()},
+        },
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert says.format(**places) in completed.stderr
+    assert not (tmp_path / "db").exists() and not (tmp_path / "out").exists()
+
+
 def test_more_at_work_errors_exit_1_in_one_line_naming_the_path(tmp_path: Path) -> None:
     junk = tmp_path / "junk.duckdb"
     junk.write_bytes(b"not a database")
