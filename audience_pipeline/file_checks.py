@@ -28,6 +28,8 @@ _SNIFF_BYTES = 64 * 1024
 _CHUNK_BYTES = 4 * 1024 * 1024
 #: How many data lines the delimiter check reads at most (from the top of the file).
 SPLIT_SAMPLE_LINES = 1000
+#: How many bytes it reads at most: a file whose line breaks were lost is not held whole.
+SPLIT_SAMPLE_BYTES = 16 * 1024 * 1024
 #: The longest header taken: a longer first line is not a row of column names (it is data, or
 #: a file without line breaks), and is not read further.
 MAX_HEADER_BYTES = 128 * 1024
@@ -161,8 +163,17 @@ def _head_lines(path: Path | RemoteFile, count: int, max_bytes: int | None = Non
     a file that holds nothing else has no line. With ``max_bytes``, reading stops after about
     that many bytes: the line being read then comes back cut short.
     """
+    return _read_head(path, count, max_bytes)[0]
+
+
+def _read_head(
+    path: Path | RemoteFile, count: int, max_bytes: int | None = None
+) -> tuple[list[bytes], bool]:
+    """``_head_lines``, and whether its last line may have been cut short at ``max_bytes``."""
     lines: list[bytes] = []
-    pending = b""
+    # the line being read, grown in place: a chunk without a line end is appended, not joined
+    # and split again with the rest of the line (which made a line of many chunks quadratic)
+    pending = bytearray()
     read = 0
     with path.open("rb") as handle:
         if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
@@ -170,16 +181,26 @@ def _head_lines(path: Path | RemoteFile, count: int, max_bytes: int | None = Non
         while len(lines) < count:
             chunk = handle.read(_SNIFF_BYTES)
             read += len(chunk)
-            if not chunk or (max_bytes is not None and read > max_bytes):
-                if pending or chunk:
-                    lines.extend(_LINE_END.split((pending + chunk).removesuffix(b"\r")))
-                break
-            buffer = pending + chunk
+            if not chunk:  # the end of the file: what is pending is its last line
+                if pending:
+                    lines.extend(_LINE_END.split(bytes(pending).removesuffix(b"\r")))
+                return lines[:count], False
+            if max_bytes is not None and read > max_bytes:
+                # the piece after the last line end (if any) is a line cut short here
+                *whole, cut_short = _LINE_END.split(bytes(pending + chunk))
+                lines.extend(whole)
+                if cut_short and len(lines) < count:
+                    return [*lines, cut_short], True
+                return lines[:count], False
+            if b"\n" not in chunk and b"\r" not in chunk and not pending.endswith(b"\r"):
+                pending += chunk
+                continue
+            buffer = bytes(pending + chunk)
             held = buffer.endswith(b"\r")  # a CRLF may be cut between two chunks
             pieces = _LINE_END.split(buffer[:-1] if held else buffer)
-            pending = pieces.pop() + (b"\r" if held else b"")
+            pending = bytearray(pieces.pop() + (b"\r" if held else b""))
             lines.extend(pieces)
-    return lines[:count]
+    return lines[:count], False
 
 
 def _ends_with_lone_cr(path: Path | RemoteFile, line: bytes) -> bool:
@@ -244,13 +265,14 @@ def check_data_lines_split(
     Reads up to ``SPLIT_SAMPLE_LINES`` data lines from the top of the file: when there are
     lines that are not blank and none of them splits into the header's columns, the delimiter
     is almost certainly another one, and the option that fixes it is named. (A file with a few
-    such lines among good ones is not refused: its bad lines are quarantined one by one.)
+    such lines among good ones is not refused: its bad lines are quarantined one by one.) At
+    most ``SPLIT_SAMPLE_BYTES`` are read: a line cut short there is not judged.
     """
     dialect = dialect or Dialect()
-    sample = [
-        line.decode("utf-8", errors="replace")
-        for line in _head_lines(path, SPLIT_SAMPLE_LINES + 1)[1:]
-    ]
+    head, cut = _read_head(path, SPLIT_SAMPLE_LINES + 2, SPLIT_SAMPLE_BYTES)
+    data = head[1:-1] if cut else head[1:]
+    more = cut or len(data) > SPLIT_SAMPLE_LINES
+    sample = [line.decode("utf-8", errors="replace") for line in data[:SPLIT_SAMPLE_LINES]]
     non_blank = [line for line in sample if line.strip()]
     if not non_blank:
         return
@@ -260,11 +282,7 @@ def check_data_lines_split(
     for line in non_blank:
         if len(split_line(line, dialect.delimiter)) == expected:
             return
-    which = (
-        "no data line"
-        if len(sample) <= SPLIT_SAMPLE_LINES
-        else f"none of the first {SPLIT_SAMPLE_LINES:,} data lines"
-    )
+    which = f"no data line of the first {len(sample):,}" if more else "no data line"
     raise InputFileError(
         spec.file_name,
         f"{which} could be split into the header's {expected} columns "

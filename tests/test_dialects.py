@@ -600,6 +600,31 @@ def test_rows_in_another_delimiter_name_the_option(
         load_and_split(con, folder, CONTRACT)
 
 
+def test_the_delimiter_check_names_how_many_lines_it_read_and_stops_at_its_byte_cap(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SPLIT_SAMPLE_LINES`` lines the refusal says how many it read; a line cut short
+    at ``SPLIT_SAMPLE_BYTES`` (a file whose line breaks were lost) is not judged at all."""
+    monkeypatch.setattr("audience_pipeline.file_checks.SPLIT_SAMPLE_LINES", 3)
+    folder = write_exports(tmp_path / "landing")
+    path = folder / "bookings.csv"
+    header, _, body = path.read_bytes().partition(b"\r\n")
+    path.write_bytes(header + b"\r\n" + body.replace(b",", b";"))
+    with pytest.raises(InputFileError, match=r"no data line of the first 3 could be split"):
+        load_and_split(con, folder, CONTRACT)
+
+    # read 16 bytes at a time, up to 10 bytes into the line after a 130-byte line
+    monkeypatch.setattr("audience_pipeline.file_checks._SNIFF_BYTES", 16)
+    monkeypatch.setattr("audience_pipeline.file_checks.SPLIT_SAMPLE_BYTES", len(header) + 142)
+    (good, *_) = body.splitlines(keepends=True)
+    path.write_bytes(header + b"\r\n" + b"x;" * 64 + b"\r\n" + good)
+    with pytest.raises(InputFileError, match=r"no data line of the first 1 could be split"):
+        load_and_split(con, folder, CONTRACT)  # the good line is cut at the cap: not judged
+    path.write_bytes(header + b"\r\n" + b"x;" * 64 + good)
+    load_and_split(con, folder, CONTRACT)  # one line cut at the cap: not judged, not refused
+    assert con.execute("select count(*) from landing_split.bookings").fetchone() == (1,)
+
+
 def test_a_first_data_line_with_an_open_quote_does_not_hide_the_good_lines_after_it(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
