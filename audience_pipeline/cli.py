@@ -42,7 +42,7 @@ from audience_pipeline.options import (
     whole_number,
 )
 from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
-from audience_pipeline.project import default_database, default_database_source
+from audience_pipeline.project import default_database, default_database_and_source, work_dir
 from audience_pipeline.settings import (
     DEFAULT_DBT_THREADS,
     default_memory_limit,
@@ -340,8 +340,11 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
     folder_to_write(args.output_dir, "--output-dir")
-    database = args.database or default_database()
-    file_to_write(database, "--database" if args.database else default_database_source())
+    database, source = (
+        (args.database, "--database") if args.database else default_database_and_source()
+    )
+    file_to_write(database, source)
+    folder_to_write(work_dir(database), "the work folder beside the database")
     rule_parameters = parse_rule_parameters(args.vars) if args.vars is not None else {}
     if args.as_of is not None:
         check_booking_window(args.as_of, rule_parameters)
@@ -354,8 +357,14 @@ def run_command(args: argparse.Namespace) -> int:
         dbt_threads=args.dbt_threads,
         temp_directory=args.temp_dir,
     )
-    if settings.temp_directory is not None:
-        folder_to_write(settings.temp_directory, "--temp-dir" if args.temp_dir else TEMP_DIR_ENV)
+    folder_to_write(
+        settings.spill_directory(database),
+        "--temp-dir"
+        if args.temp_dir
+        else TEMP_DIR_ENV
+        if settings.temp_directory
+        else "the spill folder beside the database",
+    )
     result = run_pipeline(
         input_dir=args.input_dir,
         output_dir=args.output_dir,

@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from audience_pipeline.contract import InputFile
 from audience_pipeline.dialect import Dialect
@@ -163,13 +164,21 @@ def _head_lines(path: Path | RemoteFile, count: int, max_bytes: int | None = Non
     a file that holds nothing else has no line. With ``max_bytes``, reading stops after about
     that many bytes: the line being read then comes back cut short.
     """
-    return _read_head(path, count, max_bytes)[0]
+    return _read_head(path, count, max_bytes).lines
 
 
-def _read_head(
-    path: Path | RemoteFile, count: int, max_bytes: int | None = None
-) -> tuple[list[bytes], bool]:
-    """``_head_lines``, and whether its last line may have been cut short at ``max_bytes``."""
+class _Head(NamedTuple):
+    """The first lines of a file, as far as a byte cap let them be read."""
+
+    lines: list[bytes]
+    #: the last line was cut short at the cap (the file goes on)
+    cut: bool
+    #: reading stopped at the cap before the end of the file
+    stopped: bool
+
+
+def _read_head(path: Path | RemoteFile, count: int, max_bytes: int | None = None) -> _Head:
+    """``_head_lines``, saying whether the cap cut its last line or stopped it early."""
     lines: list[bytes] = []
     # the line being read, grown in place: a chunk without a line end is appended, not joined
     # and split again with the rest of the line (which made a line of many chunks quadratic)
@@ -184,14 +193,15 @@ def _read_head(
             if not chunk:  # the end of the file: what is pending is its last line
                 if pending:
                     lines.extend(_LINE_END.split(bytes(pending).removesuffix(b"\r")))
-                return lines[:count], False
+                return _Head(lines[:count], cut=False, stopped=False)
             if max_bytes is not None and read > max_bytes:
-                # the piece after the last line end (if any) is a line cut short here
-                *whole, cut_short = _LINE_END.split(bytes(pending + chunk))
+                # the piece after the last line end (if any) is cut short, unless the file ends
+                *whole, last = _LINE_END.split(bytes(pending + chunk))
                 lines.extend(whole)
-                if cut_short and len(lines) < count:
-                    return [*lines, cut_short], True
-                return lines[:count], False
+                stopped = handle.read(1) != b""
+                if last and len(lines) < count:
+                    return _Head([*lines, last], cut=stopped, stopped=stopped)
+                return _Head(lines[:count], cut=False, stopped=stopped)
             if b"\n" not in chunk and b"\r" not in chunk and not pending.endswith(b"\r"):
                 pending += chunk
                 continue
@@ -200,7 +210,7 @@ def _read_head(
             pieces = _LINE_END.split(buffer[:-1] if held else buffer)
             pending = bytearray(pieces.pop() + (b"\r" if held else b""))
             lines.extend(pieces)
-    return lines[:count], False
+    return _Head(lines[:count], cut=False, stopped=False)
 
 
 def _ends_with_lone_cr(path: Path | RemoteFile, line: bytes) -> bool:
@@ -269,9 +279,9 @@ def check_data_lines_split(
     most ``SPLIT_SAMPLE_BYTES`` are read: a line cut short there is not judged.
     """
     dialect = dialect or Dialect()
-    head, cut = _read_head(path, SPLIT_SAMPLE_LINES + 2, SPLIT_SAMPLE_BYTES)
-    data = head[1:-1] if cut else head[1:]
-    more = cut or len(data) > SPLIT_SAMPLE_LINES
+    head = _read_head(path, SPLIT_SAMPLE_LINES + 2, SPLIT_SAMPLE_BYTES)
+    data = head.lines[1:-1] if head.cut else head.lines[1:]
+    more = head.stopped or len(data) > SPLIT_SAMPLE_LINES
     sample = [line.decode("utf-8", errors="replace") for line in data[:SPLIT_SAMPLE_LINES]]
     non_blank = [line for line in sample if line.strip()]
     if not non_blank:

@@ -34,15 +34,19 @@ def default_database() -> Path:
     (``$XDG_DATA_HOME/audience``, by default ``~/.local/share/audience``): one history for
     every destination a user publishes to, wherever the command is run from.
     """
+    return default_database_and_source()[0]
+
+
+def default_database_and_source() -> tuple[Path, str]:
+    """:func:`default_database`, and where its path came from as an error message names it:
+    the variable that gave it, else "the default database"."""
     if os.environ.get(DATABASE_ENV):
-        return Path(os.environ[DATABASE_ENV]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "audience" / "audience.duckdb"
-
-
-def default_database_source() -> str:
-    """Where :func:`default_database` took its path from, as an error message names it."""
-    return DATABASE_ENV if os.environ.get(DATABASE_ENV) else "the default database"
+        return Path(os.environ[DATABASE_ENV]).expanduser(), DATABASE_ENV
+    if os.environ.get("XDG_DATA_HOME"):
+        data_home, source = Path(os.environ["XDG_DATA_HOME"]).expanduser(), "XDG_DATA_HOME"
+    else:
+        data_home, source = Path.home() / ".local" / "share", "the default database"
+    return data_home / "audience" / "audience.duckdb", source
 
 
 def work_dir(database: Path) -> Path:

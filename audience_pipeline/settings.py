@@ -97,7 +97,7 @@ class EngineSettings:
     )
     temp_directory: Path | None = field(
         default_factory=lambda: (
-            Path(os.environ[TEMP_DIR_ENV]).expanduser() if os.environ.get(TEMP_DIR_ENV) else None
+            Path(os.environ[TEMP_DIR_ENV]) if os.environ.get(TEMP_DIR_ENV) else None
         )
     )
 

@@ -513,12 +513,15 @@ def test_a_bad_path_or_value_exits_2_before_anything_runs(
     [
         ({"AUDIENCE_DATABASE": "{folder}"}, "AUDIENCE_DATABASE: {folder} is a folder, not a file"),
         ({"AUDIENCE_DATABASE": "{file}/a.duckdb"}, "AUDIENCE_DATABASE: {file} is a file"),
+        ({"AUDIENCE_DATABASE": "", "XDG_DATA_HOME": "{file}"}, "XDG_DATA_HOME: {file} is a file"),
         (
-            {"AUDIENCE_DATABASE": "", "XDG_DATA_HOME": "{file}"},
+            {"AUDIENCE_DATABASE": "", "XDG_DATA_HOME": "", "HOME": "{file}"},
             "the default database: {file} is a file",
         ),
         ({"AUDIENCE_DUCKDB_TEMP_DIR": "{file}"}, "AUDIENCE_DUCKDB_TEMP_DIR: {file} is a file"),
         ({"AUDIENCE_DUCKDB_TEMP_DIR": "{file}/spill"}, "AUDIENCE_DUCKDB_TEMP_DIR: {file} is a"),
+        ({"AUDIENCE_DATABASE": "{db}"}, "spill folder beside the database: {db}.tmp is a file"),
+        ({"AUDIENCE_DATABASE": "{work}.duckdb"}, "work folder beside the database: {work}.work"),
     ],
 )
 def test_a_bad_path_in_an_environment_variable_exits_2_naming_the_variable(
@@ -528,7 +531,15 @@ def test_a_bad_path_in_an_environment_variable_exits_2_naming_the_variable(
     spill folder that is a file would otherwise fail only the day a run spills."""
     (tmp_path / "file").write_text("a file")
     (tmp_path / "folder").mkdir()
-    places = {"file": str(tmp_path / "file"), "folder": str(tmp_path / "folder")}
+    (tmp_path / "spill" / "a.duckdb.tmp").parent.mkdir()
+    (tmp_path / "spill" / "a.duckdb.tmp").write_text("not a folder")
+    (tmp_path / "work.work").write_text("not a folder")
+    places = {
+        "file": str(tmp_path / "file"),
+        "folder": str(tmp_path / "folder"),
+        "db": str(tmp_path / "spill" / "a.duckdb"),
+        "work": str(tmp_path / "work"),
+    }
     completed = audience(
         *RUN,
         "--as-of",
@@ -544,6 +555,7 @@ def test_a_bad_path_in_an_environment_variable_exits_2_naming_the_variable(
     assert len(completed.stderr.splitlines()) == 1, completed.stderr
     assert says.format(**places) in completed.stderr
     assert not (tmp_path / "db").exists() and not (tmp_path / "out").exists()
+    assert not (tmp_path / "spill" / "a.duckdb").exists()
 
 
 def test_more_at_work_errors_exit_1_in_one_line_naming_the_path(tmp_path: Path) -> None:

@@ -827,6 +827,12 @@ def test_the_first_lines_are_physical_lines_whatever_the_chunks(
     assert lines == data.splitlines()[:count]
 
 
+def _lines_ended(prefix: bytes) -> int:
+    """How many lines end in ``prefix``: a CR at its very end may be half a CRLF, so not yet."""
+    ended = [line for line in prefix.splitlines(keepends=True) if line.endswith((b"\n", b"\r"))]
+    return len(ended) - prefix.endswith(b"\r")
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     content=st.lists(st.sampled_from([b"a", b",", b"\n", b"\r", b"\r\n"]), max_size=40),
@@ -841,20 +847,35 @@ def test_lines_read_up_to_a_byte_cap_are_whole_but_a_last_one_said_to_be_cut(
     count: int,
     max_bytes: int,
 ) -> None:
-    """The delimiter check judges only whole lines: a line cut short at the cap is flagged."""
+    """The delimiter check judges only whole lines: reading stops in the first chunk past the
+    cap, every line ending in the bytes read comes back (up to ``count``), and a last line
+    those bytes cut short is flagged, as is a file whose end was not reached."""
     data = b"".join(content)
     path = tmp_path_factory.mktemp("head") / "file.csv"
     path.write_bytes(data)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("audience_pipeline.file_checks._SNIFF_BYTES", chunk_bytes)
-        lines, cut = _read_head(path, count, max_bytes)
-    expected = data.splitlines()[:count]
-    whole = lines[:-1] if cut else lines
-    assert whole == expected[: len(whole)]
-    if cut:
-        assert expected[len(whole)].startswith(lines[-1]) and lines[-1]
-    if not cut and len(lines) < min(count, len(expected)):
-        assert len(data) > max_bytes  # stopped at the cap, at a line end
+        head = _read_head(path, count, max_bytes)
+    every = data.splitlines()
+    # the bytes read: whole chunks, up to the first one that takes the total past the cap
+    read = data[: (max_bytes // chunk_bytes + 1) * chunk_bytes]
+    if len(data) <= max_bytes:
+        assert head == (every[:count], False, False)  # the cap was never reached
+        return
+    chunks_before_the_cap = range(1, max_bytes // chunk_bytes + 1)
+    if any(_lines_ended(data[: k * chunk_bytes]) >= count for k in chunks_before_the_cap):
+        assert head == (every[:count], False, False)  # enough lines before the cap
+        return
+    ended = read.splitlines(keepends=True)
+    whole = [line.rstrip(b"\r\n") for line in ended if line.endswith((b"\n", b"\r"))]
+    stopped = len(read) < len(data)
+    # a CR that is the first half of a CRLF ends its line too: the next bytes are not read
+    last = read.splitlines()[len(whole) :]
+    if len(whole) >= count or not last:
+        assert head == (whole[:count], False, stopped)
+    else:
+        assert head == ([*whole, last[0]], stopped, stopped)
+        assert every[len(whole)].startswith(last[0])
 
 
 def test_a_line_of_many_chunks_is_split_once_not_once_per_chunk(
