@@ -58,7 +58,7 @@ exit codes:
   0  done (for run: every control passed and the outputs were published)
   1  failed: nothing was published (the message names the file, line and column, or the
      failed controls)
-  2  a bad argument or option value (one line naming it)
+  2  a bad argument, option value or environment variable (one line naming it)
   130  interrupted (Ctrl-C): nothing was published"""
 
 
