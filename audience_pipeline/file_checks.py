@@ -23,6 +23,7 @@ from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.header import Header, read_header, split_line
 from audience_pipeline.landing_folder import RemoteFile
+from audience_pipeline.line_count import MAX_LINE_BYTES, LineCounter
 from audience_pipeline.text_encoding import UTF8, escape_line, field_of
 
 _SNIFF_BYTES = 64 * 1024
@@ -40,11 +41,13 @@ _LINE_END = re.compile(rb"\r\n|\n|\r")
 
 @dataclass(frozen=True)
 class FileFingerprint:
-    """A file's checksum, where its first NUL byte is (if any) and its physical lines."""
+    """A file's checksum, where its first NUL byte is (if any), its physical lines, and the
+    first line longer than ``line_count.MAX_LINE_BYTES`` (if any)."""
 
     sha256: str
     first_nul_byte: int | None
     lines: int = 0
+    first_long_line: int | None = None
 
 
 def fingerprint_file(path: Path | RemoteFile) -> FileFingerprint:
@@ -55,23 +58,17 @@ def fingerprint_file(path: Path | RemoteFile) -> FileFingerprint:
     """
     digest = hashlib.sha256()
     first_nul_byte = None
-    offset = 0
-    line_breaks = 0
-    last_byte = b""
+    counter = LineCounter()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             if first_nul_byte is None and (position := chunk.find(b"\x00")) != -1:
-                first_nul_byte = offset + position
-            line_breaks += chunk.count(b"\n")
-            if b"\r" in chunk:  # one quick scan spares LF-only files two slow counts
-                line_breaks += chunk.count(b"\r") - chunk.count(b"\r\n")
-            if last_byte == b"\r" and chunk.startswith(b"\n"):
-                line_breaks -= 1  # a CRLF cut between two chunks is one line break
-            last_byte = chunk[-1:]
-            offset += len(chunk)
-    lines = line_breaks + (1 if offset and last_byte not in (b"\n", b"\r") else 0)
-    return FileFingerprint(digest.hexdigest(), first_nul_byte, lines)
+                first_nul_byte = counter.bytes_read + position
+            counter.feed(chunk)
+    counter.finish()
+    return FileFingerprint(
+        digest.hexdigest(), first_nul_byte, counter.lines, counter.first_long_line
+    )
 
 
 def check_file_is_text(
@@ -127,6 +124,17 @@ def check_no_nul_bytes(
             "file is not text (it contains NUL bytes)",
             line=line,
             column=str(column),
+        )
+
+
+def check_no_long_line(spec: InputFile, line: int | None) -> None:
+    """Refuse a file with a line longer than ``MAX_LINE_BYTES`` (``line``: the first, if any)."""
+    if line is not None:
+        raise InputFileError(
+            spec.file_name,
+            f"line is longer than {MAX_LINE_BYTES:,} bytes: not a row of the export (were "
+            "its line breaks lost?)",
+            line=line,
         )
 
 

@@ -47,12 +47,14 @@ from audience_pipeline.file_checks import (
     FileFingerprint,
     check_data_lines_split,
     check_file_is_text,
+    check_no_long_line,
     check_no_nul_bytes,
     fingerprint_file,
     read_header_row,
     require_data_lines,
 )
 from audience_pipeline.fingerprint_process import fingerprint_local_file
+from audience_pipeline.line_count import LineCounter
 from audience_pipeline.sql import string_literal
 from audience_pipeline.text_encoding import (
     UTF8,
@@ -183,7 +185,8 @@ def _unreadable_lines_read_again(
         if escaped.first_bad_byte is not None and escaped.first_bad_position is not None:
             error = f"not valid {dialect.encoding_label}: byte 0x{escaped.first_bad_byte:02X}"
             field = field_of(escaped.text, escaped.first_bad_position, dialect.delimiter)
-        else:  # refused for another reason than its bytes (DuckDB's line size limit)
+        else:  # refused for another reason than its bytes (a line over DuckDB's size limit
+            # refuses its file before the build: file_checks.check_no_long_line)
             error = f"line could not be read ({error_type.lower()})"
             field = None
         numbers.append(line)
@@ -274,11 +277,17 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> No
 
 @contextmanager
 def _utf8_text(
-    spec: InputFile, path: Path, dialect: Dialect, work_dir: Path, lf_lines: bool = False
+    spec: InputFile,
+    path: Path,
+    dialect: Dialect,
+    work_dir: Path,
+    counter: LineCounter,
+    lf_lines: bool = False,
 ) -> Iterator[Path]:
     """``path`` itself when it is declared UTF-8; else a UTF-8 work file, removed afterwards.
 
-    ``lf_lines``: a work file even for UTF-8, with every line ending written as LF.
+    ``lf_lines``: a work file even for UTF-8, with every line ending written as LF. A work
+    file's lines are counted into ``counter`` as it is written.
     """
     if dialect.encoding == UTF8 and not lf_lines:
         yield path
@@ -286,7 +295,7 @@ def _utf8_text(
     work_dir.mkdir(parents=True, exist_ok=True)
     transcoded = work_dir / f"{spec.name}.utf-8.csv"
     try:
-        problem = transcode_to_utf8(path, transcoded, dialect.encoding)
+        problem = transcode_to_utf8(path, transcoded, dialect.encoding, counter)
         if problem is not None:
             raise InputFileError(spec.file_name, problem.problem, line=problem.line)
         yield transcoded
@@ -322,22 +331,31 @@ def load_input_file(
     _drop_relation(con, landing_schema, spec.name)
     with tempfile.TemporaryDirectory(prefix="audience-landing-") as scratch:
         work = work_dir or Path(scratch)
-        with _utf8_text(spec, path, dialect, work) as text_path:
+        transcoded = LineCounter()
+        with _utf8_text(spec, path, dialect, work, transcoded) as text_path:
             marked = text_path != path
             header = read_header_row(spec, text_path, dialect, marked)
             check_data_lines_split(spec, text_path, header, dialect)
             numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, marked)
         scanned = fingerprint() if fingerprint is not None else fingerprint_file(path)
-        # a file in another encoding was checked for NUL characters as it was transcoded
+        # a file in another encoding was checked for NUL characters as it was transcoded, and
+        # its lines counted as UTF-8, the bytes DuckDB read
         if not marked:
             check_no_nul_bytes(spec, scanned, path)
+        physical = scanned if not marked else transcoded
+        check_no_long_line(spec, physical.first_long_line)
         lines = _stored_lines(con, lines_store)
-        if not marked and lines != scanned.lines:
+        if not marked and lines != physical.lines:
             # DuckDB's reader counts a CRLF among LF lines as two line breaks: a file of mixed
             # line endings is read again from a copy whose lines all end with LF
-            with _utf8_text(spec, path, dialect, work, lf_lines=True) as text_path:
+            with _utf8_text(spec, path, dialect, work, LineCounter(), lf_lines=True) as text_path:
                 numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, True)
             lines = _stored_lines(con, lines_store)
+    if lines != physical.lines:  # never build on a file with a line lost
+        raise InputFileError(
+            spec.file_name,
+            f"{physical.lines:,} lines in the file, but the reader stored {lines:,}",
+        )
     con.execute(f"create view {landing_schema}.{spec.name} as {numbered_lines}")
     data_lines = max(lines - 1, 0)
     require_data_lines(spec, data_lines)

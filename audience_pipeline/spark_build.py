@@ -37,6 +37,7 @@ from audience_pipeline.errors import PipelineError
 from audience_pipeline.file_checks import (
     check_data_lines_split,
     check_file_is_text,
+    check_no_long_line,
     check_no_nul_bytes,
     fingerprint_file,
     read_header_row,
@@ -92,6 +93,7 @@ def inspect_landing_folder(
         check_data_lines_split(spec, path, header, dialect)
         fingerprint = fingerprint_file(path)
         check_no_nul_bytes(spec, fingerprint, path)
+        check_no_long_line(spec, fingerprint.first_long_line)
         data_lines = max(fingerprint.lines - 1, 0)
         require_data_lines(spec, data_lines)
         loaded.append(

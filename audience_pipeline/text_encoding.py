@@ -25,6 +25,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from audience_pipeline.line_count import LineCounter
 
 UTF8 = "utf-8"
 
@@ -88,13 +91,17 @@ class TranscodeProblem:
     line: int | None = None
 
 
-def transcode_to_utf8(source: Path, target: Path, encoding: str) -> TranscodeProblem | None:
+def transcode_to_utf8(
+    source: Path, target: Path, encoding: str, counter: LineCounter | None = None
+) -> TranscodeProblem | None:
     """Write ``source``, read in ``encoding``, to ``target`` as UTF-8, in chunks.
 
     Undecodable bytes become marks (see the module's docstring); a leading byte-order mark is
     dropped. Returns a problem instead when the file cannot be text in that encoding: UTF-16 or
     UTF-32 without its byte-order mark, or a NUL character (the line it is on is given).
+    ``counter`` is fed the bytes written (``target``'s lines, the lines of ``source``).
     """
+    written = counter if counter is not None else LineCounter()
     with source.open("rb") as handle:
         start = handle.read(4)
     if encoding in _BOM_REQUIRED and not start.startswith(_BOM_REQUIRED[encoding]):
@@ -116,10 +123,16 @@ def transcode_to_utf8(source: Path, target: Path, encoding: str) -> TranscodePro
                 )
             text, held = (text[:-1], "\r") if text.endswith("\r") else (text, "")
             line_breaks += _line_breaks(text)
-            writer.write(_as_lf(text).encode(UTF8, "surrogateescape"))
+            _write(writer, written, _as_lf(text).encode(UTF8, "surrogateescape"))
         rest = held + decoder.decode(b"", final=True)
-        writer.write(_as_lf(rest).encode(UTF8, "surrogateescape"))
+        _write(writer, written, _as_lf(rest).encode(UTF8, "surrogateescape"))
+    written.finish()
     return None
+
+
+def _write(writer: BinaryIO, counter: LineCounter, data: bytes) -> None:
+    writer.write(data)
+    counter.feed(data)
 
 
 def _as_lf(text: str) -> str:

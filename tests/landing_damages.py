@@ -16,6 +16,7 @@ from conftest import CONTRACT
 
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.line_count import MAX_LINE_BYTES
 from audience_pipeline.spark_build import inspect_landing_folder
 
 
@@ -62,6 +63,13 @@ def _nul_far_in(path: Path) -> None:
     path.write_text(text + ("x" * 70_000) + "\x00\n")
 
 
+def _line_breaks_lost(path: Path) -> None:
+    """Rows run together into one line over the limit, after the first data line."""
+    header, first, rest = path.read_bytes().split(b"\n", 2)
+    merged = (first + b" ") * (MAX_LINE_BYTES // len(first) + 1)
+    path.write_bytes(header + b"\n" + first + b"\n" + merged + b"\n" + rest)
+
+
 def _header_not_utf8(path: Path) -> None:
     header, _, body = path.read_bytes().partition(b"\n")
     path.write_bytes(header.replace(b"email", b"\xe9mail") + b"\n" + body)
@@ -77,6 +85,7 @@ DAMAGES = [
     pytest.param("bookings", _header_only, id="header-only"),
     pytest.param("customers", _nul_far_in, id="nul-byte"),
     pytest.param("customers", _header_not_utf8, id="header-not-utf8"),
+    pytest.param("suppressions", _line_breaks_lost, id="line-breaks-lost"),
 ]
 
 

@@ -27,11 +27,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from landing_split import load_and_split
 
-from audience_pipeline import file_checks
+from audience_pipeline import file_checks, line_count
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
 from audience_pipeline.file_checks import _head_lines, _read_head, fingerprint_file
 from audience_pipeline.landing import LoadedFile
+from audience_pipeline.line_count import MAX_LINE_BYTES
 
 UNTERMINATED = "unterminated quote (or a line break inside a quoted field)"
 N_BASELINE = {name: len(rows) for name, rows in baseline_rows().items()}
@@ -787,6 +788,51 @@ def test_nul_byte_far_into_a_file_is_refused(tmp_path: Path, load: LoadFolder) -
     assert nul_offset > 64 * 1024
     # named by its line and column, as the other file errors are, not by a byte offset
     assert (error.line, error.column) == (damaged[:nul_offset].count(b"\n") + 1, "19")
+
+
+def _with_long_line(path: Path, length: int) -> bytes:
+    """``path`` with a line of ``length`` bytes after its first data line; returns the bytes."""
+    header, first, rest = path.read_bytes().split(b"\n", 2)
+    damaged = header + b"\n" + first + b"\n" + b"x" * length + b"\n" + rest
+    path.write_bytes(damaged)
+    return damaged
+
+
+@pytest.mark.parametrize("length", [1_000_001, 5_000_000, 40_000_000], ids=["1MB", "5MB", "40MB"])
+def test_a_line_too_long_to_be_a_row_is_refused_by_its_number(
+    tmp_path: Path, load: LoadFolder, length: int
+) -> None:
+    """Just over the limit, over DuckDB's line limit (which it records) and over its read
+    buffer (which it drops without a word): each refuses the file, naming line 3."""
+    write_landing_folder(tmp_path)
+    _with_long_line(tmp_path / "consent_events.csv", length)
+    error = _refused(load, tmp_path, "consent_events.csv")
+    assert error.line == 3
+    assert error.problem.startswith("line is longer than 1,000,000 bytes")
+
+
+def test_a_line_at_the_limit_is_read_and_quarantined_like_any_line(
+    tmp_path: Path, load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    write_landing_folder(tmp_path)
+    damaged = _with_long_line(tmp_path / "consent_events.csv", MAX_LINE_BYTES)
+    loaded = load(tmp_path)
+    assert loaded["consent_events"].data_lines == damaged.count(b"\n") - 1
+    assert row_at(con, "consent_events", 3)["structural_error"].startswith("expected 6 fields")
+    assert len(row_at(con, "consent_events", 3)["raw_line"]) == MAX_LINE_BYTES
+
+
+def test_a_line_the_reader_lost_refuses_its_file(
+    tmp_path: Path, load: LoadFolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB drops a line longer than its read buffer without a word. With the line limit
+    out of the way, the line count checked against the file's still refuses the file."""
+    monkeypatch.setattr(line_count, "MAX_LINE_BYTES", 10**9)
+    write_landing_folder(tmp_path)
+    damaged = _with_long_line(tmp_path / "bookings.csv", 40_000_000)
+    error = _refused(load, tmp_path, "bookings.csv")
+    lines = damaged.count(b"\n")
+    assert error.problem == f"{lines:,} lines in the file, but the reader stored {lines - 1:,}"
 
 
 def test_nul_byte_in_the_first_64_kb_is_named_by_line_and_column(
