@@ -128,12 +128,16 @@ def check_no_nul_bytes(
 
 
 def check_no_long_line(spec: InputFile, line: int | None) -> None:
-    """Refuse a file with a line longer than ``MAX_LINE_BYTES`` (``line``: the first, if any)."""
+    """Refuse a file with a line longer than ``MAX_LINE_BYTES`` (``line``: the first, if any).
+
+    Its bytes are counted in UTF-8, what an engine reads: a file in another declared encoding
+    is measured as its UTF-8 work file is written.
+    """
     if line is not None:
         raise InputFileError(
             spec.file_name,
-            f"line is longer than {MAX_LINE_BYTES:,} bytes: not a row of the export (were "
-            "its line breaks lost?)",
+            f"line is longer than {MAX_LINE_BYTES:,} bytes (as UTF-8): not a row of the export "
+            "(were its line breaks lost?)",
             line=line,
         )
 
