@@ -145,27 +145,21 @@ def check_no_long_line(spec: InputFile, line: int | None) -> None:
 def line_and_column(path: Path | RemoteFile, offset: int) -> tuple[int, int]:
     """The physical line (1-based) of the byte at ``offset`` and its column (1-based, in bytes).
 
-    Reads the file up to ``offset``, in chunks, counting lines as ``fingerprint_file`` does;
-    only called to say where a file is refused.
+    Reads the file up to ``offset``, in chunks, counting lines as ``fingerprint_file`` does
+    (``LineCounter``); only called to say where a file is refused.
     """
-    line_breaks = 0
+    counter = LineCounter()
     line_start = 0
-    read = 0
-    last_byte = b""
     with path.open("rb") as handle:
-        while read < offset:
-            chunk = handle.read(min(_CHUNK_BYTES, offset - read))
+        while counter.bytes_read < offset:
+            chunk = handle.read(min(_CHUNK_BYTES, offset - counter.bytes_read))
             if not chunk:
                 break
-            line_breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
-            if last_byte == b"\r" and chunk.startswith(b"\n"):
-                line_breaks -= 1  # a CRLF cut between two chunks is one line break
             end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
             if end != -1:
-                line_start = read + end + 1
-            last_byte = chunk[-1:]
-            read += len(chunk)
-    return line_breaks + 1, offset - line_start + 1
+                line_start = counter.bytes_read + end + 1
+            counter.feed(chunk)
+    return counter.line_breaks + 1, offset - line_start + 1
 
 
 def _head_lines(path: Path | RemoteFile, count: int, max_bytes: int | None = None) -> list[bytes]:

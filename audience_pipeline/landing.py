@@ -281,13 +281,13 @@ def _utf8_text(
     path: Path,
     dialect: Dialect,
     work_dir: Path,
-    counter: LineCounter,
+    counter: LineCounter | None = None,
     lf_lines: bool = False,
 ) -> Iterator[Path]:
     """``path`` itself when it is declared UTF-8; else a UTF-8 work file, removed afterwards.
 
     ``lf_lines``: a work file even for UTF-8, with every line ending written as LF. A work
-    file's lines are counted into ``counter`` as it is written.
+    file's lines are counted into ``counter`` (if given) as it is written.
     """
     if dialect.encoding == UTF8 and not lf_lines:
         yield path
@@ -348,7 +348,7 @@ def load_input_file(
         if not marked and lines != physical.lines:
             # DuckDB's reader counts a CRLF among LF lines as two line breaks: a file of mixed
             # line endings is read again from a copy whose lines all end with LF
-            with _utf8_text(spec, path, dialect, work, LineCounter(), lf_lines=True) as text_path:
+            with _utf8_text(spec, path, dialect, work, lf_lines=True) as text_path:
                 numbered_lines = _read_lines(con, spec, text_path, lines_store, dialect, True)
             lines = _stored_lines(con, lines_store)
     if lines != physical.lines:  # never build on a file with a line lost

@@ -110,7 +110,6 @@ def transcode_to_utf8(
             f"with --encoding {encoding}-le or {encoding}-be"
         )
     decoder = codecs.getincrementaldecoder(encoding)(errors=_MARK_HANDLER)
-    line_breaks = 0
     held = ""  # a CR at the end of a chunk: the next one may start with its LF
     with source.open("rb") as reader, target.open("wb") as writer:
         for chunk in _chunks(reader):
@@ -119,10 +118,9 @@ def transcode_to_utf8(
                 return TranscodeProblem(
                     f"file is not text (it contains NUL characters read as "
                     f"{encoding_label(encoding)})",
-                    line=line_breaks + _line_breaks(text[:nul]) + 1,
+                    line=written.line_breaks + _line_breaks(text[:nul]) + 1,
                 )
             text, held = (text[:-1], "\r") if text.endswith("\r") else (text, "")
-            line_breaks += _line_breaks(text)
             _write(writer, written, _as_lf(text).encode(UTF8, "surrogateescape"))
         rest = held + decoder.decode(b"", final=True)
         _write(writer, written, _as_lf(rest).encode(UTF8, "surrogateescape"))

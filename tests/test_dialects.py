@@ -294,9 +294,15 @@ def test_utf_16_needs_its_byte_order_mark(tmp_path: Path) -> None:
     assert "--encoding utf-16-le" in problem.problem
 
 
-def test_a_nul_character_is_refused_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_bytes", [3, 4, 5, 4 * 1024 * 1024])
+@pytest.mark.parametrize("text", ["a,b\r\nc,d\nx\x00y\n", "a,b\rc,d\r\nx\x00y"])
+def test_a_nul_character_is_refused_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int, text: str
+) -> None:
+    """Its line counts the line breaks of the chunks before it, a CRLF cut between two once."""
+    monkeypatch.setattr(text_encoding, "_CHUNK_BYTES", chunk_bytes)
     source = tmp_path / "in.csv"
-    source.write_bytes("a,b\r\nc,d\nx\x00y\n".encode("utf-16"))
+    source.write_bytes(text.encode("utf-16"))
     problem = transcode_to_utf8(source, tmp_path / "out.csv", "utf-16")
     assert problem is not None
     assert "not text" in problem.problem
