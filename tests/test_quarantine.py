@@ -133,6 +133,7 @@ INVALID_IDS = {
     "inner_space": "1 2",
     "hex": "0x1F",
     "nineteen_digits": "1234567890123456789",
+    "zero_then_nineteen_digits": "01234567890123456789",
     "arabic_indic": "\u0661\u0662",
     "fullwidth": "\uff11\uff12",
 }
@@ -140,6 +141,7 @@ VALID_IDS = {
     "padded": " 4101 ",
     "leading_zeros": "0004102",
     "eighteen_digits": "999999999999999999",
+    "zeros_past_eighteen": "0000000000000000000004103",
 }
 
 # Dates: YYYY-MM-DD that exists.

@@ -52,10 +52,13 @@
     trim({{ expression }})
 {%- endmacro %}
 
-{#- Ids: ASCII digits, at most 18 of them (so they fit a bigint). -#}
+{#-
+    Ids: ASCII digits, at most 18 of them after any leading zeros (so they fit a bigint):
+    `00000000000000000101` is customer 101, as `' 012 '` is customer 12.
+-#}
 {% macro parse_id(cleaned) -%}
     case
-        when {{ audience.regex_matches(cleaned, '[0-9]{1,18}') }}
+        when {{ audience.regex_matches(cleaned, '0*[0-9]{1,18}') }}
             then cast({{ cleaned }} as {{ dbt.type_bigint() }})
     end
 {%- endmacro %}

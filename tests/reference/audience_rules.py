@@ -142,9 +142,10 @@ def trimmed(value: str | None) -> str:
 
 
 def parse_id(value: str | None) -> int | None:
-    """Parse a customer id: 1-18 ASCII digits after trim, else ``None``."""
+    """Parse a customer id: ASCII digits after trim, at most 18 past any leading zeros, else
+    ``None``."""
     text = trimmed(value)
-    if not _ID_RE.fullmatch(text) or len(text) > MAX_ID_DIGITS:
+    if not _ID_RE.fullmatch(text) or len(text.lstrip("0")) > MAX_ID_DIGITS:
         return None
     return int(text)
 
