@@ -12,6 +12,11 @@ when:
   run to a destination;
 - **as-of order**: the run is dated before the destination's latest published run (a
   forgotten or wrong ``--as-of``);
+- **same-day rerun**: the run reruns a day already published to the destination and its
+  audience differs from what that run published (the model ``audience_rerun_differences``).
+  Its delta files are against the day before, like the first run's, so a platform that applied
+  the first run's files would keep a customer this run excludes; accepted, the run publishes
+  and the platform's list is replaced with ``eligible_audience.csv`` (a full sync);
 - **empty audience**: nobody is eligible, unless the run said it may be
   (``--allow-empty-audience``); ``--accept-drift`` does not accept this one;
 - **empty input**: an input file has no data rows (checked on every run, the first included),
@@ -201,6 +206,43 @@ def _as_of_check(as_of: str, latest: PublishedRun | None) -> DriftCheck:
     )
 
 
+def _same_day_rerun_check(
+    as_of: str, differences: dict[str, int], same_day_run_id: int | None
+) -> DriftCheck:
+    """A rerun of a published day whose audience differs from that day's publication fails."""
+    moved = sum(differences.values())
+    if not moved:
+        outcome = "pass"
+        detail = (
+            f"as of {as_of}: no run published to this destination for that day differs from "
+            "this one"
+        )
+    else:
+        outcome = "fail"
+        counts = ", ".join(
+            f"{count} {difference.replace('_', ' ')}"
+            for difference, count in sorted(differences.items())
+            if count
+        )
+        detail = (
+            f"a rerun of {as_of}, whose audience differs from run #{same_day_run_id} published "
+            f"to this destination for that day ({counts}): its delta files are against the day "
+            f"before, so a platform that applied run #{same_day_run_id}'s would not match this "
+            "audience; if accepted, replace the platform's list with eligible_audience.csv "
+            "(a full sync)"
+        )
+    return DriftCheck(
+        control="same_day_rerun",
+        subject="eligible_audience",
+        previous=None,
+        current=moved,
+        share=None,
+        threshold=None,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
 def _empty_audience_check(eligible: int, customers: int | None, allowed: bool) -> DriftCheck:
     """An empty audience fails unless the run said it may be empty."""
     of = f" of {customers} customers" if customers is not None else ""
@@ -299,11 +341,14 @@ def evaluate_drift(
     latest: PublishedRun | None = None,
     customers: int | None = None,
     allow_empty_audience: bool = False,
+    rerun_differences: dict[str, int] | None = None,
+    same_day_run_id: int | None = None,
 ) -> DriftResult:
     """Apply the guard to plain numbers (no database): the previous run against this one.
 
     ``latest`` (the destination's latest published run) is checked against ``as_of`` when the
-    as-of date is given.
+    as-of date is given; so are ``rerun_differences`` (customers per kind of difference from
+    ``same_day_run_id``, the day's earlier publication, on a rerun of a published day).
     """
     thresholds = thresholds or DriftThresholds()
     checks = [
@@ -319,6 +364,7 @@ def evaluate_drift(
     ]
     if as_of is not None:
         checks.append(_as_of_check(as_of, latest))
+        checks.append(_same_day_rerun_check(as_of, rerun_differences or {}, same_day_run_id))
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None
         checks.append(
@@ -365,6 +411,10 @@ def assess_drift(
     raw_rows = dict(
         con.execute("select input_file, raw_rows from marts.reconciliation_input_files").fetchall()
     )
+    rerun_rows = con.execute(
+        "select difference, count(*), max(same_day_run_id) "
+        "from marts.audience_rerun_differences group by difference"
+    ).fetchall()
     return evaluate_drift(
         comparison.previous,
         eligible=eligible,
@@ -378,6 +428,8 @@ def assess_drift(
         latest=comparison.latest,
         customers=customers,
         allow_empty_audience=allow_empty_audience,
+        rerun_differences={difference: int(count) for difference, count, _ in rerun_rows},
+        same_day_run_id=max((int(run_id) for _, _, run_id in rerun_rows), default=None),
     )
 
 

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from conftest import make_row, write_landing_folder
 
-from audience_pipeline.drift import DriftThresholds
+from audience_pipeline.drift import DriftFailure, DriftThresholds
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.pipeline import run_pipeline
 
@@ -261,3 +261,47 @@ def test_a_corrupted_previous_audience_fails_the_invariant_control(runs: Runs) -
     entered = rows((kept[0] / "audience_entered.csv").read_bytes())
     assert "115" in {row["customer_id"] for row in entered}
     assert "c115@example.com" not in message  # the message names the folder, not the data
+
+
+def test_a_corrected_rerun_of_a_published_day_stops_until_accepted(tmp_path: Path) -> None:
+    """Day 2's deltas add 113. A corrected day 2 export has 113 opting out: its deltas would be
+    against day 1 again and could not remove 113 from a platform that applied the first ones,
+    so the drift guard stops it; accepted, it publishes and records the acceptance."""
+    database, output_dir = tmp_path / "audience.duckdb", tmp_path / "out"
+
+    def run(name: str, exports: dict[str, list[dict[str, str]]], as_of: str, **options: str):
+        landing = tmp_path / name
+        write_landing_folder(landing, exports, baseline=False)
+        return run_pipeline(
+            landing,
+            output_dir,
+            as_of=as_of,
+            database=database,
+            quiet=True,
+            drift_thresholds=LOOSE,
+            **options,
+        )
+
+    run("day1", day_rows(1), DAYS[0])
+    run("day2", day_rows(2), DAYS[1])
+    first = read_outputs(output_dir)
+    assert "113" in {row["customer_id"] for row in rows(first["audience_entered.csv"])}
+    corrected = day_rows(2)
+    corrected["consent_events"].append(consent(113, "OPT_OUT", event_ts="2026-12-05T00:00:00Z"))
+    with pytest.raises(DriftFailure) as stopped:
+        run("day2-corrected", corrected, DAYS[1])
+    message = str(stopped.value)
+    assert (
+        f"same_day_rerun: a rerun of {DAYS[1]}, whose audience differs from run #2 published "
+        "to this destination for that day (1 not in this audience)" in message
+    )
+    assert "--accept-drift" in message
+    assert read_outputs(output_dir) == first  # nothing published
+    result = run("day2-corrected", corrected, DAYS[1], accept_drift="corrected consent export")
+    checks = {check.control: check.outcome for check in result.drift.checks}
+    assert checks["same_day_rerun"] == "accepted"
+    published = read_outputs(output_dir)["eligible_audience.csv"]
+    assert "113" not in {row["customer_id"] for row in rows(published)}
+    # the same corrected export once more: identical to the accepted run, so it passes
+    again = run("day2-corrected", corrected, DAYS[1])
+    assert {c.control: c.outcome for c in again.drift.checks}["same_day_rerun"] == "pass"

@@ -142,6 +142,38 @@ def test_a_run_dated_before_the_destinations_latest_fails_unless_accepted() -> N
     assert outcomes(accepted)["as_of_order"] == "accepted" and not accepted.failed
 
 
+def test_a_rerun_of_a_published_day_fails_when_its_audience_differs_unless_accepted() -> None:
+    latest = previous_run()  # as of 2026-11-26
+    rerun = {"raw_rows": FILES, "as_of": "2026-11-26", "latest": latest, "same_day_run_id": 7}
+    differs = evaluate_drift(
+        latest,
+        eligible=100,
+        entered=0,
+        left=0,
+        rerun_differences={"not_in_this_audience": 1, "values_changed": 2},
+        **rerun,
+    )
+    assert outcomes(differs)["same_day_rerun"] == "fail"
+    assert (
+        "same_day_rerun: a rerun of 2026-11-26, whose audience differs from run #7 published to "
+        "this destination for that day (1 not in this audience, 2 values changed)"
+        in differs.describe()
+    )
+    assert "eligible_audience.csv (a full sync)" in differs.describe()
+    same = evaluate_drift(latest, eligible=100, entered=0, left=0, **rerun)
+    assert outcomes(same)["same_day_rerun"] == "pass" and not same.failed
+    accepted = evaluate_drift(
+        latest,
+        eligible=100,
+        entered=0,
+        left=0,
+        rerun_differences={"email_changed": 1},
+        accept_reason="a corrected consent export",
+        **rerun,
+    )
+    assert outcomes(accepted)["same_day_rerun"] == "accepted" and not accepted.failed
+
+
 def test_an_empty_audience_fails_unless_allowed_and_accept_drift_does_not_do() -> None:
     empty = evaluate_drift(None, eligible=0, entered=0, left=0, raw_rows=FILES, customers=15)
     assert outcomes(empty)["audience_empty"] == "fail"

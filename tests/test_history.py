@@ -121,6 +121,7 @@ def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
         "audience_change",
         "audience_empty",
         "as_of_order",
+        "same_day_rerun",
         "input_rows:bookings",
         "input_rows:consent_events",
         "input_rows:customers",
