@@ -487,7 +487,7 @@ def _address_facts(
     holders = _rows(
         con,
         """
-        select holders.customer_id, decisions.decision_reason,
+        select holders.customer_id, decisions.decision_reason, holders.is_current_address,
             holders.has_latest_consent_other_than_opt_in,
             holders.is_suppressed_by_customer_id, holders.has_rejected_consent_event,
             holders.is_blocking_address, decisions.last_booking_date
@@ -512,7 +512,8 @@ def _address_facts(
             why.append("suppressed by customer_id")
         if holder["has_rejected_consent_event"]:
             why.append("has a rejected consent event")
-        blocking.append(f"  customer {holder['customer_id']} blocks it: {', '.join(why)}")
+        held = "" if holder["is_current_address"] else " (on a rejected customers row)"
+        blocking.append(f"  customer {holder['customer_id']}{held} blocks it: {', '.join(why)}")
     block_facts = (
         ["other holders who block the address:", *_listed(blocking)]
         if blocking

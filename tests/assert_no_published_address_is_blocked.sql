@@ -2,8 +2,9 @@
 -- latest email consent is not OPT_IN, who is actively suppressed by customer_id, or who has a
 -- rejected consent_events row (rule 9). Re-derived here from the staging models,
 -- independently of the intermediate models that decided: the holders of an address are the
--- customers whose current snapshot carries it. A row per published address, other holder who
--- blocks it, and reason. The as-of date is the build's (audience_build_parameters).
+-- customers whose current snapshot carries it, and every customer a rejected customers row
+-- carrying it may name. A row per published address, other holder who blocks it, and reason.
+-- The as-of date is the build's (audience_build_parameters).
 with
 
 audience as (
@@ -21,6 +22,12 @@ build_parameters as (
 all_snapshots as (
 
     select * from {{ ref('stg_exports__customers') }}
+
+),
+
+customers_checked as (
+
+    select * from {{ ref('stg_exports__customers_checked') }}
 
 ),
 
@@ -130,13 +137,78 @@ holders as (
 
 ),
 
+-- the customers a rejected customers row may name (its id, the id in its digits, the ids read
+-- from the start and end of a line that cannot be split), with each address it may carry
+rejected_row_readings as (
+
+    select
+        customer_id,
+        email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        customer_id_in_digits as customer_id,
+        email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        salvaged_customer_id as customer_id,
+        salvaged_email_normalized as email
+    from customers_checked
+    union
+    select
+        salvaged_customer_id as customer_id,
+        salvaged_email_normalized_from_end as email
+    from customers_checked
+    union
+    select
+        salvaged_customer_id_from_end as customer_id,
+        salvaged_email_normalized as email
+    from customers_checked
+    union
+    select
+        salvaged_customer_id_from_end as customer_id,
+        salvaged_email_normalized_from_end as email
+    from customers_checked
+
+),
+
+all_holders as (
+
+    select
+        holders.customer_id,
+        holders.email
+    from holders
+
+    union
+
+    select
+        rejected_row_readings.customer_id,
+        rejected_row_readings.email
+    from rejected_row_readings
+    inner join audience
+        on rejected_row_readings.email = audience.email
+    where rejected_row_readings.customer_id is not null
+
+),
+
+holder_ids as (
+
+    select distinct all_holders.customer_id
+
+    from all_holders
+
+),
+
 holder_email_events as (
 
     select all_consent_events.*
 
     from all_consent_events
-    inner join holders
-        on all_consent_events.customer_id = holders.customer_id
+    inner join holder_ids
+        on all_consent_events.customer_id = holder_ids.customer_id
     where all_consent_events.channel = 'email'
 
 ),
@@ -240,16 +312,16 @@ final as (
     select
         audience.customer_id as published_customer_id,
         audience.email,
-        holders.customer_id as blocking_customer_id,
+        all_holders.customer_id as blocking_customer_id,
         blocking_reasons.reason
 
     from audience
-    inner join holders
+    inner join all_holders
         on
-            audience.email = holders.email
-            and audience.customer_id <> holders.customer_id
+            audience.email = all_holders.email
+            and audience.customer_id <> all_holders.customer_id
     inner join blocking_reasons
-        on holders.customer_id = blocking_reasons.customer_id
+        on all_holders.customer_id = blocking_reasons.customer_id
 
 )
 

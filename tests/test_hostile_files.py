@@ -664,6 +664,15 @@ def test_audience_and_decisions_equal_the_reference_with_broken_lines_holding_th
                 line.decode("utf-8", "replace"), LAYOUTS["suppressions"].columns
             )
         },
+        unsplittable_customer_addresses={
+            address
+            for entry in ENTRIES["customers"]
+            if entry.reason is not None
+            for line in entry.lines
+            for address in rules.addresses_named_by_unsplittable_line(
+                line.decode("utf-8", "replace"), LAYOUTS["customers"].columns
+            )
+        },
     )
     assert hostile_run.decisions == expected.decisions
     assert hostile_run.published.audience == expected.audience

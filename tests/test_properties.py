@@ -556,6 +556,7 @@ def check_against_reference(
     named: dict[str, set[int]],
     suppression_emails: set[str],
     parameters: rules.RuleParameters = rules.DEFAULT_PARAMETERS,
+    customer_addresses: frozenset[tuple[int, str]] = frozenset(),
 ) -> None:
     """Decisions, audience and rejected lines of one dataset equal the reference's."""
     rows = {name: [row for _, _, row in data.records[name] if row is not None] for name in COLUMNS}
@@ -568,6 +569,7 @@ def check_against_reference(
         unsplittable_line_ids=named,
         unsplittable_suppression_emails=suppression_emails,
         parameters=parameters,
+        unsplittable_customer_addresses=customer_addresses,
     )
     label = f"dataset {data.index}, {parameters}"
     decisions = {c: r for c, r in outcome.decisions.items() if data.owns(c)}
@@ -679,6 +681,9 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
     suppression_emails = named_by_broken_lines(
         generated, "suppressions", rules.emails_named_by_unsplittable_line
     )
+    customer_addresses = frozenset(
+        named_by_broken_lines(generated, "customers", rules.addresses_named_by_unsplittable_line)
+    )
     for dataset, first_line in zip(generated, first_lines, strict=True):
         check_against_reference(
             dataset,
@@ -687,6 +692,7 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
             named,
             suppression_emails,
             reference_parameters(parameters),
+            customer_addresses,
         )
         check_safety(dataset, outcome)
 

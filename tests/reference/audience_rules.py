@@ -638,6 +638,22 @@ def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]
     return ids
 
 
+def addresses_on_rejected_rows(
+    rejected: Iterable[tuple[int, str, Mapping[str, str]]],
+) -> set[tuple[int, str]]:
+    """Rule 9: a rejected customers row might be its customer's newest snapshot, so the
+    customer it names (rule 1's reading) holds the address on it."""
+    pairs = set()
+    for _, _, row in rejected:
+        customer_id = parse_id(row["customer_id"])
+        if customer_id is None:
+            customer_id = id_in_digits(row["customer_id"])
+        email = normalize_email(row["email"])
+        if customer_id is not None and email is not None:
+            pairs.add((customer_id, email))
+    return pairs
+
+
 def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
     """Rule 7: an active suppression (accepted or rejected) whose id cannot be read suppresses
     the id in its digits."""
@@ -677,6 +693,16 @@ def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int
     }
 
 
+def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[tuple[int, str]]:
+    """Rule 9 for a customers line that cannot be split: every customer it may name holds every
+    address it may carry."""
+    return {
+        (customer_id, email)
+        for customer_id in ids_named_by_unsplittable_line(line, columns)
+        for email in emails_named_by_unsplittable_line(line, columns)
+    }
+
+
 def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[str]:
     """Rule 7 for a suppressions line that cannot be split: the emails it may name."""
     return {
@@ -704,6 +730,9 @@ class Facts:
     suppressed_emails: set[str]
     bookings: dict[int, BookingSummary]
     min_recent_bookings: int = DEFAULT_PARAMETERS.min_recent_bookings
+    #: (customer, address) pairs of rejected customers rows and customers lines that cannot be
+    #: split: rule 9 counts those customers as holders of those addresses
+    rejected_row_addresses: frozenset[tuple[int, str]] = frozenset()
 
 
 def individual_reason(customer_id: int, facts: Facts) -> str | None:
@@ -732,17 +761,25 @@ def individual_reason(customer_id: int, facts: Facts) -> str | None:
 
 def blocking_emails(facts: Facts) -> set[str]:
     """Rule 9: emails held by a customer that casts doubt on consent."""
+    holders = {
+        (customer_id, snapshot.email)
+        for customer_id, snapshot in facts.snapshots.items()
+        if snapshot.email is not None
+    }
+    holders |= {
+        (customer_id, email)
+        for customer_id, email in facts.rejected_row_addresses
+        if customer_id in facts.universe
+    }
     blocked: set[str] = set()
-    for customer_id, snapshot in facts.snapshots.items():
-        if snapshot.email is None:
-            continue
+    for customer_id, email in holders:
         status = facts.email_status.get(customer_id)
         if (
             (status is not None and status != "OPT_IN")
             or customer_id in facts.suppressed_ids
             or customer_id in facts.consent_hold
         ):
-            blocked.add(snapshot.email)
+            blocked.add(email)
     return blocked
 
 
@@ -829,6 +866,7 @@ def evaluate(
     unsplittable_line_ids: Mapping[str, Iterable[int]] | None = None,
     unsplittable_suppression_emails: Iterable[str] = (),
     parameters: RuleParameters = DEFAULT_PARAMETERS,
+    unsplittable_customer_addresses: Iterable[tuple[int, str]] = (),
 ) -> Result:
     """Run the whole spec over in-memory rows for the given as-of date and rule parameters.
 
@@ -838,6 +876,8 @@ def evaluate(
     holds the customers named by customers and consent_events lines (those also cast doubt on
     consent, rule 9), and the ids customers lines name are customers even when no readable row
     names them; rule 7 suppresses the ids and emails named by suppressions lines.
+    ``unsplittable_customer_addresses``: the (customer, address) pairs customers lines that
+    could not be split may name, which rule 9 counts as holders.
     """
     named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
     screened = {
@@ -870,6 +910,10 @@ def evaluate(
         suppressed_emails=suppressed_emails,
         bookings=recent_bookings(screened[BOOKINGS].accepted, as_of, parameters),
         min_recent_bookings=parameters.min_recent_bookings,
+        rejected_row_addresses=frozenset(
+            addresses_on_rejected_rows(customer_file.rejected)
+            | set(unsplittable_customer_addresses)
+        ),
     )
     decisions = decide(facts)
     audience = [

@@ -13,6 +13,8 @@ cleaned as {{ materialized_cte() }} (
         structural_error,
         {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
         {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
+        lower({{ clean_text('salvaged_email') }}) as salvaged_email_normalized,
+        lower({{ clean_text('salvaged_email_from_end') }}) as salvaged_email_normalized_from_end,
         {{ clean_field('customer_id') }} as customer_id_text,
         {{ clean_field('email') }} as email_text,
         {{ clean_field('first_name') }} as first_name,
@@ -79,6 +81,8 @@ final as (
         rejection_reason,
         salvaged_customer_id,
         salvaged_customer_id_from_end,
+        salvaged_email_normalized,
+        salvaged_email_normalized_from_end,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ row_disposition() }} as disposition
 
