@@ -13,6 +13,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import AS_OF, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
@@ -84,3 +85,59 @@ def test_explain_names_the_mangled_lines(mangled: tuple[Path, Path]) -> None:
     assert "1001.0" in held
     suppressed = explain(database, MANGLED_SUPPRESSION[0])
     assert "its customer_id cannot be read and its digits name this customer" in suppressed
+
+
+@pytest.fixture(scope="module")
+def bad_bytes_in_ids(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path]:
+    """A byte that is not UTF-8 beside or inside an id: each line names its customer still."""
+    result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
+    opted_out, suppressed, inactive, split = (
+        int(row["customer_id"]) for row in result.audience[:4]
+    )
+    work = tmp_path_factory.mktemp("bad_bytes_in_ids")
+    landing = work / "landing"
+    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
+    half = str(split)[:2], str(split)[2:]
+    appended = {
+        "consent_events": [
+            b"CE-900011,\xa0%d,email,OPT_OUT,2026-11-20T00:00:00Z,web" % opted_out,
+            # a bad byte inside the id: its first digit run names the customer of its head
+            b"CE-900012,%s\xe9%s,email,OPT_OUT,2026-11-20T00:00:00Z,web"
+            % (half[0].encode(), half[1].encode()),
+        ],
+        "suppressions": [b"\xa0%d,,fraud_review,2026-01-01," % suppressed],
+        "customers": [b"%d\xa0,,Zed,NY,bronze,false,2026-11-25T00:00:00Z" % inactive],
+    }
+    for name, lines in appended.items():
+        path = landing / f"{name}.csv"
+        path.write_bytes(path.read_bytes() + b"\n".join(lines) + b"\n")
+    published = run_and_read_outputs(landing, work)
+    named = {
+        "opted_out": opted_out,
+        "suppressed": suppressed,
+        "inactive": inactive,
+        "split": split,
+        "head": int(half[0]),
+    }
+    return named, published.database
+
+
+def test_a_bad_byte_beside_an_id_does_not_hide_its_customer(
+    bad_bytes_in_ids: tuple[dict[str, int], Path],
+) -> None:
+    named, database = bad_bytes_in_ids
+    decisions = read_decisions(database)
+    assert decisions[named["opted_out"]] == "data_quality_hold"
+    assert decisions[named["suppressed"]] == "suppressed"
+    assert decisions[named["inactive"]] == "data_quality_hold"
+    # `\xe9` between the digits: the first run of digits is the one before it (never the
+    # escape's hex digits, `e9`): only the customer it names is held
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        held = con.execute(
+            "select customer_id_in_digits from staging.stg_exports__consent_events_checked "
+            "where event_id = 'CE-900012'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert held == [(named["head"],)]

@@ -67,17 +67,34 @@
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
     `C-1157`, `#1157`, ` 1157a` name 1157); null when the text is blank, a valid id, or holds no
-    such run, and on a line with a structural error (its salvaged readings name whom it may
-    name: on DuckDB its text holds the escapes of bad bytes, `\xNN`, whose digits are not the
-    id's). Never used as a value: a rejected opt-out or suppression whose id cannot be read
-    still excludes whoever it may name (rules 1 and 7), and a wrong reading can only exclude
-    someone, never publish them. Only the few rows whose id is invalid read the expression.
+    such run. A byte that is not valid in the file's encoding does not hide the id around it
+    (`\xa01157` names 1157): on DuckDB such a byte is written `\xNN`, whose hex digits are not
+    the id's, so each escape is read as a space first (Spark reads the byte as U+FFFD, which no
+    digit run crosses either). A line that cannot be split has no fields here (its salvaged
+    readings name whom it may name). Never used as a value: a rejected opt-out or suppression
+    whose id cannot be read still excludes whoever it may name (rules 1 and 7), and a wrong
+    reading can only exclude someone, never publish them. Only the few rows whose id is invalid
+    read the expression.
 -#}
-{% macro id_in_digits(cleaned, parsed, structural_error='structural_error') -%}
+{% macro id_in_digits(cleaned, parsed) -%}
     case
-        when {{ parsed }} is null and {{ cleaned }} is not null and {{ structural_error }} is null
-            then {{ audience.parse_id(audience.first_digit_run(cleaned)) }}
+        when {{ parsed }} is null and {{ cleaned }} is not null
+            then {{ audience.parse_id(audience.first_digit_run(audience.without_byte_escapes(cleaned))) }}
     end
+{%- endmacro %}
+
+{#- `expression` with each escape of a bad byte (`\xNN`, written by the DuckDB pre-step) read as a space. -#}
+{% macro without_byte_escapes(expression) -%}
+    {{ return(adapter.dispatch('without_byte_escapes', 'audience')(expression)) }}
+{%- endmacro %}
+
+{#- Elsewhere bad bytes are never escaped: Spark reads them as U+FFFD, a warehouse holds text. -#}
+{% macro default__without_byte_escapes(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro duckdb__without_byte_escapes(expression) -%}
+    regexp_replace({{ expression }}, '\\x[0-9a-f]{2}', ' ', 'g')
 {%- endmacro %}
 
 {% macro first_digit_run(expression) -%}
