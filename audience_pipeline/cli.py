@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, entry_points, version
+from pathlib import Path
 from typing import Any, NoReturn
 
 from audience_pipeline import __version__
@@ -39,6 +40,7 @@ from audience_pipeline.options import (
     path_option,
     positive_int,
     share,
+    thread_count,
     whole_number,
 )
 from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
@@ -104,6 +106,13 @@ def _add_database(parser: argparse.ArgumentParser) -> None:
         help="the DuckDB file runs build in and record their history in "
         f"(default: $AUDIENCE_DATABASE, else {default_database()})",
     )
+
+
+def _database_to_read(args: argparse.Namespace) -> Path:
+    """The database explain and history read: ``--database`` (never a folder) or the default."""
+    if args.database is not None and args.database.is_dir():
+        raise UsageError(f"argument --database: {args.database} is a folder, not a file")
+    return args.database or default_database()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +240,7 @@ def add_run_parser(subparsers: Any) -> None:
     )
     resources.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         metavar="N",
         help="DuckDB threads (default: $AUDIENCE_DUCKDB_THREADS, else this machine's cores, "
@@ -239,7 +248,7 @@ def add_run_parser(subparsers: Any) -> None:
     )
     resources.add_argument(
         "--dbt-threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         metavar="N",
         help="models dbt builds at once on DuckDB (default: $AUDIENCE_DBT_THREADS, else "
@@ -340,6 +349,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
     folder_to_write(args.output_dir, "--output-dir")
+    # a run publishes beside the output folder (its generations and lock)
+    folder_to_write(args.output_dir.absolute().parent, "--output-dir")
     database, source = (
         (args.database, "--database") if args.database else default_database_and_source()
     )
@@ -461,7 +472,7 @@ def explain_command(args: argparse.Namespace) -> int:
     if args.output_dir is not None:
         destination = default_destination(args.output_dir)
     print_output(
-        explain(args.database or default_database(), args.customer_id, destination=destination),
+        explain(_database_to_read(args), args.customer_id, destination=destination),
         end="",
     )
     return 0
@@ -514,11 +525,11 @@ def history_command(args: argparse.Namespace) -> int:
     from audience_pipeline.history import read_published_runs
 
     output_dir = str(args.output_dir.absolute()) if args.output_dir else None
-    runs = read_published_runs(
-        args.database or default_database(), output_dir, destination=args.destination
-    )
+    runs = read_published_runs(_database_to_read(args), output_dir, destination=args.destination)
     if args.format == "json":
         print_output(json.dumps(runs, indent=2, default=str))
+    elif not runs and (output_dir or args.destination):
+        print_output(f"no run published to {args.destination or output_dir} in this database")
     else:
         print_output(format_history(runs), end="")
     return 0

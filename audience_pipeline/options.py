@@ -27,6 +27,13 @@ _UNIT_BYTES = {
 #: fails under 32MB on two threads).
 MIN_MEMORY = "64MB"
 _MIN_MEMORY_BYTES = 64 * 1000**2
+#: The largest memory limit taken (DuckDB refuses sizes it cannot hold in 64 bits).
+MAX_MEMORY = "1000TB"
+_MAX_MEMORY_BYTES = 1000 * 1000**4
+#: The largest count taken (runs kept, customers, thresholds): it must fit where it is stored.
+MAX_COUNT = 2**31 - 1
+#: The most threads taken, for DuckDB and for dbt.
+MAX_THREADS = 1024
 
 
 def iso_date(text: str) -> str:
@@ -49,10 +56,13 @@ def memory_size(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected a size with its unit such as 4GB or 512MB, not {text!r}"
         )
-    if float(match[1]) * _UNIT_BYTES[match[2].lower()] < _MIN_MEMORY_BYTES:
+    size = float(match[1]) * _UNIT_BYTES[match[2].lower()]
+    if size < _MIN_MEMORY_BYTES:
         raise argparse.ArgumentTypeError(
             f"expected at least {MIN_MEMORY} (DuckDB cannot build in less), not {text!r}"
         )
+    if size > _MAX_MEMORY_BYTES:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_MEMORY}, not {text!r}")
     return f"{match[1]}{match[2].upper().replace('I', 'i')}"
 
 
@@ -63,18 +73,27 @@ def path_option(text: str) -> Path:
     return Path(text)
 
 
-def positive_int(text: str) -> int:
-    """A whole number >= 1."""
-    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+def _whole_number_within(text: str, low: int, high: int) -> int:
+    if not (text.strip().isascii() and text.strip().isdigit()) or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from {low} to {high:,}, not {text!r}"
+        )
     return int(text)
+
+
+def positive_int(text: str) -> int:
+    """A whole number from 1 to ``MAX_COUNT``."""
+    return _whole_number_within(text, 1, MAX_COUNT)
 
 
 def whole_number(text: str) -> int:
-    """A whole number >= 0 (a count of customers)."""
-    if not (text.strip().isascii() and text.strip().isdigit()):
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
-    return int(text)
+    """A whole number from 0 to ``MAX_COUNT`` (a count of customers)."""
+    return _whole_number_within(text, 0, MAX_COUNT)
+
+
+def thread_count(text: str) -> int:
+    """A number of threads, from 1 to ``MAX_THREADS``."""
+    return _whole_number_within(text, 1, MAX_THREADS)
 
 
 def destination_name(text: str) -> str:
@@ -135,7 +154,8 @@ def _source(option: str) -> str:
 
 def folder_to_write(path: Path, option: str) -> None:
     """A folder a command writes into, which may not exist yet: neither it nor one of its
-    parents may be a file, nor out of reach (checked once every option has parsed, exit 2).
+    parents may be a file, nor out of reach, and the nearest that exists must be writable
+    (checked once every option has parsed, exit 2).
     ``option`` names where the path came from: an option, or an environment variable."""
     try:
         existing = _first_existing(path)
@@ -144,6 +164,8 @@ def folder_to_write(path: Path, option: str) -> None:
         raise UsageError(f"{_source(option)}: {path}: {error.strerror or error}") from None
     if not is_folder:
         raise UsageError(f"{_source(option)}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{_source(option)}: {existing} is not writable")
 
 
 def file_to_write(path: Path, option: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from audience_pipeline.errors import UsageError
-from audience_pipeline.options import memory_size, positive_int
+from audience_pipeline.options import memory_size, thread_count
 
 _T = TypeVar("_T")
 
@@ -87,12 +87,12 @@ class EngineSettings:
     )
     threads: int = field(
         default_factory=lambda: _env_value(
-            "AUDIENCE_DUCKDB_THREADS", str(default_threads()), positive_int
+            "AUDIENCE_DUCKDB_THREADS", str(default_threads()), thread_count
         )
     )
     dbt_threads: int = field(
         default_factory=lambda: _env_value(
-            "AUDIENCE_DBT_THREADS", str(DEFAULT_DBT_THREADS), positive_int
+            "AUDIENCE_DBT_THREADS", str(DEFAULT_DBT_THREADS), thread_count
         )
     )
     temp_directory: Path | None = field(

@@ -17,6 +17,7 @@ from audience_pipeline.options import (
     memory_size,
     path_option,
     positive_int,
+    thread_count,
 )
 
 EXAMPLES = """\
@@ -83,7 +84,7 @@ def register(subparsers: Any) -> None:
         metavar="SHARE",
         help="share of rows per file with an invalid value (default: %(default)s)",
     )
-    parser.add_argument("--threads", type=positive_int, default=None, metavar="N")
+    parser.add_argument("--threads", type=thread_count, default=None, metavar="N")
     parser.add_argument(
         "--memory-limit",
         type=memory_size,

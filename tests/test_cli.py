@@ -288,6 +288,9 @@ def test_history_lists_named_destinations_and_filters_by_name(tmp_path: Path) ->
     assert [(run["destination"], run["run_id"]) for run in only] == [("brand-b", 1), ("brand-b", 2)]
     blank = audience("history", "--database", str(database), "--destination", " ")
     assert blank.returncode == 2 and "--destination" in blank.stderr
+    other = audience("history", "--database", str(database), "--destination", "brand-z")
+    assert other.returncode == 0
+    assert other.stdout == "no run published to brand-z in this database\n"
 
 
 def test_progress_counts_dbt_nodes_from_its_events() -> None:
@@ -465,6 +468,15 @@ GENERATE = ("generate", "--customers", "5", "--seed", "1", "--as-of", AS_OF, "--
         (["history", "--output-dir", ""], "argument --output-dir: empty"),
         ([*RUN, "--memory-limit", "0.0000001GB"], "--memory-limit: expected at least 64MB"),
         ([*GENERATE[:4], "99999999999999999999999", *GENERATE[5:]], "argument --seed"),
+        ([*RUN, "--keep-runs", "9223372036854775808"], "--keep-runs: expected a whole number"),
+        ([*RUN, "--min-audience-change", "9" * 30], "argument --min-audience-change"),
+        ([*RUN, "--threads", "100000"], "--threads: expected a whole number from 1 to 1,024"),
+        ([*RUN, "--dbt-threads", "9" * 20], "argument --dbt-threads"),
+        ([*RUN, "--memory-limit", "99999999999999999999TB"], "--memory-limit: expected at most"),
+        ([*GENERATE[:2], "9" * 23, *GENERATE[3:]], "argument --customers"),
+        ([*GENERATE, "--threads", "9" * 20], "argument --threads"),
+        (["explain", "1001", "--database", "{folder}"], "--database: {folder} is a folder"),
+        (["history", "--database", "{folder}"], "--database: {folder} is a folder"),
         (["run", "--input-dir", str(SAMPLE), "--output-dir", "{file}"], "{file} is a file"),
         (["run", "--input-dir", str(SAMPLE), "--output-dir", "{file}/sub"], "{file} is a file"),
         ([*RUN, "--database", "{folder}"], "--database: {folder} is a folder"),
@@ -522,6 +534,9 @@ def test_a_bad_path_or_value_exits_2_before_anything_runs(
         ({"AUDIENCE_DUCKDB_TEMP_DIR": "{file}/spill"}, "AUDIENCE_DUCKDB_TEMP_DIR: {file} is a"),
         ({"AUDIENCE_DATABASE": "{db}"}, "spill folder beside the database: {db}.tmp is a file"),
         ({"AUDIENCE_DATABASE": "{work}.duckdb"}, "work folder beside the database: {work}.work"),
+        ({"AUDIENCE_DUCKDB_THREADS": "9" * 20}, "AUDIENCE_DUCKDB_THREADS"),
+        ({"AUDIENCE_DBT_THREADS": "9" * 20}, "AUDIENCE_DBT_THREADS"),
+        ({"AUDIENCE_DUCKDB_MEMORY_LIMIT": "99999999999999999TB"}, "AUDIENCE_DUCKDB_MEMORY_LIMIT"),
     ],
 )
 def test_a_bad_path_in_an_environment_variable_exits_2_naming_the_variable(
@@ -582,10 +597,6 @@ def test_more_at_work_errors_exit_1_in_one_line_naming_the_path(tmp_path: Path) 
         (
             ["run", "--input-dir", str(landing), "--output-dir", "out", *database],
             f"audience run: bookings.csv: {landing / 'bookings.csv'} is a folder, not a file",
-        ),
-        (
-            ["history", "--database", str(tmp_path)],
-            f"audience history: the database {tmp_path} is a folder, not a DuckDB file",
         ),
         (
             ["explain", "1001", "--database", str(built)],
@@ -731,3 +742,25 @@ def test_a_folder_out_of_reach_is_a_bad_option_value(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(Path, "is_dir", refused)
     with pytest.raises(UsageError, match=r"argument --database: /root/x/a.duckdb: Permission"):
         options.file_to_write(Path("/root/x/a.duckdb"), "--database")
+
+
+def test_a_folder_that_cannot_be_written_is_a_bad_option_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder the run could not write into (its output, beside its database) exits 2."""
+    from audience_pipeline import options
+    from audience_pipeline.errors import UsageError
+
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        options.os,
+        "access",
+        lambda path, mode: Path(path) != read_only and real_access(path, mode),
+    )
+    with pytest.raises(UsageError, match=rf"argument --output-dir: {read_only} is not writable"):
+        options.folder_to_write(read_only / "out", "--output-dir")
+    with pytest.raises(UsageError, match=rf"argument --database: {read_only} is not writable"):
+        options.file_to_write(read_only / "a.duckdb", "--database")
+    options.folder_to_write(tmp_path / "out", "--output-dir")  # writable: no error
