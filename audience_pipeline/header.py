@@ -12,6 +12,15 @@ from audience_pipeline.errors import InputFileError
 
 #: Delimiters a header of a single column is checked for (never used to guess: only to say so).
 _COMMON_DELIMITERS = (",", ";", "\t", "|")
+#: How much of a header a message quotes: a file read in the wrong encoding can be one "line".
+MAX_SHOWN = 200
+
+
+def abridged(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` as a message quotes it: whole when short, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,18 @@ def read_header(spec: InputFile, line: str, delimiter: str = DEFAULT_DELIMITER) 
     for column in columns:
         if column in seen:
             raise InputFileError(
-                spec.file_name, "column name appears more than once", line=1, column=column
+                spec.file_name,
+                "column name appears more than once",
+                line=1,
+                column=abridged(column),
             )
         seen.add(column)
     for column in spec.columns:
         if column not in seen:
+            has = abridged(", ".join(columns)) or "nothing"
             raise InputFileError(
                 spec.file_name,
-                f"required column is missing (header has: {', '.join(columns) or 'nothing'})",
+                f"required column is missing (header has: {has})",
                 line=1,
                 column=column,
             )

@@ -143,3 +143,17 @@ def test_other_delimiter_gives_a_clear_error(delimiter: str, label: str) -> None
 )
 def test_normalize_column_name(raw: str, normalized: str) -> None:
     assert normalize_column_name(raw) == normalized
+
+
+def test_a_header_too_long_to_quote_is_quoted_by_its_start_and_length() -> None:
+    """A file read in the wrong byte order is one line of nonsense: the message stays short."""
+    line = "\u6300\u7500" * 20_000
+    with pytest.raises(InputFileError) as refused:
+        read_header(SPECS["customers"], line)
+    message = str(refused.value)
+    assert "(40,000 characters)" in message
+    assert len(message) < 400
+    duplicated = "x" * 1000
+    with pytest.raises(InputFileError) as twice:
+        read_header(SPECS["customers"], f"{duplicated},{duplicated}")
+    assert "(1,000 characters)" in str(twice.value) and len(str(twice.value)) < 400
