@@ -144,10 +144,19 @@ inactive_now as (
 
 ),
 
+-- an OPT_IN dated after the as-of date does not count (rules 5 and 6)
 email_events as (
 
-    select * from consent_events
-    where channel = 'email'
+    select consent_events.*
+
+    from consent_events
+    cross join build_parameters
+    where
+        consent_events.channel = 'email'
+        and (
+            coalesce(consent_events.consent_status, '') <> 'OPT_IN'
+            or cast(consent_events.event_ts_utc as date) <= build_parameters.as_of_date
+        )
 
 ),
 

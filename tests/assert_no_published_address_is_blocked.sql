@@ -202,6 +202,7 @@ holder_ids as (
 
 ),
 
+-- an OPT_IN dated after the as-of date does not count (rule 6)
 holder_email_events as (
 
     select all_consent_events.*
@@ -209,7 +210,13 @@ holder_email_events as (
     from all_consent_events
     inner join holder_ids
         on all_consent_events.customer_id = holder_ids.customer_id
-    where all_consent_events.channel = 'email'
+    cross join build_parameters
+    where
+        all_consent_events.channel = 'email'
+        and (
+            coalesce(all_consent_events.consent_status, '') <> 'OPT_IN'
+            or cast(all_consent_events.event_ts_utc as date) <= build_parameters.as_of_date
+        )
 
 ),
 

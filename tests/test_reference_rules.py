@@ -887,8 +887,9 @@ def booking_result(
     as_of: date = AS_OF,
     parameters: rules.RuleParameters = rules.DEFAULT_PARAMETERS,
 ) -> rules.Result:
-    """Result for customer 1 (opted in) with these bookings."""
-    return run([customer("1")], bookings, [consent("E1", "1")], as_of=as_of, parameters=parameters)
+    """Result for customer 1 (opted in before any as-of date here) with these bookings."""
+    opted_in = consent("E1", "1", event_ts="2000-01-01T00:00:00Z")
+    return run([customer("1")], bookings, [opted_in], as_of=as_of, parameters=parameters)
 
 
 @pytest.mark.parametrize(
@@ -913,6 +914,28 @@ def test_recent_window_is_365_days(as_of: date, booked: str, recent: bool) -> No
     """as_of - 365 days < booking_date <= as_of, across leap years too."""
     result = booking_result([booking("B1", "1", booking_date=booked)], as_of)
     assert (result.decisions[1] == "eligible") is recent
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([("OPT_OUT", "2026-06-01"), ("OPT_IN", "2027-01-01T00:00:00Z")], "not_opted_in"),
+        ([("OPT_IN", "2026-11-27T00:00:00Z")], "no_email_consent"),
+        ([("OPT_IN", "2026-06-01"), ("OPT_OUT", "2026-11-27T00:00:00Z")], "not_opted_in"),
+        ([("OPT_OUT", "2026-06-01"), ("OPT_IN", "2026-11-26T23:59:59Z")], "eligible"),
+        # 2026-11-27 01:00 at +02:00 is 2026-11-26 23:00 UTC: on the as-of date
+        ([("OPT_OUT", "2026-06-01"), ("OPT_IN", "2026-11-27T01:00:00+02:00")], "eligible"),
+    ],
+)
+def test_an_opt_in_after_the_as_of_date_does_not_count(
+    events: list[tuple[str, str]], expected: str
+) -> None:
+    customers, bookings, _ = eligible_setup()
+    consents = [
+        consent(f"E{n}", "1", consent_status=status, event_ts=ts)
+        for n, (status, ts) in enumerate(events)
+    ]
+    assert run(customers, bookings, consents).decisions[1] == expected
 
 
 @pytest.mark.parametrize("status", ["CANCELLED", "PENDING", "", "COMPLETE", "REFUNDED"])

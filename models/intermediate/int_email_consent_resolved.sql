@@ -13,6 +13,17 @@ email_events as (
 
 ),
 
+-- an OPT_IN dated after the as-of date had not been given on it: it consents to nothing; any
+-- other status dated after it still counts (doubt excludes)
+counted_events as (
+
+    select * from email_events
+    where
+        coalesce(consent_status, '') <> 'OPT_IN'
+        or cast(event_ts_utc as date) <= {{ as_of_date() }}
+
+),
+
 events_ranked as (
 
     select
@@ -28,7 +39,7 @@ events_ranked as (
         ) as event_rank,
         count(*) over (partition by customer_id) as email_event_count
 
-    from email_events
+    from counted_events
 
 ),
 

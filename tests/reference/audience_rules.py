@@ -22,7 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
@@ -537,8 +537,12 @@ def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
     )
 
 
-def latest_email_status(accepted: Iterable[Mapping[str, str]]) -> dict[int, str]:
-    """Rules 5 and 6: latest email-channel consent status (upper/trimmed) per customer."""
+def latest_email_status(accepted: Iterable[Mapping[str, str]], as_of: date) -> dict[int, str]:
+    """Rules 5 and 6: latest email-channel consent status (upper/trimmed) per customer.
+
+    An OPT_IN after the as-of date (a later UTC date) does not count; other statuses do.
+    """
+    after_as_of = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
     by_customer: dict[int, list[ConsentEvent]] = defaultdict(list)
     for row in accepted:
         if trimmed(row["channel"]).lower() != "email":
@@ -546,6 +550,8 @@ def latest_email_status(accepted: Iterable[Mapping[str, str]]) -> dict[int, str]
         customer_id = parse_id(row["customer_id"])
         event_ts = parse_timestamp(row["event_ts"])
         if customer_id is None or event_ts is None:  # pragma: no cover
+            continue
+        if upper_text(row["consent_status"]) == "OPT_IN" and event_ts >= after_as_of:
             continue
         by_customer[customer_id].append(
             ConsentEvent(
@@ -905,7 +911,7 @@ def evaluate(
         on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),
         consent_hold=consent_hold,
         snapshots=current_snapshots(customer_file.accepted),
-        email_status=latest_email_status(screened[CONSENT_EVENTS].accepted),
+        email_status=latest_email_status(screened[CONSENT_EVENTS].accepted, as_of),
         suppressed_ids=suppressed_ids,
         suppressed_emails=suppressed_emails,
         bookings=recent_bookings(screened[BOOKINGS].accepted, as_of, parameters),
