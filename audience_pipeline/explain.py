@@ -492,7 +492,7 @@ def _address_facts(
             holders.is_suppressed_by_customer_id, holders.has_rejected_consent_event,
             holders.is_blocking_address, decisions.last_booking_date
         from intermediate.int_email_address_holders as holders
-        inner join marts.customer_audience_decisions as decisions
+        left join marts.customer_audience_decisions as decisions
             on holders.customer_id = decisions.customer_id
         where holders.email_normalized = ? and holders.customer_id <> ?
         order by holders.customer_id

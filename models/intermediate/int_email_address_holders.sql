@@ -16,6 +16,24 @@ customers_checked as (
 
 ),
 
+held as (
+
+    select * from {{ ref('int_customers_held') }}
+
+),
+
+email_consent as (
+
+    select * from {{ ref('int_email_consent_resolved') }}
+
+),
+
+suppressions as (
+
+    select * from {{ ref('int_suppressions_evaluated') }}
+
+),
+
 current_addresses as (
 
     select
@@ -24,6 +42,24 @@ current_addresses as (
 
     from customers
     where customers.email_normalized is not null
+
+),
+
+-- read once: the readings below are all on rejected rows (the salvaged ones on lines that
+-- cannot be split), a few of every file's rows
+rejected_rows as {{ materialized_cte() }} (
+
+    select
+        customers_checked.customer_id,
+        customers_checked.customer_id_in_digits,
+        customers_checked.email_normalized,
+        customers_checked.salvaged_customer_id,
+        customers_checked.salvaged_customer_id_from_end,
+        customers_checked.salvaged_email_normalized,
+        customers_checked.salvaged_email_normalized_from_end
+
+    from customers_checked
+    where customers_checked.disposition = 'rejected'
 
 ),
 
@@ -36,29 +72,23 @@ rejected_row_addresses as (
     select
         email_normalized,
         customer_id
-    from customers_checked
-    where
-        disposition = 'rejected'
-        and email_normalized is not null
-        and customer_id is not null
+    from rejected_rows
+    where email_normalized is not null and customer_id is not null
 
     union
 
     select
         email_normalized,
         customer_id_in_digits as customer_id
-    from customers_checked
-    where
-        disposition = 'rejected'
-        and email_normalized is not null
-        and customer_id_in_digits is not null
+    from rejected_rows
+    where email_normalized is not null and customer_id_in_digits is not null
 
     union
 
     select
         salvaged_email_normalized as email_normalized,
         salvaged_customer_id as customer_id
-    from customers_checked
+    from rejected_rows
     where salvaged_email_normalized is not null and salvaged_customer_id is not null
 
     union
@@ -66,7 +96,7 @@ rejected_row_addresses as (
     select
         salvaged_email_normalized as email_normalized,
         salvaged_customer_id_from_end as customer_id
-    from customers_checked
+    from rejected_rows
     where salvaged_email_normalized is not null and salvaged_customer_id_from_end is not null
 
     union
@@ -74,7 +104,7 @@ rejected_row_addresses as (
     select
         salvaged_email_normalized_from_end as email_normalized,
         salvaged_customer_id as customer_id
-    from customers_checked
+    from rejected_rows
     where salvaged_email_normalized_from_end is not null and salvaged_customer_id is not null
 
     union
@@ -82,7 +112,7 @@ rejected_row_addresses as (
     select
         salvaged_email_normalized_from_end as email_normalized,
         salvaged_customer_id_from_end as customer_id
-    from customers_checked
+    from rejected_rows
     where
         salvaged_email_normalized_from_end is not null
         and salvaged_customer_id_from_end is not null
@@ -102,6 +132,57 @@ rejected_only_addresses as (
             rejected_row_addresses.customer_id = current_addresses.customer_id
             and rejected_row_addresses.email_normalized = current_addresses.email_normalized
     where current_addresses.customer_id is null
+
+),
+
+-- a rejected row may name someone who is no customer of the exports (an id read in its
+-- digits is never a customer of its own): their facts come from the models that give them
+outside_holders as (
+
+    select distinct rejected_only_addresses.customer_id
+
+    from rejected_only_addresses
+    left join customers
+        on rejected_only_addresses.customer_id = customers.customer_id
+    where customers.customer_id is null
+
+),
+
+suppressed_customer_ids as (
+
+    select distinct suppressions.customer_id
+
+    from suppressions
+    where suppressions.is_active_on_as_of and suppressions.customer_id is not null
+
+),
+
+-- what rule 9 reads of every holder, as int_customers_evaluated has it for its customers
+holder_facts as (
+
+    select
+        customers.customer_id,
+        customers.is_suppressed_by_customer_id,
+        customers.has_rejected_consent_event,
+        customers.has_email_consent,
+        customers.is_opted_in
+    from customers
+
+    union all
+
+    select
+        outside_holders.customer_id,
+        suppressed_customer_ids.customer_id is not null as is_suppressed_by_customer_id,
+        coalesce(held.rejected_consent_event_rows, 0) > 0 as has_rejected_consent_event,
+        email_consent.customer_id is not null as has_email_consent,
+        coalesce(email_consent.is_opted_in, false) as is_opted_in
+    from outside_holders
+    left join suppressed_customer_ids
+        on outside_holders.customer_id = suppressed_customer_ids.customer_id
+    left join held
+        on outside_holders.customer_id = held.customer_id
+    left join email_consent
+        on outside_holders.customer_id = email_consent.customer_id
 
 ),
 
@@ -129,13 +210,13 @@ holders as (
         addresses.email_normalized,
         addresses.customer_id,
         addresses.is_current_address,
-        customers.is_suppressed_by_customer_id,
-        customers.has_rejected_consent_event,
-        customers.has_email_consent and not customers.is_opted_in as has_latest_consent_other_than_opt_in
+        holder_facts.is_suppressed_by_customer_id,
+        holder_facts.has_rejected_consent_event,
+        holder_facts.has_email_consent and not holder_facts.is_opted_in as has_latest_consent_other_than_opt_in
 
     from addresses
-    inner join customers
-        on addresses.customer_id = customers.customer_id
+    inner join holder_facts
+        on addresses.customer_id = holder_facts.customer_id
 
 ),
 

@@ -772,11 +772,8 @@ def blocking_emails(facts: Facts) -> set[str]:
         for customer_id, snapshot in facts.snapshots.items()
         if snapshot.email is not None
     }
-    holders |= {
-        (customer_id, email)
-        for customer_id, email in facts.rejected_row_addresses
-        if customer_id in facts.universe
-    }
+    # whoever a rejected row may name, a customer of the exports or not (an id in digits)
+    holders |= facts.rejected_row_addresses
     blocked: set[str] = set()
     for customer_id, email in holders:
         status = facts.email_status.get(customer_id)
