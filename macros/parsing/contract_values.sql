@@ -83,18 +83,22 @@
     end
 {%- endmacro %}
 
-{#- `expression` with each escape of a bad byte (`\xNN`, written by the DuckDB pre-step) read as a space. -#}
+{#-
+    `expression` with each escape of a bad byte (`\xNN`, written by the DuckDB pre-step) read
+    as a space. Spark reads a bad byte as U+FFFD and a warehouse holds text, so neither escapes,
+    but the same reading everywhere gives every engine the same digits for the same text.
+-#}
 {% macro without_byte_escapes(expression) -%}
     {{ return(adapter.dispatch('without_byte_escapes', 'audience')(expression)) }}
 {%- endmacro %}
 
-{#- Elsewhere bad bytes are never escaped: Spark reads them as U+FFFD, a warehouse holds text. -#}
 {% macro default__without_byte_escapes(expression) -%}
-    {{ expression }}
+    regexp_replace({{ expression }}, '\\x[0-9a-f]{2}', ' ', 'g')
 {%- endmacro %}
 
-{% macro duckdb__without_byte_escapes(expression) -%}
-    regexp_replace({{ expression }}, '\\x[0-9a-f]{2}', ' ', 'g')
+{#- Spark's literals take backslash escapes, and its regexp_replace replaces every match. -#}
+{% macro spark__without_byte_escapes(expression) -%}
+    regexp_replace({{ expression }}, '\\\\x[0-9a-f]{2}', ' ')
 {%- endmacro %}
 
 {% macro first_digit_run(expression) -%}
