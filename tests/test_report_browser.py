@@ -206,11 +206,11 @@ def test_the_change_and_the_trend_are_shown(rendered: dict[int, dict[str, Any]])
 def test_every_control_is_listed_with_its_outcome(rendered: dict[int, dict[str, Any]]) -> None:
     for run_id, page in rendered.items():
         controls = page["controls"]
-        # 78 data tests and the drift guard's checks (audience change, empty audience, as-of
-        # order, one per input file)
+        # the data tests and the drift guard's checks (audience change, empty audience, as-of
+        # order, same-day rerun, one per input file)
         assert len(controls) > 80 and all(row["shown"] for row in controls)
         drift = [row for row in controls if row["type"] == "drift_guard"]
-        assert len(drift) == 7
+        assert len(drift) == 8
         assert {row["outcome"] for row in controls if row["type"] != "drift_guard"} == {"pass"}
         expected = {"not_applicable", "pass"} if run_id == 1 else {"pass"}
         if run_id == 3:

@@ -42,3 +42,21 @@
         where false)
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    What the run history keeps of each published audience (`run_audience`): every column of
+    `eligible_audience`, per member and run, as the campaign platform received it.
+-#}
+{% macro published_audiences() -%}
+    {{ return(audience.history_or_empty('run_audience', [
+        ('run_id', 'integer'),
+        ('customer_id', dbt.type_bigint()),
+        ('email', dbt.type_string()),
+        ('first_name', dbt.type_string()),
+        ('home_state', dbt.type_string()),
+        ('loyalty_tier', dbt.type_string()),
+        ('bookings_last_365_days', dbt.type_bigint()),
+        ('total_spend_last_365_days', audience.type_money()),
+        ('last_booking_date', 'date'),
+    ])) }}
+{%- endmacro %}

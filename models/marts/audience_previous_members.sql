@@ -3,17 +3,7 @@
     (`audience_previous_run`), as it was published: the values the campaign platform holds
     (source `history`, table `run_audience`). Empty on a first run.
 -#}
-{%- set run_audience = history_or_empty('run_audience', [
-    ('run_id', 'integer'),
-    ('customer_id', dbt.type_bigint()),
-    ('email', dbt.type_string()),
-    ('first_name', dbt.type_string()),
-    ('home_state', dbt.type_string()),
-    ('loyalty_tier', dbt.type_string()),
-    ('bookings_last_365_days', dbt.type_bigint()),
-    ('total_spend_last_365_days', type_money()),
-    ('last_booking_date', 'date'),
-]) %}
+{%- set run_audience = published_audiences() %}
 
 with
 

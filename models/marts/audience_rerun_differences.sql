@@ -7,17 +7,7 @@
     (`same_day_rerun`). Read from the run history (source `history`, table `run_audience`);
     empty unless this build reruns a published day.
 -#}
-{%- set run_audience = history_or_empty('run_audience', [
-    ('run_id', 'integer'),
-    ('customer_id', dbt.type_bigint()),
-    ('email', dbt.type_string()),
-    ('first_name', dbt.type_string()),
-    ('home_state', dbt.type_string()),
-    ('loyalty_tier', dbt.type_string()),
-    ('bookings_last_365_days', dbt.type_bigint()),
-    ('total_spend_last_365_days', type_money()),
-    ('last_booking_date', 'date'),
-]) %}
+{%- set run_audience = published_audiences() %}
 
 with
 
@@ -35,18 +25,7 @@ audience as (
 
 run_audience as (
 
-    select
-        run_audience.run_id,
-        run_audience.customer_id,
-        run_audience.email,
-        run_audience.first_name,
-        run_audience.home_state,
-        run_audience.loyalty_tier,
-        run_audience.bookings_last_365_days,
-        run_audience.total_spend_last_365_days,
-        run_audience.last_booking_date
-
-    from {{ run_audience }} as run_audience
+    select * from {{ run_audience }}
 
 ),
 
@@ -63,14 +42,14 @@ same_day_run as (
 same_day_members as (
 
     select
-        cast(run_audience.customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        cast(run_audience.email as {{ dbt.type_string() }}) as email,
-        cast(run_audience.first_name as {{ dbt.type_string() }}) as first_name,
-        cast(run_audience.home_state as {{ dbt.type_string() }}) as home_state,
-        cast(run_audience.loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
-        cast(run_audience.bookings_last_365_days as {{ dbt.type_bigint() }}) as bookings_last_365_days,
-        cast(run_audience.total_spend_last_365_days as {{ type_money() }}) as total_spend_last_365_days,
-        cast(run_audience.last_booking_date as date) as last_booking_date,
+        run_audience.customer_id,
+        run_audience.email,
+        run_audience.first_name,
+        run_audience.home_state,
+        run_audience.loyalty_tier,
+        run_audience.bookings_last_365_days,
+        run_audience.total_spend_last_365_days,
+        run_audience.last_booking_date,
         same_day_run.run_id as same_day_run_id
 
     from run_audience
