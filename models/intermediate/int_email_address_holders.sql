@@ -38,7 +38,12 @@ current_addresses as (
 
     select
         customers.email_normalized,
-        customers.customer_id
+        customers.customer_id,
+        true as is_current_address,
+        customers.is_suppressed_by_customer_id,
+        customers.has_rejected_consent_event,
+        customers.has_email_consent,
+        customers.is_opted_in
 
     from customers
     where customers.email_normalized is not null
@@ -135,16 +140,11 @@ rejected_only_addresses as (
 
 ),
 
--- a rejected row may name someone who is no customer of the exports (an id read in its
--- digits is never a customer of its own): their facts come from the models that give them
-outside_holders as (
+rejected_holder_ids as (
 
     select distinct rejected_only_addresses.customer_id
 
     from rejected_only_addresses
-    left join customers
-        on rejected_only_addresses.customer_id = customers.customer_id
-    where customers.customer_id is null
 
 ),
 
@@ -157,8 +157,10 @@ suppressed_customer_ids as (
 
 ),
 
--- what rule 9 reads of every holder, as int_customers_evaluated has it for its customers
-holder_facts as (
+-- what rule 9 reads of a holder on a rejected row: their facts in int_customers_evaluated, or,
+-- for someone who is no customer of the exports (an id read in its digits is never a customer
+-- of its own), the same facts from the models that give them
+rejected_holder_facts as (
 
     select
         customers.customer_id,
@@ -166,57 +168,48 @@ holder_facts as (
         customers.has_rejected_consent_event,
         customers.has_email_consent,
         customers.is_opted_in
-    from customers
+    from rejected_holder_ids
+    inner join customers
+        on rejected_holder_ids.customer_id = customers.customer_id
 
     union all
 
     select
-        outside_holders.customer_id,
+        rejected_holder_ids.customer_id,
         suppressed_customer_ids.customer_id is not null as is_suppressed_by_customer_id,
         coalesce(held.rejected_consent_event_rows, 0) > 0 as has_rejected_consent_event,
         email_consent.customer_id is not null as has_email_consent,
         coalesce(email_consent.is_opted_in, false) as is_opted_in
-    from outside_holders
+    from rejected_holder_ids
+    left join customers
+        on rejected_holder_ids.customer_id = customers.customer_id
     left join suppressed_customer_ids
-        on outside_holders.customer_id = suppressed_customer_ids.customer_id
+        on rejected_holder_ids.customer_id = suppressed_customer_ids.customer_id
     left join held
-        on outside_holders.customer_id = held.customer_id
+        on rejected_holder_ids.customer_id = held.customer_id
     left join email_consent
-        on outside_holders.customer_id = email_consent.customer_id
+        on rejected_holder_ids.customer_id = email_consent.customer_id
+    where customers.customer_id is null
 
 ),
 
-addresses as (
+holders as (
 
-    select
-        current_addresses.email_normalized,
-        current_addresses.customer_id,
-        true as is_current_address
-    from current_addresses
+    select * from current_addresses
 
     union all
 
     select
         rejected_only_addresses.email_normalized,
         rejected_only_addresses.customer_id,
-        false as is_current_address
+        false as is_current_address,
+        rejected_holder_facts.is_suppressed_by_customer_id,
+        rejected_holder_facts.has_rejected_consent_event,
+        rejected_holder_facts.has_email_consent,
+        rejected_holder_facts.is_opted_in
     from rejected_only_addresses
-
-),
-
-holders as (
-
-    select
-        addresses.email_normalized,
-        addresses.customer_id,
-        addresses.is_current_address,
-        holder_facts.is_suppressed_by_customer_id,
-        holder_facts.has_rejected_consent_event,
-        holder_facts.has_email_consent and not holder_facts.is_opted_in as has_latest_consent_other_than_opt_in
-
-    from addresses
-    inner join holder_facts
-        on addresses.customer_id = holder_facts.customer_id
+    inner join rejected_holder_facts
+        on rejected_only_addresses.customer_id = rejected_holder_facts.customer_id
 
 ),
 
@@ -225,9 +218,14 @@ holders as (
 final as (
 
     select
-        *,
+        email_normalized,
+        customer_id,
+        is_current_address,
+        is_suppressed_by_customer_id,
+        has_rejected_consent_event,
+        has_email_consent and not is_opted_in as has_latest_consent_other_than_opt_in,
         coalesce(
-            has_latest_consent_other_than_opt_in
+            (has_email_consent and not is_opted_in)
             or is_suppressed_by_customer_id
             or has_rejected_consent_event,
             false
