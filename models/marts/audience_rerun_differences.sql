@@ -25,7 +25,7 @@ audience as (
 
 run_audience as (
 
-    select * from {{ run_audience }}
+    select * from {{ run_audience }} as run_audience
 
 ),
 
