@@ -328,13 +328,16 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
         [customer_id],
     )
     if resolved is None:
-        deciding = "no accepted consent event on the email channel"
+        deciding = (
+            "no accepted consent event that counts (on the email channel, or an event that is "
+            "not OPT_IN on a blank channel)"
+        )
     else:
         deciding = (
             f"deciding event: {resolved['latest_event_id']} (consent_events.csv line "
             f"{resolved['latest_event_source_line']}): {resolved['latest_consent_status']} at "
-            f"{_ts(resolved['latest_event_ts_utc'])}, of {resolved['email_event_count']} email "
-            "event(s); the latest decides, on a tie anything but OPT_IN wins"
+            f"{_ts(resolved['latest_event_ts_utc'])}, of {resolved['email_event_count']} event(s) "
+            "that count; the latest decides, on a tie anything but OPT_IN wins"
         )
     lines = [
         f"  line {e['source_line']}: {e['event_id'] or '-'}, channel {e['channel'] or '-'}, "

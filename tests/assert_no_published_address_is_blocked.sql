@@ -202,7 +202,8 @@ holder_ids as (
 
 ),
 
--- an OPT_IN dated after the as-of date does not count (rule 6)
+-- an OPT_IN dated after the as-of date or on a blank channel does not count; any other
+-- status on a blank channel does (rule 6)
 holder_email_events as (
 
     select all_consent_events.*
@@ -212,10 +213,16 @@ holder_email_events as (
         on all_consent_events.customer_id = holder_ids.customer_id
     cross join build_parameters
     where
-        all_consent_events.channel = 'email'
+        (
+            all_consent_events.channel = 'email'
+            or all_consent_events.channel is null
+        )
         and (
             coalesce(all_consent_events.consent_status, '') <> 'OPT_IN'
-            or cast(all_consent_events.event_ts_utc as date) <= build_parameters.as_of_date
+            or (
+                all_consent_events.channel is not null
+                and cast(all_consent_events.event_ts_utc as date) <= build_parameters.as_of_date
+            )
         )
 
 ),

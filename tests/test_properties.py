@@ -242,7 +242,7 @@ BOOKING_STATUSES = (
     *("COMPLETED", "COMPLETED", "COMPLETED", " completed "),
     *("PENDING", " pending ", "CANCELLED"),
 )
-CHANNELS = ("email", "email", "email", " EMAIL ", "Email", "sms")
+CHANNELS = ("email", "email", "email", " EMAIL ", "Email", "sms", "E-Mail", "e_mail", "", " - ")
 STATUSES = (*("OPT_IN",) * 5, " opt_in ", "OPT_OUT", "opt_out", "PENDING", "")
 ACTIVE_FLAGS = (
     *(("true", True),) * 4,
@@ -379,8 +379,11 @@ def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
         broken = broken_line(draw, clean)
         data.add("consent_events", row, broken)
         if broken is None and id_ok and instant is not None:
-            is_email = channel.strip().lower() == "email"
-            data.consents.append(Consent(owners[j], is_email, status.strip().upper(), instant))
+            # counts: the email channel however written, or a blank channel unless OPT_IN
+            spelled = channel.strip().lower().replace("-", "").replace("_", "").strip()
+            status_read = status.strip().upper()
+            is_email = spelled == "email" or (not spelled and status_read != "OPT_IN")
+            data.consents.append(Consent(owners[j], is_email, status_read, instant))
         if draw(st.integers(0, 11)) == 0:  # an identical repeat (the same facts)
             data.add("consent_events", row, broken)
 

@@ -730,6 +730,29 @@ def test_channel_and_status_are_trimmed_and_case_insensitive() -> None:
     assert consent_decision(events) == "eligible"
 
 
+@pytest.mark.parametrize("channel", ["E-Mail", " e_mail ", "e.mail", "e mail", "EMAIL"])
+def test_channel_is_read_without_separators(channel: str) -> None:
+    """An opt-out on `E-Mail` is an email opt-out; an opt-in on it is consent."""
+    opted_in = consent("E1", "1", event_ts="2026-01-01T00:00:00Z")
+    opt_out = consent("E2", "1", channel=channel, consent_status="OPT_OUT", event_ts="2026-05-01")
+    assert consent_decision([opted_in, opt_out]) == "not_opted_in"
+    assert consent_decision([consent("E3", "1", channel=channel)]) == "eligible"
+
+
+@pytest.mark.parametrize("channel", ["", "  ", "-", " _ "])
+def test_blank_channel_counts_unless_opt_in(channel: str) -> None:
+    """A blank channel may be email: an opt-out or unknown status on it counts, an OPT_IN
+    does not (doubt excludes, consent is never assumed)."""
+    opted_in = consent("E1", "1", event_ts="2026-01-01T00:00:00Z")
+    for status in ("OPT_OUT", "PENDING", ""):
+        later = consent("E2", "1", channel=channel, consent_status=status, event_ts="2026-05-01")
+        assert consent_decision([opted_in, later]) == "not_opted_in"
+    blank_opt_in = consent("E3", "1", channel=channel, event_ts="2026-05-01")
+    assert consent_decision([blank_opt_in]) == "no_email_consent"
+    opted_out = consent("E4", "1", consent_status="OPT_OUT", event_ts="2026-01-01")
+    assert consent_decision([opted_out, blank_opt_in]) == "not_opted_in"
+
+
 def test_later_sms_event_is_ignored() -> None:
     """An sms opt-out after an email opt-in changes nothing."""
     events = [

@@ -101,6 +101,12 @@
     regexp_replace({{ expression }}, '\\\\x[0-9a-f]{2}', ' ')
 {%- endmacro %}
 
+{#- `expression` without the separators a name may be written with: `e-mail`, `e_mail`,
+    `e.mail` and `e mail` read `email`. -#}
+{% macro without_separators(expression) -%}
+    replace(replace(replace(replace({{ expression }}, '-', ''), '_', ''), '.', ''), ' ', '')
+{%- endmacro %}
+
 {% macro first_digit_run(expression) -%}
     {{ return(adapter.dispatch('first_digit_run', 'audience')(expression)) }}
 {%- endmacro %}

@@ -6,10 +6,17 @@ consent_events as (
 
 ),
 
+-- a blank channel may be the email channel: an event on it counts unless it is an OPT_IN
+-- (doubt excludes, and consent is never assumed)
 email_events as (
 
     select * from consent_events
-    where channel = 'email'
+    where
+        channel = 'email'
+        or (
+            channel is null
+            and coalesce(consent_status, '') <> 'OPT_IN'
+        )
 
 ),
 

@@ -540,18 +540,21 @@ def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
 def latest_email_status(accepted: Iterable[Mapping[str, str]], as_of: date) -> dict[int, str]:
     """Rules 5 and 6: latest email-channel consent status (upper/trimmed) per customer.
 
-    An OPT_IN after the as-of date (a later UTC date) does not count; other statuses do.
+    The channel is read without case and separators (``E-Mail`` is email). An OPT_IN after
+    the as-of date (a later UTC date) or on a blank channel does not count; other statuses do.
     """
     after_as_of = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
     by_customer: dict[int, list[ConsentEvent]] = defaultdict(list)
     for row in accepted:
-        if trimmed(row["channel"]).lower() != "email":
+        channel = "".join(c for c in trimmed(row["channel"]).lower() if c not in "-_. ")
+        if channel not in ("email", ""):
             continue
         customer_id = parse_id(row["customer_id"])
         event_ts = parse_timestamp(row["event_ts"])
         if customer_id is None or event_ts is None:  # pragma: no cover
             continue
-        if upper_text(row["consent_status"]) == "OPT_IN" and event_ts >= after_as_of:
+        is_opt_in = upper_text(row["consent_status"]) == "OPT_IN"
+        if is_opt_in and (event_ts >= after_as_of or not channel):
             continue
         by_customer[customer_id].append(
             ConsentEvent(

@@ -31,7 +31,7 @@ parsed as {{ inlined_cte() }} (
         {{ parse_id('salvaged_customer_id_text') }} as salvaged_customer_id,
         {{ parse_id('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
         {{ parse_id('customer_id_text') }} as customer_id,
-        lower(channel_text) as channel,
+        nullif({{ without_separators('lower(channel_text)') }}, '') as channel,
         upper(consent_status_text) as consent_status,
         {{ parse_timestamp_utc('event_ts_text') }} as event_ts_utc,
         {{ row_fingerprint([

@@ -1,0 +1,76 @@
+"""An opt-out written on another spelling of the email channel, or on a blank one, excludes.
+
+``E-Mail`` and ``e_mail`` are the email channel. A blank channel may be it: an opt-out on it
+counts (doubt excludes), an opt-in on it consents to nothing. Four customers the sample
+publishes get such a line; the run excludes the three it must, agrees with the plain-Python
+reference, and `audience explain` names the deciding line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, read_decisions, run_and_read_outputs
+from reference import audience_rules as rules
+
+from audience_pipeline.explain import explain
+
+pytestmark = pytest.mark.slow  # runs the pipeline
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+LATER = "2026-11-20T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path, Path]:
+    result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
+    spelled, underscored, blank, blank_opt_in = (
+        int(row["customer_id"]) for row in result.audience[:4]
+    )
+    work = tmp_path_factory.mktemp("consent_channels")
+    landing = work / "landing"
+    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
+    with (landing / "consent_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"CE-900021,{spelled},E-Mail,OPT_OUT,{LATER},web\n")
+        handle.write(f"CE-900022,{underscored}, e_mail ,unsubscribed,{LATER},web\n")
+        handle.write(f"CE-900023,{blank},,OPT_OUT,{LATER},web\n")
+        handle.write(f"CE-900024,{blank_opt_in},-,OPT_IN,{LATER},web\n")
+    published = run_and_read_outputs(landing, work)
+    named = {
+        "spelled": spelled,
+        "underscored": underscored,
+        "blank": blank,
+        "blank_opt_in": blank_opt_in,
+    }
+    return named, landing, published.database
+
+
+def test_an_opt_out_on_any_spelling_or_a_blank_channel_excludes(
+    channels: tuple[dict[str, int], Path, Path],
+) -> None:
+    named, _, database = channels
+    decisions = read_decisions(database)
+    assert decisions[named["spelled"]] == "not_opted_in"
+    assert decisions[named["underscored"]] == "not_opted_in"
+    assert decisions[named["blank"]] == "not_opted_in"
+    # an OPT_IN on a blank channel changes nothing: the earlier email opt-in still decides
+    assert decisions[named["blank_opt_in"]] == "eligible"
+
+
+def test_the_decisions_equal_the_reference(channels: tuple[dict[str, int], Path, Path]) -> None:
+    _, landing, database = channels
+    expected = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF))
+    assert read_decisions(database) == expected.decisions
+
+
+def test_explain_names_the_deciding_line(channels: tuple[dict[str, int], Path, Path]) -> None:
+    named, _, database = channels
+    blank = explain(database, named["blank"])
+    assert "deciding event: CE-900023" in blank
+    assert "channel -, OPT_OUT" in blank
+    spelled = explain(database, named["spelled"])
+    assert "deciding event: CE-900021" in spelled
+    assert "channel email, OPT_OUT" in spelled
