@@ -378,6 +378,7 @@ def _suppression_facts(
             bool_or(coalesce(has_unreadable_dates, false)) as has_unreadable_dates,
             bool_or(is_unsplittable_line) as is_unsplittable_line,
             bool_or(is_id_read_from_digits) as is_id_read_from_digits,
+            bool_or(is_read_within_fields) as is_read_within_fields,
             any_value(line_rejection_reason) as line_rejection_reason,
             bool_or(is_active_on_as_of) as is_active_on_as_of,
             any_value(suppression_inactive_reason) as suppression_inactive_reason
@@ -422,6 +423,13 @@ def _suppression_facts(
             + (
                 ", its customer_id cannot be read and its digits name this customer"
                 if r["is_id_read_from_digits"]
+                else ""
+            )
+            + (
+                ", its fields hold this address inside other text"
+                if r["is_read_within_fields"] and r["matched_on"] == "email"
+                else ", its email column holds this customer_id"
+                if r["is_read_within_fields"]
                 else ""
             )
             + activity

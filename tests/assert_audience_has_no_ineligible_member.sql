@@ -248,6 +248,43 @@ id_in_digits_suppressions as (
 
 ),
 
+-- rule 7: what a suppressions row names in other forms, by its dates (a line with a structural
+-- error has none it can read, so it is active): an address written inside its fields or line,
+-- and an id written in its email column
+suppression_field_readings as (
+
+    select
+        suppressions_checked.customer_id_in_email as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_in_email is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    union all
+    select
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        suppressions_checked.address_in_fields as email_normalized
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.address_in_fields is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    union all
+    select
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        suppressions_checked.address_in_fields_from_end as email_normalized
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.address_in_fields_from_end is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+
+),
+
 -- rule 8: bookings with a counted status (a comma-joined list in build_parameters) and
 -- as-of - recent_booking_days < booking_date <= as-of, counted per customer; the window's
 -- bounds are computed once
@@ -345,6 +382,24 @@ violations as (
     from audience
     inner join unsplittable_suppression_names
         on audience.email = unsplittable_suppression_names.email_normalized
+
+    union all
+
+    select
+        audience.customer_id,
+        'id written in the email column of an active suppression' as violation
+    from audience
+    inner join suppression_field_readings
+        on audience.customer_id = suppression_field_readings.customer_id
+
+    union all
+
+    select
+        audience.customer_id,
+        'address written inside the fields of an active suppression' as violation
+    from audience
+    inner join suppression_field_readings
+        on audience.email = suppression_field_readings.email_normalized
 
     union all
 

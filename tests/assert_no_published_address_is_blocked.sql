@@ -270,8 +270,9 @@ rejected_consent as (
 ),
 
 -- rule 7's active suppressions by customer_id: dates that cannot be read still suppress, a
--- customer_id that cannot be read suppresses the id in its digits by the row's dates, and every
--- id a suppressions line with a structural error may name is suppressed
+-- customer_id that cannot be read suppresses the id in its digits by the row's dates, an id
+-- written in the email column suppresses that customer by the row's dates, and every id a
+-- suppressions line with a structural error may name is suppressed
 suppressed_by_customer_id as (
 
     select suppressions.customer_id
@@ -287,6 +288,14 @@ suppressed_by_customer_id as (
     cross join build_parameters
     where
         suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    union
+    select suppressions_checked.customer_id_in_email as customer_id
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_in_email is not null
         and suppressions_checked.disposition <> 'duplicate'
         and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
     union

@@ -242,6 +242,8 @@ BOOKING_STATUSES = (
     *("COMPLETED", "COMPLETED", "COMPLETED", " completed "),
     *("PENDING", " pending ", "CANCELLED"),
 )
+#: how a suppressions export may write an address: as it is, or inside other text
+ADDRESS_FORMS = ("{}", "{}", "{}", "<{}>", "mailto:{}", '"Name" <{}>', "{}; other@example.org")
 CHANNELS = ("email", "email", "email", " EMAIL ", "Email", "sms", "E-Mail", "e_mail", "", " - ")
 STATUSES = (*("OPT_IN",) * 5, " opt_in ", "OPT_OUT", "opt_out", "PENDING", "")
 ACTIVE_FLAGS = (
@@ -396,6 +398,8 @@ def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
         if by == "neither":
             id_text = draw(st.sampled_from(["", "x"]))
         email_text, email = draw(emails(k, clean)) if by in {"email", "both"} else ("", None)
+        if not clean and "@" in email_text:  # the address written inside other text
+            email_text = draw(st.sampled_from(ADDRESS_FORMS)).format(email_text.strip())
         from_text, starts = draw(st.sampled_from(SUPPRESSED_FROM))
         until_text, ends, until_ok = draw(st.sampled_from(SUPPRESSED_UNTIL))
         if starts is None or not until_ok:

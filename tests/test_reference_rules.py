@@ -1357,3 +1357,38 @@ def test_extreme_offsets_are_applied() -> None:
     """-23:59 is the largest negative offset and is subtracted."""
     parsed = rules.parse_timestamp("2026-01-01T00:00:00-23:59")
     assert parsed == datetime(2026, 1, 1, 23, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "addresses"),
+    [
+        ("a@x.com", {"a@x.com"}),
+        ("<A@X.com>", {"a@x.com"}),
+        ('"Jane Roe" <jane@x.com>', {"jane@x.com"}),
+        ("mailto:m@x.com", {"m@x.com"}),
+        ("a@x.com; b@x.com, c@x.com", {"a@x.com", "c@x.com"}),
+        ("no address", set()),
+        ("@x.com", set()),
+    ],
+)
+def test_addresses_within_read_the_first_and_the_last(text: str, addresses: set[str]) -> None:
+    assert rules.addresses_within(text) == addresses
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["<c1@example.com>", "mailto:C1@EXAMPLE.COM", '"C" <c1@example.com>', "z@y.org;c1@example.com"],
+)
+def test_an_address_inside_other_text_suppresses(email: str) -> None:
+    """Rule 7: customer 1 (c1@example.com) is suppressed by its address written another way."""
+    customers, bookings, events = eligible_setup("1")
+    assert decision(customers, bookings, events, [suppression("", email=email)]) == "suppressed"
+    ended = suppression("", email=email, suppressed_until="2026-02-01")
+    assert decision(customers, bookings, events, [ended]) == "eligible"
+
+
+def test_an_id_in_the_email_column_suppresses() -> None:
+    """Rule 7: the columns swapped: the email field holds customer 1's id."""
+    customers, bookings, events = eligible_setup("1")
+    swapped = suppression("nobody@x.com", email=" 001 ")
+    assert decision(customers, bookings, events, [swapped]) == "suppressed"

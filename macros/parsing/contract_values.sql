@@ -107,6 +107,42 @@
     replace(replace(replace(replace({{ expression }}, '-', ''), '_', ''), '.', ''), ' ', '')
 {%- endmacro %}
 
+{#-
+    The first and the last text shaped like an address in `expression`: a run of characters
+    on each side of one `@`, none of them a space, tab, `@`, angle bracket, parenthesis, quote,
+    comma, semicolon, colon or U+FFFD (Spark's reading of a bad byte). `"Jane" <a@x.com>`,
+    `mailto:a@x.com` and `a@x.com; b@x.com` hold a@x.com (and b@x.com, the last one).
+-#}
+{% macro address_pattern() -%}
+    {%- set outside = '[^@ \t\r<>()",;:\'\ufffd]' -%}
+    {{ return(outside ~ '+@' ~ outside ~ '+') }}
+{%- endmacro %}
+
+{% macro first_address_in(expression) -%}
+    {{ return(adapter.dispatch('first_address_in', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__first_address_in(expression) -%}
+    nullif(regexp_extract({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), '')
+{%- endmacro %}
+
+{% macro postgres__first_address_in(expression) -%}
+    substring({{ expression }} from {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }})
+{%- endmacro %}
+
+{#- The last address is the one no `@` follows. -#}
+{% macro last_address_in(expression) -%}
+    {{ return(adapter.dispatch('last_address_in', 'audience')(expression)) }}
+{%- endmacro %}
+
+{% macro default__last_address_in(expression) -%}
+    nullif(regexp_extract({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')[^@]*$') }}, 1), '')
+{%- endmacro %}
+
+{% macro postgres__last_address_in(expression) -%}
+    substring({{ expression }} from {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')[^@]*$') }})
+{%- endmacro %}
+
 {% macro first_digit_run(expression) -%}
     {{ return(adapter.dispatch('first_digit_run', 'audience')(expression)) }}
 {%- endmacro %}

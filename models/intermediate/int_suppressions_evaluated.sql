@@ -29,6 +29,7 @@ accepted_rows as (
         has_unreadable_dates,
         false as is_unsplittable_line,
         false as is_id_read_from_digits,
+        false as is_read_within_fields,
         cast(null as {{ dbt.type_string() }}) as line_rejection_reason,
         has_unreadable_dates as is_active_because_unreadable
 
@@ -98,6 +99,7 @@ unsplittable_lines as (
         cast(null as {{ dbt.type_boolean() }}) as has_unreadable_dates,
         true as is_unsplittable_line,
         false as is_id_read_from_digits,
+        false as is_read_within_fields,
         rejection_reason as line_rejection_reason,
         true as is_active_because_unreadable
 
@@ -122,6 +124,7 @@ id_in_digits_rows as (
         suppressions_checked.has_unreadable_dates,
         false as is_unsplittable_line,
         true as is_id_read_from_digits,
+        false as is_read_within_fields,
         suppressions_checked.rejection_reason as line_rejection_reason,
         suppressions_checked.has_unreadable_dates as is_active_because_unreadable
 
@@ -137,6 +140,123 @@ id_in_digits_rows as (
 
 ),
 
+-- what else a row's fields may name, by the row's own dates (a line with a structural error:
+-- whatever its dates): an address written inside other text (`<a@x.com>`, `"Jane"
+-- <a@x.com>`, `mailto:a@x.com`, `a@x.com; b@x.com`: the first and the last, in the
+-- customer_id and email fields or the whole line) and an id written in the email column
+-- (the columns swapped); a reading another row already gives is not repeated
+field_readings as (
+
+    select
+        source_line,
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        address_in_fields as email_normalized
+
+    from suppressions_checked
+    where address_in_fields is not null and disposition <> 'duplicate'
+
+    union
+
+    select
+        source_line,
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        address_in_fields_from_end as email_normalized
+
+    from suppressions_checked
+    where address_in_fields_from_end is not null and disposition <> 'duplicate'
+
+    union
+
+    select
+        source_line,
+        customer_id_in_email as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+
+    from suppressions_checked
+    where customer_id_in_email is not null and disposition <> 'duplicate'
+
+),
+
+readings_named as (
+
+    select
+        source_line,
+        customer_id,
+        email_normalized
+
+    from accepted_rows
+    union all
+
+    select
+        source_line,
+        customer_id,
+        email_normalized
+
+    from unsplittable_line_readings
+    union all
+
+    select
+        source_line,
+        customer_id,
+        email_normalized
+
+    from id_in_digits_rows
+
+),
+
+new_field_readings as (
+
+    select field_readings.*
+
+    from field_readings
+    left join readings_named
+        on
+            field_readings.source_line = readings_named.source_line
+            and (
+                field_readings.customer_id = readings_named.customer_id
+                or field_readings.email_normalized = readings_named.email_normalized
+            )
+    where readings_named.source_line is null
+
+),
+
+field_reading_rows as (
+
+    select
+        suppressions_checked.source_line,
+        new_field_readings.customer_id,
+        new_field_readings.email_normalized,
+        -- a line with a structural error has no columns to trust: no reason and no dates
+        case
+            when not suppressions_checked.has_structural_error then suppressions_checked.suppression_reason
+        end as suppression_reason,
+        case
+            when not suppressions_checked.has_structural_error then suppressions_checked.suppressed_from
+        end as suppressed_from,
+        case
+            when not suppressions_checked.has_structural_error then suppressions_checked.suppressed_until
+        end as suppressed_until,
+        case
+            when not suppressions_checked.has_structural_error then suppressions_checked.is_open_ended
+        end as is_open_ended,
+        case
+            when not suppressions_checked.has_structural_error then suppressions_checked.has_unreadable_dates
+        end as has_unreadable_dates,
+        suppressions_checked.has_structural_error as is_unsplittable_line,
+        false as is_id_read_from_digits,
+        true as is_read_within_fields,
+        suppressions_checked.rejection_reason as line_rejection_reason,
+        (
+            suppressions_checked.has_structural_error
+            or suppressions_checked.has_unreadable_dates
+        ) as is_active_because_unreadable
+
+    from new_field_readings
+    inner join suppressions_checked
+        on new_field_readings.source_line = suppressions_checked.source_line
+
+),
+
 suppressions_named as (
 
     select * from accepted_rows
@@ -144,6 +264,8 @@ suppressions_named as (
     select * from unsplittable_lines
     union all
     select * from id_in_digits_rows
+    union all
+    select * from field_reading_rows
 
 ),
 
@@ -180,6 +302,7 @@ final as (
         has_unreadable_dates,
         is_unsplittable_line,
         is_id_read_from_digits,
+        is_read_within_fields,
         line_rejection_reason,
         is_active_because_unreadable,
         suppression_inactive_reason,

@@ -675,6 +675,43 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
     }
 
 
+#: text shaped like an address: a run on each side of one ``@`` without spaces, tabs, ``@``,
+#: angle brackets, parentheses, quotes, commas, semicolons, colons or U+FFFD
+_ADDRESS = "[^@ \t\r<>()\",;:'\ufffd]+@[^@ \t\r<>()\",;:'\ufffd]+"
+_FIRST_ADDRESS_RE = re.compile(_ADDRESS)
+_LAST_ADDRESS_RE = re.compile(f"({_ADDRESS})[^@]*\\Z")
+
+
+def addresses_within(text: str) -> set[str]:
+    """Rule 7: the first and the last address written inside ``text``, lowercased.
+
+    ``<a@x.com>``, ``"Jane" <a@x.com>`` and ``mailto:a@x.com`` hold a@x.com; ``a@x.com;
+    b@x.com`` holds both (a third address between them is not read).
+    """
+    lowered = text.lower()
+    found = set()
+    if first := _FIRST_ADDRESS_RE.search(lowered):
+        found.add(first.group())
+    if last := _LAST_ADDRESS_RE.search(lowered):
+        found.add(last.group(1))
+    return found
+
+
+def named_within_suppression_fields(screened: Screened, as_of: date) -> tuple[set[int], set[str]]:
+    """Rule 7: what an active suppressions row (accepted or rejected) names in other forms:
+    the addresses written inside its customer_id and email fields, and its email field read as
+    an id (the columns swapped)."""
+    ids: set[int] = set()
+    emails: set[str] = set()
+    for row in [*screened.accepted, *(row for _, _, row in screened.rejected)]:
+        if not suppression_is_active(row, as_of):
+            continue
+        emails |= addresses_within(f"{row['customer_id'] or ''} {row['email'] or ''}")
+        if (customer_id := parse_id(row["email"])) is not None:
+            ids.add(customer_id)
+    return ids, emails
+
+
 def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> list[str]:
     """Where ``column`` would sit in a line that cannot be split, read two ways.
 
@@ -713,12 +750,13 @@ def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> s
 
 
 def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[str]:
-    """Rule 7 for a suppressions line that cannot be split: the emails it may name."""
+    """Rule 7 for a suppressions line that cannot be split: the emails it may name (where the
+    email column would sit, and the first and the last address written anywhere in it)."""
     return {
         email
         for reading in _readings_of_unsplittable_line(line, columns, "email")
         if (email := normalize_email(reading)) is not None
-    }
+    } | addresses_within(line)
 
 
 # --------------------------------------------------------------------------
@@ -905,7 +943,9 @@ def evaluate(
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     suppressed_ids |= named.get(SUPPRESSIONS, set())
     suppressed_ids |= ids_suppressed_by_their_digits(screened[SUPPRESSIONS], as_of)
-    suppressed_emails |= set(unsplittable_suppression_emails)
+    ids_within, emails_within = named_within_suppression_fields(screened[SUPPRESSIONS], as_of)
+    suppressed_ids |= ids_within
+    suppressed_emails |= emails_within | set(unsplittable_suppression_emails)
     facts = Facts(
         universe=universe,
         on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),

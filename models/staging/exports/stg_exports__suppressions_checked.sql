@@ -1,3 +1,9 @@
+{#- the text an address may be written in: both fields, and the whole line when it has a
+    structural error; a bad byte's escape reads as a space -#}
+{%- set text_naming_addresses = "lower(" ~ without_byte_escapes(
+    "coalesce(customer_id_text, '') || ' ' || coalesce(email_text, '') || ' ' || coalesce(raw_line, '')"
+) ~ ")" -%}
+
 with
 
 source_rows as (
@@ -19,7 +25,8 @@ cleaned as {{ materialized_cte() }} (
         {{ clean_field('email') }} as email_text,
         {{ clean_field('suppression_reason') }} as suppression_reason,
         {{ clean_field('suppressed_from') }} as suppressed_from_text,
-        {{ clean_field('suppressed_until') }} as suppressed_until_text
+        {{ clean_field('suppressed_until') }} as suppressed_until_text,
+        raw_line
 
     from source_rows
 
@@ -33,6 +40,9 @@ parsed as {{ inlined_cte() }} (
         {{ parse_id('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
         {{ parse_id('customer_id_text') }} as customer_id,
         lower(email_text) as email_normalized,
+        {{ first_address_in(text_naming_addresses) }} as address_in_fields,
+        {{ last_address_in(text_naming_addresses) }} as address_in_fields_from_end,
+        {{ parse_id('email_text') }} as customer_id_in_email,
         {{ parse_date('suppressed_from_text') }} as suppressed_from,
         {{ parse_date('suppressed_until_text') }} as suppressed_until,
         suppressed_until_text is null as is_open_ended,
@@ -81,10 +91,14 @@ final as (
         has_unreadable_dates,
         duplicate_of_line,
         rejection_reason,
+        structural_error is not null as has_structural_error,
         salvaged_customer_id,
         salvaged_customer_id_from_end,
         salvaged_email_normalized,
         salvaged_email_normalized_from_end,
+        address_in_fields,
+        address_in_fields_from_end,
+        customer_id_in_email,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ row_disposition() }} as disposition
 
