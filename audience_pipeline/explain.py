@@ -279,7 +279,8 @@ def _snapshot_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[st
         facts.append(
             f"current snapshot: customers.csv line {chosen['snapshot_source_line']} "
             f"(updated {_ts(chosen['updated_at_utc'])}), active: {_flag(chosen['is_active'])}; "
-            f"latest updated_at wins, a tie goes to the inactive one"
+            "latest updated_at wins (an active snapshot dated after the as-of date gives way "
+            "to one that counts), a tie goes to the inactive one"
         )
     lines = []
     for row in snapshots:

@@ -119,15 +119,28 @@ held as (
 
 ),
 
--- the latest snapshot's instant; any snapshot at that instant that is inactive wins
+-- the latest snapshot's instant among those that count on the as-of date (an active one
+-- dated after it does not; the latest of all when none does); any snapshot at that instant
+-- that is inactive wins
 latest_snapshot_at as (
 
     select
-        customer_id,
-        max(updated_at_utc) as updated_at_utc
+        customers.customer_id,
+        coalesce(
+            max(
+                case
+                    when
+                        cast(customers.updated_at_utc as date) <= build_parameters.as_of_date
+                        or not customers.is_active
+                        then customers.updated_at_utc
+                end
+            ),
+            max(customers.updated_at_utc)
+        ) as updated_at_utc
 
     from customers
-    group by customer_id
+    cross join build_parameters
+    group by customers.customer_id
 
 ),
 

@@ -79,16 +79,29 @@ snapshots as (
 
 ),
 
--- the current snapshot's email, by the tie-breaks of rules 2 and 3: the latest instant; among
--- the snapshots at that instant the inactive ones if any; among those, none when one has no
--- email, else the lowest (the later tie-breaks cannot change the email)
+-- the current snapshot's email, by the tie-breaks of rules 2 and 3: the latest instant among
+-- the snapshots that count on the as-of date (an active one dated after it does not; the
+-- latest of all when none does); among the snapshots at that instant the inactive ones if
+-- any; among those, none when one has no email, else the lowest (the later tie-breaks cannot
+-- change the email)
 latest_snapshot_at as (
 
     select
         snapshots.customer_id,
-        max(snapshots.updated_at_utc) as updated_at_utc
+        coalesce(
+            max(
+                case
+                    when
+                        cast(snapshots.updated_at_utc as date) <= build_parameters.as_of_date
+                        or not snapshots.is_active
+                        then snapshots.updated_at_utc
+                end
+            ),
+            max(snapshots.updated_at_utc)
+        ) as updated_at_utc
 
     from snapshots
+    cross join build_parameters
     group by snapshots.customer_id
 
 ),

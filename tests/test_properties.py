@@ -68,6 +68,11 @@ class Snapshot:
     customer_id: int
     email: str | None  # normalized
     instant: dt.datetime
+    is_active: bool
+
+    def counts(self) -> bool:
+        """An active snapshot dated after the as-of date gives way to one that counts."""
+        return self.instant.date() <= AS_OF or not self.is_active
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ INSTANTS = (
     dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.UTC),
     dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
 )
+AFTER_AS_OF = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 INVALID_TIMESTAMPS = (
     "2026-02-30T00:00:00Z",
     "yesterday",
@@ -321,7 +327,10 @@ def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
             id_text, id_ok = draw(customer_ids(customer_id, clean))
             email_text, email = draw(emails(k, clean))
             ts_text, instant = draw(timestamps(clean))
-            active_text, _ = pick(draw, clean, ACTIVE_FLAGS, 7)
+            if not clean and draw(st.integers(0, 4)) == 0:  # written after the as-of date
+                instant = AFTER_AS_OF
+                ts_text = render_instant(instant, draw(st.integers(0, 6)))
+            active_text, is_active = pick(draw, clean, ACTIVE_FLAGS, 7)
             row = {
                 "customer_id": id_text,
                 "email": email_text,
@@ -335,7 +344,7 @@ def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
             broken = broken_line(draw, clean)
             data.add("customers", row, broken)
             if broken is None and id_ok and instant is not None:
-                data.snapshots.append(Snapshot(customer_id, email, instant))
+                data.snapshots.append(Snapshot(customer_id, email, instant, is_active))
             if draw(st.integers(0, 11)) == 0:  # an identical repeat (the same facts)
                 data.add("customers", row, broken)
 
@@ -473,6 +482,7 @@ def unsafe_reasons(data: Dataset, customer_id: int, email: str) -> list[str]:
         if not (opted_out or suppressed):
             continue
         snapshots = [s for s in data.snapshots if s.customer_id == other]
+        snapshots = [s for s in snapshots if s.counts()] or snapshots
         latest = max(s.instant for s in snapshots)
         current_emails = {s.email for s in snapshots if s.instant == latest}
         if current_emails == {email}:  # (a tie between two addresses is left undecided)
@@ -764,7 +774,7 @@ def test_safety_check_catches_what_it_should() -> None:
     """The safety check itself, on hand-made facts (so a pass above means something)."""
     t1, t2 = INSTANTS[0], INSTANTS[1]
     data = Dataset(0)
-    data.snapshots = [Snapshot(101, "a0@ex.com", t1), Snapshot(102, "a0@ex.com", t1)]
+    data.snapshots = [Snapshot(101, "a0@ex.com", t1, True), Snapshot(102, "a0@ex.com", t1, True)]
     data.consents = [
         Consent(101, True, "OPT_IN", t1),
         Consent(102, True, "OPT_IN", t1),

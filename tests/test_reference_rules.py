@@ -637,6 +637,32 @@ def test_latest_snapshot_wins() -> None:
     assert decision(customers, bookings, events) == "inactive"
 
 
+def test_active_snapshot_after_the_as_of_date_gives_way() -> None:
+    """As of 2026-11-26 an active snapshot dated 2027 had not been written: the inactive one of
+    2026 decides; an inactive one dated 2027 counts; late on the as-of day (UTC) counts."""
+    _, bookings, events = eligible_setup("1")
+    inactive = customer("1", is_active="false", updated_at="2026-06-01")
+    later_active = customer("1", is_active="true", updated_at="2027-01-01T00:00:00Z")
+    assert decision([inactive, later_active], bookings, events) == "inactive"
+    # 2026-11-27T01:00+02:00 is 2026-11-26T23:00Z: the as-of day itself
+    same_day = customer("1", is_active="true", updated_at="2026-11-27T01:00:00+02:00")
+    assert decision([inactive, same_day], bookings, events) == "eligible"
+    active = customer("1", is_active="true", updated_at="2026-06-01")
+    later_inactive = customer("1", is_active="false", updated_at="2027-01-01")
+    assert decision([active, later_inactive], bookings, events) == "inactive"
+    # none counts: the latest decides
+    assert decision([later_active], bookings, events) == "eligible"
+
+
+def test_snapshot_after_the_as_of_date_does_not_change_the_address() -> None:
+    """The earlier snapshot's email is the one published."""
+    _, bookings, events = eligible_setup("1")
+    earlier = customer("1", email="old@example.com", updated_at="2026-06-01")
+    later = customer("1", email="new@example.com", updated_at="2026-12-01")
+    result = run([earlier, later], bookings, events)
+    assert [row["email"] for row in result.audience] == ["old@example.com"]
+
+
 def test_snapshot_latest_is_by_utc_instant() -> None:
     """10:00+04:00 (06:00Z) is earlier than 08:00Z."""
     customers = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,9 @@ FORMS = {
     "email_column_holds_id": ",{id},fraud_review,2026-01-01,",
     "broken_line_with_an_address": "{email}",
 }
+#: a byte that is not UTF-8 (a cp1252 no-break space) before the address: the line is
+#: rejected, and the address it holds still suppresses
+BAD_BYTE = b",\xa0{email},hard_bounce,2026-01-01,"
 #: written like the others but ended before the as-of date: the customer stays eligible
 EXPIRED = ",<{email}>,hard_bounce,2020-01-01,2020-12-31"
 
@@ -43,8 +47,8 @@ EXPIRED = ",<{email}>,hard_bounce,2020-01-01,2020-12-31"
 def forms(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path, Path]:
     result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
     emails = {int(row["customer_id"]): row["email"] for row in result.audience}
-    chosen = list(emails)[: len(FORMS) + 1]
-    named = dict(zip([*FORMS, "expired"], chosen, strict=True))
+    chosen = list(emails)[: len(FORMS) + 2]
+    named = dict(zip([*FORMS, "expired", "bad_byte"], chosen, strict=True))
     work = tmp_path_factory.mktemp("suppression_forms")
     landing = work / "landing"
     shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
@@ -52,6 +56,8 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Pat
         for form, line in [*FORMS.items(), ("expired", EXPIRED)]:
             customer_id = named[form]
             handle.write(line.format(email=emails[customer_id].upper(), id=customer_id) + "\n")
+    with (landing / "suppressions.csv").open("ab") as binary:
+        binary.write(BAD_BYTE.replace(b"{email}", emails[named["bad_byte"]].encode()) + b"\n")
     published = run_and_read_outputs(landing, work)
     return named, landing, published.database
 
@@ -59,7 +65,7 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Pat
 def test_the_lines_are_read_as_written(forms: tuple[dict[str, int], Path, Path]) -> None:
     """The fixture's lines hold what they claim (a quoted display name is one field)."""
     _, landing, _ = forms
-    with (landing / "suppressions.csv").open(encoding="utf-8", newline="") as handle:
+    with (landing / "suppressions.csv").open(encoding="utf-8", errors="replace") as handle:
         rows = list(csv.reader(handle))
     assert any(row[1].startswith('"Jane Roe" <') for row in rows if len(row) == 5)
     assert sum(1 for row in rows if len(row) == 1) == 1  # the broken line
@@ -73,25 +79,27 @@ def test_every_form_suppresses_the_customer_it_names(
     for form in FORMS:
         assert decisions[named[form]] == "suppressed", form
     assert decisions[named["expired"]] == "eligible"
+    assert decisions[named["bad_byte"]] == "suppressed"
 
 
 def test_the_decisions_equal_the_reference(forms: tuple[dict[str, int], Path, Path]) -> None:
+    """The reference reads a line with a bad byte (as U+FFFD) like one that cannot be split."""
     _, landing, database = forms
-    as_of = dt.date.fromisoformat(AS_OF)
-    with (landing / "suppressions.csv").open(encoding="utf-8") as handle:
-        columns = handle.readline().strip().split(",")
-        broken = [line for line in handle.read().splitlines() if "," not in line]
+    text = (landing / "suppressions.csv").read_bytes().decode("utf-8", errors="replace")
+    header, *lines = text.splitlines()
+    columns = header.split(",")
+    broken = [line for line in lines if "," not in line or "\ufffd" in line]
     readable = [
         row
-        for row in rules.load_rows(landing / "suppressions.csv")
-        if None not in row and None not in row.values()
+        for row in csv.DictReader(io.StringIO("\n".join([header, *lines])))
+        if None not in row and None not in row.values() and "\ufffd" not in "".join(row.values())
     ]
     expected = rules.evaluate(
         rules.load_rows(landing / "customers.csv"),
         rules.load_rows(landing / "bookings.csv"),
         rules.load_rows(landing / "consent_events.csv"),
         readable,
-        as_of,
+        dt.date.fromisoformat(AS_OF),
         unsplittable_suppression_emails={
             email
             for line in broken

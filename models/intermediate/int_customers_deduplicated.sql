@@ -39,6 +39,22 @@ ids_outside_accepted_rows as (
 
 ),
 
+-- a snapshot dated after the as-of date (its UTC date is later) had not been written on it:
+-- an active one gives way to any snapshot that counts; an inactive one counts whatever its
+-- date (doubt excludes); when none counts, the latest decides as usual
+snapshots_counted as {{ inlined_cte() }} (
+
+    select
+        *,
+        (
+            cast(updated_at_utc as date) <= {{ as_of_date() }}
+            or not coalesce(is_active, false)
+        ) as counts_on_as_of
+
+    from customer_snapshots
+
+),
+
 snapshots_ranked as (
 
     select
@@ -46,6 +62,7 @@ snapshots_ranked as (
         row_number() over (
             partition by customer_id
             order by
+                counts_on_as_of desc,
                 updated_at_utc desc,
                 is_active asc,
                 email_normalized asc nulls first,
@@ -56,7 +73,7 @@ snapshots_ranked as (
         ) as snapshot_rank,
         count(*) over (partition by customer_id) as snapshot_count
 
-    from customer_snapshots
+    from snapshots_counted
 
 ),
 

@@ -499,8 +499,12 @@ def _nulls_first(value: str | None) -> tuple[int, str]:
     return (0, "") if not value else (1, value)
 
 
-def current_snapshots(accepted: Iterable[Mapping[str, str]]) -> dict[int, Snapshot]:
-    """The current snapshot of each customer, from accepted rows (rules 2-4 read it)."""
+def current_snapshots(accepted: Iterable[Mapping[str, str]], as_of: date) -> dict[int, Snapshot]:
+    """The current snapshot of each customer, from accepted rows (rules 2-4 read it).
+
+    An active snapshot dated after ``as_of`` (a later UTC date) gives way to one that counts;
+    an inactive one counts whatever its date; when none counts, the latest decides.
+    """
     by_customer: dict[int, list[Snapshot]] = defaultdict(list)
     for row in accepted:
         customer_id = parse_id(row["customer_id"])
@@ -518,7 +522,12 @@ def current_snapshots(accepted: Iterable[Mapping[str, str]]) -> dict[int, Snapsh
                 updated_at=updated_at,
             )
         )
-    return {customer_id: _latest_snapshot(rows) for customer_id, rows in by_customer.items()}
+    return {
+        customer_id: _latest_snapshot(
+            [row for row in rows if row.updated_at.date() <= as_of or not row.is_active] or rows
+        )
+        for customer_id, rows in by_customer.items()
+    }
 
 
 def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
@@ -950,7 +959,7 @@ def evaluate(
         universe=universe,
         on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),
         consent_hold=consent_hold,
-        snapshots=current_snapshots(customer_file.accepted),
+        snapshots=current_snapshots(customer_file.accepted, as_of),
         email_status=latest_email_status(screened[CONSENT_EVENTS].accepted, as_of),
         suppressed_ids=suppressed_ids,
         suppressed_emails=suppressed_emails,
