@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,19 @@ def fingerprint_file(path: Path | RemoteFile) -> FileFingerprint:
     )
 
 
+def _not_a_file(path: Path | RemoteFile) -> str:
+    """Why ``path``, which is no regular file, cannot be read."""
+    if not isinstance(path, Path):
+        return f"file not found at {path}"
+    if path.is_dir():
+        return f"{path} is a folder, not a file"
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
+    if path.exists():
+        return f"{path} is not a regular file (a pipe, socket or device): export it to a file"
+    return f"file not found at {path}"
+
+
 def check_file_is_text(
     spec: InputFile, path: Path | RemoteFile, dialect: Dialect | None = None
 ) -> None:
@@ -83,9 +97,7 @@ def check_file_is_text(
     """
     dialect = dialect or Dialect()
     if not path.is_file():
-        folder = isinstance(path, Path) and path.is_dir()
-        problem = f"{path} is a folder, not a file" if folder else f"file not found at {path}"
-        raise InputFileError(spec.file_name, problem)
+        raise InputFileError(spec.file_name, _not_a_file(path))
     if path.stat().st_size == 0:
         raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
     with path.open("rb") as handle:
@@ -281,7 +293,8 @@ def check_data_lines_split(
     Reads up to ``SPLIT_SAMPLE_LINES`` data lines from the top of the file: when there are
     lines that are not blank and none of them splits into the header's columns, the delimiter
     is almost certainly another one, and the option that fixes it is named. (A file with a few
-    such lines among good ones is not refused: its bad lines are quarantined one by one.) At
+    such lines among good ones is not refused: its bad lines are quarantined one by one.) A
+    required file whose every data line is blank has no data rows and is refused too. At
     most ``SPLIT_SAMPLE_BYTES`` are read: a line cut short there is not judged.
     """
     dialect = dialect or Dialect()
@@ -291,6 +304,11 @@ def check_data_lines_split(
     sample = [line.decode("utf-8", errors="replace") for line in data[:SPLIT_SAMPLE_LINES]]
     non_blank = [line for line in sample if line.strip()]
     if not non_blank:
+        # every data line was read and each is blank: no data rows, as for a header alone
+        if data and not more and not head.cut and spec.rows_required:
+            raise InputFileError(
+                spec.file_name, "file has a header but no data rows (only blank lines)", line=2
+            )
         return
     expected = len(header.columns)
     # each physical line on its own, as the pipeline splits them: one reader over all of them

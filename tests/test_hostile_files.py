@@ -114,6 +114,10 @@ def header_only(path: Path) -> None:
     path.write_bytes(path.read_bytes().split(b"\n", 1)[0] + b"\n")
 
 
+def header_and_blank_lines(path: Path) -> None:
+    path.write_bytes(path.read_bytes().split(b"\n", 1)[0] + b"\n\n  \r\n\t\n\n")
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """A successful run first: the sample with an empty (header-only) suppressions file,
@@ -223,6 +227,16 @@ def unlink(path: Path) -> None:
     path.unlink()
 
 
+def dangling_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.with_name("moved-away.csv"))
+
+
+def named_pipe(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
 def empty(path: Path) -> None:
     path.write_bytes(b"")
 
@@ -235,6 +249,18 @@ FILE_LEVEL = [
     *(
         pytest.param(name, unlink, r": file not found at ", id=f"missing-{name}")
         for name in COLUMNS
+    ),
+    pytest.param(
+        "customers",
+        dangling_link,
+        r": .*customers\.csv is a symbolic link to .*moved-away\.csv, which does not exist",
+        id="dangling-link",
+    ),
+    pytest.param(
+        "suppressions",
+        named_pipe,
+        r": .*suppressions\.csv is not a regular file \(a pipe, socket or device\)",
+        id="named-pipe",
     ),
     *(
         pytest.param(name, empty, r": file is empty \(0 bytes\)", id=f"zero-bytes-{name}")
@@ -271,6 +297,15 @@ FILE_LEVEL = [
             header_only,
             r", line 2: file has a header but no data rows",
             id=f"header-only-{name}",
+        )
+        for name in ("customers", "bookings")
+    ),
+    *(
+        pytest.param(
+            name,
+            header_and_blank_lines,
+            r", line 2: file has a header but no data rows \(only blank lines\)",
+            id=f"header-and-blank-lines-{name}",
         )
         for name in ("customers", "bookings")
     ),
