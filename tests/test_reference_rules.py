@@ -1418,3 +1418,22 @@ def test_an_id_in_the_email_column_suppresses() -> None:
     customers, bookings, events = eligible_setup("1")
     swapped = suppression("nobody@x.com", email=" 001 ")
     assert decision(customers, bookings, events, [swapped]) == "suppressed"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "<c1@example.com>",
+        "jane <c1@example.com>",
+        "mailto:c1@example.com",
+        "c1@example.com;c2@example.com",
+        "c1\u200b@example.com",
+        "c1@example.com\ufeff",
+        '"c1"@example.com',
+        "c1@(example).com",
+    ],
+)
+def test_an_address_written_inside_other_text_is_invalid(email: str) -> None:
+    """Rule 4: the customer's email is not an address to publish as it is."""
+    customers, bookings, events = eligible_setup("1", email=email)
+    assert decision(customers, bookings, events) == "invalid_email"

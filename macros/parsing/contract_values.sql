@@ -311,8 +311,12 @@
 
 {#-
     Email addresses (already normalized): exactly one @, no whitespace, a non-empty local
-    part, and a domain that contains a dot and neither starts nor ends with one.
+    part, and a domain that contains a dot and neither starts nor ends with one. None of the
+    characters that write an address inside other text (`<>()",;:`) nor an invisible one
+    (zero-width space, non-joiner and joiner, word joiner, byte-order mark) may appear:
+    `<a@x.com>` or `Jane <a@x.com>` is not an address to publish.
 -#}
 {% macro is_valid_email(expression) -%}
-    coalesce({{ audience.regex_matches(expression, '[^@[:space:]]+@[^@[:space:].][^@[:space:]]*[.][^@[:space:]]*[^@[:space:].]') }}, false)
+    {%- set c = '@[:space:]<>()",;:\u200b\u200c\u200d\u2060\ufeff' -%}
+    coalesce({{ audience.regex_matches(expression, '[^' ~ c ~ ']+@[^' ~ c ~ '.][^' ~ c ~ ']*[.][^' ~ c ~ ']*[^' ~ c ~ '.]') }}, false)
 {%- endmacro %}

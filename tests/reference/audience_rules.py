@@ -282,9 +282,15 @@ def normalize_email(value: str | None) -> str | None:
     return text or None
 
 
+#: characters that write an address inside other text, and invisible ones: never in an
+#: address to publish
+EMAIL_FORBIDDEN = frozenset('<>()",;:\u200b\u200c\u200d\u2060\ufeff')
+
+
 def is_valid_email(email: str) -> bool:
-    """Check a normalized email: one '@', no whitespace, dotted domain."""
-    if any(char in EMAIL_WHITESPACE for char in email):
+    """Check a normalized email: one '@', no whitespace, dotted domain, none of
+    ``EMAIL_FORBIDDEN``."""
+    if any(char in EMAIL_WHITESPACE or char in EMAIL_FORBIDDEN for char in email):
         return False
     if email.count("@") != 1:
         return False
