@@ -264,37 +264,37 @@ id_in_digits_suppressions as (
 -- rule 7: what a suppressions row names in other forms, by its dates (a line with a structural
 -- error has none it can read, so it is active): an address written inside its fields or line,
 -- and an id written in its email column
+active_suppression_lines as (
+
+    select suppressions_checked.*
+
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+
+),
+
 suppression_field_readings as (
 
     select
-        suppressions_checked.customer_id_in_email as customer_id,
+        customer_id_in_email as customer_id,
         cast(null as {{ dbt.type_string() }}) as email_normalized
-    from suppressions_checked
-    cross join build_parameters
-    where
-        suppressions_checked.customer_id_in_email is not null
-        and suppressions_checked.disposition <> 'duplicate'
-        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    from active_suppression_lines
+    where customer_id_in_email is not null
     union all
     select
         cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        suppressions_checked.address_in_fields as email_normalized
-    from suppressions_checked
-    cross join build_parameters
-    where
-        suppressions_checked.address_in_fields is not null
-        and suppressions_checked.disposition <> 'duplicate'
-        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+        address_in_fields as email_normalized
+    from active_suppression_lines
+    where address_in_fields is not null
     union all
     select
         cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        suppressions_checked.address_in_fields_from_end as email_normalized
-    from suppressions_checked
-    cross join build_parameters
-    where
-        suppressions_checked.address_in_fields_from_end is not null
-        and suppressions_checked.disposition <> 'duplicate'
-        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+        address_in_fields_from_end as email_normalized
+    from active_suppression_lines
+    where address_in_fields_from_end is not null
 
 ),
 

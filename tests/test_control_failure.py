@@ -168,6 +168,36 @@ def test_a_member_named_by_a_mangled_suppression_id_fails_the_control(tmp_path: 
     assert found == [(member, "id in the digits of a suppression whose customer_id cannot be read")]
 
 
+def test_members_named_inside_a_suppressions_row_fail_the_control(tmp_path: Path) -> None:
+    """Published customers whom an active suppression names in another form (an address
+    written inside its fields, an id in its email column) are caught: the control re-derives
+    those readings of rule 7 from staging."""
+    setup = _built_sample(tmp_path)
+    con = duckdb.connect(str(setup.database))
+    try:
+        (by_address, address), (by_id, _) = con.execute(
+            "select customer_id, email from marts.eligible_audience order by customer_id limit 2"
+        ).fetchall()
+        (line,) = con.execute(
+            "select min(source_line) from staging.stg_exports__suppressions_checked "
+            "where disposition = 'accepted' and suppressed_from <= date '2026-11-26' "
+            "and suppressed_until is null and not has_unreadable_dates"
+        ).fetchone()
+        con.execute(
+            "update staging.stg_exports__suppressions_checked "
+            "set address_in_fields_from_end = ?, customer_id_in_email = ? where source_line = ?",
+            [address, by_id, line],
+        )
+    finally:
+        con.close()
+
+    found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
+    assert sorted(found) == [
+        (by_address, "address written inside the fields of an active suppression"),
+        (by_id, "id written in the email column of an active suppression"),
+    ]
+
+
 #: rule 9's blocking facts in int_email_address_holders, and how the control words each one
 BLOCKING_REASONS = {
     "has_latest_consent_other_than_opt_in": "latest email consent is not OPT_IN",
