@@ -192,7 +192,8 @@ def add_run_parser(subparsers: Any) -> None:
         default=None,
         metavar="YAML",
         help="the rules' parameters, as dbt's --vars: recent_booking_days (365, at most 36500), "
-        "counted_booking_statuses ([COMPLETED]), min_recent_bookings (1, at most 1000000); "
+        "counted_booking_statuses ([COMPLETED]), min_recent_bookings (1, at most 1000000), "
+        "non_email_channels ([sms, mms, push, inapp, postal, post, phone, whatsapp]); "
         "e.g. '{recent_booking_days: 180}'",
     )
     _add_database(parser)

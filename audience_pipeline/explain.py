@@ -331,7 +331,7 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
     if resolved is None:
         deciding = (
             "no accepted consent event that counts (on the email channel, or an event that is "
-            "not OPT_IN on a blank channel)"
+            "not OPT_IN on a channel not in non_email_channels, blank or not)"
         )
     else:
         deciding = (

@@ -102,7 +102,8 @@ TABLES: dict[str, str] = {
         destination varchar,
         recent_booking_days integer,
         counted_booking_statuses varchar,
-        min_recent_bookings integer
+        min_recent_bookings integer,
+        non_email_channels varchar
     """,
     "run_input_files": """
         run_id integer not null,
@@ -169,12 +170,18 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("recent_booking_days", "integer"),
         ("counted_booking_statuses", "varchar"),
         ("min_recent_bookings", "integer"),
+        ("non_email_channels", "varchar"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
 }
 
 #: The rules' parameters a run recorded (``published_runs``), as ``reconciliation.json`` says them.
-RULE_PARAMETER_COLUMNS = ("recent_booking_days", "counted_booking_statuses", "min_recent_bookings")
+RULE_PARAMETER_COLUMNS = (
+    "recent_booking_days",
+    "counted_booking_statuses",
+    "min_recent_bookings",
+    "non_email_channels",
+)
 
 #: Columns of ``run_audience`` copied from ``marts.eligible_audience`` (all but run_id).
 AUDIENCE_COLUMNS = (
@@ -575,10 +582,12 @@ def recorded_parameters(report: dict[str, Any]) -> tuple[Any, ...]:
     """The rules' parameters of ``reconciliation.json`` as ``published_runs`` stores them."""
     parameters = report.get("rule_parameters") or {}
     statuses = parameters.get("counted_booking_statuses")
+    channels = parameters.get("non_email_channels")
     return (
         parameters.get("recent_booking_days"),
         ",".join(statuses) if statuses else None,
         parameters.get("min_recent_bookings"),
+        ",".join(channels) if channels is not None else None,
     )
 
 
@@ -596,12 +605,16 @@ def rule_parameters_of_run(
     ).fetchone()
     if row is None or all(value is None for value in row):
         return None
-    days, statuses, minimum = row
-    return {
+    days, statuses, minimum, channels = row
+    recorded: dict[str, Any] = {
         "recent_booking_days": days,
         "counted_booking_statuses": statuses.split(",") if statuses else [],
         "min_recent_bookings": minimum,
     }
+    # a run recorded before the channels were kept has none ('' is the empty list)
+    if channels is not None:
+        recorded["non_email_channels"] = channels.split(",") if channels else []
+    return recorded
 
 
 def record_run(
@@ -630,9 +643,9 @@ def record_run(
                     eligible, previous_run_id, entered, left_audience, stayed,
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
-                    min_recent_bookings
+                    min_recent_bookings, non_email_channels
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     run_id,

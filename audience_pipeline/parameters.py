@@ -52,11 +52,34 @@ def _statuses(name: str, value: Any) -> list[str]:
     return sorted({item.strip().upper() for item in value})
 
 
+def _channels(name: str, value: Any) -> list[str]:
+    """Consent channels other than email, read as staging reads a channel (lower case, without
+    ``-``, ``_``, ``.`` and spaces); possibly none, never one that reads as ``email``."""
+    read = (
+        [re.sub(r"[-_. ]", "", item.lower()) for item in value if isinstance(item, str)]
+        if isinstance(value, list)
+        else []
+    )
+    if (
+        not isinstance(value, list)
+        or len(read) != len(value)
+        or not all(_STATUS.fullmatch(item.strip()) for item in value)
+        or any(channel in ("", "email") for channel in read)
+    ):
+        raise UsageError(
+            f"argument --vars: {name} takes a list of consent channels other than email "
+            f"(letters, digits, spaces, _ - .; none that reads as email) such as [sms, push], "
+            f"not {value!r}"
+        )
+    return sorted(set(read))
+
+
 #: Each parameter and the check of its value (what it means: README, "The rules in plain words").
 RULE_PARAMETERS: dict[str, Callable[[str, Any], Any]] = {
     "recent_booking_days": _whole_number,
     "counted_booking_statuses": _statuses,
     "min_recent_bookings": _whole_number,
+    "non_email_channels": _channels,
 }
 
 

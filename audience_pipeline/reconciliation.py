@@ -68,17 +68,18 @@ def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
         """
         select recent_booking_days, counted_booking_statuses, min_recent_bookings,
-            booking_window_start_date
+            non_email_channels, booking_window_start_date
         from marts.audience_build_parameters
         """
     ).fetchone()
     if row is None:
         raise ControlFailure("marts.audience_build_parameters has no row: the build is incomplete")
-    days, statuses, minimum, window_start = row
+    days, statuses, minimum, channels, window_start = row
     return {
         "recent_booking_days": days,
         "counted_booking_statuses": statuses.split(","),
         "min_recent_bookings": minimum,
+        "non_email_channels": channels.split(",") if channels else [],
         "booking_window_start_date": window_start.isoformat(),
     }
 

@@ -113,7 +113,7 @@ def _parameters(
 
 
 def _parameter_text(value: Any) -> str:
-    return ", ".join(value) if isinstance(value, list) else str(value)
+    return (", ".join(value) or "none") if isinstance(value, list) else str(value)
 
 
 def collect_report_facts(

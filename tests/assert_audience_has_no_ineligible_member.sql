@@ -157,26 +157,16 @@ inactive_now as (
 
 ),
 
--- an OPT_IN dated after the as-of date or on a blank channel does not count; any other
--- status on a blank channel does (rules 5 and 6)
+-- the events that count: the email channel, or a channel neither email nor one of the build's
+-- non-email channels (blank included) unless OPT_IN; an OPT_IN dated after the as-of date
+-- does not count (rules 5 and 6)
 email_events as (
 
     select consent_events.*
 
     from consent_events
     cross join build_parameters
-    where
-        (
-            consent_events.channel = 'email'
-            or consent_events.channel is null
-        )
-        and (
-            coalesce(consent_events.consent_status, '') <> 'OPT_IN'
-            or (
-                consent_events.channel is not null
-                and cast(consent_events.event_ts_utc as date) <= build_parameters.as_of_date
-            )
-        )
+    where {{ counts_as_email_consent_event('consent_events', 'build_parameters') }}
 
 ),
 

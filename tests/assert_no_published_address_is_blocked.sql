@@ -215,8 +215,9 @@ holder_ids as (
 
 ),
 
--- an OPT_IN dated after the as-of date or on a blank channel does not count; any other
--- status on a blank channel does (rule 6)
+-- the events that count: the email channel, or a channel neither email nor one of the build's
+-- non-email channels (blank included) unless OPT_IN; an OPT_IN dated after the as-of date
+-- does not count (rule 6)
 holder_email_events as (
 
     select all_consent_events.*
@@ -225,18 +226,7 @@ holder_email_events as (
     inner join holder_ids
         on all_consent_events.customer_id = holder_ids.customer_id
     cross join build_parameters
-    where
-        (
-            all_consent_events.channel = 'email'
-            or all_consent_events.channel is null
-        )
-        and (
-            coalesce(all_consent_events.consent_status, '') <> 'OPT_IN'
-            or (
-                all_consent_events.channel is not null
-                and cast(all_consent_events.event_ts_utc as date) <= build_parameters.as_of_date
-            )
-        )
+    where {{ counts_as_email_consent_event('all_consent_events', 'build_parameters') }}
 
 ),
 

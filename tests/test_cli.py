@@ -137,6 +137,18 @@ def test_version_names_the_tool_and_dbt() -> None:
             ],
             "counted_booking_statuses",
         ),
+        (
+            [
+                "run",
+                "--input-dir",
+                "seeds",
+                "--output-dir",
+                "o",
+                "--vars",
+                "{non_email_channels: [sms, e-mail]}",
+            ],
+            "none that reads as email",
+        ),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--target", "spork"], "--target"),
         (["run", "--input-dir", "s3a://bucket/landing", "--output-dir", "o"], "--target spark"),
@@ -375,9 +387,9 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     con = duckdb.connect(str(database), read_only=True)
     try:
         assert con.execute(
-            "select recent_booking_days, counted_booking_statuses, min_recent_bookings "
-            "from history.published_runs"
-        ).fetchall() == [(365, "COMPLETED", 1)]
+            "select recent_booking_days, counted_booking_statuses, min_recent_bookings, "
+            "non_email_channels from history.published_runs"
+        ).fetchall() == [(365, "COMPLETED", 1, "inapp,mms,phone,post,postal,push,sms,whatsapp")]
         assert set(
             con.execute("select encoding, delimiter from history.run_input_files").fetchall()
         ) == {("utf-8", ",")}

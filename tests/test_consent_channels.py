@@ -1,9 +1,12 @@
-"""An opt-out written on another spelling of the email channel, or on a blank one, excludes.
+"""An opt-out written on another spelling of the email channel, or on a channel that may be
+it, excludes.
 
-``E-Mail`` and ``e_mail`` are the email channel. A blank channel may be it: an opt-out on it
-counts (doubt excludes), an opt-in on it consents to nothing. Four customers the sample
-publishes get such a line; the run excludes the three it must, agrees with the plain-Python
-reference, and `audience explain` names the deciding line.
+``E-Mail`` and ``e_mail`` are the email channel. A channel neither email nor one of var
+``non_email_channels`` (blank, ``all``, a typo such as ``emial``) may be it: an opt-out on it
+counts (doubt excludes), an opt-in on it consents to nothing. A channel in the list
+(``In-App`` is ``inapp``) never counts. Eight customers the sample publishes get such a line;
+the run excludes the five it must, agrees with the plain-Python reference, and
+`audience explain` names the deciding line.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ LATER = "2026-11-20T00:00:00Z"
 @pytest.fixture(scope="module")
 def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path, Path]:
     result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
-    spelled, underscored, blank, blank_opt_in = (
-        int(row["customer_id"]) for row in result.audience[:4]
+    spelled, underscored, blank, blank_opt_in, everything, typo, unknown_opt_in, in_app = (
+        int(row["customer_id"]) for row in result.audience[:8]
     )
     work = tmp_path_factory.mktemp("consent_channels")
     landing = work / "landing"
@@ -38,17 +41,25 @@ def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], 
         handle.write(f"CE-900022,{underscored}, e_mail ,unsubscribed,{LATER},web\n")
         handle.write(f"CE-900023,{blank},,OPT_OUT,{LATER},web\n")
         handle.write(f"CE-900024,{blank_opt_in},-,OPT_IN,{LATER},web\n")
+        handle.write(f"CE-900025,{everything},ALL,OPT_OUT,{LATER},web\n")
+        handle.write(f"CE-900026,{typo},emial,OPT_OUT,{LATER},web\n")
+        handle.write(f"CE-900027,{unknown_opt_in},global,OPT_IN,{LATER},web\n")
+        handle.write(f"CE-900028,{in_app},In-App,OPT_OUT,{LATER},web\n")
     published = run_and_read_outputs(landing, work)
     named = {
         "spelled": spelled,
         "underscored": underscored,
         "blank": blank,
         "blank_opt_in": blank_opt_in,
+        "everything": everything,
+        "typo": typo,
+        "unknown_opt_in": unknown_opt_in,
+        "in_app": in_app,
     }
     return named, landing, published.database
 
 
-def test_an_opt_out_on_any_spelling_or_a_blank_channel_excludes(
+def test_an_opt_out_on_any_spelling_or_an_unknown_channel_excludes(
     channels: tuple[dict[str, int], Path, Path],
 ) -> None:
     named, _, database = channels
@@ -58,6 +69,11 @@ def test_an_opt_out_on_any_spelling_or_a_blank_channel_excludes(
     assert decisions[named["blank"]] == "not_opted_in"
     # an OPT_IN on a blank channel changes nothing: the earlier email opt-in still decides
     assert decisions[named["blank_opt_in"]] == "eligible"
+    assert decisions[named["everything"]] == "not_opted_in"
+    assert decisions[named["typo"]] == "not_opted_in"
+    assert decisions[named["unknown_opt_in"]] == "eligible"
+    # In-App reads inapp, one of the default non_email_channels: not about email
+    assert decisions[named["in_app"]] == "eligible"
 
 
 def test_the_decisions_equal_the_reference(channels: tuple[dict[str, int], Path, Path]) -> None:
@@ -74,3 +90,6 @@ def test_explain_names_the_deciding_line(channels: tuple[dict[str, int], Path, P
     spelled = explain(database, named["spelled"])
     assert "deciding event: CE-900021" in spelled
     assert "channel email, OPT_OUT" in spelled
+    typo = explain(database, named["typo"])
+    assert "deciding event: CE-900026" in typo
+    assert "channel emial, OPT_OUT" in typo

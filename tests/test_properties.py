@@ -250,7 +250,22 @@ BOOKING_STATUSES = (
 )
 #: how a suppressions export may write an address: as it is, or inside other text
 ADDRESS_FORMS = ("{}", "{}", "{}", "<{}>", "mailto:{}", '"Name" <{}>', "{}; other@example.org")
-CHANNELS = ("email", "email", "email", " EMAIL ", "Email", "sms", "E-Mail", "e_mail", "", " - ")
+CHANNELS = (
+    "email",
+    "email",
+    "email",
+    " EMAIL ",
+    "Email",
+    "sms",
+    "E-Mail",
+    "e_mail",
+    "",
+    " - ",
+    "all",
+    "In-App",
+    "emial",
+    "Push",
+)
 STATUSES = (*("OPT_IN",) * 5, " opt_in ", "OPT_OUT", "opt_out", "PENDING", "")
 ACTIVE_FLAGS = (
     *(("true", True),) * 4,
@@ -288,16 +303,23 @@ COUNTED_STATUSES = (
     (" pending ", "cancelled"),
 )
 MIN_RECENT_BOOKINGS = (1, 2, 1)
+NON_EMAIL_CHANNELS = (
+    list(rules.DEFAULT_PARAMETERS.non_email_channels),
+    ["sms"],
+    [],
+    [" SMS ", "all", "in-app"],
+)
 
 
 @st.composite
 def rule_parameters(draw: st.DrawFn) -> dict[str, Any]:
-    """The three vars as ``audience run --vars`` takes them (checked and normalized there)."""
+    """The four vars as ``audience run --vars`` takes them (checked and normalized there)."""
     text = json.dumps(
         {
             "recent_booking_days": draw(st.sampled_from(WINDOW_DAYS)),
             "counted_booking_statuses": list(draw(st.sampled_from(COUNTED_STATUSES))),
             "min_recent_bookings": draw(st.sampled_from(MIN_RECENT_BOOKINGS)),
+            "non_email_channels": draw(st.sampled_from(NON_EMAIL_CHANNELS)),
         }
     )
     return parse_rule_parameters(text)  # JSON is YAML
@@ -308,11 +330,17 @@ def reference_parameters(parameters: dict[str, Any]) -> rules.RuleParameters:
         recent_booking_days=parameters["recent_booking_days"],
         counted_booking_statuses=tuple(parameters["counted_booking_statuses"]),
         min_recent_bookings=parameters["min_recent_bookings"],
+        non_email_channels=tuple(parameters["non_email_channels"]),
     )
 
 
 @st.composite
-def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
+def datasets(
+    draw: st.DrawFn,
+    k: int,
+    window_days: int = 365,
+    non_email_channels: tuple[str, ...] = rules.DEFAULT_PARAMETERS.non_email_channels,
+) -> Dataset:
     data = Dataset(k)
     # a clean dataset has no invalid values and few reasons to exclude anyone, so customers
     # get as far as the shared-address rules; the others get every hostile form
@@ -390,10 +418,13 @@ def datasets(draw: st.DrawFn, k: int, window_days: int = 365) -> Dataset:
         broken = broken_line(draw, clean)
         data.add("consent_events", row, broken)
         if broken is None and id_ok and instant is not None:
-            # counts: the email channel however written, or a blank channel unless OPT_IN
-            spelled = channel.strip().lower().replace("-", "").replace("_", "").strip()
+            # counts: the email channel however written, or a channel not known to be
+            # another one (blank or not) unless OPT_IN
+            spelled = channel.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
             status_read = status.strip().upper()
-            is_email = spelled == "email" or (not spelled and status_read != "OPT_IN")
+            is_email = spelled == "email" or (
+                spelled not in non_email_channels and status_read != "OPT_IN"
+            )
             data.consents.append(Consent(owners[j], is_email, status_read, instant))
         if draw(st.integers(0, 11)) == 0:  # an identical repeat (the same facts)
             data.add("consent_events", row, broken)
@@ -673,7 +704,8 @@ def test_pipeline_matches_the_reference_is_safe_and_ignores_row_order(
     parameters = data.draw(rule_parameters(), label="rule parameters")
     days = parameters["recent_booking_days"]
     generated = [
-        data.draw(datasets(k, days), label=f"dataset {k}") for k in range(DATASETS_PER_RUN)
+        data.draw(datasets(k, days, tuple(parameters["non_email_channels"])), label=f"dataset {k}")
+        for k in range(DATASETS_PER_RUN)
     ]
     shuffle_seed = data.draw(st.integers(0, 2**32 - 1), label="shuffle seed")
 

@@ -779,6 +779,34 @@ def test_blank_channel_counts_unless_opt_in(channel: str) -> None:
     assert consent_decision([opted_out, blank_opt_in]) == "not_opted_in"
 
 
+@pytest.mark.parametrize("channel", ["all", "GLOBAL", "emial", "marketing", "text message"])
+def test_unknown_channel_counts_unless_opt_in(channel: str) -> None:
+    """A channel neither email nor one of non_email_channels may be email: an opt-out on it
+    counts, an OPT_IN on it consents to nothing."""
+    opted_in = consent("E1", "1", event_ts="2026-01-01T00:00:00Z")
+    opt_out = consent("E2", "1", channel=channel, consent_status="OPT_OUT", event_ts="2026-05-01")
+    assert consent_decision([opted_in, opt_out]) == "not_opted_in"
+    assert consent_decision([consent("E3", "1", channel=channel)]) == "no_email_consent"
+
+
+def test_non_email_channels_decide_which_channels_are_ignored() -> None:
+    """A channel in the parameter (read lower case without separators) never counts; with an
+    empty list every channel but email counts unless OPT_IN."""
+    customers, bookings, _ = eligible_setup("1")
+    opted_in = consent("E1", "1", event_ts="2026-01-01T00:00:00Z")
+    on_sms = consent("E2", "1", channel=" S-M-S ", consent_status="OPT_OUT", event_ts="2026-05-01")
+    on_all = consent("E3", "1", channel="all", consent_status="OPT_OUT", event_ts="2026-05-01")
+
+    def decided(events: list[dict[str, str]], channels: tuple[str, ...]) -> str:
+        parameters = rules.RuleParameters(non_email_channels=channels)
+        return run(customers, bookings, events, parameters=parameters).decisions[1]
+
+    assert decided([opted_in, on_sms], ("sms",)) == "eligible"
+    assert decided([opted_in, on_sms], ()) == "not_opted_in"
+    assert decided([opted_in, on_all], ("sms",)) == "not_opted_in"
+    assert decided([opted_in, on_all], ("sms", "ALL")) == "eligible"
+
+
 def test_later_sms_event_is_ignored() -> None:
     """An sms opt-out after an email opt-in changes nothing."""
     events = [

@@ -30,9 +30,9 @@ AS_OF = "2026-11-26"
 SAMPLE = PROJECT_DIR / "seeds"
 OTHER_PARAMETERS = (
     "{recent_booking_days: 180, counted_booking_statuses: [completed, Pending],"
-    " min_recent_bookings: 2}"
+    " min_recent_bookings: 2, non_email_channels: [' SMS', In-App]}"
 )
-REFERENCE_PARAMETERS = rules.RuleParameters(180, ("COMPLETED", "PENDING"), 2)
+REFERENCE_PARAMETERS = rules.RuleParameters(180, ("COMPLETED", "PENDING"), 2, ("sms", "inapp"))
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -91,11 +91,12 @@ def test_outputs_say_which_parameters_were_in_force(other_parameters_run: dict[s
         "recent_booking_days": 180,
         "counted_booking_statuses": ["COMPLETED", "PENDING"],
         "min_recent_bookings": 2,
+        "non_email_channels": ["inapp", "sms"],
         "booking_window_start_date": "2026-05-31",
     }
     database = other_parameters_run["database"]
     assert query(database, "select * from marts.audience_build_parameters") == [
-        (dt.date(2026, 11, 26), 180, dt.date(2026, 5, 31), "COMPLETED,PENDING", 2)
+        (dt.date(2026, 11, 26), 180, dt.date(2026, 5, 31), "COMPLETED,PENDING", 2, "inapp,sms")
     ]
     ((description, checks),) = query(
         database,
@@ -134,6 +135,9 @@ def no_as_of_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"recent_booking_days": "abc"}, "var recent_booking_days takes a whole number"),
         ({"min_recent_bookings": -1}, "var min_recent_bookings takes a whole number"),
         ({"counted_booking_statuses": []}, "var counted_booking_statuses takes a non-empty list"),
+        ({"non_email_channels": "sms"}, "var non_email_channels takes a list of consent channels"),
+        ({"non_email_channels": ["E-Mail"]}, "none that reads as email"),
+        ({"non_email_channels": ["sms", "a'b"]}, "var non_email_channels takes a list"),
     ],
 )
 def test_a_bad_value_stops_dbt_build_before_anything_is_built(
@@ -151,7 +155,12 @@ def test_a_bad_value_stops_dbt_build_before_anything_is_built(
 def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None:
     """Built with an as-of var (and other parameters); tested without them: every control
     passes, reading the build's values. Asked for another as-of date or parameter: a message."""
-    built_with = {"as_of_date": AS_OF, "recent_booking_days": 180, "min_recent_bookings": 2}
+    built_with = {
+        "as_of_date": AS_OF,
+        "recent_booking_days": 180,
+        "min_recent_bookings": 2,
+        "non_email_channels": ["SMS", "push"],
+    }
     built = run_dbt(["build", "--exclude-resource-type", "unit_test"], setup(tmp_path, built_with))
     assert built.success, built.error
 
@@ -161,7 +170,13 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     assert plain.controls and all(node.status == "pass" for node in plain.controls)
     assert "assert_audience_has_no_ineligible_member" in {node.name for node in plain.controls}
 
-    same = run_dbt(data_tests, setup(tmp_path, {"as_of_date": AS_OF, "min_recent_bookings": 2}))
+    same = run_dbt(
+        data_tests,
+        setup(
+            tmp_path,
+            {"as_of_date": AS_OF, "min_recent_bookings": 2, "non_email_channels": ["Push", "sms"]},
+        ),
+    )
     assert same.success, same.error
 
     other_day = run_dbt(data_tests, setup(tmp_path, {"as_of_date": "2027-01-15"}))
@@ -175,6 +190,11 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     assert not other_window.success
     assert other_window.error is not None
     assert "recent_booking_days 365 (built with 180)" in other_window.error
+
+    other_channels = run_dbt(data_tests, setup(tmp_path, {"non_email_channels": []}))
+    assert not other_channels.success
+    assert other_channels.error is not None
+    assert "non_email_channels  (built with push,sms)" in other_channels.error
 
 
 def test_as_of_date_from_the_environment_is_checked_too(

@@ -8,7 +8,10 @@
     - counted_booking_statuses: a non-empty list of statuses, compared trimmed and upper case
       (returned sorted, distinct, upper case);
     - min_recent_bookings: a whole number >= 1; fewer bookings that count excludes
-      (`no_recent_booking`).
+      (`no_recent_booking`);
+    - non_email_channels: a list, possibly empty, of the consent channels known to be other
+      than email (rule 6), read as staging reads a channel: lower case, without `-`, `_`, `.`
+      and spaces (returned so, sorted, distinct); none of them may read as `email`.
 
     A bad value raises a compiler error naming the var and what it accepts. Values arrive as
     YAML from `dbt build --vars` (ints, lists) and as JSON from `audience run --vars` (which
@@ -55,7 +58,55 @@
         'recent_booking_days': days,
         'counted_booking_statuses': accepted | unique | sort,
         'min_recent_bookings': minimum,
+        'non_email_channels': audience.non_email_channels(),
     }) }}
+{%- endmacro %}
+
+{#- Var non_email_channels checked and read as staging reads a channel (macro
+    `without_separators`, lower case): sorted, distinct. -#}
+{% macro non_email_channels() -%}
+    {%- set channels = var('non_email_channels') -%}
+    {%- set accepted = [] -%}
+    {%- set valid = channels is sequence and channels is not string
+        and channels is not mapping -%}
+    {%- if valid -%}
+        {%- for channel in channels -%}
+            {%- if channel is string
+                and modules.re.fullmatch('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*', channel | trim) -%}
+                {%- set read = modules.re.sub('[-_. ]', '', channel | lower) -%}
+                {%- if read not in ('', 'email') -%}
+                    {%- do accepted.append(read) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if not valid or accepted | length != channels | length -%}
+        {{ exceptions.raise_compiler_error(
+            "var non_email_channels takes a list of consent channels other than email (letters, "
+            ~ "digits, spaces, _ - .; none that reads as email), such as [sms, push], not "
+            ~ audience.shown_value(channels)
+        ) }}
+    {%- endif -%}
+    {{ return(accepted | unique | sort) }}
+{%- endmacro %}
+
+{#- Whether `channel` (a channel as staging reads it) is one of var non_email_channels. -#}
+{% macro is_non_email_channel(channel) -%}
+    {%- set channels = audience.rule_parameters().non_email_channels -%}
+    {%- if channels -%}
+        coalesce({{ channel }} in (
+            {%- for item in channels -%}
+                '{{ item }}'{{ ", " if not loop.last }}
+            {%- endfor -%}
+        ), false)
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The non-email channels as one stable text: sorted, comma-joined (`push,sms`; '' for none). -#}
+{% macro non_email_channels_text() -%}
+    {{ return(audience.rule_parameters().non_email_channels | join(',')) }}
 {%- endmacro %}
 
 {#- A var's value as written in YAML or JSON (`"abc"`, `[]`, `1.5`), for the messages above. -#}
@@ -105,8 +156,8 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set built = run_query(
-        'select as_of_date, recent_booking_days, counted_booking_statuses, min_recent_bookings'
-        ~ ' from ' ~ relation
+        'select as_of_date, recent_booking_days, counted_booking_statuses, min_recent_bookings,'
+        ~ ' non_email_channels from ' ~ relation
     ) -%}
     {%- if built.rows | length != 1 -%}
         {{ return(none) }}
@@ -117,6 +168,7 @@
         'recent_booking_days': row[1] | int,
         'counted_booking_statuses': row[2] | string,
         'min_recent_bookings': row[3] | int,
+        'non_email_channels': (row[4] or '') | string,
     } -%}
     {%- set asked = {} -%}
     {%- set as_of = var('as_of_date') | string | trim -%}
@@ -130,11 +182,9 @@
     {%- for name in ['recent_booking_days', 'min_recent_bookings'] if name in passed -%}
         {%- do asked.update({name: parameters[name]}) -%}
     {%- endfor -%}
-    {%- if 'counted_booking_statuses' in passed -%}
-        {%- do asked.update(
-            {'counted_booking_statuses': parameters.counted_booking_statuses | join(',')}
-        ) -%}
-    {%- endif -%}
+    {%- for name in ['counted_booking_statuses', 'non_email_channels'] if name in passed -%}
+        {%- do asked.update({name: parameters[name] | join(',')}) -%}
+    {%- endfor -%}
     {%- set differences = [] -%}
     {%- for name, value in asked.items() if value != built_values[name] -%}
         {%- do differences.append(
@@ -147,7 +197,9 @@
             ~ built_values.as_of_date ~ " with recent_booking_days "
             ~ built_values.recent_booking_days ~ ", counted_booking_statuses ["
             ~ built_values.counted_booking_statuses | replace(',', ', ') ~ "], min_recent_bookings "
-            ~ built_values.min_recent_bookings ~ "; this test asks for " ~ differences | join('; ')
+            ~ built_values.min_recent_bookings ~ ", non_email_channels ["
+            ~ built_values.non_email_channels | replace(',', ', ') ~ "]; this test asks for "
+            ~ differences | join('; ')
             ~ ". Run `dbt test` without those vars to check the build, or `dbt build` with them to "
             ~ "rebuild and check."
         ) }}

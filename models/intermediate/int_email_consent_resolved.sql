@@ -6,15 +6,16 @@ consent_events as (
 
 ),
 
--- a blank channel may be the email channel: an event on it counts unless it is an OPT_IN
--- (doubt excludes, and consent is never assumed)
+-- a channel that is neither email nor known to be another one (var non_email_channels) may
+-- be the email channel, blank or not: an event on it counts unless it is an OPT_IN (doubt
+-- excludes, and consent is never assumed)
 email_events as (
 
     select * from consent_events
     where
         channel = 'email'
         or (
-            channel is null
+            not {{ is_non_email_channel('channel') }}
             and coalesce(consent_status, '') <> 'OPT_IN'
         )
 

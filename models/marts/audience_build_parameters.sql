@@ -15,7 +15,8 @@ build_parameters as (
         ) as booking_window_start_date,
         cast('{{ counted_booking_statuses_text() }}' as {{ dbt.type_string() }})
             as counted_booking_statuses,
-        cast({{ parameters.min_recent_bookings }} as integer) as min_recent_bookings
+        cast({{ parameters.min_recent_bookings }} as integer) as min_recent_bookings,
+        cast('{{ non_email_channels_text() }}' as {{ dbt.type_string() }}) as non_email_channels
 
 ),
 

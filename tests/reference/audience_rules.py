@@ -310,12 +310,25 @@ class RuleParameters:
     * ``recent_booking_days``: a booking counts when
       ``as_of - recent_booking_days < booking_date <= as_of``;
     * ``counted_booking_statuses``: the statuses that count, compared trimmed and upper case;
-    * ``min_recent_bookings``: fewer bookings that count excludes (``no_recent_booking``).
+    * ``min_recent_bookings``: fewer bookings that count excludes (``no_recent_booking``);
+    * ``non_email_channels``: the consent channels known to be other than email, compared
+      lower case without separators; an event on any other channel but email counts unless
+      it is an OPT_IN (rules 5 and 6).
     """
 
     recent_booking_days: int = 365
     counted_booking_statuses: tuple[str, ...] = ("COMPLETED",)
     min_recent_bookings: int = 1
+    non_email_channels: tuple[str, ...] = (
+        "sms",
+        "mms",
+        "push",
+        "inapp",
+        "postal",
+        "post",
+        "phone",
+        "whatsapp",
+    )
 
     def counts_status(self, status: str | None) -> bool:
         """Whether a booking with ``status`` may count."""
@@ -552,24 +565,35 @@ def _latest_snapshot(rows: Sequence[Snapshot]) -> Snapshot:
     )
 
 
-def latest_email_status(accepted: Iterable[Mapping[str, str]], as_of: date) -> dict[int, str]:
+def channel_read(text: str | None) -> str:
+    """A consent channel as the rules read it: lower case, without ``-``, ``_``, ``.``, spaces."""
+    return "".join(c for c in trimmed(text).lower() if c not in "-_. ")
+
+
+def latest_email_status(
+    accepted: Iterable[Mapping[str, str]],
+    as_of: date,
+    parameters: RuleParameters = DEFAULT_PARAMETERS,
+) -> dict[int, str]:
     """Rules 5 and 6: latest email-channel consent status (upper/trimmed) per customer.
 
-    The channel is read without case and separators (``E-Mail`` is email). An OPT_IN after
-    the as-of date (a later UTC date) or on a blank channel does not count; other statuses do.
+    The channel is read without case and separators (``E-Mail`` is email). A channel in
+    ``parameters.non_email_channels`` never counts. An OPT_IN after the as-of date (a later UTC
+    date) or on a channel other than email does not count; other statuses do.
     """
     after_as_of = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
+    other_channels = {channel_read(item) for item in parameters.non_email_channels}
     by_customer: dict[int, list[ConsentEvent]] = defaultdict(list)
     for row in accepted:
-        channel = "".join(c for c in trimmed(row["channel"]).lower() if c not in "-_. ")
-        if channel not in ("email", ""):
+        channel = channel_read(row["channel"])
+        if channel in other_channels:
             continue
         customer_id = parse_id(row["customer_id"])
         event_ts = parse_timestamp(row["event_ts"])
         if customer_id is None or event_ts is None:  # pragma: no cover
             continue
         is_opt_in = upper_text(row["consent_status"]) == "OPT_IN"
-        if is_opt_in and (event_ts >= after_as_of or not channel):
+        if is_opt_in and (event_ts >= after_as_of or channel != "email"):
             continue
         by_customer[customer_id].append(
             ConsentEvent(
@@ -966,7 +990,7 @@ def evaluate(
         on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),
         consent_hold=consent_hold,
         snapshots=current_snapshots(customer_file.accepted, as_of),
-        email_status=latest_email_status(screened[CONSENT_EVENTS].accepted, as_of),
+        email_status=latest_email_status(screened[CONSENT_EVENTS].accepted, as_of, parameters),
         suppressed_ids=suppressed_ids,
         suppressed_emails=suppressed_emails,
         bookings=recent_bookings(screened[BOOKINGS].accepted, as_of, parameters),
