@@ -156,6 +156,26 @@ def test_parse_id(text: str, expected: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("1157", None),  # a valid id names its customer directly
+        ("", None),
+        ("C-1157", 1157),
+        ("1157.0", 1157),
+        ("1,157", 1157),
+        (" 12,345,678x", 12_345_678),
+        ("12,34", 12),
+        ("1,1575", 1),
+        ("1234,567", 1234),
+        ("abc", None),
+    ],
+)
+def test_id_in_digits(text: str, expected: int | None) -> None:
+    """An unreadable id names the customer of its first run of digits, grouped or not."""
+    assert rules.id_in_digits(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("2026-11-26", date(2026, 11, 26)),
         (" 2024-02-29 ", date(2024, 2, 29)),
         ("2023-02-29", None),

@@ -1,8 +1,9 @@
 """An opt-out or a suppression whose customer_id an export mangled still excludes.
 
-``1001.0`` (a spreadsheet's number), ``C-1002`` or ``#1005`` is not a valid id, so the row is
-rejected (or, for a suppression with an address, matched by address only). The first run of
-digits still names a customer (``customer_id_in_digits``): rule 1 holds them for a rejected
+``1001.0`` (a spreadsheet's number), ``C-1002``, ``#1005`` or ``"1,008"`` (a number with a
+thousands separator) is not a valid id, so the row is rejected (or, for a suppression with an
+address, matched by address only). The first run of digits, read without a thousands
+separator, still names a customer (``customer_id_in_digits``): rule 1 holds them for a rejected
 consent_events row, rule 7 suppresses them by the row's own dates. The published audience
 equals the plain-Python reference's, and `audience explain` shows the line.
 """
@@ -29,6 +30,7 @@ MANGLED_OPT_OUT = (1001, "CE-900001,1001.0,email,OPT_OUT,2026-11-01T00:00:00Z,we
 MANGLED_SUPPRESSION = (1002, "C-1002,,hard_bounce,2026-01-01,")
 MANGLED_SUPPRESSION_WITH_ADDRESS = (1004, "#1004x,nobody@example.com,spam_complaint,2026-02-01,")
 EXPIRED_MANGLED_SUPPRESSION = (1005, "1005.0,,hard_bounce,2020-01-01,2020-12-31")
+GROUPED_SUPPRESSION = (1008, '"1,008",,hard_bounce,2026-01-01,')
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,7 @@ def mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             MANGLED_SUPPRESSION,
             MANGLED_SUPPRESSION_WITH_ADDRESS,
             EXPIRED_MANGLED_SUPPRESSION,
+            GROUPED_SUPPRESSION,
         ):
             handle.write(line + "\n")
     published = run_and_read_outputs(landing, work)
@@ -56,6 +59,7 @@ def test_the_sample_publishes_the_customers_before_their_ids_are_mangled() -> No
         MANGLED_SUPPRESSION,
         MANGLED_SUPPRESSION_WITH_ADDRESS,
         EXPIRED_MANGLED_SUPPRESSION,
+        GROUPED_SUPPRESSION,
     ):
         assert result.decisions[customer_id] == rules.ELIGIBLE, customer_id
 
@@ -68,6 +72,8 @@ def test_a_mangled_opt_out_holds_and_a_mangled_suppression_suppresses(
     assert decisions[MANGLED_OPT_OUT[0]] == "data_quality_hold"
     assert decisions[MANGLED_SUPPRESSION[0]] == "suppressed"
     assert decisions[MANGLED_SUPPRESSION_WITH_ADDRESS[0]] == "suppressed"
+    # "1,008" names 1008 (its digits without the thousands separator), not customer 1
+    assert decisions[GROUPED_SUPPRESSION[0]] == "suppressed"
     # its dates ended before the as-of date: the customer it may name stays eligible
     assert decisions[EXPIRED_MANGLED_SUPPRESSION[0]] == "eligible"
 

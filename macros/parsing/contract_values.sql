@@ -66,8 +66,9 @@
 {#-
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
-    `C-1157`, `#1157`, ` 1157a` name 1157); null when the text is blank, a valid id, or holds no
-    such run. A byte that is not valid in the file's encoding does not hide the id around it
+    `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped by commas in threes is read without
+    them (`1,157` and `"1,157"` name 1157, not 1); null when the text is blank, a valid id, or
+    holds no such run. A byte that is not valid in the file's encoding does not hide the id around it
     (`\xa01157` names 1157): on DuckDB such a byte is written `\xNN`, whose hex digits are not
     the id's, so each escape is read as a space first (Spark reads the byte as U+FFFD, which no
     digit run crosses either). A line that cannot be split has no fields here (its salvaged
@@ -147,16 +148,36 @@
     {{ return(adapter.dispatch('first_digit_run', 'audience')(expression)) }}
 {%- endmacro %}
 
+{#- A run of digits, or of groups of three digits after a first group of one to three
+    separated by commas (`1,103`), and what follows it (not a digit); read without the commas
+    and what follows. At the first digit, the grouped form is tried first (leftmost-first on
+    DuckDB and Spark; on PostgreSQL the longest match, which is the same one). -#}
+{% macro digit_run_pattern() -%}
+    {{ return('[0-9]{1,3}(?:,[0-9]{3})+(?:[^0-9]|$)|[0-9]+') }}
+{%- endmacro %}
+
 {% macro default__first_digit_run(expression) -%}
-    nullif(regexp_extract({{ expression }}, '[0-9]+'), '')
+    nullif(
+        regexp_replace(
+            regexp_extract({{ expression }}, '{{ audience.digit_run_pattern() }}'), '[^0-9]', '', 'g'
+        ),
+        ''
+    )
 {%- endmacro %}
 
 {% macro postgres__first_digit_run(expression) -%}
-    substring({{ expression }} from '[0-9]+')
+    regexp_replace(
+        substring({{ expression }} from '{{ audience.digit_run_pattern() }}'), '[^0-9]', '', 'g'
+    )
 {%- endmacro %}
 
 {% macro spark__first_digit_run(expression) -%}
-    nullif(regexp_extract({{ expression }}, '([0-9]+)', 1), '')
+    nullif(
+        regexp_replace(
+            regexp_extract({{ expression }}, '({{ audience.digit_run_pattern() }})', 1), '[^0-9]', ''
+        ),
+        ''
+    )
 {%- endmacro %}
 
 {#- Dates: YYYY-MM-DD that exists in the calendar, from year 0001. -#}

@@ -154,13 +154,14 @@ def id_in_digits(value: str | None) -> int | None:
     """The customer an unreadable id may name: its first run of ASCII digits, as an id.
 
     ``None`` when the id is blank or valid, or has no such run (``1157.0`` and ``C-1157`` name
-    1157). Rules 1 and 7 exclude that customer: doubt about an opt-out or a suppression.
+    1157). Digits grouped by commas in threes are one run (``1,157`` names 1157). Rules 1 and
+    7 exclude that customer: doubt about an opt-out or a suppression.
     """
     text = trimmed(value)
     if not text or parse_id(text) is not None:
         return None
-    digits = re.search("[0-9]+", text)
-    return None if digits is None else parse_id(digits.group())
+    digits = re.search(r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+", text)
+    return None if digits is None else parse_id(digits.group().replace(",", ""))
 
 
 def parse_date(value: str | None) -> date | None:
