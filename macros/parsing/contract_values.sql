@@ -67,8 +67,9 @@
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
     `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped by commas in threes is read without
-    them (`1,157` and `"1,157"` name 1157, not 1); null when the text is blank, a valid id, or
-    holds no such run. A byte that is not valid in the file's encoding does not hide the id around it
+    them (`1,157` and `"1,157"` name 1157, not 1), and fullwidth or Arabic-Indic digits are
+    read as theirs (`１１５７` names 1157); null when the text is blank, a valid id, or holds no
+    such run. A byte that is not valid in the file's encoding does not hide the id around it
     (`\xa01157` names 1157): on DuckDB such a byte is written `\xNN`, whose hex digits are not
     the id's, so each escape is read as a space first (Spark reads the byte as U+FFFD, which no
     digit run crosses either). A line that cannot be split has no fields here (its salvaged
@@ -80,8 +81,20 @@
 {% macro id_in_digits(cleaned, parsed) -%}
     case
         when {{ parsed }} is null and {{ cleaned }} is not null
-            then {{ audience.parse_id(audience.first_digit_run(audience.without_byte_escapes(cleaned))) }}
+            then {{ audience.parse_id(audience.first_digit_run(
+                audience.ascii_digits(audience.without_byte_escapes(cleaned))
+            )) }}
     end
+{%- endmacro %}
+
+{#- `expression` with the fullwidth (`１２`) and Arabic-Indic (`١٢`, `۱۲`) digits read as
+    ASCII digits (translate, on every engine): a spreadsheet or a keyboard may write an id so. -#}
+{% macro ascii_digits(expression) -%}
+    translate(
+        {{ expression }},
+        '０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹',
+        '012345678901234567890123456789'
+    )
 {%- endmacro %}
 
 {#-

@@ -150,17 +150,24 @@ def parse_id(value: str | None) -> int | None:
     return int(text)
 
 
+#: Fullwidth, Arabic-Indic and Extended Arabic-Indic digits, read as ASCII ones by id_in_digits.
+_OTHER_DIGITS = str.maketrans(
+    {chr(start + digit): str(digit) for start in (0xFF10, 0x0660, 0x06F0) for digit in range(10)}
+)
+
+
 def id_in_digits(value: str | None) -> int | None:
     """The customer an unreadable id may name: its first run of ASCII digits, as an id.
 
     ``None`` when the id is blank or valid, or has no such run (``1157.0`` and ``C-1157`` name
-    1157). Digits grouped by commas in threes are one run (``1,157`` names 1157). Rules 1 and
-    7 exclude that customer: doubt about an opt-out or a suppression.
+    1157). Digits grouped by commas in threes are one run (``1,157`` names 1157), and fullwidth
+    or Arabic-Indic digits read as ASCII ones. Rules 1 and 7 exclude that customer: doubt about
+    an opt-out or a suppression.
     """
     text = trimmed(value)
     if not text or parse_id(text) is not None:
         return None
-    digits = re.search(r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+", text)
+    digits = re.search(r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+", text.translate(_OTHER_DIGITS))
     return None if digits is None else parse_id(digits.group().replace(",", ""))
 
 
