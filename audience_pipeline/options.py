@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from audience_pipeline.errors import UsageError
@@ -166,6 +167,15 @@ def folder_to_write(path: Path, option: str) -> None:
         raise UsageError(f"{_source(option)}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{_source(option)}: {existing} is not writable")
+    # the access check passes every folder for root (and cannot see every file system's
+    # refusals, such as /proc's): creating a file there is the test that cannot be fooled
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".audience-write-check-", dir=existing)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UsageError(f"{_source(option)}: {existing} is not writable ({reason})") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def file_to_write(path: Path, option: str) -> None:

@@ -599,10 +599,6 @@ def test_more_at_work_errors_exit_1_in_one_line_naming_the_path(tmp_path: Path) 
     database = ("--database", str(tmp_path / "a.duckdb"), "--quiet")
     cases = [
         (
-            ["run", "--input-dir", str(SAMPLE), "--output-dir", "/proc/nope", *database],
-            "audience run: cannot access /proc/.nope.lock: No such file or directory",
-        ),
-        (
             [*RUN, "--database", str(junk), "--quiet"],
             f"audience run: cannot open the database {junk}: IO Error: The file",
         ),
@@ -776,3 +772,55 @@ def test_a_folder_that_cannot_be_written_is_a_bad_option_value(
     with pytest.raises(UsageError, match=rf"argument --database: {read_only} is not writable"):
         options.file_to_write(read_only / "a.duckdb", "--database")
     options.folder_to_write(tmp_path / "out", "--output-dir")  # writable: no error
+
+
+def test_a_folder_that_refuses_new_files_is_a_bad_option_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access check passes every folder for root, and /proc's refusals are not its to
+    see: a folder where no file can be created exits 2 too, naming the system's reason, and
+    a folder that can be written keeps no trace of the check."""
+    from audience_pipeline import options
+    from audience_pipeline.errors import UsageError
+
+    refusing = tmp_path / "refusing"
+    refusing.mkdir()
+    real_mkstemp = options.tempfile.mkstemp
+
+    def mkstemp(prefix: str, dir: Path) -> tuple[int, str]:
+        if Path(dir) == refusing:
+            raise FileNotFoundError(2, "No such file or directory")
+        return real_mkstemp(prefix=prefix, dir=dir)
+
+    monkeypatch.setattr(options.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(
+        UsageError,
+        match=rf"argument --output-dir: {refusing} is not writable \(No such file or directory\)",
+    ):
+        options.folder_to_write(refusing / "out", "--output-dir")
+    options.folder_to_write(tmp_path / "out", "--output-dir")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["refusing"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_dir_under_proc_exits_2(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "audience_pipeline",
+            "run",
+            "--input-dir",
+            str(PROJECT_DIR / "seeds"),
+            "--output-dir",
+            "/proc/audience-out",
+            "--database",
+            str(tmp_path / "a.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.count("\n") == 1
+    assert "argument --output-dir: /proc is not writable" in completed.stderr
