@@ -349,8 +349,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.accept_drift is not None and not args.accept_drift.strip():
         raise UsageError("argument --accept-drift: needs a reason")
     existing_dir(args.input_dir, "--input-dir", remote_allowed=args.target == "spark")
-    folder_to_write(args.output_dir, "--output-dir")
-    # a run publishes beside the output folder (its generations and lock)
+    # a run publishes beside the output folder (its generations and lock), so a file is tried
+    # there, never in the published folder that platforms read
+    folder_to_write(args.output_dir, "--output-dir", try_creating=False)
     folder_to_write(args.output_dir.absolute().parent, "--output-dir")
     database, source = (
         (args.database, "--database") if args.database else default_database_and_source()

@@ -153,11 +153,13 @@ def _source(option: str) -> str:
     return f"argument {option}" if option.startswith("--") else option
 
 
-def folder_to_write(path: Path, option: str) -> None:
+def folder_to_write(path: Path, option: str, *, try_creating: bool = True) -> None:
     """A folder a command writes into, which may not exist yet: neither it nor one of its
     parents may be a file, nor out of reach, and the nearest that exists must be writable
-    (checked once every option has parsed, exit 2).
-    ``option`` names where the path came from: an option, or an environment variable."""
+    (checked once every option has parsed, exit 2). ``try_creating``: also create and remove
+    a file there (off for a folder whose readers must never see one, such as a published
+    output folder). ``option`` names where the path came from: an option, or an environment
+    variable."""
     try:
         existing = _first_existing(path)
         is_folder = existing.is_dir()
@@ -167,6 +169,8 @@ def folder_to_write(path: Path, option: str) -> None:
         raise UsageError(f"{_source(option)}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{_source(option)}: {existing} is not writable")
+    if not try_creating:
+        return
     # the access check passes every folder for root (and cannot see every file system's
     # refusals, such as /proc's): creating a file there is the test that cannot be fooled
     try:

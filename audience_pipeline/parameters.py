@@ -56,7 +56,7 @@ def _channels(name: str, value: Any) -> list[str]:
     """Consent channels other than email, read as staging reads a channel (lower case, without
     ``-``, ``_``, ``.`` and spaces); possibly none, never one that reads as ``email``."""
     read = (
-        [re.sub(r"[-_. ]", "", item.lower()) for item in value if isinstance(item, str)]
+        [re.sub(r"[-_. ]", "", item.strip().lower()) for item in value if isinstance(item, str)]
         if isinstance(value, list)
         else []
     )

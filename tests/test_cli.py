@@ -799,6 +799,8 @@ def test_a_folder_that_refuses_new_files_is_a_bad_option_value(
     ):
         options.folder_to_write(refusing / "out", "--output-dir")
     options.folder_to_write(tmp_path / "out", "--output-dir")
+    # a published output folder is not tried (its readers must never see a stray file)
+    options.folder_to_write(refusing, "--output-dir", try_creating=False)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["refusing"]
 
 

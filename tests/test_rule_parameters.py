@@ -1,5 +1,5 @@
 """The rules' parameters (dbt vars ``recent_booking_days``, ``counted_booking_statuses``,
-``min_recent_bookings``) through ``audience run --vars`` and plain dbt.
+``min_recent_bookings``, ``non_email_channels``) through ``audience run --vars`` and plain dbt.
 
 - The sample with other parameters publishes what the plain-Python reference computes with the
   same parameters, and every output says which values were in force.
@@ -195,6 +195,18 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     assert not other_channels.success
     assert other_channels.error is not None
     assert "non_email_channels  (built with push,sms)" in other_channels.error
+
+    # tables built before the channels were recorded: a message, not a missing column
+    con = duckdb.connect(str(tmp_path / "audience.duckdb"))
+    try:
+        con.execute("alter table marts.audience_build_parameters drop column non_email_channels")
+    finally:
+        con.close()
+    older = run_dbt(data_tests, setup(tmp_path, {}))
+    assert not older.success
+    assert older.error is not None
+    assert "was built before the rules' parameter non_email_channels was recorded" in older.error
+    assert older.nodes == ()
 
 
 def test_as_of_date_from_the_environment_is_checked_too(

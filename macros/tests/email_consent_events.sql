@@ -18,10 +18,15 @@
         or (
             coalesce({{ events }}.channel <> 'email', true)
             and coalesce({{ events }}.consent_status, '') <> 'OPT_IN'
-            and coalesce({{ dbt.position(
-                dbt.concat(["','", events ~ '.channel', "','"]),
-                dbt.concat(["','", build_parameters ~ '.non_email_channels', "','"]),
-            ) }} = 0, true)
+            and coalesce(
+                {{ dbt.position(
+                    dbt.concat(["','", events ~ '.channel', "','"]),
+                    dbt.concat(["','", build_parameters ~ '.non_email_channels', "','"]),
+                ) }} = 0
+                -- a channel holding a comma is none of the listed ones (`push,sms`)
+                or {{ dbt.position("','", events ~ '.channel') }} > 0,
+                true
+            )
         )
     )
 {%- endmacro %}

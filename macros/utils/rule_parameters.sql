@@ -73,7 +73,7 @@
         {%- for channel in channels -%}
             {%- if channel is string
                 and modules.re.fullmatch('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*', channel | trim) -%}
-                {%- set read = modules.re.sub('[-_. ]', '', channel | lower) -%}
+                {%- set read = modules.re.sub('[-_. ]', '', channel | trim | lower) -%}
                 {%- if read not in ('', 'email') -%}
                     {%- do accepted.append(read) -%}
                 {%- endif -%}
@@ -154,6 +154,15 @@
     ) -%}
     {%- if relation is none -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if 'non_email_channels' not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt test checks the tables as they were built, and " ~ relation ~ " was built "
+            ~ "before the rules' parameter non_email_channels was recorded: run `dbt build` to "
+            ~ "rebuild and check."
+        ) }}
     {%- endif -%}
     {%- set built = run_query(
         'select as_of_date, recent_booking_days, counted_booking_statuses, min_recent_bookings,'
