@@ -29,6 +29,8 @@ from audience_pipeline.progress import DbtNodes, Progress
 
 AUDIENCE = str(Path(sys.executable).with_name("audience"))
 SAMPLE = PROJECT_DIR / "seeds"
+#: ``audience run`` on the sample (relative to the project folder) into ``o``
+RUN_SEEDS_TO_O = ["run", "--input-dir", "seeds", "--output-dir", "o"]
 ANSI = re.compile(r"\x1b\[")
 
 
@@ -101,52 +103,11 @@ def test_version_names_the_tool_and_dbt() -> None:
             ["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{lookback_days: 3}"],
             "lookback_days",
         ),
+        ([*RUN_SEEDS_TO_O, "--vars", "{recent_booking_days: 0}"], "recent_booking_days"),
+        ([*RUN_SEEDS_TO_O, "--vars", "{min_recent_bookings: x}"], "min_recent_bookings"),
+        ([*RUN_SEEDS_TO_O, "--vars", "{counted_booking_statuses: []}"], "counted_booking_statuses"),
         (
-            [
-                "run",
-                "--input-dir",
-                "seeds",
-                "--output-dir",
-                "o",
-                "--vars",
-                "{recent_booking_days: 0}",
-            ],
-            "recent_booking_days",
-        ),
-        (
-            [
-                "run",
-                "--input-dir",
-                "seeds",
-                "--output-dir",
-                "o",
-                "--vars",
-                "{min_recent_bookings: x}",
-            ],
-            "min_recent_bookings",
-        ),
-        (
-            [
-                "run",
-                "--input-dir",
-                "seeds",
-                "--output-dir",
-                "o",
-                "--vars",
-                "{counted_booking_statuses: []}",
-            ],
-            "counted_booking_statuses",
-        ),
-        (
-            [
-                "run",
-                "--input-dir",
-                "seeds",
-                "--output-dir",
-                "o",
-                "--vars",
-                "{non_email_channels: [sms, e-mail]}",
-            ],
+            [*RUN_SEEDS_TO_O, "--vars", "{non_email_channels: [sms, e-mail]}"],
             "none that reads as email",
         ),
         (["run", "--input-dir", "seeds", "--output-dir", "o", "--vars", "{a: [}"], "--vars"),
