@@ -41,7 +41,7 @@
     {%- if valid -%}
         {%- for status in statuses -%}
             {%- if status is string
-                and modules.re.fullmatch('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*', status | trim) -%}
+                and modules.re.fullmatch(audience.parameter_name_pattern(), status | trim) -%}
                 {%- do accepted.append(status | trim | upper) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -72,7 +72,7 @@
     {%- if valid -%}
         {%- for channel in channels -%}
             {%- if channel is string
-                and modules.re.fullmatch('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*', channel | trim) -%}
+                and modules.re.fullmatch(audience.parameter_name_pattern(), channel | trim) -%}
                 {%- set read = modules.re.sub('[-_. ]', '', channel | trim | lower) -%}
                 {%- if read not in ('', 'email') -%}
                     {%- do accepted.append(read) -%}
@@ -94,11 +94,7 @@
 {% macro is_non_email_channel(channel) -%}
     {%- set channels = audience.rule_parameters().non_email_channels -%}
     {%- if channels -%}
-        coalesce({{ channel }} in (
-            {%- for item in channels -%}
-                '{{ item }}'{{ ", " if not loop.last }}
-            {%- endfor -%}
-        ), false)
+        coalesce({{ channel }} in ({{ audience.sql_string_literals(channels) }}), false)
     {%- else -%}
         false
     {%- endif -%}
@@ -116,8 +112,21 @@
 
 {#- The counted statuses as SQL: `'COMPLETED', 'PENDING'`, for `booking_status in (...)`. -#}
 {% macro counted_booking_statuses_sql() -%}
-    {%- for status in audience.rule_parameters().counted_booking_statuses -%}
-        '{{ status }}'{{ ", " if not loop.last }}
+    {{ audience.sql_string_literals(audience.rule_parameters().counted_booking_statuses) }}
+{%- endmacro %}
+
+{#- A booking status or a channel as a parameter may name it: ASCII letters, digits, `_ - .`,
+    single spaces between words. Such values are written into SQL as string literals, so no
+    quote can reach the SQL. -#}
+{% macro parameter_name_pattern() -%}
+    {{ return('[A-Za-z0-9_.-]+( +[A-Za-z0-9_.-]+)*') }}
+{%- endmacro %}
+
+{#- Checked values (`parameter_name_pattern`) as SQL string literals, comma-separated
+    (`'COMPLETED', 'PENDING'`), for `... in (...)`. -#}
+{% macro sql_string_literals(values) -%}
+    {%- for value in values -%}
+        '{{ value }}'{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
 
