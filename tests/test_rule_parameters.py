@@ -108,6 +108,12 @@ def test_outputs_say_which_parameters_were_in_force(other_parameters_run: dict[s
         "as-of date"
     )
     assert checks.startswith("at least 2 bookings with status COMPLETED or PENDING")
+    ((consent_description,),) = query(
+        database,
+        "select exclusion_description from marts.audience_exclusion_summary "
+        "where decision_reason = 'no_email_consent'",
+    )
+    assert "or other than OPT_IN on a channel other than inapp and sms," in consent_description
 
 
 # ------------------------------------------------------------------------------ plain dbt

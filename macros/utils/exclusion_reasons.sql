@@ -10,10 +10,11 @@
     reason is reported (even with a count of zero) with its words, and through that model by
     `audience explain`. The doc block `rule_eligibility_order` explains each in words. The texts are
     SQL string literals on every engine: no single quotes. Rule 8's texts say the parameters in
-    force (macro `rule_parameters()`).
+    force (macro `rule_parameters()`), and rules 5 and 6 the non-email channels.
 -#}
 {% macro exclusion_reasons() -%}
     {%- set recent_bookings = audience.recent_bookings_rule_texts() -%}
+    {%- set email_consent = audience.email_consent_rule_texts() -%}
     {{ return([
         {'code': 'data_quality_hold', 'step': 1,
             'description': 'A customers or consent_events row of this customer was rejected, or such a line naming them could not be read; held until the data is fixed',
@@ -28,11 +29,11 @@
             'description': 'The email address is not a valid address',
             'checks': 'the email address is valid'},
         {'code': 'no_email_consent', 'step': 5,
-            'description': 'No consent event on the email channel',
-            'checks': 'at least one consent event on the email channel'},
+            'description': 'No consent event that counts for email (' ~ email_consent.counted ~ ')',
+            'checks': 'at least one consent event that counts for email (' ~ email_consent.counted ~ ')'},
         {'code': 'not_opted_in', 'step': 6,
-            'description': 'The latest email consent event is not OPT_IN',
-            'checks': 'the latest email consent event is OPT_IN'},
+            'description': 'The latest consent event that counts for email is not OPT_IN',
+            'checks': 'the latest consent event that counts for email is OPT_IN'},
         {'code': 'suppressed', 'step': 7,
             'description': 'An active suppression matches the customer id or email',
             'checks': 'no active suppression matches the customer id or email'},
@@ -88,5 +89,23 @@
             else ('Fewer than ' ~ minimum ~ ' bookings ' ~ window),
         'checks': ('a booking ' ~ window) if minimum == 1
             else ('at least ' ~ minimum ~ ' bookings ' ~ window),
+    }) }}
+{%- endmacro %}
+
+{#-
+    Which consent events count for rules 5 and 6, in words, with the non-email channels in force:
+    by default `on the email channel, or other than OPT_IN on a channel other than sms, mms, push,
+    inapp, postal, post, phone and whatsapp, blank included; an OPT_IN dated after the as-of date
+    does not count`; with `{non_email_channels: []}`: `... or other than OPT_IN on any other
+    channel, blank included; ...`.
+-#}
+{% macro email_consent_rule_texts() -%}
+    {%- set channels = audience.rule_parameters().non_email_channels -%}
+    {%- set channel_text = 'any other channel' if channels | length == 0
+        else 'a channel other than ' ~ channels[0] if channels | length == 1
+        else 'a channel other than ' ~ channels[:-1] | join(', ') ~ ' and ' ~ channels[-1] -%}
+    {{ return({
+        'counted': 'on the email channel, or other than OPT_IN on ' ~ channel_text
+            ~ ', blank included; an OPT_IN dated after the as-of date does not count',
     }) }}
 {%- endmacro %}
