@@ -276,15 +276,9 @@ suppression_field_readings as (
     union all
     select
         cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        address_in_fields as email_normalized
+        {{ words_of('addresses_in_fields') }} as email_normalized
     from active_suppression_lines
-    where address_in_fields is not null
-    union all
-    select
-        cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        address_in_fields_from_end as email_normalized
-    from active_suppression_lines
-    where address_in_fields_from_end is not null
+    where addresses_in_fields is not null
 
 ),
 

@@ -185,7 +185,7 @@ def test_members_named_inside_a_suppressions_row_fail_the_control(tmp_path: Path
         ).fetchone()
         con.execute(
             "update staging.stg_exports__suppressions_checked "
-            "set address_in_fields_from_end = ?, customer_id_in_email = ? where source_line = ?",
+            "set addresses_in_fields = ?, customer_id_in_email = ? where source_line = ?",
             [address, by_id, line],
         )
     finally:

@@ -1443,12 +1443,13 @@ def test_extreme_offsets_are_applied() -> None:
         ("<A@X.com>", {"a@x.com"}),
         ('"Jane Roe" <jane@x.com>', {"jane@x.com"}),
         ("mailto:m@x.com", {"m@x.com"}),
-        ("a@x.com; b@x.com, c@x.com", {"a@x.com", "c@x.com"}),
+        ("a@x.com; b@x.com, c@x.com", {"a@x.com", "b@x.com", "c@x.com"}),
+        ("a@x.com b@x.com a@x.com", {"a@x.com", "b@x.com"}),
         ("no address", set()),
         ("@x.com", set()),
     ],
 )
-def test_addresses_within_read_the_first_and_the_last(text: str, addresses: set[str]) -> None:
+def test_addresses_within_read_every_address(text: str, addresses: set[str]) -> None:
     assert rules.addresses_within(text) == addresses
 
 

@@ -1,8 +1,8 @@
 """A suppression suppresses the address or customer it names in whatever form it is written.
 
 Suppression lists come from email platforms and hands: ``<a@x.com>``, ``"Jane" <a@x.com>``,
-``mailto:a@x.com``, two addresses in one field, the customer_id and email columns swapped, or
-a broken line holding nothing but an address. Customers the sample publishes get such lines;
+``mailto:a@x.com``, a list of addresses in one field, the customer_id and email columns swapped, or
+a broken line holding nothing but addresses. Customers the sample publishes get such lines;
 the run excludes each one, agrees with the plain-Python reference, and `audience explain` says
 how the line named them.
 """
@@ -32,9 +32,11 @@ FORMS = {
     "mailto": ",mailto:{email},unsubscribe_all,2026-01-01,",
     "first_of_two": ',"{email}; someone@example.org",hard_bounce,2026-01-01,',
     "last_of_two": ',"someone@example.org, {email}",hard_bounce,2026-01-01,',
+    "middle_of_four": ',"a@example.org; {email}, b@example.org c@example.org",spam,2026-01-01,',
     "columns_swapped": "{email},{id},fraud_review,2026-01-01,",
     "email_column_holds_id": ",{id},fraud_review,2026-01-01,",
     "broken_line_with_an_address": "{email}",
+    "broken_line_with_a_list": "a@example.org; {email}; b@example.org",
 }
 #: a byte that is not UTF-8 (a cp1252 no-break space) before the address: the line is
 #: rejected, and the address it holds still suppresses
@@ -68,7 +70,7 @@ def test_the_lines_are_read_as_written(forms: tuple[dict[str, int], Path, Path])
     with (landing / "suppressions.csv").open(encoding="utf-8", errors="replace") as handle:
         rows = list(csv.reader(handle))
     assert any(row[1].startswith('"Jane Roe" <') for row in rows if len(row) == 5)
-    assert sum(1 for row in rows if len(row) == 1) == 1  # the broken line
+    assert sum(1 for row in rows if len(row) == 1) == 2  # the broken lines
 
 
 def test_every_form_suppresses_the_customer_it_names(

@@ -122,39 +122,56 @@
 {%- endmacro %}
 
 {#-
-    The first and the last text shaped like an address in `expression`: a run of characters
-    on each side of one `@`, none of them a space, tab, `@`, angle bracket, parenthesis, quote,
-    comma, semicolon, colon or U+FFFD (Spark's reading of a bad byte). `"Jane" <a@x.com>`,
-    `mailto:a@x.com` and `a@x.com; b@x.com` hold a@x.com (and b@x.com, the last one).
+    Text shaped like an address: a run of characters on each side of one `@`, none of them a
+    space, tab, `@`, angle bracket, parenthesis, quote, comma, semicolon, colon or U+FFFD
+    (Spark's reading of a bad byte). `"Jane" <a@x.com>`, `mailto:a@x.com` and
+    `a@x.com; b@x.com, c@x.com` hold a@x.com (and b@x.com and c@x.com).
 -#}
 {% macro address_pattern() -%}
     {%- set outside = '[^@ \t\r<>()",;:\'\ufffd]' -%}
     {{ return(outside ~ '+@' ~ outside ~ '+') }}
 {%- endmacro %}
 
-{% macro first_address_in(expression) -%}
-    {{ return(adapter.dispatch('first_address_in', 'audience')(expression)) }}
+{#- Every address written in `expression` (`address_pattern()`), in order, joined by single
+    spaces (no address holds one); null when there is none. -#}
+{% macro addresses_in(expression) -%}
+    {{ return(adapter.dispatch('addresses_in', 'audience')(expression)) }}
 {%- endmacro %}
 
-{% macro default__first_address_in(expression) -%}
-    nullif(regexp_extract({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), '')
+{% macro default__addresses_in(expression) -%}
+    nullif(array_to_string(regexp_extract_all({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), ' '), '')
 {%- endmacro %}
 
-{% macro postgres__first_address_in(expression) -%}
-    substring({{ expression }} from {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }})
+{% macro spark__addresses_in(expression) -%}
+    nullif(array_join(regexp_extract_all({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), ' '), '')
 {%- endmacro %}
 
-{#- The last address is the one no `@` follows. -#}
-{% macro last_address_in(expression) -%}
-    {{ return(adapter.dispatch('last_address_in', 'audience')(expression)) }}
+{% macro postgres__addresses_in(expression) -%}
+    nullif(
+        array_to_string(
+            array(select (regexp_matches({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 'g'))[1]),
+            ' '
+        ),
+        ''
+    )
 {%- endmacro %}
 
-{% macro default__last_address_in(expression) -%}
-    nullif(regexp_extract({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')[^@]*$') }}, 1), '')
+{#- One row per space-separated word of `expression` (a text `addresses_in()` wrote), as a
+    column of the select it is in. -#}
+{% macro words_of(expression) -%}
+    {{ return(adapter.dispatch('words_of', 'audience')(expression)) }}
 {%- endmacro %}
 
-{% macro postgres__last_address_in(expression) -%}
-    substring({{ expression }} from {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')[^@]*$') }})
+{% macro default__words_of(expression) -%}
+    unnest(string_split({{ expression }}, ' '))
+{%- endmacro %}
+
+{% macro spark__words_of(expression) -%}
+    explode(split({{ expression }}, ' '))
+{%- endmacro %}
+
+{% macro postgres__words_of(expression) -%}
+    unnest(string_to_array({{ expression }}, ' '))
 {%- endmacro %}
 
 {% macro first_digit_run(expression) -%}

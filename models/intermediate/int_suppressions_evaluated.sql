@@ -142,28 +142,18 @@ id_in_digits_rows as (
 
 -- what else a row's fields may name, by the row's own dates (a line with a structural error:
 -- whatever its dates): an address written inside other text (`<a@x.com>`, `"Jane"
--- <a@x.com>`, `mailto:a@x.com`, `a@x.com; b@x.com`: the first and the last, in the
--- customer_id and email fields or the whole line) and an id written in the email column
--- (the columns swapped); a reading another row already gives is not repeated
+-- <a@x.com>`, `mailto:a@x.com`, `a@x.com; b@x.com, c@x.com`: every one, in the customer_id
+-- and email fields or the whole line) and an id written in the email column (the columns
+-- swapped); a reading another row already gives is not repeated
 field_readings as (
 
     select
         source_line,
         cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        address_in_fields as email_normalized
+        {{ words_of('addresses_in_fields') }} as email_normalized
 
     from suppressions_checked
-    where address_in_fields is not null and disposition <> 'duplicate'
-
-    union
-
-    select
-        source_line,
-        cast(null as {{ dbt.type_bigint() }}) as customer_id,
-        address_in_fields_from_end as email_normalized
-
-    from suppressions_checked
-    where address_in_fields_from_end is not null and disposition <> 'duplicate'
+    where addresses_in_fields is not null and disposition <> 'duplicate'
 
     union
 

@@ -725,23 +725,16 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
 #: text shaped like an address: a run on each side of one ``@`` without spaces, tabs, ``@``,
 #: angle brackets, parentheses, quotes, commas, semicolons, colons or U+FFFD
 _ADDRESS = "[^@ \t\r<>()\",;:'\ufffd]+@[^@ \t\r<>()\",;:'\ufffd]+"
-_FIRST_ADDRESS_RE = re.compile(_ADDRESS)
-_LAST_ADDRESS_RE = re.compile(f"({_ADDRESS})[^@]*\\Z")
+_ADDRESS_RE = re.compile(_ADDRESS)
 
 
 def addresses_within(text: str) -> set[str]:
-    """Rule 7: the first and the last address written inside ``text``, lowercased.
+    """Rule 7: every address written inside ``text``, lowercased.
 
     ``<a@x.com>``, ``"Jane" <a@x.com>`` and ``mailto:a@x.com`` hold a@x.com; ``a@x.com;
-    b@x.com`` holds both (a third address between them is not read).
+    b@x.com, c@x.com`` holds all three.
     """
-    lowered = text.lower()
-    found = set()
-    if first := _FIRST_ADDRESS_RE.search(lowered):
-        found.add(first.group())
-    if last := _LAST_ADDRESS_RE.search(lowered):
-        found.add(last.group(1))
-    return found
+    return set(_ADDRESS_RE.findall(text.lower()))
 
 
 def named_within_suppression_fields(screened: Screened, as_of: date) -> tuple[set[int], set[str]]:
@@ -798,7 +791,7 @@ def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> s
 
 def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[str]:
     """Rule 7 for a suppressions line that cannot be split: the emails it may name (where the
-    email column would sit, and the first and the last address written anywhere in it)."""
+    email column would sit, and every address written anywhere in it)."""
     return {
         email
         for reading in _readings_of_unsplittable_line(line, columns, "email")
