@@ -329,10 +329,7 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
         [customer_id],
     )
     if resolved is None:
-        deciding = (
-            "no accepted consent event that counts (on the email channel, or an event that is "
-            "not OPT_IN on a channel not in non_email_channels, blank or not)"
-        )
+        deciding = "no accepted consent event that counts for email (rule 5 says which count)"
     else:
         deciding = (
             f"deciding event: {resolved['latest_event_id']} (consent_events.csv line "

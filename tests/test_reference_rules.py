@@ -168,6 +168,8 @@ def test_parse_id(text: str, expected: int | None) -> None:
         ("１１５７", 1157),
         ("C-١١٥٧", 1157),
         ("۱۱۵۷", 1157),
+        ("１，１５７", 1157),
+        ("١٬١٥٧", 1157),
         ("abc", None),
     ],
 )
@@ -1445,6 +1447,9 @@ def test_extreme_offsets_are_applied() -> None:
         ("mailto:m@x.com", {"m@x.com"}),
         ("a@x.com; b@x.com, c@x.com", {"a@x.com", "b@x.com", "c@x.com"}),
         ("a@x.com b@x.com a@x.com", {"a@x.com", "b@x.com"}),
+        ("jane@x.com@y.org", {"jane@x.com", "x.com@y.org"}),
+        ("a@b@c.com", {"a@b", "b@c.com"}),
+        ("a@b@c@d@e; f@g", {"a@b", "b@c", "c@d", "d@e", "f@g"}),
         ("no address", set()),
         ("@x.com", set()),
     ],

@@ -1,10 +1,10 @@
 """A suppression suppresses the address or customer it names in whatever form it is written.
 
 Suppression lists come from email platforms and hands: ``<a@x.com>``, ``"Jane" <a@x.com>``,
-``mailto:a@x.com``, a list of addresses in one field, the customer_id and email columns swapped, or
-a broken line holding nothing but addresses. Customers the sample publishes get such lines;
-the run excludes each one, agrees with the plain-Python reference, and `audience explain` says
-how the line named them.
+``mailto:a@x.com``, a list of addresses in one field, addresses run together, the customer_id
+and email columns swapped, or a broken line holding nothing but addresses. Customers the sample
+publishes get such lines; the run excludes each one, agrees with the plain-Python reference,
+and `audience explain` says how the line named them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ FORMS = {
     "first_of_two": ',"{email}; someone@example.org",hard_bounce,2026-01-01,',
     "last_of_two": ',"someone@example.org, {email}",hard_bounce,2026-01-01,',
     "middle_of_four": ',"a@example.org; {email}, b@example.org c@example.org",spam,2026-01-01,',
+    "at_signs_run_together": ",x@{email}@y,hard_bounce,2026-01-01,",
     "columns_swapped": "{email},{id},fraud_review,2026-01-01,",
     "email_column_holds_id": ",{id},fraud_review,2026-01-01,",
     "broken_line_with_an_address": "{email}",

@@ -88,12 +88,14 @@
 {%- endmacro %}
 
 {#- `expression` with the fullwidth (`１２`) and Arabic-Indic (`١٢`, `۱۲`) digits read as
-    ASCII digits (translate, on every engine): a spreadsheet or a keyboard may write an id so. -#}
+    ASCII digits, and the fullwidth comma (`１，１５７`) and the Arabic thousands separator
+    (`١٬١٥٧`) as a comma (translate, on every engine): a spreadsheet or a keyboard may write an
+    id so. -#}
 {% macro ascii_digits(expression) -%}
     translate(
         {{ expression }},
-        '０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹',
-        '012345678901234567890123456789'
+        '０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹，٬',
+        '012345678901234567890123456789,,'
     )
 {%- endmacro %}
 
@@ -132,24 +134,56 @@
     {{ return(outside ~ '+@' ~ outside ~ '+') }}
 {%- endmacro %}
 
-{#- Every address written in `expression` (`address_pattern()`), in order, joined by single
-    spaces (no address holds one); null when there is none. -#}
+{#- Every address written in `expression` (`address_pattern()`), read twice left to right:
+    from the start, and from each `@` that begins a match, so where `@`s run together every two
+    neighbouring parts are read (`a@b@c.com` holds a@b and b@c.com); distinct, sorted by their
+    bytes, joined by single spaces (no address holds one); null when there is none. -#}
 {% macro addresses_in(expression) -%}
     {{ return(adapter.dispatch('addresses_in', 'audience')(expression)) }}
 {%- endmacro %}
 
+{% macro addresses_pattern_pair() -%}
+    {{ return([
+        audience.sql_string('(' ~ audience.address_pattern() ~ ')'),
+        audience.sql_string('@(' ~ audience.address_pattern() ~ ')'),
+    ]) }}
+{%- endmacro %}
+
 {% macro default__addresses_in(expression) -%}
-    nullif(array_to_string(regexp_extract_all({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), ' '), '')
+    {%- set patterns = audience.addresses_pattern_pair() -%}
+    nullif(
+        array_to_string(list_sort(list_distinct(list_concat(
+            regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
+            regexp_extract_all({{ expression }}, {{ patterns[1] }}, 1)
+        ))), ' '),
+        ''
+    )
 {%- endmacro %}
 
 {% macro spark__addresses_in(expression) -%}
-    nullif(array_join(regexp_extract_all({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 1), ' '), '')
+    {%- set patterns = audience.addresses_pattern_pair() -%}
+    nullif(
+        array_join(array_sort(array_distinct(concat(
+            regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
+            regexp_extract_all({{ expression }}, {{ patterns[1] }}, 1)
+        ))), ' '),
+        ''
+    )
 {%- endmacro %}
 
 {% macro postgres__addresses_in(expression) -%}
+    {%- set patterns = audience.addresses_pattern_pair() -%}
     nullif(
         array_to_string(
-            array(select (regexp_matches({{ expression }}, {{ audience.sql_string('(' ~ audience.address_pattern() ~ ')') }}, 'g'))[1]),
+            array(
+                select found.address
+                from (
+                    select (regexp_matches({{ expression }}, {{ patterns[0] }}, 'g'))[1] as address
+                    union
+                    select (regexp_matches({{ expression }}, {{ patterns[1] }}, 'g'))[1] as address
+                ) as found
+                order by found.address collate "C"
+            ),
             ' '
         ),
         ''

@@ -94,9 +94,9 @@
 
 {#-
     Which consent events count for rules 5 and 6, in words, with the non-email channels in force:
-    by default `on the email channel, or other than OPT_IN on a channel other than sms, mms, push,
-    inapp, postal, post, phone and whatsapp, blank included; an OPT_IN dated after the as-of date
-    does not count`; with `{non_email_channels: []}`: `... or other than OPT_IN on any other
+    by default `on the email channel, or other than OPT_IN on a channel other than inapp, mms,
+    phone, post, postal, push, sms and whatsapp, blank included; an OPT_IN dated after the as-of
+    date does not count` (the channels sorted); with `{non_email_channels: []}`: `... or other than OPT_IN on any other
     channel, blank included; ...`.
 -#}
 {% macro email_consent_rule_texts() -%}

@@ -150,9 +150,11 @@ def parse_id(value: str | None) -> int | None:
     return int(text)
 
 
-#: Fullwidth, Arabic-Indic and Extended Arabic-Indic digits, read as ASCII ones by id_in_digits.
+#: Fullwidth, Arabic-Indic and Extended Arabic-Indic digits, read as ASCII ones by id_in_digits,
+#: and the fullwidth comma and the Arabic thousands separator, read as a comma.
 _OTHER_DIGITS = str.maketrans(
     {chr(start + digit): str(digit) for start in (0xFF10, 0x0660, 0x06F0) for digit in range(10)}
+    | {"\uff0c": ",", "\u066c": ","}
 )
 
 
@@ -161,8 +163,8 @@ def id_in_digits(value: str | None) -> int | None:
 
     ``None`` when the id is blank or valid, or has no such run (``1157.0`` and ``C-1157`` name
     1157). Digits grouped by commas in threes are one run (``1,157`` names 1157), and fullwidth
-    or Arabic-Indic digits read as ASCII ones. Rules 1 and 7 exclude that customer: doubt about
-    an opt-out or a suppression.
+    or Arabic-Indic digits and thousands separators read as ASCII ones. Rules 1 and 7 exclude
+    that customer: doubt about an opt-out or a suppression.
     """
     text = trimmed(value)
     if not text or parse_id(text) is not None:
@@ -726,15 +728,19 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
 #: angle brackets, parentheses, quotes, commas, semicolons, colons or U+FFFD
 _ADDRESS = "[^@ \t\r<>()\",;:'\ufffd]+@[^@ \t\r<>()\",;:'\ufffd]+"
 _ADDRESS_RE = re.compile(_ADDRESS)
+_AFTER_AT_RE = re.compile(f"@({_ADDRESS})")
 
 
 def addresses_within(text: str) -> set[str]:
-    """Rule 7: every address written inside ``text``, lowercased.
+    """Rule 7: every address written inside ``text``, lowercased, read left to right from the
+    start and from each ``@`` that begins a match (``@``s run together: every two neighbouring
+    parts).
 
     ``<a@x.com>``, ``"Jane" <a@x.com>`` and ``mailto:a@x.com`` hold a@x.com; ``a@x.com;
-    b@x.com, c@x.com`` holds all three.
+    b@x.com, c@x.com`` holds all three; ``jane@x.com@y.org`` holds jane@x.com and x.com@y.org.
     """
-    return set(_ADDRESS_RE.findall(text.lower()))
+    lowered = text.lower()
+    return set(_ADDRESS_RE.findall(lowered)) | set(_AFTER_AT_RE.findall(lowered))
 
 
 def named_within_suppression_fields(screened: Screened, as_of: date) -> tuple[set[int], set[str]]:
