@@ -200,9 +200,9 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     other_channels = run_dbt(data_tests, setup(tmp_path, {"non_email_channels": []}))
     assert not other_channels.success
     assert other_channels.error is not None
-    assert "non_email_channels  (built with push,sms)" in other_channels.error
+    assert "non_email_channels [] (built with [push, sms])" in other_channels.error
 
-    # tables built before the channels were recorded: a message, not a missing column
+    # tables built before parameters were recorded: a message naming them, not a missing column
     con = duckdb.connect(str(tmp_path / "audience.duckdb"))
     try:
         con.execute("alter table marts.audience_build_parameters drop column non_email_channels")
@@ -213,6 +213,17 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     assert older.error is not None
     assert "was built before the rules' parameter non_email_channels was recorded" in older.error
     assert older.nodes == ()
+    con = duckdb.connect(str(tmp_path / "audience.duckdb"))
+    try:
+        con.execute("alter table marts.audience_build_parameters drop column min_recent_bookings")
+    finally:
+        con.close()
+    oldest = run_dbt(data_tests, setup(tmp_path, {}))
+    assert oldest.error is not None
+    assert (
+        "before the rules' parameters min_recent_bookings, non_email_channels were recorded"
+        in oldest.error
+    )
 
 
 def test_as_of_date_from_the_environment_is_checked_too(

@@ -10,7 +10,7 @@
     - min_recent_bookings: a whole number >= 1; fewer bookings that count excludes
       (`no_recent_booking`);
     - non_email_channels: a list, possibly empty, of the consent channels known to be other
-      than email (rule 6), read as staging reads a channel: lower case, without `-`, `_`, `.`
+      than email (rules 5 and 6), read as staging reads a channel: lower case, without `-`, `_`, `.`
       and spaces (returned so, sorted, distinct); none of them may read as `email`.
 
     A bad value raises a compiler error naming the var and what it accepts. Values arrive as
@@ -166,17 +166,20 @@
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | map('lower') | list -%}
-    {%- if 'non_email_channels' not in columns -%}
+    {%- set read = [
+        'as_of_date', 'recent_booking_days', 'counted_booking_statuses', 'min_recent_bookings',
+        'non_email_channels',
+    ] -%}
+    {%- set missing = read | reject('in', columns) | list -%}
+    {%- if missing -%}
         {{ exceptions.raise_compiler_error(
             "dbt test checks the tables as they were built, and " ~ relation ~ " was built "
-            ~ "before the rules' parameter non_email_channels was recorded: run `dbt build` to "
-            ~ "rebuild and check."
+            ~ "before the rules' parameter" ~ ("s " if missing | length > 1 else " ")
+            ~ missing | join(', ') ~ (" were" if missing | length > 1 else " was")
+            ~ " recorded: run `dbt build` to rebuild and check."
         ) }}
     {%- endif -%}
-    {%- set built = run_query(
-        'select as_of_date, recent_booking_days, counted_booking_statuses, min_recent_bookings,'
-        ~ ' non_email_channels from ' ~ relation
-    ) -%}
+    {%- set built = run_query('select ' ~ read | join(', ') ~ ' from ' ~ relation) -%}
     {%- if built.rows | length != 1 -%}
         {{ return(none) }}
     {%- endif -%}
@@ -200,14 +203,22 @@
     {%- for name in ['recent_booking_days', 'min_recent_bookings'] if name in passed -%}
         {%- do asked.update({name: parameters[name]}) -%}
     {%- endfor -%}
-    {%- for name in ['counted_booking_statuses', 'non_email_channels'] if name in passed -%}
+    {%- set lists = ['counted_booking_statuses', 'non_email_channels'] -%}
+    {%- for name in lists if name in passed -%}
         {%- do asked.update({name: parameters[name] | join(',')}) -%}
     {%- endfor -%}
     {%- set differences = [] -%}
     {%- for name, value in asked.items() if value != built_values[name] -%}
-        {%- do differences.append(
-            name ~ ' ' ~ value ~ ' (built with ' ~ built_values[name] ~ ')'
-        ) -%}
+        {%- if name in lists -%}
+            {%- do differences.append(
+                name ~ ' [' ~ value | replace(',', ', ') ~ '] (built with ['
+                ~ built_values[name] | replace(',', ', ') ~ '])'
+            ) -%}
+        {%- else -%}
+            {%- do differences.append(
+                name ~ ' ' ~ value ~ ' (built with ' ~ built_values[name] ~ ')'
+            ) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- if differences -%}
         {{ exceptions.raise_compiler_error(
