@@ -23,7 +23,8 @@ remaining bookings carry a tricky but *valid* amount (``+12.50``, ``-0.00``, ``1
 every value parses under the contract and every amount is a plain ``123.45``; only the
 natural variety remains (mixed case and surrounding spaces, ~1.5 % padded or zero-prefixed
 ids, blank optional fields, shared addresses, orphan ids, unknown consent statuses,
-future-dated bookings).
+future-dated bookings, and suppressed addresses written inside other text: ``<a@x.com>``, the
+middle one of a list of three, or run together with other parts, ``x1@a@x.com@example.org``).
 
 Byte-identical reruns are guaranteed for the same DuckDB version (``hash()`` is DuckDB's own
 hash function); thread count and memory limit do not change the output.
@@ -626,6 +627,13 @@ FROM (
              WHEN pct(j, 'su_email_case') < 0.10
                  THEN upper(left(base_email(c), 1)) || substr(base_email(c), 2)
              WHEN pct(j, 'su_email_case') < 0.15 THEN ' ' || base_email(c)
+             -- the address written inside other text, as platforms and hands write it
+             WHEN pct(j, 'su_email_case') < 0.17 THEN '<' || base_email(c) || '>'
+             WHEN pct(j, 'su_email_case') < 0.19
+                 THEN 'ghost' || j::VARCHAR || '@example.net; ' || base_email(c)
+                      || ', other' || j::VARCHAR || '@example.org'
+             WHEN pct(j, 'su_email_case') < 0.20
+                 THEN 'x' || j::VARCHAR || '@' || base_email(c) || '@example.org'
              ELSE base_email(c)
         END AS email,
         d_from,

@@ -265,6 +265,27 @@ def test_default_bad_share_is_about_one_percent(tmp_path: Path) -> None:
     assert 0.005 <= bad / len(events) <= 0.015
 
 
+def test_suppressed_addresses_come_written_inside_other_text(tmp_path: Path) -> None:
+    """Rule 7's readings of addresses inside other text are exercised by generated data: some
+    suppressions write the customer's address in angle brackets, as the middle one of a list of
+    three, or run together with other parts (valid rows: each names a customer's address)."""
+    generate(20000, seed=3, as_of=AS_OF, out_dir=tmp_path, bad_share=0.0)
+    _ch, customers = read(tmp_path / "customers.csv")
+    addresses = {
+        _trim(row[FILE_COLUMNS["customers.csv"].index("email")]).lower() for row in customers
+    }
+    _sh, suppressions = read(tmp_path / "suppressions.csv")
+    emails = [_trim(email) for _cid, email, *_ in suppressions]
+    angle = [e[1:-1] for e in emails if re.fullmatch(r"<[^<>]+>", e)]
+    listed = [e.split("; ")[1].split(", ")[0] for e in emails if re.fullmatch(r"\S+; \S+, \S+", e)]
+    run_together = [
+        e.split("@", 1)[1].rsplit("@", 1)[0] for e in emails if e.count("@") == 3 and ";" not in e
+    ]
+    for form in (angle, listed, run_together):
+        assert form, (angle, listed, run_together)
+        assert all(address.lower() in addresses for address in form), form
+
+
 def test_bad_share_covers_every_invalid_form(dirty: Path) -> None:
     bh, bookings = read(dirty / "bookings.csv")
     amounts = Counter(col(bh, bookings, "booking_amount"))
