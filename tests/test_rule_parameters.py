@@ -219,7 +219,9 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     finally:
         con.close()
     oldest = run_dbt(data_tests, setup(tmp_path, {}))
+    assert not oldest.success
     assert oldest.error is not None
+    assert oldest.nodes == ()
     assert (
         "before the rules' parameters min_recent_bookings, non_email_channels were recorded"
         in oldest.error

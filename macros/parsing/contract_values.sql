@@ -130,13 +130,27 @@
     `a@x.com; b@x.com, c@x.com` hold a@x.com (and b@x.com and c@x.com).
 -#}
 {% macro address_pattern() -%}
-    {%- set outside = '[^@ \t\r<>()",;:\'\ufffd]' -%}
+    {%- set outside = '[^@' ~ audience.address_separators() ~ ']' -%}
     {{ return(outside ~ '+@' ~ outside ~ '+') }}
 {%- endmacro %}
 
-{#- Every address written in `expression` (`address_pattern()`), read twice left to right:
-    from the start, and from each `@` that begins a match, so where `@`s run together every two
-    neighbouring parts are read (`a@b@c.com` holds a@b and b@c.com); distinct, sorted by their
+{#- The characters besides `@` that no address holds (inside a regular expression's class). -#}
+{% macro address_separators() -%}
+    {{ return(' \t\r<>()",;:\'\ufffd') }}
+{%- endmacro %}
+
+{#- `@`s that cannot join two parts of an address, read as a space: two or more in a row
+    (`a@b@@c@d`), and those that begin a word (`@a@b`, `<@a@b>`); the separator before them
+    reads as a space too, which it already was. Without them the two passes of `addresses_in`
+    start at the same part and skip every other pair. -#}
+{% macro lone_at_signs_pattern() -%}
+    {{ return(audience.sql_string('@@+|(^|[' ~ audience.address_separators() ~ '])@+')) }}
+{%- endmacro %}
+
+{#- Every address written in `expression` (`address_pattern()`), read twice left to right,
+    once its lone `@`s read as spaces (`lone_at_signs_pattern()`): from the start, and from
+    each `@` that begins a match, so where `@`s run together every two neighbouring parts are
+    read (`a@b@c.com` holds a@b and b@c.com, `@a@b@c` a@b and b@c); distinct, sorted by their
     bytes, joined by single spaces (no address holds one); null when there is none. -#}
 {% macro addresses_in(expression) -%}
     {{ return(adapter.dispatch('addresses_in', 'audience')(expression)) }}
@@ -151,6 +165,7 @@
 
 {% macro default__addresses_in(expression) -%}
     {%- set patterns = audience.addresses_pattern_pair() -%}
+    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ', 'g')" -%}
     nullif(
         array_to_string(list_sort(list_distinct(list_concat(
             regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
@@ -160,8 +175,10 @@
     )
 {%- endmacro %}
 
+{#- Spark's regexp_replace replaces every match. -#}
 {% macro spark__addresses_in(expression) -%}
     {%- set patterns = audience.addresses_pattern_pair() -%}
+    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ')" -%}
     nullif(
         array_join(array_sort(array_distinct(concat(
             regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
@@ -173,6 +190,7 @@
 
 {% macro postgres__addresses_in(expression) -%}
     {%- set patterns = audience.addresses_pattern_pair() -%}
+    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ', 'g')" -%}
     nullif(
         array_to_string(
             array(

@@ -726,20 +726,23 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
 
 #: text shaped like an address: a run on each side of one ``@`` without spaces, tabs, ``@``,
 #: angle brackets, parentheses, quotes, commas, semicolons, colons or U+FFFD
-_ADDRESS = "[^@ \t\r<>()\",;:'\ufffd]+@[^@ \t\r<>()\",;:'\ufffd]+"
+_SEPARATORS = " \t\r<>()\",;:'\ufffd"
+_ADDRESS = f"[^@{_SEPARATORS}]+@[^@{_SEPARATORS}]+"
 _ADDRESS_RE = re.compile(_ADDRESS)
 _AFTER_AT_RE = re.compile(f"@({_ADDRESS})")
+#: ``@``s that cannot join two parts of an address: two or more in a row, or beginning a word
+_LONE_AT_RE = re.compile(f"@@+|(^|[{_SEPARATORS}])@+")
 
 
 def addresses_within(text: str) -> set[str]:
-    """Rule 7: every address written inside ``text``, lowercased, read left to right from the
-    start and from each ``@`` that begins a match (``@``s run together: every two neighbouring
-    parts).
+    """Rule 7: every address written inside ``text``, lowercased, its lone ``@``s (two or more
+    in a row, or beginning a word) read as spaces, read left to right from the start and from
+    each ``@`` that begins a match (``@``s run together: every two neighbouring parts).
 
     ``<a@x.com>``, ``"Jane" <a@x.com>`` and ``mailto:a@x.com`` hold a@x.com; ``a@x.com;
     b@x.com, c@x.com`` holds all three; ``jane@x.com@y.org`` holds jane@x.com and x.com@y.org.
     """
-    lowered = text.lower()
+    lowered = _LONE_AT_RE.sub(" ", text.lower())
     return set(_ADDRESS_RE.findall(lowered)) | set(_AFTER_AT_RE.findall(lowered))
 
 
