@@ -203,29 +203,23 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
     assert "non_email_channels [] (built with [push, sms])" in other_channels.error
 
     # tables built before parameters were recorded: a message naming them, not a missing column
-    con = duckdb.connect(str(tmp_path / "audience.duckdb"))
-    try:
-        con.execute("alter table marts.audience_build_parameters drop column non_email_channels")
-    finally:
-        con.close()
-    older = run_dbt(data_tests, setup(tmp_path, {}))
-    assert not older.success
-    assert older.error is not None
-    assert "was built before the rules' parameter non_email_channels was recorded" in older.error
-    assert older.nodes == ()
-    con = duckdb.connect(str(tmp_path / "audience.duckdb"))
-    try:
-        con.execute("alter table marts.audience_build_parameters drop column min_recent_bookings")
-    finally:
-        con.close()
-    oldest = run_dbt(data_tests, setup(tmp_path, {}))
-    assert not oldest.success
-    assert oldest.error is not None
-    assert oldest.nodes == ()
-    assert (
-        "before the rules' parameters min_recent_bookings, non_email_channels were recorded"
-        in oldest.error
-    )
+    expected = {
+        "non_email_channels": "before the rules' parameter non_email_channels was recorded",
+        "min_recent_bookings": (
+            "before the rules' parameters min_recent_bookings, non_email_channels were recorded"
+        ),
+    }
+    for column, message in expected.items():
+        con = duckdb.connect(str(tmp_path / "audience.duckdb"))
+        try:
+            con.execute(f"alter table marts.audience_build_parameters drop column {column}")
+        finally:
+            con.close()
+        older = run_dbt(data_tests, setup(tmp_path, {}))
+        assert not older.success
+        assert older.error is not None
+        assert message in older.error
+        assert older.nodes == ()
 
 
 def test_as_of_date_from_the_environment_is_checked_too(
