@@ -29,8 +29,8 @@
             'description': 'The email address is not a valid address',
             'checks': 'the email address is valid'},
         {'code': 'no_email_consent', 'step': 5,
-            'description': 'No consent event that counts for email (' ~ email_consent.counted ~ ')',
-            'checks': 'at least one consent event that counts for email (' ~ email_consent.counted ~ ')'},
+            'description': 'No consent event that counts for email (' ~ email_consent ~ ')',
+            'checks': 'at least one consent event that counts for email (' ~ email_consent ~ ')'},
         {'code': 'not_opted_in', 'step': 6,
             'description': 'The latest consent event that counts for email is not OPT_IN',
             'checks': 'the latest consent event that counts for email is OPT_IN'},
@@ -93,19 +93,19 @@
 {%- endmacro %}
 
 {#-
-    Which consent events count for rules 5 and 6, in words, with the non-email channels in force:
-    by default `on the email channel, or other than OPT_IN on a channel other than inapp, mms,
-    phone, post, postal, push, sms and whatsapp, blank included; an OPT_IN dated after the as-of
-    date does not count` (the channels sorted); with `{non_email_channels: []}`: `... or other than OPT_IN on any other
-    channel, blank included; ...`.
+    Which consent events count for rules 5 and 6, in words, with the non-email channels in force
+    (sorted): by default `on the email channel, or other than OPT_IN on a channel other than
+    inapp, mms, phone, post, postal, push, sms and whatsapp, blank included; an OPT_IN dated
+    after the as-of date does not count`; with `{non_email_channels: []}`: `... or other than
+    OPT_IN on any other channel, blank included; ...`.
 -#}
 {% macro email_consent_rule_texts() -%}
     {%- set channels = audience.rule_parameters().non_email_channels -%}
     {%- set channel_text = 'any other channel' if channels | length == 0
         else 'a channel other than ' ~ channels[0] if channels | length == 1
         else 'a channel other than ' ~ channels[:-1] | join(', ') ~ ' and ' ~ channels[-1] -%}
-    {{ return({
-        'counted': 'on the email channel, or other than OPT_IN on ' ~ channel_text
-            ~ ', blank included; an OPT_IN dated after the as-of date does not count',
-    }) }}
+    {{ return(
+        'on the email channel, or other than OPT_IN on ' ~ channel_text
+        ~ ', blank included; an OPT_IN dated after the as-of date does not count'
+    ) }}
 {%- endmacro %}

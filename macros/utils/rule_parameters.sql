@@ -10,8 +10,8 @@
     - min_recent_bookings: a whole number >= 1; fewer bookings that count excludes
       (`no_recent_booking`);
     - non_email_channels: a list, possibly empty, of the consent channels known to be other
-      than email (rules 5 and 6), read as staging reads a channel: lower case, without `-`, `_`, `.`
-      and spaces (returned so, sorted, distinct); none of them may read as `email`.
+      than email (rules 5 and 6), read as staging reads a channel: lower case, without `-`,
+      `_`, `.` and spaces (returned so, sorted, distinct); none of them may read as `email`.
 
     A bad value raises a compiler error naming the var and what it accepts. Values arrive as
     YAML from `dbt build --vars` (ints, lists) and as JSON from `audience run --vars` (which
