@@ -385,13 +385,28 @@
     contains({{ expression }}, {{ literal }})
 {%- endmacro %}
 
-{#- Every match of `pattern` (a SQL literal) in `expression`, as a list. -#}
-{% macro regex_extract_matches(expression, pattern) -%}
-    {{ return(adapter.dispatch('regex_extract_matches', 'audience')(expression, pattern)) }}
+{#- Every match of `pattern` (a SQL literal) in `expression`, as a list: the whole match, or
+    the capture group numbered `group`. -#}
+{% macro regex_extract_matches(expression, pattern, group=0) -%}
+    {{ return(adapter.dispatch('regex_extract_matches', 'audience')(expression, pattern, group)) }}
 {%- endmacro %}
 
-{% macro default__regex_extract_matches(expression, pattern) -%}
-    regexp_extract_all({{ expression }}, {{ pattern }}, 0)
+{% macro default__regex_extract_matches(expression, pattern, group=0) -%}
+    regexp_extract_all({{ expression }}, {{ pattern }}, {{ group }})
+{%- endmacro %}
+
+{#- `expression` with every match of `pattern` replaced by `replacement` (both SQL literals). -#}
+{% macro regex_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'audience')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{#- Spark's regexp_replace replaces every match; it takes no flags. -#}
+{% macro spark__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, {{ pattern }}, {{ replacement }})
 {%- endmacro %}
 
 {#- `expression` cut at every `delimiter` (a single character), empty pieces kept. -#}
@@ -420,17 +435,30 @@
     transform({{ list }}, {{ element }} -> {{ body }})
 {%- endmacro %}
 
-{#- The elements of `list` concatenated, nothing between them. -#}
-{% macro list_join(list) -%}
-    {{ return(adapter.dispatch('list_join', 'audience')(list)) }}
+{#- The elements of `list` concatenated, `separator` (a text) between them. -#}
+{% macro list_join(list, separator='') -%}
+    {{ return(adapter.dispatch('list_join', 'audience')(list, separator)) }}
 {%- endmacro %}
 
-{% macro default__list_join(list) -%}
-    array_to_string({{ list }}, '')
+{% macro default__list_join(list, separator='') -%}
+    array_to_string({{ list }}, {{ audience.sql_string(separator) }})
 {%- endmacro %}
 
-{% macro spark__list_join(list) -%}
-    array_join({{ list }}, '')
+{% macro spark__list_join(list, separator='') -%}
+    array_join({{ list }}, {{ audience.sql_string(separator) }})
+{%- endmacro %}
+
+{#- The elements of two lists, each once, sorted (texts by their bytes). -#}
+{% macro list_sorted_union(first, second) -%}
+    {{ return(adapter.dispatch('list_sorted_union', 'audience')(first, second)) }}
+{%- endmacro %}
+
+{% macro default__list_sorted_union(first, second) -%}
+    list_sort(list_distinct(list_concat({{ first }}, {{ second }})))
+{%- endmacro %}
+
+{% macro spark__list_sorted_union(first, second) -%}
+    array_sort(array_union({{ first }}, {{ second }}))
 {%- endmacro %}
 
 {% macro list_size(list) -%}

@@ -105,16 +105,7 @@
     but the same reading everywhere gives every engine the same digits for the same text.
 -#}
 {% macro without_byte_escapes(expression) -%}
-    {{ return(adapter.dispatch('without_byte_escapes', 'audience')(expression)) }}
-{%- endmacro %}
-
-{% macro default__without_byte_escapes(expression) -%}
-    regexp_replace({{ expression }}, '\\x[0-9a-f]{2}', ' ', 'g')
-{%- endmacro %}
-
-{#- Spark's literals take backslash escapes, and its regexp_replace replaces every match. -#}
-{% macro spark__without_byte_escapes(expression) -%}
-    regexp_replace({{ expression }}, '\\\\x[0-9a-f]{2}', ' ')
+    {{ audience.regex_replace_all(expression, audience.sql_string('\\\\x[0-9a-f]{2}'), "' '") }}
 {%- endmacro %}
 
 {#- `expression` without the separators a name may be written with: `e-mail`, `e_mail`,
@@ -163,34 +154,22 @@
     ]) }}
 {%- endmacro %}
 
+{#- DuckDB and Spark: each engine's list functions through the dispatched helpers. -#}
 {% macro default__addresses_in(expression) -%}
     {%- set patterns = audience.addresses_pattern_pair() -%}
-    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ', 'g')" -%}
+    {%- set expression = audience.regex_replace_all(expression, audience.lone_at_signs_pattern(), "' '") -%}
     nullif(
-        array_to_string(list_sort(list_distinct(list_concat(
-            regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
-            regexp_extract_all({{ expression }}, {{ patterns[1] }}, 1)
-        ))), ' '),
-        ''
-    )
-{%- endmacro %}
-
-{#- Spark's regexp_replace replaces every match. -#}
-{% macro spark__addresses_in(expression) -%}
-    {%- set patterns = audience.addresses_pattern_pair() -%}
-    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ')" -%}
-    nullif(
-        array_join(array_sort(array_distinct(concat(
-            regexp_extract_all({{ expression }}, {{ patterns[0] }}, 1),
-            regexp_extract_all({{ expression }}, {{ patterns[1] }}, 1)
-        ))), ' '),
+        {{ audience.list_join(audience.list_sorted_union(
+            audience.regex_extract_matches(expression, patterns[0], 1),
+            audience.regex_extract_matches(expression, patterns[1], 1),
+        ), ' ') }},
         ''
     )
 {%- endmacro %}
 
 {% macro postgres__addresses_in(expression) -%}
     {%- set patterns = audience.addresses_pattern_pair() -%}
-    {%- set expression = 'regexp_replace(' ~ expression ~ ', ' ~ audience.lone_at_signs_pattern() ~ ", ' ', 'g')" -%}
+    {%- set expression = audience.regex_replace_all(expression, audience.lone_at_signs_pattern(), "' '") -%}
     nullif(
         array_to_string(
             array(
@@ -238,28 +217,15 @@
     {{ return('[0-9]{1,3}(?:,[0-9]{3})+(?:[^0-9]|$)|[0-9]+') }}
 {%- endmacro %}
 
+{#- DuckDB and Spark: the pattern as group 1, which both engines' `regexp_extract` take. -#}
 {% macro default__first_digit_run(expression) -%}
-    nullif(
-        regexp_replace(
-            regexp_extract({{ expression }}, '{{ audience.digit_run_pattern() }}'), '[^0-9]', '', 'g'
-        ),
-        ''
-    )
+    {%- set run = 'regexp_extract(' ~ expression ~ ", '(" ~ audience.digit_run_pattern() ~ ")', 1)" -%}
+    nullif({{ audience.regex_replace_all(run, "'[^0-9]'", "''") }}, '')
 {%- endmacro %}
 
 {% macro postgres__first_digit_run(expression) -%}
-    regexp_replace(
-        substring({{ expression }} from '{{ audience.digit_run_pattern() }}'), '[^0-9]', '', 'g'
-    )
-{%- endmacro %}
-
-{% macro spark__first_digit_run(expression) -%}
-    nullif(
-        regexp_replace(
-            regexp_extract({{ expression }}, '({{ audience.digit_run_pattern() }})', 1), '[^0-9]', ''
-        ),
-        ''
-    )
+    {%- set run = 'substring(' ~ expression ~ " from '" ~ audience.digit_run_pattern() ~ "')" -%}
+    {{ audience.regex_replace_all(run, "'[^0-9]'", "''") }}
 {%- endmacro %}
 
 {#- Dates: YYYY-MM-DD that exists in the calendar, from year 0001. -#}
