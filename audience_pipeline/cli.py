@@ -344,6 +344,7 @@ def refuse_encodings_on_spark(dialects: dict[str, Any]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
+    from audience_pipeline.reconciliation import possibly_email_channels
     from audience_pipeline.settings import TEMP_DIR_ENV, engine_settings
 
     if args.accept_drift is not None and not args.accept_drift.strip():
@@ -410,6 +411,9 @@ def run_command(args: argparse.Namespace) -> int:
         f"{deltas['updated']:,} updated\n"
         f"controls: {report['controls_passed']:,} passed, {report['controls_failed']:,} failed"
     )
+    channels = possibly_email_channels(report)
+    if channels:
+        print_output(possibly_email_line(channels))
     if result.drift is not None:
         drift = result.drift
         previous = (
@@ -424,6 +428,19 @@ def run_command(args: argparse.Namespace) -> int:
             f"report: {args.output_dir / 'run_report.html'}"
         )
     return 0
+
+
+def possibly_email_line(channels: list[dict[str, Any]]) -> str:
+    """The run's line naming the consent channels read as possibly email, with their events."""
+    named = ", ".join(
+        f"{channel['channel'] if channel['channel'] is not None else '(blank)'} "
+        f"({channel['events']:,} event{'' if channel['events'] == 1 else 's'})"
+        for channel in channels
+    )
+    return (
+        f"consent channels read as possibly email (an opt-out on one excludes; list any that "
+        f"is not about email in var non_email_channels): {named}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ REPORT_MODELS = frozenset(
         "audience_previous_run",
         "audience_changes",
         "audience_build_parameters",
+        "audience_consent_channels",
         *DELTA_FILES.values(),
     }
 )

@@ -84,6 +84,37 @@ def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Each consent channel as rules 5 and 6 read it (``marts.audience_consent_channels``):
+    ``email``, ``not_email`` or ``possibly_email``, with its events and customers; blank first."""
+    rows = con.execute(
+        """
+        select channel, channel_reading, event_count, non_opt_in_event_count, customer_count
+        from marts.audience_consent_channels
+        order by channel nulls first
+        """
+    ).fetchall()
+    return [
+        {
+            "channel": channel,
+            "reading": reading,
+            "events": int(events),
+            "non_opt_in_events": int(non_opt_in),
+            "customers": int(customers),
+        }
+        for channel, reading, events, non_opt_in, customers in rows
+    ]
+
+
+def possibly_email_channels(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The channels of a report read as possibly email, a blank one included."""
+    return [
+        channel
+        for channel in report.get("consent_channels", [])
+        if channel["reading"] == "possibly_email"
+    ]
+
+
 def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
     """Every dbt test and unit test with its outcome, sorted by name."""
     return [
@@ -113,6 +144,7 @@ def build_report(
     return {
         "as_of_date": as_of,
         "rule_parameters": rule_parameters(con),
+        "consent_channels": consent_channels(con),
         "destination": destination,
         "input_files": file_counts(con),
         "customers": customers,

@@ -195,6 +195,7 @@ def collect_report_facts(
             for name in input_files
         ],
         "rejected_reasons": _rejected_reasons(con, input_files),
+        "consent_channels": report["consent_channels"],
         "customers": customers,
         "eligible": eligible,
         "waterfall": waterfall,

@@ -344,6 +344,8 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     assert len(completed.stderr.splitlines()) < 30, completed.stderr
     assert completed.stdout.startswith("published 70 of 149 customers")
     assert "controls: " in completed.stdout
+    # the sample's channels are email, push and sms: none is read as possibly email
+    assert "possibly email" not in completed.stdout
     # the history keeps the rules' parameters and how each file was read
     con = duckdb.connect(str(database), read_only=True)
     try:

@@ -12,6 +12,7 @@ the run excludes the five it must, agrees with the plain-Python reference, and
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,9 @@ import pytest
 from conftest import AS_OF, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
+from audience_pipeline.cli import possibly_email_line
 from audience_pipeline.explain import explain
+from audience_pipeline.reconciliation import possibly_email_channels
 
 pytestmark = pytest.mark.slow  # runs the pipeline
 
@@ -93,3 +96,31 @@ def test_explain_names_the_deciding_line(channels: tuple[dict[str, int], Path, P
     typo = explain(database, named["typo"])
     assert "deciding event: CE-900026" in typo
     assert "channel emial, OPT_OUT" in typo
+
+
+def test_the_run_shows_how_each_channel_was_read(
+    channels: tuple[dict[str, int], Path, Path],
+) -> None:
+    _, _, database = channels
+    output_dir = database.parent / "out"
+    report = json.loads((output_dir / "reconciliation.json").read_text("utf-8"))
+    shown = {channel["channel"]: channel for channel in report["consent_channels"]}
+    assert shown["email"]["reading"] == "email"  # E-Mail and e_mail among them
+    assert shown["inapp"]["reading"] == "not_email"  # In-App, in the default list
+    assert shown["emial"] == {
+        "channel": "emial",
+        "reading": "possibly_email",
+        "events": 1,
+        "non_opt_in_events": 1,
+        "customers": 1,
+    }
+    assert shown["global"]["reading"] == "possibly_email"
+    assert shown["global"]["non_opt_in_events"] == 0  # its one event is an OPT_IN
+    # the blank channel ('' and '-'): one opt-out, one opt-in
+    assert shown[None]["reading"] == "possibly_email"
+    assert (shown[None]["events"], shown[None]["non_opt_in_events"]) == (2, 1)
+    line = possibly_email_line(possibly_email_channels(report))
+    assert line.endswith("(blank) (2 events), all (1 event), emial (1 event), global (1 event)")
+    page = (output_dir / "run_report.html").read_text("utf-8")
+    assert page.count('class="consent-channel reading-possibly_email"') == 4
+    assert page.count('class="consent-channel reading-not_email"') >= 1

@@ -56,6 +56,7 @@ COMPARED_MODELS: dict[str, tuple[str, ...]] = {
     "customer_audience_decisions": ("customer_id",),
     "reconciliation_input_files": ("input_file",),
     "audience_build_parameters": ("as_of_date",),
+    "audience_consent_channels": ("channel",),
     **{f"rejected_{name}": ("source_line",) for name in CONTRACT},
 }
 

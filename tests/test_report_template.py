@@ -55,6 +55,29 @@ def facts() -> dict[str, Any]:
             {"input_file": "bookings", "reason": "duplicate of an earlier line", "rows": 2},
             {"input_file": "customers", "reason": "invalid customer_id", "rows": 4},
         ],
+        "consent_channels": [
+            {
+                "channel": None,
+                "reading": "possibly_email",
+                "events": 3,
+                "non_opt_in_events": 1,
+                "customers": 2,
+            },
+            {
+                "channel": "email",
+                "reading": "email",
+                "events": 1200,
+                "non_opt_in_events": 300,
+                "customers": 99,
+            },
+            {
+                "channel": HOSTILE,
+                "reading": "possibly_email",
+                "events": 1,
+                "non_opt_in_events": 1,
+                "customers": 1,
+            },
+        ],
         "customers": 100,
         "eligible": 60,
         "waterfall": [
@@ -115,8 +138,8 @@ def test_values_from_the_data_are_escaped(facts: dict[str, Any]) -> None:
     page = render_report(facts)
     assert "<script" not in page.lower()
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co"
-    # the rejection reason, the acceptance reason and a drift check's detail
-    assert page.count(escaped) == 3
+    # the rejection reason, the acceptance reason, a drift check's detail and a channel
+    assert page.count(escaped) == 4
     assert f"<td>{escaped}</td>" in page
     assert f"Change accepted by a person: “{escaped}”" in page
     # in an attribute too
@@ -148,6 +171,9 @@ def test_rendering_is_deterministic(facts: dict[str, Any]) -> None:
         '<td class="num" id="delta-left">5</td>',
         '<td class="num" id="delta-updated">7</td>',
         '<tr class="delta-left-reason" data-reason="email_changed">',
+        '<tr class="consent-channel reading-possibly_email"><td>(blank)</td>'
+        '<td>possibly email</td><td class="num" data-metric="events">3</td>',
+        '<td>email</td><td>email</td><td class="num" data-metric="events">1,200</td>',
     ],
 )
 def test_numbers_sit_in_their_elements(facts: dict[str, Any], element: str) -> None:
@@ -223,6 +249,7 @@ def test_collected_facts_redact_addresses_and_render() -> None:
         "controls": [{"control": "unique_id", "type": "data_test", "status": "pass"}],
         "destination": "/out/crm",
         "deltas": {"entered": 7, "left": 0, "updated": 0, "left_by_reason": {}},
+        "consent_channels": [],
     }
     facts = collect_report_facts(con, report=report, drift=drift, run_id=1)
     assert facts["run"]["drift_acceptance_reason"] == "asked by [address removed] <it's fine>"

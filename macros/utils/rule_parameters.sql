@@ -100,6 +100,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- How rules 5 and 6 read a channel (as staging reads it): `email`; `not_email`, one of var
+    non_email_channels; or `possibly_email`, any other, blank included, whose events count
+    unless they are an OPT_IN. -#}
+{% macro email_channel_reading(channel) -%}
+    case
+        when {{ channel }} = 'email' then 'email'
+        when {{ audience.is_non_email_channel(channel) }} then 'not_email'
+        else 'possibly_email'
+    end
+{%- endmacro %}
+
 {#- The non-email channels as one stable text: sorted, comma-joined (`push,sms`; '' for none). -#}
 {% macro non_email_channels_text() -%}
     {{ return(audience.rule_parameters().non_email_channels | join(',')) }}

@@ -13,9 +13,9 @@ email_events as (
 
     select * from consent_events
     where
-        channel = 'email'
+        {{ email_channel_reading('channel') }} = 'email'
         or (
-            not {{ is_non_email_channel('channel') }}
+            {{ email_channel_reading('channel') }} = 'possibly_email'
             and coalesce(consent_status, '') <> 'OPT_IN'
         )
 
