@@ -430,16 +430,33 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The channels ``audience run`` names at most (the report lists more, reconciliation.json all).
+NAMED_CHANNELS = 10
+
+
+def _channel_name(channel: str | None) -> str:
+    """A channel as one short printable word: ``(blank)`` for none, control characters as
+    ``?``, at most 40 characters."""
+    if channel is None:
+        return "(blank)"
+    printable = "".join(char if char.isprintable() else "?" for char in channel)
+    return printable if len(printable) <= 40 else printable[:39] + "…"
+
+
 def possibly_email_line(channels: list[dict[str, Any]]) -> str:
-    """The run's line naming the consent channels read as possibly email, with their events."""
+    """The run's line naming the consent channels read as possibly email whose events count,
+    with how many of their events count (at most ``NAMED_CHANNELS`` of them)."""
     named = ", ".join(
-        f"{channel['channel'] if channel['channel'] is not None else '(blank)'} "
-        f"({channel['events']:,} event{'' if channel['events'] == 1 else 's'})"
-        for channel in channels
+        f"{_channel_name(channel['channel'])} ({channel['email_events']:,} of "
+        f"{channel['events']:,} event{'' if channel['events'] == 1 else 's'})"
+        for channel in channels[:NAMED_CHANNELS]
     )
+    more = len(channels) - NAMED_CHANNELS
     return (
-        f"consent channels read as possibly email (an opt-out on one excludes; list any that "
-        f"is not about email in var non_email_channels): {named}"
+        "consent channels read as possibly email, their events other than OPT_IN counted as "
+        "email events (list a channel that is not about email in var non_email_channels; "
+        f"a blank one cannot be listed): {named}"
+        + (f", and {more:,} more (run_report.html)" if more > 0 else "")
     )
 
 

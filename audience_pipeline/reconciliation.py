@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
@@ -84,35 +85,48 @@ def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+#: Text shaped like an email address, removed from what the report and reconciliation.json show.
+ADDRESS_LIKE = re.compile(r"[^\s@<>]+@[^\s@<>]+")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with anything shaped like an email address replaced by ``[address removed]``."""
+    return ADDRESS_LIKE.sub("[address removed]", text)
+
+
 def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Each consent channel as rules 5 and 6 read it (``marts.audience_consent_channels``):
-    ``email``, ``not_email`` or ``possibly_email``, with its events and customers; blank first."""
+    ``email``, ``not_email`` or ``possibly_email``, with its events, those read as email events
+    and its customers; blank (None) first. A channel is free text from the export: anything in
+    it shaped like an address is removed."""
     rows = con.execute(
         """
-        select channel, channel_reading, event_count, non_opt_in_event_count, customer_count
+        select channel, channel_reading, event_count, email_event_count, customer_count
         from marts.audience_consent_channels
         order by channel nulls first
         """
     ).fetchall()
     return [
         {
-            "channel": channel,
+            "channel": without_addresses(channel) if channel is not None else None,
             "reading": reading,
             "events": int(events),
-            "non_opt_in_events": int(non_opt_in),
+            "email_events": int(email_events),
             "customers": int(customers),
         }
-        for channel, reading, events, non_opt_in, customers in rows
+        for channel, reading, events, email_events, customers in rows
     ]
 
 
 def possibly_email_channels(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The channels of a report read as possibly email, a blank one included."""
-    return [
+    """The channels of a report read as possibly email whose events count (any but OPT_INs),
+    a blank one included, the most counted first."""
+    channels = [
         channel
-        for channel in report.get("consent_channels", [])
-        if channel["reading"] == "possibly_email"
+        for channel in report["consent_channels"]
+        if channel["reading"] == "possibly_email" and channel["email_events"]
     ]
+    return sorted(channels, key=lambda channel: -channel["email_events"])
 
 
 def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:

@@ -31,10 +31,11 @@ from audience_pipeline.history import (
     change_counts,
     rule_parameters_of_run,
 )
+from audience_pipeline.reconciliation import without_addresses
 
 REPORT_FILE = "run_report.html"
-
-_EMAIL_LIKE = re.compile(r"[^\s@<>]+@[^\s@<>]+")
+#: The consent channels the page lists at most (the rest are in reconciliation.json).
+SHOWN_CHANNELS = 30
 
 
 def _rejected_reasons(
@@ -116,6 +117,23 @@ def _parameter_text(value: Any) -> str:
     return (", ".join(value) or "none") if isinstance(value, list) else str(value)
 
 
+def channels_shown(channels: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The channels the page lists, and how many it leaves to reconciliation.json: those read
+    as possibly email first, the most counted first, then email and the others; at most
+    ``SHOWN_CHANNELS``."""
+    order = {"possibly_email": 0, "email": 1, "not_email": 2}
+    ranked = sorted(
+        channels,
+        key=lambda channel: (
+            order.get(channel["reading"], 3),
+            -channel["email_events"],
+            -channel["events"],
+            channel["channel"] or "",
+        ),
+    )
+    return ranked[:SHOWN_CHANNELS], max(len(ranked) - SHOWN_CHANNELS, 0)
+
+
 def collect_report_facts(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -172,6 +190,7 @@ def collect_report_facts(
     ]
     reason = drift.accepted_reason
     deltas = report["deltas"]
+    shown_channels, channels_not_shown = channels_shown(report["consent_channels"])
     return {
         "parameters": _parameters(con, report, changes["previous_run_id"]),
         "run": {
@@ -180,9 +199,7 @@ def collect_report_facts(
             "destination": destination,
             "stopped": stopped,
             "drift_status": drift.status,
-            "drift_acceptance_reason": _EMAIL_LIKE.sub("[address removed]", reason)
-            if reason
-            else None,
+            "drift_acceptance_reason": without_addresses(reason) if reason else None,
         },
         "files": [
             {
@@ -195,7 +212,8 @@ def collect_report_facts(
             for name in input_files
         ],
         "rejected_reasons": _rejected_reasons(con, input_files),
-        "consent_channels": report["consent_channels"],
+        "consent_channels": shown_channels,
+        "consent_channels_not_shown": channels_not_shown,
         "customers": customers,
         "eligible": eligible,
         "waterfall": waterfall,

@@ -12,12 +12,11 @@ the run excludes the five it must, agrees with the plain-Python reference, and
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, read_decisions, run_and_read_outputs
+from conftest import AS_OF, PublishedRun, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.cli import possibly_email_line
@@ -31,7 +30,8 @@ LATER = "2026-11-20T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path, Path]:
+def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], Path, PublishedRun]:
+    """The customers named, the landing folder and what the run published."""
     result = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF))
     spelled, underscored, blank, blank_opt_in, everything, typo, unknown_opt_in, in_app = (
         int(row["customer_id"]) for row in result.audience[:8]
@@ -59,13 +59,14 @@ def channels(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, int], 
         "unknown_opt_in": unknown_opt_in,
         "in_app": in_app,
     }
-    return named, landing, published.database
+    return named, landing, published
 
 
 def test_an_opt_out_on_any_spelling_or_an_unknown_channel_excludes(
-    channels: tuple[dict[str, int], Path, Path],
+    channels: tuple[dict[str, int], Path, PublishedRun],
 ) -> None:
-    named, _, database = channels
+    named, _, published = channels
+    database = published.database
     decisions = read_decisions(database)
     assert decisions[named["spelled"]] == "not_opted_in"
     assert decisions[named["underscored"]] == "not_opted_in"
@@ -79,14 +80,20 @@ def test_an_opt_out_on_any_spelling_or_an_unknown_channel_excludes(
     assert decisions[named["in_app"]] == "eligible"
 
 
-def test_the_decisions_equal_the_reference(channels: tuple[dict[str, int], Path, Path]) -> None:
-    _, landing, database = channels
+def test_the_decisions_equal_the_reference(
+    channels: tuple[dict[str, int], Path, PublishedRun],
+) -> None:
+    _, landing, published = channels
+    database = published.database
     expected = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF))
     assert read_decisions(database) == expected.decisions
 
 
-def test_explain_names_the_deciding_line(channels: tuple[dict[str, int], Path, Path]) -> None:
-    named, _, database = channels
+def test_explain_names_the_deciding_line(
+    channels: tuple[dict[str, int], Path, PublishedRun],
+) -> None:
+    named, _, published = channels
+    database = published.database
     blank = explain(database, named["blank"])
     assert "deciding event: CE-900023" in blank
     assert "channel -, OPT_OUT" in blank
@@ -99,28 +106,30 @@ def test_explain_names_the_deciding_line(channels: tuple[dict[str, int], Path, P
 
 
 def test_the_run_shows_how_each_channel_was_read(
-    channels: tuple[dict[str, int], Path, Path],
+    channels: tuple[dict[str, int], Path, PublishedRun],
 ) -> None:
-    _, _, database = channels
-    output_dir = database.parent / "out"
-    report = json.loads((output_dir / "reconciliation.json").read_text("utf-8"))
+    _, _, published = channels
+    report = published.reconciliation
     shown = {channel["channel"]: channel for channel in report["consent_channels"]}
     assert shown["email"]["reading"] == "email"  # E-Mail and e_mail among them
+    assert shown["email"]["email_events"] == shown["email"]["events"]
     assert shown["inapp"]["reading"] == "not_email"  # In-App, in the default list
+    assert shown["inapp"]["email_events"] == 0
     assert shown["emial"] == {
         "channel": "emial",
         "reading": "possibly_email",
         "events": 1,
-        "non_opt_in_events": 1,
+        "email_events": 1,
         "customers": 1,
     }
     assert shown["global"]["reading"] == "possibly_email"
-    assert shown["global"]["non_opt_in_events"] == 0  # its one event is an OPT_IN
+    assert shown["global"]["email_events"] == 0  # its one event is an OPT_IN
     # the blank channel ('' and '-'): one opt-out, one opt-in
     assert shown[None]["reading"] == "possibly_email"
-    assert (shown[None]["events"], shown[None]["non_opt_in_events"]) == (2, 1)
+    assert (shown[None]["events"], shown[None]["email_events"]) == (2, 1)
+    # the run names those whose events count (global's only event is an opt-in: it does not)
     line = possibly_email_line(possibly_email_channels(report))
-    assert line.endswith("(blank) (2 events), all (1 event), emial (1 event), global (1 event)")
-    page = (output_dir / "run_report.html").read_text("utf-8")
+    assert line.endswith(": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event)")
+    page = (published.output_dir / "run_report.html").read_text("utf-8")
     assert page.count('class="consent-channel reading-possibly_email"') == 4
     assert page.count('class="consent-channel reading-not_email"') >= 1

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from audience_pipeline.drift import DriftCheck, DriftResult
-from audience_pipeline.report import collect_report_facts, render_report
+from audience_pipeline.reconciliation import consent_channels
+from audience_pipeline.report import channels_shown, collect_report_facts, render_report
 
 HOSTILE = '<script>alert("x")</script> & co'
 
@@ -60,24 +61,25 @@ def facts() -> dict[str, Any]:
                 "channel": None,
                 "reading": "possibly_email",
                 "events": 3,
-                "non_opt_in_events": 1,
+                "email_events": 1,
                 "customers": 2,
             },
             {
                 "channel": "email",
                 "reading": "email",
                 "events": 1200,
-                "non_opt_in_events": 300,
+                "email_events": 1200,
                 "customers": 99,
             },
             {
                 "channel": HOSTILE,
                 "reading": "possibly_email",
                 "events": 1,
-                "non_opt_in_events": 1,
+                "email_events": 1,
                 "customers": 1,
             },
         ],
+        "consent_channels_not_shown": 0,
         "customers": 100,
         "eligible": 60,
         "waterfall": [
@@ -172,7 +174,8 @@ def test_rendering_is_deterministic(facts: dict[str, Any]) -> None:
         '<td class="num" id="delta-updated">7</td>',
         '<tr class="delta-left-reason" data-reason="email_changed">',
         '<tr class="consent-channel reading-possibly_email"><td>(blank)</td>'
-        '<td>possibly email</td><td class="num" data-metric="events">3</td>',
+        '<td>possibly email</td><td class="num" data-metric="events">3</td>'
+        '<td class="num" data-metric="email-events">1</td>',
         '<td>email</td><td>email</td><td class="num" data-metric="events">1,200</td>',
     ],
 )
@@ -285,3 +288,51 @@ def test_the_trend_marks_this_run_wherever_its_date_puts_it(facts: dict[str, Any
     page = render_report(facts)
     assert re.search(r'data-run-id="2" data-value="60" cx="[\d.]+" cy="[\d.]+" r="6"', page)
     assert re.search(r'data-run-id="3" data-value="9" cx="[\d.]+" cy="[\d.]+" r="4"', page)
+
+
+def test_the_page_lists_the_channels_that_count_first_and_at_most_thirty(
+    facts: dict[str, Any],
+) -> None:
+    email = {"channel": "email", "reading": "email", "events": 9, "email_events": 9}
+    others = [
+        {
+            "channel": f"c{index:02d}",
+            "reading": "possibly_email",
+            "events": 5,
+            "email_events": index,
+        }
+        for index in range(40)
+    ]
+    shown, not_shown = channels_shown([email, *others])
+    assert [channel["channel"] for channel in shown[:2]] == ["c39", "c38"]  # most counted first
+    assert len(shown) == 30 and email not in shown and not_shown == 11
+    facts["consent_channels"] = [{**channel, "customers": 1} for channel in shown]
+    facts["consent_channels_not_shown"] = not_shown
+    page = render_report(facts)
+    assert page.count('class="consent-channel ') == 30
+    assert re.search(r"11\s+more channels, in <code>reconciliation.json</code>", page)
+
+
+def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
+    """A channel is free text from the export: an address written there never leaves."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema marts;
+        create table marts.audience_consent_channels as
+            select * from (values
+                ('ann.smith@example.com', 'possibly_email', 2, 1, 2),
+                (null, 'possibly_email', 1, 1, 1),
+                ('email', 'email', 5, 5, 4)
+            ) as t(channel, channel_reading, event_count, email_event_count, customer_count);
+        """
+    )
+    channels = consent_channels(con)
+    assert [channel["channel"] for channel in channels] == [None, "[address removed]", "email"]
+    assert channels[1] == {
+        "channel": "[address removed]",
+        "reading": "possibly_email",
+        "events": 2,
+        "email_events": 1,
+        "customers": 2,
+    }

@@ -111,6 +111,19 @@
     end
 {%- endmacro %}
 
+{#- Whether rules 5 and 6 read an event as an email event: every event on the email channel,
+    none on a channel of var non_email_channels, and on any other channel (blank included)
+    every event but an OPT_IN (doubt excludes, and consent is never assumed). -#}
+{% macro is_email_event(channel, consent_status) -%}
+    (
+        {{ audience.email_channel_reading(channel) }} = 'email'
+        or (
+            {{ audience.email_channel_reading(channel) }} = 'possibly_email'
+            and coalesce({{ consent_status }}, '') <> 'OPT_IN'
+        )
+    )
+{%- endmacro %}
+
 {#- The non-email channels as one stable text: sorted, comma-joined (`push,sms`; '' for none). -#}
 {% macro non_email_channels_text() -%}
     {{ return(audience.rule_parameters().non_email_channels | join(',')) }}

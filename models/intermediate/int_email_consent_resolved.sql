@@ -12,12 +12,7 @@ consent_events as (
 email_events as (
 
     select * from consent_events
-    where
-        {{ email_channel_reading('channel') }} = 'email'
-        or (
-            {{ email_channel_reading('channel') }} = 'possibly_email'
-            and coalesce(consent_status, '') <> 'OPT_IN'
-        )
+    where {{ is_email_event('channel', 'consent_status') }}
 
 ),
 

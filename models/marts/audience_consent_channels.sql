@@ -6,14 +6,15 @@ consent_events as (
 
 ),
 
--- rules 5 and 6 read each channel one of three ways (macro email_channel_reading)
+-- rules 5 and 6 read each channel one of three ways, and each event as an email event or not
+-- (macros email_channel_reading and is_email_event)
 events_read as (
 
     select
         channel,
         {{ email_channel_reading('channel') }} as channel_reading,
-        customer_id,
-        coalesce(consent_status, '') = 'OPT_IN' as is_opt_in
+        {{ is_email_event('channel', 'consent_status') }} as is_email_event,
+        customer_id
 
     from consent_events
 
@@ -25,7 +26,7 @@ final as (
         channel,
         channel_reading,
         count(*) as event_count,
-        sum(case when is_opt_in then 0 else 1 end) as non_opt_in_event_count,
+        count(case when is_email_event then 1 end) as email_event_count,
         count(distinct customer_id) as customer_count
 
     from events_read
