@@ -435,20 +435,21 @@ NAMED_CHANNELS = 10
 
 
 def _channel_name(channel: str | None) -> str:
-    """A channel as one short printable word: ``(blank)`` for none, control characters as
-    ``?``, at most 40 characters."""
-    if channel is None:
-        return "(blank)"
-    printable = "".join(char if char.isprintable() else "?" for char in channel)
-    return printable if len(printable) <= 40 else printable[:39] + "…"
+    """A channel as one short printable word (:func:`channel_label`), at most 40 characters."""
+    from audience_pipeline.reconciliation import channel_label  # imported late: it loads duckdb
+
+    label = channel_label(channel)
+    return label if len(label) <= 40 else label[:39] + "…"
 
 
 def possibly_email_line(channels: list[dict[str, Any]]) -> str:
     """The run's line naming the consent channels read as possibly email whose events count,
-    with how many of their events count (at most ``NAMED_CHANNELS`` of them)."""
+    with how many of their events count and ``new`` for one the previous run to the
+    destination did not read (at most ``NAMED_CHANNELS`` of them)."""
     named = ", ".join(
         f"{_channel_name(channel['channel'])} ({channel['email_events']:,} of "
-        f"{channel['events']:,} event{'' if channel['events'] == 1 else 's'})"
+        f"{channel['events']:,} event{'' if channel['events'] == 1 else 's'}"
+        f"{', new' if channel.get('change') == 'new' else ''})"
         for channel in channels[:NAMED_CHANNELS]
     )
     more = len(channels) - NAMED_CHANNELS

@@ -35,6 +35,7 @@ REPORT_MODELS = frozenset(
         "audience_changes",
         "audience_build_parameters",
         "audience_consent_channels",
+        "audience_consent_channel_changes",
         *DELTA_FILES.values(),
     }
 )

@@ -32,6 +32,7 @@ import duckdb
 from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import destination_runs, latest_destination
+from audience_pipeline.reconciliation import channel_label
 
 _MAX_LISTED = 10
 
@@ -338,7 +339,8 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
             "that count; the latest decides, on a tie anything but OPT_IN wins"
         )
     lines = [
-        f"  line {e['source_line']}: {e['event_id'] or '-'}, channel {e['channel'] or '-'}, "
+        f"  line {e['source_line']}: {e['event_id'] or '-'}, "
+        f"channel {channel_label(e['channel'])}, "
         f"{e['consent_status'] or '-'} at {_ts(e['event_ts_utc'])}, {e['disposition']}"
         + (
             f" ({e['rejection_reason']}"

@@ -30,6 +30,8 @@ Tables (the dbt source ``history`` documents every column):
 - ``run_layer_counts``: per run, the row count of every table of every layer;
 - ``run_exclusions``: per run, customers per decision reason, in rule order;
 - ``run_controls``: per run, every control (dbt data and unit tests, drift checks) and outcome;
+- ``run_consent_channels``: per run and consent channel, how rules 5 and 6 read it and its
+  counts (``audience_consent_channels``), so the next run can say which channels are new;
 - ``run_decisions``: per run and customer, the decision reason (``eligible`` = published);
 - ``run_audience``: per run and published customer, the values published (customer_id, email
   and the other columns of ``eligible_audience.csv``): what the destination's platform holds;
@@ -103,7 +105,8 @@ TABLES: dict[str, str] = {
         recent_booking_days integer,
         counted_booking_statuses varchar,
         min_recent_bookings integer,
-        non_email_channels varchar
+        non_email_channels varchar,
+        consent_channel_count integer
     """,
     "run_input_files": """
         run_id integer not null,
@@ -142,6 +145,14 @@ TABLES: dict[str, str] = {
         failing_rows bigint,
         detail varchar
     """,
+    "run_consent_channels": """
+        run_id integer not null,
+        channel varchar,
+        channel_reading varchar not null,
+        event_count bigint not null,
+        email_event_count bigint not null,
+        customer_count bigint not null
+    """,
     "run_decisions": """
         run_id integer not null,
         customer_id bigint not null,
@@ -171,6 +182,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("counted_booking_statuses", "varchar"),
         ("min_recent_bookings", "integer"),
         ("non_email_channels", "varchar"),
+        ("consent_channel_count", "integer"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
 }
@@ -636,6 +648,17 @@ def record_run(
         ensure_history_tables(con)
         changes = change_counts(con)
         with _transaction(con):
+            channels = _copied_rows(
+                con.execute(
+                    """
+                    insert into history.run_consent_channels
+                    select ?, channel, channel_reading, event_count, email_event_count,
+                        customer_count
+                    from marts.audience_consent_channels
+                    """,
+                    [run_id],
+                )
+            )
             con.execute(
                 """
                 insert into history.published_runs (
@@ -643,9 +666,9 @@ def record_run(
                     eligible, previous_run_id, entered, left_audience, stayed,
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
-                    min_recent_bookings, non_email_channels
+                    min_recent_bookings, non_email_channels, consent_channel_count
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     run_id,
@@ -665,6 +688,7 @@ def record_run(
                     drift.accepted_reason,
                     destination,
                     *recorded_parameters(report),
+                    channels,
                 ],
             )
             con.execute(

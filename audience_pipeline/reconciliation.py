@@ -95,14 +95,17 @@ def without_addresses(text: str) -> str:
 
 
 def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Each consent channel as rules 5 and 6 read it (``marts.audience_consent_channels``):
-    ``email``, ``not_email`` or ``possibly_email``, with its events, those read as email events
-    and its customers; blank (None) first. A channel is free text from the export: anything in
+    """Each consent channel as rules 5 and 6 read it, against the previous run to the
+    destination (``marts.audience_consent_channel_changes``): ``email``, ``not_email`` or
+    ``possibly_email``, with its events, those read as email events and its customers, and
+    ``change`` (``new``, ``read_differently``, ``seen_before``, or None when there is nothing
+    to compare with); blank (None) first. A channel is free text from the export: anything in
     it shaped like an address is removed."""
     rows = con.execute(
         """
-        select channel, channel_reading, event_count, email_event_count, customer_count
-        from marts.audience_consent_channels
+        select channel, channel_reading, event_count, email_event_count, customer_count,
+            channel_change, previous_channel_reading
+        from marts.audience_consent_channel_changes
         order by channel nulls first
         """
     ).fetchall()
@@ -113,20 +116,56 @@ def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "events": int(events),
             "email_events": int(email_events),
             "customers": int(customers),
+            "change": change,
+            "previous_reading": previous_reading,
         }
-        for channel, reading, events, email_events, customers in rows
+        for (
+            channel,
+            reading,
+            events,
+            email_events,
+            customers,
+            change,
+            previous_reading,
+        ) in rows
     ]
+
+
+#: The order channels are shown in by reading: those read as possibly email first.
+READING_ORDER = {"possibly_email": 0, "email": 1, "not_email": 2}
+
+
+def ranked_channels(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consent channels in the order the run's line and report show them: by reading (possibly
+    email first, then email, then not email), those new since the previous run first, then the
+    most email events, the most events and the name (blank first)."""
+    return sorted(
+        channels,
+        key=lambda channel: (
+            READING_ORDER.get(channel["reading"], len(READING_ORDER)),
+            channel.get("change") != "new",
+            -channel["email_events"],
+            -channel["events"],
+            channel["channel"] or "",
+        ),
+    )
 
 
 def possibly_email_channels(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The channels of a report read as possibly email whose events count (any but OPT_INs),
-    a blank one included, the most counted first."""
-    channels = [
+    a blank one included, in :func:`ranked_channels` order."""
+    return [
         channel
-        for channel in report["consent_channels"]
+        for channel in ranked_channels(report["consent_channels"])
         if channel["reading"] == "possibly_email" and channel["email_events"]
     ]
-    return sorted(channels, key=lambda channel: -channel["email_events"])
+
+
+def channel_label(channel: str | None) -> str:
+    """A channel as a person reads it: ``(blank)`` for none, control characters as ``?``."""
+    if channel is None:
+        return "(blank)"
+    return "".join(char if char.isprintable() else "?" for char in channel)
 
 
 def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from audience_pipeline.history import (
     change_counts,
     rule_parameters_of_run,
 )
-from audience_pipeline.reconciliation import without_addresses
+from audience_pipeline.reconciliation import channel_label, ranked_channels, without_addresses
 
 REPORT_FILE = "run_report.html"
 #: The consent channels the page lists at most (the rest are in reconciliation.json).
@@ -118,19 +118,9 @@ def _parameter_text(value: Any) -> str:
 
 
 def channels_shown(channels: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """The channels the page lists, and how many it leaves to reconciliation.json: those read
-    as possibly email first, the most counted first, then email and the others; at most
-    ``SHOWN_CHANNELS``."""
-    order = {"possibly_email": 0, "email": 1, "not_email": 2}
-    ranked = sorted(
-        channels,
-        key=lambda channel: (
-            order.get(channel["reading"], 3),
-            -channel["email_events"],
-            -channel["events"],
-            channel["channel"] or "",
-        ),
-    )
+    """The channels the page lists (at most ``SHOWN_CHANNELS``, in :func:`ranked_channels`
+    order), and how many it leaves to reconciliation.json."""
+    ranked = ranked_channels(channels)
     return ranked[:SHOWN_CHANNELS], max(len(ranked) - SHOWN_CHANNELS, 0)
 
 
@@ -264,7 +254,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    environment.filters.update(thousands=_thousands, coord=_coord, status_class=_status_class)
+    environment.filters.update(
+        channel_label=channel_label, thousands=_thousands, coord=_coord, status_class=_status_class
+    )
     return environment
 
 

@@ -90,12 +90,12 @@ def test_version_names_the_tool_and_dbt() -> None:
 def test_the_possibly_email_line_is_one_printable_line_of_ten_channels_at_most() -> None:
     channels = [
         {"channel": None, "events": 3, "email_events": 2},
-        {"channel": "news\nletter\x1b[31m", "events": 1, "email_events": 1},
+        {"channel": "news\nletter\x1b[31m", "events": 1, "email_events": 1, "change": "new"},
         {"channel": "x" * 60, "events": 1, "email_events": 1},
     ] + [{"channel": f"c{index}", "events": 2, "email_events": 2} for index in range(10)]
     line = possibly_email_line(channels)
     assert "\n" not in line and "\x1b" not in line
-    assert "(blank) (2 of 3 events), news?letter?[31m (1 of 1 event), " in line
+    assert "(blank) (2 of 3 events), news?letter?[31m (1 of 1 event, new), " in line
     assert "x" * 39 + "… (1 of 1 event)" in line and "x" * 40 not in line
     assert line.count(" of ") == 10 and line.endswith(", and 3 more (run_report.html)")
     assert "more" not in possibly_email_line(channels[:1])

@@ -15,12 +15,15 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import AS_OF, PublishedRun, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.cli import possibly_email_line
 from audience_pipeline.explain import explain
+from audience_pipeline.history import default_destination
+from audience_pipeline.pipeline import run_pipeline
 from audience_pipeline.reconciliation import possibly_email_channels
 
 pytestmark = pytest.mark.slow  # runs the pipeline
@@ -96,7 +99,7 @@ def test_explain_names_the_deciding_line(
     database = published.database
     blank = explain(database, named["blank"])
     assert "deciding event: CE-900023" in blank
-    assert "channel -, OPT_OUT" in blank
+    assert "channel (blank), OPT_OUT" in blank
     spelled = explain(database, named["spelled"])
     assert "deciding event: CE-900021" in spelled
     assert "channel email, OPT_OUT" in spelled
@@ -121,6 +124,8 @@ def test_the_run_shows_how_each_channel_was_read(
         "events": 1,
         "email_events": 1,
         "customers": 1,
+        "change": None,  # a first run: nothing to compare with
+        "previous_reading": None,
     }
     assert shown["global"]["reading"] == "possibly_email"
     assert shown["global"]["email_events"] == 0  # its one event is an OPT_IN
@@ -131,5 +136,55 @@ def test_the_run_shows_how_each_channel_was_read(
     line = possibly_email_line(possibly_email_channels(report))
     assert line.endswith(": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event)")
     page = (published.output_dir / "run_report.html").read_text("utf-8")
-    assert page.count('class="consent-channel reading-possibly_email"') == 4
-    assert page.count('class="consent-channel reading-not_email"') >= 1
+    assert page.count('class="consent-channel reading-possibly_email change-none"') == 4
+    assert page.count('class="consent-channel reading-not_email change-none"') >= 1
+
+
+def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The next day's export brings ``newsletter-sms``: the run to the same destination marks
+    it new, the channels read before as seen before, and the history keeps both runs'."""
+    named, landing, published = channels
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(published.database, database)  # the first run's history, left untouched
+    next_day = tmp_path / "landing"
+    shutil.copytree(landing, next_day)
+    with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"CE-900029,{named['in_app']},newsletter-sms,OPT_OUT,{LATER},web\n")
+    output_dir = tmp_path / "out"
+    result = run_pipeline(
+        next_day,
+        output_dir,
+        as_of="2026-11-27",
+        database=database,
+        quiet=True,
+        destination=default_destination(published.output_dir),
+    )
+    report = result.report
+    assert report["deltas"]["previous_run_id"] == 1
+    shown = {channel["channel"]: channel for channel in report["consent_channels"]}
+    assert shown["newslettersms"]["change"] == "new"
+    assert {shown[name]["change"] for name in ("email", "inapp", "emial", None)} == {"seen_before"}
+    line = possibly_email_line(possibly_email_channels(report))
+    # the new channel first among those that count, marked new
+    assert line.endswith(
+        ": newslettersms (1 of 1 event, new), (blank) (1 of 2 events), all (1 of 1 event), "
+        "emial (1 of 1 event)"
+    )
+    page = (output_dir / "run_report.html").read_text("utf-8")
+    assert '<td class="channel-change">new</td>' in page
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        kept = con.execute(
+            "select run_id, count(*), count(*) filter (where channel = 'newslettersms') "
+            "from history.run_consent_channels group by run_id order by run_id"
+        ).fetchall()
+        counts = con.execute(
+            "select run_id, consent_channel_count from history.published_runs order by run_id"
+        ).fetchall()
+    finally:
+        con.close()
+    first_run = len(published.reconciliation["consent_channels"])
+    assert kept == [(1, first_run, 0), (2, first_run + 1, 1)]
+    assert counts == [(1, first_run), (2, first_run + 1)]

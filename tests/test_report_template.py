@@ -63,6 +63,8 @@ def facts() -> dict[str, Any]:
                 "events": 3,
                 "email_events": 1,
                 "customers": 2,
+                "change": "seen_before",
+                "previous_reading": "possibly_email",
             },
             {
                 "channel": "email",
@@ -70,6 +72,8 @@ def facts() -> dict[str, Any]:
                 "events": 1200,
                 "email_events": 1200,
                 "customers": 99,
+                "change": "seen_before",
+                "previous_reading": "email",
             },
             {
                 "channel": HOSTILE,
@@ -77,6 +81,8 @@ def facts() -> dict[str, Any]:
                 "events": 1,
                 "email_events": 1,
                 "customers": 1,
+                "change": "new",
+                "previous_reading": None,
             },
         ],
         "consent_channels_not_shown": 0,
@@ -173,7 +179,7 @@ def test_rendering_is_deterministic(facts: dict[str, Any]) -> None:
         '<td class="num" id="delta-left">5</td>',
         '<td class="num" id="delta-updated">7</td>',
         '<tr class="delta-left-reason" data-reason="email_changed">',
-        '<tr class="consent-channel reading-possibly_email"><td>(blank)</td>'
+        '<tr class="consent-channel reading-possibly_email change-seen_before"><td>(blank)</td>'
         '<td>possibly email</td><td class="num" data-metric="events">3</td>'
         '<td class="num" data-metric="email-events">1</td>',
         '<td>email</td><td>email</td><td class="num" data-metric="events">1,200</td>',
@@ -300,17 +306,41 @@ def test_the_page_lists_the_channels_that_count_first_and_at_most_thirty(
             "reading": "possibly_email",
             "events": 5,
             "email_events": index,
+            "change": "new" if index == 3 else "seen_before",
+            "previous_reading": None if index == 3 else "possibly_email",
         }
         for index in range(40)
     ]
     shown, not_shown = channels_shown([email, *others])
-    assert [channel["channel"] for channel in shown[:2]] == ["c39", "c38"]  # most counted first
+    # a channel new since the previous run first, then the most counted
+    assert [channel["channel"] for channel in shown[:3]] == ["c03", "c39", "c38"]
     assert len(shown) == 30 and email not in shown and not_shown == 11
     facts["consent_channels"] = [{**channel, "customers": 1} for channel in shown]
     facts["consent_channels_not_shown"] = not_shown
     page = render_report(facts)
     assert page.count('class="consent-channel ') == 30
+    assert page.count('<td class="channel-change">new</td>') == 1
     assert re.search(r"11\s+more channels, in <code>reconciliation.json</code>", page)
+
+
+def test_each_channel_says_how_it_compares_with_the_previous_run(
+    facts: dict[str, Any],
+) -> None:
+    base = {"reading": "not_email", "events": 2, "email_events": 0, "customers": 1}
+    facts["consent_channels"] = [
+        {
+            **base,
+            "channel": "sms",
+            "change": "read_differently",
+            "previous_reading": "possibly_email",
+        },
+        {**base, "channel": "push", "change": "new", "previous_reading": None},
+        {**base, "channel": "post", "change": None, "previous_reading": None},
+    ]
+    page = render_report(facts)
+    cells = re.findall(r'<td class="channel-change">(.*?)</td>', page, flags=re.DOTALL)
+    assert cells == ["read differently (was possibly email)", "new", "nothing to compare with"]
+    assert page.count('class="consent-channel reading-not_email change-new"') == 1
 
 
 def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
@@ -319,12 +349,13 @@ def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
     con.execute(
         """
         create schema marts;
-        create table marts.audience_consent_channels as
+        create table marts.audience_consent_channel_changes as
             select * from (values
-                ('ann.smith@example.com', 'possibly_email', 2, 1, 2),
-                (null, 'possibly_email', 1, 1, 1),
-                ('email', 'email', 5, 5, 4)
-            ) as t(channel, channel_reading, event_count, email_event_count, customer_count);
+                ('ann.smith@example.com', 'possibly_email', 2, 1, 2, 'new', null),
+                (null, 'possibly_email', 1, 1, 1, null, null),
+                ('email', 'email', 5, 5, 4, 'seen_before', 'email')
+            ) as t(channel, channel_reading, event_count, email_event_count, customer_count,
+                channel_change, previous_channel_reading);
         """
     )
     channels = consent_channels(con)
@@ -335,4 +366,6 @@ def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
         "events": 2,
         "email_events": 1,
         "customers": 2,
+        "change": "new",
+        "previous_reading": None,
     }

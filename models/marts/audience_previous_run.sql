@@ -10,6 +10,7 @@
     ('as_of_date', 'date'),
     ('destination', dbt.type_string()),
     ('eligible', dbt.type_bigint()),
+    ('consent_channel_count', 'integer'),
 ]) %}
 
 with
@@ -20,7 +21,8 @@ published_runs as (
         published_runs.run_id,
         published_runs.as_of_date,
         published_runs.destination,
-        published_runs.eligible
+        published_runs.eligible,
+        published_runs.consent_channel_count
 
     from {{ published_runs }} as published_runs
 
@@ -40,6 +42,7 @@ destination_runs as (
         published_runs.run_id,
         published_runs.as_of_date,
         published_runs.eligible,
+        published_runs.consent_channel_count,
         published_runs.as_of_date < build.as_of_date as is_earlier
 
     from published_runs
@@ -53,7 +56,8 @@ previous_run as (
     select
         destination_runs.run_id,
         destination_runs.as_of_date,
-        destination_runs.eligible
+        destination_runs.eligible,
+        destination_runs.consent_channel_count
 
     from destination_runs
     where destination_runs.is_earlier
@@ -82,6 +86,7 @@ final as (
         previous_run.run_id as previous_run_id,
         previous_run.as_of_date as previous_as_of_date,
         previous_run.eligible as previous_eligible,
+        previous_run.consent_channel_count as previous_consent_channel_count,
         latest_run.run_id as latest_run_id,
         latest_run.as_of_date as latest_as_of_date
 
