@@ -23,7 +23,7 @@ from reference import audience_rules as rules
 from audience_pipeline.cli import possibly_email_line
 from audience_pipeline.explain import explain
 from audience_pipeline.history import default_destination
-from audience_pipeline.pipeline import run_pipeline
+from audience_pipeline.pipeline import RunResult, run_pipeline
 from audience_pipeline.reconciliation import possibly_email_channels
 
 pytestmark = pytest.mark.slow  # runs the pipeline
@@ -145,22 +145,10 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
 ) -> None:
     """The next day's export brings ``newsletter-sms``: the run to the same destination marks
     it new, the channels read before as seen before, and the history keeps both runs'."""
-    named, landing, published = channels
+    _, _, published = channels
     database = tmp_path / "a.duckdb"
-    shutil.copyfile(published.database, database)  # the first run's history, left untouched
-    next_day = tmp_path / "landing"
-    shutil.copytree(landing, next_day)
-    with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
-        handle.write(f"CE-900029,{named['in_app']},newsletter-sms,OPT_OUT,{LATER},web\n")
+    result = _next_day_with_a_new_channel(channels, database, tmp_path)
     output_dir = tmp_path / "out"
-    result = run_pipeline(
-        next_day,
-        output_dir,
-        as_of="2026-11-27",
-        database=database,
-        quiet=True,
-        destination=default_destination(published.output_dir),
-    )
     report = result.report
     assert report["deltas"]["previous_run_id"] == 1
     shown = {channel["channel"]: channel for channel in report["consent_channels"]}
@@ -188,3 +176,61 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
     first_run = len(published.reconciliation["consent_channels"])
     assert kept == [(1, first_run, 0), (2, first_run + 1, 1)]
     assert counts == [(1, first_run), (2, first_run + 1)]
+
+
+def _next_day_with_a_new_channel(
+    channels: tuple[dict[str, int], Path, PublishedRun],
+    database: Path,
+    tmp_path: Path,
+    forget_channels: bool = False,
+) -> RunResult:
+    """Run the next day to the first run's destination, on a copy of its database, with an
+    opt-out on ``newsletter-sms``; ``forget_channels`` makes the copy's history one recorded
+    before the channels were kept."""
+    named, landing, published = channels
+    shutil.copyfile(published.database, database)  # the first run's history, left untouched
+    if forget_channels:
+        con = duckdb.connect(str(database))
+        try:
+            con.execute("drop table history.run_consent_channels")
+            con.execute("alter table history.published_runs drop column consent_channel_count")
+        finally:
+            con.close()
+    next_day = tmp_path / "landing"
+    shutil.copytree(landing, next_day)
+    with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"CE-900029,{named['in_app']},newsletter-sms,OPT_OUT,{LATER},web\n")
+    return run_pipeline(
+        next_day,
+        tmp_path / "out",
+        as_of="2026-11-27",
+        database=database,
+        quiet=True,
+        destination=default_destination(published.output_dir),
+    )
+
+
+def test_a_run_recorded_before_channels_were_kept_marks_none_new(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """Against a previous run whose channels the history did not keep, nothing is new: there
+    is nothing to compare with. The run keeps its own channels for the next."""
+    database = tmp_path / "a.duckdb"
+    result = _next_day_with_a_new_channel(channels, database, tmp_path, forget_channels=True)
+    report = result.report
+    assert report["deltas"]["previous_run_id"] == 1
+    assert {channel["change"] for channel in report["consent_channels"]} == {None}
+    line = possibly_email_line(possibly_email_channels(report))
+    # not marked new, and ranked by its count (the blank channel's two events first)
+    assert line.endswith(
+        ": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event), "
+        "newslettersms (1 of 1 event)"
+    )
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        counts = con.execute(
+            "select run_id, consent_channel_count from history.published_runs order by run_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert counts == [(1, None), (2, len(report["consent_channels"]))]
