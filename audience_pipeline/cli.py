@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from audience_pipeline import __version__
+from audience_pipeline.channels import possibly_email_line
 from audience_pipeline.drift import (
     DEFAULT_MAX_AUDIENCE_CHANGE,
     DEFAULT_MAX_INPUT_LOSS,
@@ -344,7 +345,6 @@ def refuse_encodings_on_spark(dialects: dict[str, Any]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from audience_pipeline.pipeline import run_pipeline  # imported late: it loads duckdb
-    from audience_pipeline.reconciliation import possibly_email_channels
     from audience_pipeline.settings import TEMP_DIR_ENV, engine_settings
 
     if args.accept_drift is not None and not args.accept_drift.strip():
@@ -411,9 +411,8 @@ def run_command(args: argparse.Namespace) -> int:
         f"{deltas['updated']:,} updated\n"
         f"controls: {report['controls_passed']:,} passed, {report['controls_failed']:,} failed"
     )
-    channels = possibly_email_channels(report)
-    if channels:
-        print_output(possibly_email_line(channels))
+    if (line := possibly_email_line(report)) is not None:
+        print_output(line)
     if result.drift is not None:
         drift = result.drift
         previous = (
@@ -428,37 +427,6 @@ def run_command(args: argparse.Namespace) -> int:
             f"report: {args.output_dir / 'run_report.html'}"
         )
     return 0
-
-
-#: The channels ``audience run`` names at most (the report lists more, reconciliation.json all).
-NAMED_CHANNELS = 10
-
-
-def _channel_name(channel: str | None) -> str:
-    """A channel as one short printable word (:func:`channel_label`), at most 40 characters."""
-    from audience_pipeline.reconciliation import channel_label  # imported late: it loads duckdb
-
-    label = channel_label(channel)
-    return label if len(label) <= 40 else label[:39] + "…"
-
-
-def possibly_email_line(channels: list[dict[str, Any]]) -> str:
-    """The run's line naming the consent channels read as possibly email whose events count,
-    with how many of their events count and ``new`` for one the previous run to the
-    destination did not read (at most ``NAMED_CHANNELS`` of them)."""
-    named = ", ".join(
-        f"{_channel_name(channel['channel'])} ({channel['email_events']:,} of "
-        f"{channel['events']:,} event{'' if channel['events'] == 1 else 's'}"
-        f"{', new' if channel.get('change') == 'new' else ''})"
-        for channel in channels[:NAMED_CHANNELS]
-    )
-    more = len(channels) - NAMED_CHANNELS
-    return (
-        "consent channels read as possibly email, their events other than OPT_IN counted as "
-        "email events (list a channel that is not about email in var non_email_channels; "
-        f"a blank one cannot be listed): {named}"
-        + (f", and {more:,} more (run_report.html)" if more > 0 else "")
-    )
 
 
 # ---------------------------------------------------------------------------------------------

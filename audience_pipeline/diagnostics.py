@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from audience_pipeline.channels import possibly_email_line
 from audience_pipeline.dbt_invoke import DbtRun, NodeResult
 from audience_pipeline.drift import DriftResult, DriftThresholds, assess_drift
 from audience_pipeline.errors import PipelineError
@@ -35,7 +36,6 @@ REPORT_MODELS = frozenset(
         "audience_changes",
         "audience_build_parameters",
         "audience_consent_channels",
-        "audience_consent_channel_changes",
         *DELTA_FILES.values(),
     }
 )
@@ -78,7 +78,9 @@ def keep_stopped_run(
     extra: dict[str, str] = {}
     try:
         if built is None or needed <= built:
-            report = build_report(con, as_of, controls, destination)
+            # a failed control on the channels skips their comparison: the page shows them still
+            compared = built is None or "audience_consent_channel_changes" in built
+            report = build_report(con, as_of, controls, destination, compared_channels=compared)
             if drift is None:
                 drift = assess_drift(
                     con,
@@ -105,7 +107,10 @@ def keep_stopped_run(
         )
     except (OSError, duckdb.Error, PipelineError) as error:
         return f"\nIts would-be outputs could not be kept for diagnosis: {error}"
+    # a new channel's opt-outs may be why the audience moved: name them as a published run does
+    channels = possibly_email_line(report) if report is not None else None
     return (
         f"\nIts would-be outputs (report, rejected rows, reconciliation, who would have entered "
         f"and left) are in {folder} for diagnosis; nothing was published to {output_dir}."
+        + (f"\n{channels}" if channels else "")
     )

@@ -29,10 +29,10 @@ from typing import Any
 
 import duckdb
 
+from audience_pipeline.channels import channel_label
 from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import destination_runs, latest_destination
-from audience_pipeline.reconciliation import channel_label
 
 _MAX_LISTED = 10
 

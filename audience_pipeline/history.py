@@ -623,7 +623,7 @@ def rule_parameters_of_run(
         "counted_booking_statuses": statuses.split(",") if statuses else [],
         "min_recent_bookings": minimum,
     }
-    # a run recorded before the channels were kept has none ('' is the empty list)
+    # a run recorded before non_email_channels was kept has none ('' is the empty list)
     if channels is not None:
         recorded["non_email_channels"] = channels.split(",") if channels else []
     return recorded
@@ -640,9 +640,9 @@ def record_run(
     output_dir: str,
     destination: str | None = None,
 ) -> None:
-    """Record a published run (one transaction): fingerprints, counts, controls, membership
-    and the audience as published (``run_audience``) to ``destination`` (by default the
-    output folder's resolved path)."""
+    """Record a published run (one transaction): fingerprints, counts, controls, consent
+    channels as read (``run_consent_channels``), membership and the audience as published
+    (``run_audience``) to ``destination`` (by default the output folder's resolved path)."""
     destination = destination or default_destination(output_dir)
     try:
         ensure_history_tables(con)

@@ -94,18 +94,24 @@ def without_addresses(text: str) -> str:
     return ADDRESS_LIKE.sub("[address removed]", text)
 
 
-def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> list[dict[str, Any]]:
     """Each consent channel as rules 5 and 6 read it, against the previous run to the
     destination (``marts.audience_consent_channel_changes``): ``email``, ``not_email`` or
     ``possibly_email``, with its events, those read as email events and its customers, and
     ``change`` (``new``, ``read_differently``, ``seen_before``, or None when there is nothing
-    to compare with); blank (None) first. A channel is free text from the export: anything in
-    it shaped like an address is removed."""
+    to compare with) with the previous run's reading; blank (None) first. Not ``compared`` (a
+    stopped run whose comparison was not built), ``marts.audience_consent_channels`` is read
+    and ``change`` is None. A channel is free text from the export: anything in it shaped like
+    an address is removed."""
+    comparison = (
+        "channel_change, previous_channel_reading from marts.audience_consent_channel_changes"
+        if compared
+        else "null, null from marts.audience_consent_channels"
+    )
     rows = con.execute(
-        """
+        f"""
         select channel, channel_reading, event_count, email_event_count, customer_count,
-            channel_change, previous_channel_reading
-        from marts.audience_consent_channel_changes
+            {comparison}
         order by channel nulls first
         """
     ).fetchall()
@@ -131,43 +137,6 @@ def consent_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ]
 
 
-#: The order channels are shown in by reading: those read as possibly email first.
-READING_ORDER = {"possibly_email": 0, "email": 1, "not_email": 2}
-
-
-def ranked_channels(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consent channels in the order the run's line and report show them: by reading (possibly
-    email first, then email, then not email), those new since the previous run first, then the
-    most email events, the most events and the name (blank first)."""
-    return sorted(
-        channels,
-        key=lambda channel: (
-            READING_ORDER.get(channel["reading"], len(READING_ORDER)),
-            channel.get("change") != "new",
-            -channel["email_events"],
-            -channel["events"],
-            channel["channel"] or "",
-        ),
-    )
-
-
-def possibly_email_channels(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The channels of a report read as possibly email whose events count (any but OPT_INs),
-    a blank one included, in :func:`ranked_channels` order."""
-    return [
-        channel
-        for channel in ranked_channels(report["consent_channels"])
-        if channel["reading"] == "possibly_email" and channel["email_events"]
-    ]
-
-
-def channel_label(channel: str | None) -> str:
-    """A channel as a person reads it: ``(blank)`` for none, control characters as ``?``."""
-    if channel is None:
-        return "(blank)"
-    return "".join(char if char.isprintable() else "?" for char in channel)
-
-
 def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
     """Every dbt test and unit test with its outcome, sorted by name."""
     return [
@@ -186,18 +155,20 @@ def build_report(
     as_of: str,
     controls: tuple[NodeResult, ...],
     destination: str | None = None,
+    compared_channels: bool = True,
 ) -> dict[str, Any]:
     """The content of ``reconciliation.json`` for a run whose controls all passed.
 
     ``deltas`` counts the rows of the delta files against the destination's previous published
-    run (``history.delta_counts``).
+    run (``history.delta_counts``). ``compared_channels``: whether the channels' comparison
+    with the previous run was built (see :func:`consent_channels`).
     """
     customers, eligible, excluded = decision_counts(con)
     outcomes = control_outcomes(controls)
     return {
         "as_of_date": as_of,
         "rule_parameters": rule_parameters(con),
-        "consent_channels": consent_channels(con),
+        "consent_channels": consent_channels(con, compared_channels),
         "destination": destination,
         "input_files": file_counts(con),
         "customers": customers,

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from audience_pipeline.channels import change_label, channel_label, ranked_channels
 from audience_pipeline.drift import DriftResult
 from audience_pipeline.history import (
     RULE_PARAMETER_COLUMNS,
@@ -31,7 +32,7 @@ from audience_pipeline.history import (
     change_counts,
     rule_parameters_of_run,
 )
-from audience_pipeline.reconciliation import channel_label, ranked_channels, without_addresses
+from audience_pipeline.reconciliation import without_addresses
 
 REPORT_FILE = "run_report.html"
 #: The consent channels the page lists at most (the rest are in reconciliation.json).
@@ -255,7 +256,11 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters.update(
-        channel_label=channel_label, thousands=_thousands, coord=_coord, status_class=_status_class
+        change_label=change_label,
+        channel_label=channel_label,
+        thousands=_thousands,
+        coord=_coord,
+        status_class=_status_class,
     )
     return environment
 

@@ -6,7 +6,8 @@ itself, line by line (``landing_lines`` in macros/inputs/landing_rows.sql), and 
 staging macros split and quarantine them. The build covers every model and control that does
 not need the run history; at its end the engine writes the models as Parquet
 (``export_for_control_plane``), which are read into the local DuckDB database here. There the
-models that compare with earlier runs (the previous run, the deltas and their controls) are
+models that compare with earlier runs (the previous run, the deltas, the consent channels'
+comparison and their controls) are
 built with dbt on DuckDB, against the history kept in that database, and the drift guard,
 report, publish and history run exactly as after a DuckDB build.
 """

@@ -24,7 +24,7 @@ import pytest
 from conftest import AS_OF, PROJECT_DIR
 
 from audience_pipeline import __version__
-from audience_pipeline.cli import possibly_email_line
+from audience_pipeline.channels import channel_name, possibly_email_line
 from audience_pipeline.history import ensure_history_tables
 from audience_pipeline.progress import DbtNodes, Progress
 
@@ -88,17 +88,41 @@ def test_version_names_the_tool_and_dbt() -> None:
 
 
 def test_the_possibly_email_line_is_one_printable_line_of_ten_channels_at_most() -> None:
-    channels = [
-        {"channel": None, "events": 3, "email_events": 2},
-        {"channel": "news\nletter\x1b[31m", "events": 1, "email_events": 1, "change": "new"},
-        {"channel": "x" * 60, "events": 1, "email_events": 1},
-    ] + [{"channel": f"c{index}", "events": 2, "email_events": 2} for index in range(10)]
-    line = possibly_email_line(channels)
+    def possibly(channel: str | None, events: int, counted: int, change: str | None = None):
+        return {
+            "channel": channel,
+            "reading": "possibly_email",
+            "events": events,
+            "email_events": counted,
+            "change": change,
+        }
+
+    email = {"channel": "email", "reading": "email", "events": 9, "email_events": 9, "change": None}
+    only_opt_ins = possibly("global", 4, 0)
+    report = {
+        "consent_channels": [
+            possibly(None, 3, 2),
+            possibly("news\nletter\x1b[31m", 1, 1, change="new"),
+            possibly("x" * 60, 1, 1),
+            only_opt_ins,
+            email,
+        ]
+        + [possibly(f"c{index}", 2, 2) for index in range(10)]
+    }
+    line = possibly_email_line(report)
+    assert line is not None
     assert "\n" not in line and "\x1b" not in line
-    assert "(blank) (2 of 3 events), news?letter?[31m (1 of 1 event, new), " in line
-    assert "x" * 39 + "… (1 of 1 event)" in line and "x" * 40 not in line
-    assert line.count(" of ") == 10 and line.endswith(", and 3 more (run_report.html)")
-    assert "more" not in possibly_email_line(channels[:1])
+    # the new one first, then the most counted (on a tie the most events, then the name)
+    assert (
+        ": news?letter?[31m (1 of 1 event, new), (blank) (2 of 3 events), c0 (2 of 2 events), "
+        in line
+    )
+    assert line.count(" of ") == 10 and line.endswith(
+        ", c7 (2 of 2 events), and 3 more (run_report.html)"
+    )
+    assert "global" not in line and ", email (" not in line
+    assert channel_name("x" * 60) == "x" * 39 + "…"
+    assert possibly_email_line({"consent_channels": [only_opt_ins, email]}) is None
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ the run excludes the five it must, agrees with the plain-Python reference, and
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -20,11 +22,12 @@ import pytest
 from conftest import AS_OF, PublishedRun, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
-from audience_pipeline.cli import possibly_email_line
+from audience_pipeline.channels import possibly_email_line
+from audience_pipeline.drift import DriftFailure
+from audience_pipeline.errors import ControlFailure
 from audience_pipeline.explain import explain
 from audience_pipeline.history import default_destination
 from audience_pipeline.pipeline import RunResult, run_pipeline
-from audience_pipeline.reconciliation import possibly_email_channels
 
 pytestmark = pytest.mark.slow  # runs the pipeline
 
@@ -133,7 +136,7 @@ def test_the_run_shows_how_each_channel_was_read(
     assert shown[None]["reading"] == "possibly_email"
     assert (shown[None]["events"], shown[None]["email_events"]) == (2, 1)
     # the run names those whose events count (global's only event is an opt-in: it does not)
-    line = possibly_email_line(possibly_email_channels(report))
+    line = possibly_email_line(report)
     assert line.endswith(": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event)")
     page = (published.output_dir / "run_report.html").read_text("utf-8")
     assert page.count('class="consent-channel reading-possibly_email change-none"') == 4
@@ -154,7 +157,7 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
     shown = {channel["channel"]: channel for channel in report["consent_channels"]}
     assert shown["newslettersms"]["change"] == "new"
     assert {shown[name]["change"] for name in ("email", "inapp", "emial", None)} == {"seen_before"}
-    line = possibly_email_line(possibly_email_channels(report))
+    line = possibly_email_line(report)
     # the new channel first among those that count, marked new
     assert line.endswith(
         ": newslettersms (1 of 1 event, new), (blank) (1 of 2 events), all (1 of 1 event), "
@@ -178,28 +181,36 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
     assert counts == [(1, first_run), (2, first_run + 1)]
 
 
+#: What a history recorded before the channels were kept lacks.
+FORGET_CHANNELS = """
+    drop table history.run_consent_channels;
+    alter table history.published_runs drop column consent_channel_count;
+"""
+
+
 def _next_day_with_a_new_channel(
     channels: tuple[dict[str, int], Path, PublishedRun],
     database: Path,
     tmp_path: Path,
-    forget_channels: bool = False,
+    history_edit: str | None = None,
+    opting_out: list[int] | None = None,
 ) -> RunResult:
     """Run the next day to the first run's destination, on a copy of its database, with an
-    opt-out on ``newsletter-sms``; ``forget_channels`` makes the copy's history one recorded
-    before the channels were kept."""
+    opt-out on ``newsletter-sms`` (by the In-App customer, else by ``opting_out``), after
+    ``history_edit`` (SQL) changed the copy's history."""
     named, landing, published = channels
     shutil.copyfile(published.database, database)  # the first run's history, left untouched
-    if forget_channels:
+    if history_edit:
         con = duckdb.connect(str(database))
         try:
-            con.execute("drop table history.run_consent_channels")
-            con.execute("alter table history.published_runs drop column consent_channel_count")
+            con.execute(history_edit)
         finally:
             con.close()
     next_day = tmp_path / "landing"
     shutil.copytree(landing, next_day)
     with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
-        handle.write(f"CE-900029,{named['in_app']},newsletter-sms,OPT_OUT,{LATER},web\n")
+        for index, customer_id in enumerate(opting_out or [named["in_app"]]):
+            handle.write(f"CE-95{index:04d},{customer_id},newsletter-sms,OPT_OUT,{LATER},web\n")
     return run_pipeline(
         next_day,
         tmp_path / "out",
@@ -216,11 +227,11 @@ def test_a_run_recorded_before_channels_were_kept_marks_none_new(
     """Against a previous run whose channels the history did not keep, nothing is new: there
     is nothing to compare with. The run keeps its own channels for the next."""
     database = tmp_path / "a.duckdb"
-    result = _next_day_with_a_new_channel(channels, database, tmp_path, forget_channels=True)
+    result = _next_day_with_a_new_channel(channels, database, tmp_path, FORGET_CHANNELS)
     report = result.report
     assert report["deltas"]["previous_run_id"] == 1
     assert {channel["change"] for channel in report["consent_channels"]} == {None}
-    line = possibly_email_line(possibly_email_channels(report))
+    line = possibly_email_line(report)
     # not marked new, and ranked by its count (the blank channel's two events first)
     assert line.endswith(
         ": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event), "
@@ -234,3 +245,44 @@ def test_a_run_recorded_before_channels_were_kept_marks_none_new(
     finally:
         con.close()
     assert counts == [(1, None), (2, len(report["consent_channels"]))]
+
+
+def test_a_run_stopped_by_a_new_channels_opt_outs_names_the_channel(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """A new channel's opt-outs take a third of the audience: the drift guard stops the run,
+    and its message names the new channel, as a published run's line would."""
+    _, _, published = channels
+    leaving = [int(row["customer_id"]) for row in published.audience[8:]]
+    leaving = leaving[: len(published.audience) // 3]
+    with pytest.raises(DriftFailure) as stopped:
+        _next_day_with_a_new_channel(channels, tmp_path / "a.duckdb", tmp_path, opting_out=leaving)
+    message = str(stopped.value)
+    assert "nothing was published" in message
+    count = f"{len(leaving):,}"
+    assert f": newslettersms ({count} of {count} events, new), (blank) " in message
+
+
+def test_a_run_stopped_before_the_channels_comparison_still_shows_the_channels(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """A channel the history holds twice for the previous run fails a control and the
+    comparison is not built: the stopped run's report and reconciliation.json still list
+    every channel as read, with nothing compared."""
+    _, _, published = channels
+    repeat = (
+        "insert into history.run_consent_channels "
+        "select * from history.run_consent_channels where channel = 'email'"
+    )
+    with pytest.raises(ControlFailure) as stopped:
+        _next_day_with_a_new_channel(channels, tmp_path / "a.duckdb", tmp_path, repeat)
+    message = str(stopped.value)
+    assert "unique_audience_previous_consent_channels_channel" in message
+    folder = Path(re.search(r"are in (\S+) for diagnosis", message).group(1))
+    kept = json.loads((folder / "reconciliation.json").read_text("utf-8"))
+    shown = {channel["channel"]: channel for channel in kept["consent_channels"]}
+    assert len(shown) == len(published.reconciliation["consent_channels"]) + 1
+    assert shown["newslettersms"]["reading"] == "possibly_email"
+    assert {channel["change"] for channel in shown.values()} == {None}
+    page = (folder / "run_report.html").read_text("utf-8")
+    assert '<td class="channel-change">nothing to compare with</td>' in page

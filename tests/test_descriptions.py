@@ -118,19 +118,3 @@ def test_business_rules_are_doc_blocks_on_the_models_that_apply_them(manifest) -
     overview = manifest["docs"]["doc.audience.__overview__"]["block_contents"]
     for heading in ("## The flow", "## The controls", "## Audit trail"):
         assert heading in overview
-
-
-def test_every_relation_name_fits_postgresql(manifest) -> None:
-    """A model, seed or unit test names a relation (a unit test's is its own name), and
-    PostgreSQL refuses identifiers longer than 63 characters: the warehouse build would fail
-    where DuckDB does not."""
-    nodes = [
-        node
-        for node in own(manifest["nodes"]).values()
-        if node["resource_type"] in {"model", "seed", "snapshot"}
-    ]
-    names = [node["name"] for node in nodes] + [
-        test["name"] for test in own(manifest["unit_tests"]).values()
-    ]
-    assert len(names) > 40
-    assert not [name for name in names if len(name) > 63]

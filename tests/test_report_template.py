@@ -336,10 +336,17 @@ def test_each_channel_says_how_it_compares_with_the_previous_run(
         },
         {**base, "channel": "push", "change": "new", "previous_reading": None},
         {**base, "channel": "post", "change": None, "previous_reading": None},
+        {**base, "channel": "mms\x07", "change": "seen_before", "previous_reading": "not_email"},
     ]
     page = render_report(facts)
     cells = re.findall(r'<td class="channel-change">(.*?)</td>', page, flags=re.DOTALL)
-    assert cells == ["read differently (was possibly email)", "new", "nothing to compare with"]
+    assert cells == [
+        "read differently (was possibly email)",
+        "new",
+        "nothing to compare with",
+        "seen before",
+    ]
+    assert "<td>mms?</td>" in page and "\x07" not in page  # a control character as ?
     assert page.count('class="consent-channel reading-not_email change-new"') == 1
 
 

@@ -53,9 +53,7 @@ channels_compared as (
     left join compared_run
         on true
     left join previous_channels
-        on
-            channels.channel = previous_channels.channel
-            or (channels.channel is null and previous_channels.channel is null)
+        on channels.channel is not distinct from previous_channels.channel
 
 ),
 
