@@ -23,6 +23,7 @@ from conftest import AS_OF, PublishedRun, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.channels import possibly_email_line
+from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
 from audience_pipeline.drift import DriftFailure
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.explain import explain
@@ -286,3 +287,45 @@ def test_a_run_stopped_before_the_channels_comparison_still_shows_the_channels(
     assert {channel["change"] for channel in shown.values()} == {None}
     page = (folder / "run_report.html").read_text("utf-8")
     assert '<td class="channel-change">nothing to compare with</td>' in page
+
+
+def test_a_plain_dbt_run_reads_a_history_not_migrated_yet(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """``dbt run`` with a destination on a database whose history has neither
+    ``consent_channel_count`` nor ``run_consent_channels`` (no ``audience run`` migrated it
+    since): the comparison builds and has nothing to compare with."""
+    _, _, published = channels
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(published.database, database)
+    con = duckdb.connect(str(database))
+    try:
+        con.execute(FORGET_CHANNELS)
+    finally:
+        con.close()
+    setup = DbtSetup(
+        database=database,
+        dbt_vars={
+            "as_of_date": "2026-11-27",
+            "destination": default_destination(published.output_dir),
+        },
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    models = ["audience_previous_run", "audience_previous_consent_channels"]
+    built = run_dbt(["run", "--select", *models, "audience_consent_channel_changes"], setup)
+    assert built.success, built.error
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        previous = con.execute(
+            "select previous_run_id, previous_consent_channel_count "
+            "from marts.audience_previous_run"
+        ).fetchall()
+        changes = con.execute(
+            "select count(*), count(channel_change), count(previous_run_id) "
+            "from marts.audience_consent_channel_changes"
+        ).fetchone()
+    finally:
+        con.close()
+    assert previous == [(1, None)]
+    assert changes == (len(published.reconciliation["consent_channels"]), 0, 0)

@@ -28,12 +28,25 @@
     A table of the run history (source `history`, written by `audience run` after each
     publish), or an empty relation of the same shape when the build has no destination or the
     database has no history yet (a plain `dbt build` on the seeds, another engine).
-    `columns` lists (name, type) pairs: the columns the caller reads.
+    `columns` lists (name, type) pairs: the columns the caller reads. A column the table does
+    not have yet (a database `audience run` has not migrated since the column was added) reads
+    as null, as it does for the runs recorded before it.
 -#}
 {% macro history_or_empty(table_name, columns) -%}
     {%- set relation = source('history', table_name) -%}
-    {%- if execute and audience_destination() and load_relation(relation) is not none -%}
-        {{ relation }}
+    {%- set existing = load_relation(relation) if execute and audience_destination() else none -%}
+    {%- if existing is not none -%}
+        {%- set present = adapter.get_columns_in_relation(existing)
+            | map(attribute='name') | map('lower') | list -%}
+        (select
+        {%- for name, type in columns %}
+            {% if name | lower in present -%}
+                {{ name }}
+            {%- else -%}
+                cast(null as {{ type }}) as {{ name }}
+            {%- endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+        from {{ existing }})
     {%- else -%}
         (select
         {%- for name, type in columns %}
