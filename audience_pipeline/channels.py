@@ -60,6 +60,8 @@ def change_label(channel: dict[str, Any]) -> str:
 
 #: The channels ``audience run`` names at most (the report lists more, reconciliation.json all).
 NAMED_CHANNELS = 10
+#: The new channels ``audience history`` names per run at most (``--format json`` gives all).
+HISTORY_NAMED_CHANNELS = 3
 
 
 def channel_name(channel: str | None) -> str:
@@ -89,3 +91,17 @@ def possibly_email_line(report: dict[str, Any]) -> str | None:
         f"a blank one cannot be listed): {named}"
         + (f", and {more:,} more (run_report.html)" if more > 0 else "")
     )
+
+
+def history_channels(count: int | None, new: list[str | None] | None) -> str:
+    """A run's consent channels as ``audience history`` shows them: how many it read and the
+    names of those new against the run before it to the destination (at most
+    ``HISTORY_NAMED_CHANNELS``, then how many more); empty for a run recorded before the
+    history kept channels."""
+    if count is None:
+        return ""
+    if not new:
+        return f"{count:,}"
+    named = ", ".join(channel_name(channel) for channel in new[:HISTORY_NAMED_CHANNELS])
+    more = len(new) - HISTORY_NAMED_CHANNELS
+    return f"{count:,} ({len(new):,} new: {named}" + (f", {more:,} more)" if more > 0 else ")")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from audience_pipeline import __version__
-from audience_pipeline.channels import possibly_email_line
+from audience_pipeline.channels import history_channels, possibly_email_line
 from audience_pipeline.drift import (
     DEFAULT_MAX_AUDIENCE_CHANGE,
     DEFAULT_MAX_INPUT_LOSS,
@@ -495,7 +495,8 @@ def add_history_parser(subparsers: Any) -> None:
         description=paragraph(
             "List the published runs in the database, per destination (the output folder, "
             "or the name given with --destination), ordered by as-of date: counts, customers "
-            "entered and left, controls, and the drift guard's outcome with any acceptance reason."
+            "entered and left, controls, the consent channels read (those new against the run "
+            "before named), and the drift guard's outcome with any acceptance reason."
         ),
         epilog="examples:\n  audience history\n  audience history --output-dir "
         "/data/published/crm --format json\n  audience history --destination brand-b\n\n"
@@ -549,6 +550,7 @@ HISTORY_COLUMNS = (
     ("entered", "entered"),
     ("left", "left"),
     ("controls", "controls"),
+    ("consent channels", "channels"),
     ("drift guard", "drift"),
 )
 
@@ -569,6 +571,9 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                 "entered": "" if run["entered"] is None else f"{run['entered']:,}",
                 "left": "" if run["left"] is None else f"{run['left']:,}",
                 "controls": f"{run['controls_passed']:,} passed, {run['controls_failed']:,} failed",
+                "channels": history_channels(
+                    run["consent_channel_count"], run["new_consent_channels"]
+                ),
                 "drift": run["drift_status"]
                 + (f": {run['drift_acceptance_reason']}" if run["drift_acceptance_reason"] else ""),
             }

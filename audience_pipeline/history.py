@@ -30,8 +30,9 @@ Tables (the dbt source ``history`` documents every column):
 - ``run_layer_counts``: per run, the row count of every table of every layer;
 - ``run_exclusions``: per run, customers per decision reason, in rule order;
 - ``run_controls``: per run, every control (dbt data and unit tests, drift checks) and outcome;
-- ``run_consent_channels``: per run and consent channel, how rules 5 and 6 read it and its
-  counts (``audience_consent_channels``), so the next run can say which channels are new;
+- ``run_consent_channels``: per run and consent channel, how rules 5 and 6 read it, its
+  counts and how it compared with the previous run (``audience_consent_channel_changes``), so
+  the next run can say which channels are new and ``audience history`` which run first read one;
 - ``run_decisions``: per run and customer, the decision reason (``eligible`` = published);
 - ``run_audience``: per run and published customer, the values published (customer_id, email
   and the other columns of ``eligible_audience.csv``): what the destination's platform holds;
@@ -151,7 +152,8 @@ TABLES: dict[str, str] = {
         channel_reading varchar not null,
         event_count bigint not null,
         email_event_count bigint not null,
-        customer_count bigint not null
+        customer_count bigint not null,
+        channel_change varchar
     """,
     "run_decisions": """
         run_id integer not null,
@@ -185,6 +187,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("consent_channel_count", "integer"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
+    "run_consent_channels": (("channel_change", "varchar"),),
 }
 
 #: The rules' parameters a run recorded (``published_runs``), as ``reconciliation.json`` says them.
@@ -651,10 +654,13 @@ def record_run(
             channels = _copied_rows(
                 con.execute(
                     """
-                    insert into history.run_consent_channels
+                    insert into history.run_consent_channels (
+                        run_id, channel, channel_reading, event_count, email_event_count,
+                        customer_count, channel_change
+                    )
                     select ?, channel, channel_reading, event_count, email_event_count,
-                        customer_count
-                    from marts.audience_consent_channels
+                        customer_count, channel_change
+                    from marts.audience_consent_channel_changes
                     """,
                     [run_id],
                 )
@@ -800,7 +806,10 @@ def read_published_runs(
 
     ``output_dir`` keeps the runs published to that folder (its absolute or resolved path),
     ``destination`` those of that destination. A database from before destinations (not yet
-    migrated by a run) reads its output folders as destinations.
+    migrated by a run) reads its output folders as destinations. Each run also gives how many
+    consent channels it read and which of them were new against the run before it
+    (``new_consent_channels``, by name, a blank channel as null); both are null for runs
+    recorded before the history kept them.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -808,25 +817,51 @@ def read_published_runs(
     try:
         if not history_exists(con):
             return []
-        has_destination = "destination" in _history_columns(con, "published_runs")
+        run_columns = _history_columns(con, "published_runs")
+        run_destination = (
+            "coalesce(destination, output_dir)" if "destination" in run_columns else "output_dir"
+        )
+        channel_count = (
+            "consent_channel_count" if "consent_channel_count" in run_columns else "null"
+        )
+        # the channels new against the run before: [] when compared and none was new, null
+        # when nothing was compared (a first run, or one recorded before the comparison)
+        channel_changes = (
+            """
+            select run_id,
+                list(channel order by channel nulls last) filter (where channel_change = 'new')
+                    as new_channels,
+                count(channel_change) as compared
+            from history.run_consent_channels
+            group by run_id
+            """
+            if "channel_change" in _history_columns(con, "run_consent_channels")
+            else "select null::integer as run_id, null::varchar[] as new_channels, 0 as compared"
+        )
         folders = None
         if output_dir is not None:
             folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(output_dir)})
         cursor = con.execute(
             f"""
             with runs as (
-                select *, {"coalesce(destination, output_dir)" if has_destination else "output_dir"}
-                    as run_destination
+                select *, {run_destination} as run_destination
                 from history.published_runs
-            )
-            select run_id, as_of_date, published_at, input_dir, output_dir,
+            ),
+            channel_changes as ({channel_changes})
+            select runs.run_id, as_of_date, published_at, input_dir, output_dir,
                 run_destination as destination, customers, eligible, previous_run_id, entered,
                 left_audience as "left", stayed, controls_passed, controls_failed, drift_status,
-                drift_acceptance_reason
+                drift_acceptance_reason, {channel_count} as consent_channel_count,
+                case
+                    when channel_changes.compared > 0
+                        then coalesce(channel_changes.new_channels, []::varchar[])
+                end as new_consent_channels
             from runs
+            left join channel_changes
+                on runs.run_id = channel_changes.run_id
             where (? is null or list_contains(?, output_dir) or list_contains(?, run_destination))
                 and (? is null or run_destination = ?)
-            order by run_destination, as_of_date, run_id
+            order by run_destination, as_of_date, runs.run_id
             """,
             [folders, folders, folders, destination, destination],
         )

@@ -213,19 +213,21 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def read_decisions(database: Path) -> dict[int, str]:
-    """customer_id -> decision_reason, as a run left them in ``database``."""
+def query(database: Path, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` on the DuckDB file ``database``, opened read-only and closed again."""
     import duckdb
 
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return dict(
-            con.execute(
-                "select customer_id, decision_reason from marts.customer_audience_decisions"
-            ).fetchall()
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, list(parameters)).fetchall()
+
+
+def read_decisions(database: Path) -> dict[int, str]:
+    """customer_id -> decision_reason, as a run left them in ``database``."""
+    return dict(
+        query(
+            database, "select customer_id, decision_reason from marts.customer_audience_decisions"
         )
-    finally:
-        con.close()
+    )
 
 
 def run_and_read_outputs(input_dir: Path, work_dir: Path, as_of: str = AS_OF) -> PublishedRun:

@@ -21,10 +21,10 @@ from types import SimpleNamespace
 
 import duckdb
 import pytest
-from conftest import AS_OF, PROJECT_DIR
+from conftest import AS_OF, PROJECT_DIR, query
 
 from audience_pipeline import __version__
-from audience_pipeline.channels import channel_name, possibly_email_line
+from audience_pipeline.channels import channel_name, history_channels, possibly_email_line
 from audience_pipeline.history import ensure_history_tables
 from audience_pipeline.progress import DbtNodes, Progress
 
@@ -123,6 +123,14 @@ def test_the_possibly_email_line_is_one_printable_line_of_ten_channels_at_most()
     assert "global" not in line and ", email (" not in line
     assert channel_name("x" * 60) == "x" * 39 + "…"
     assert possibly_email_line({"consent_channels": [only_opt_ins, email]}) is None
+
+
+def test_history_names_a_runs_new_channels_three_at_most() -> None:
+    assert history_channels(None, None) == ""  # recorded before the history kept channels
+    assert history_channels(4, None) == "4"  # nothing to compare with
+    assert history_channels(4, []) == "4"
+    assert history_channels(1234, [None, "sms\n"]) == "1,234 (2 new: (blank), sms?)"
+    assert history_channels(9, ["a", "b", "c", "x" * 60, "e"]) == "9 (5 new: a, b, c, 2 more)"
 
 
 @pytest.mark.parametrize(
@@ -386,17 +394,14 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     # the sample's channels are email, push and sms: none is read as possibly email
     assert "possibly email" not in completed.stdout
     # the history keeps the rules' parameters and how each file was read
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        assert con.execute(
-            "select recent_booking_days, counted_booking_statuses, min_recent_bookings, "
-            "non_email_channels from history.published_runs"
-        ).fetchall() == [(365, "COMPLETED", 1, "inapp,mms,phone,post,postal,push,sms,whatsapp")]
-        assert set(
-            con.execute("select encoding, delimiter from history.run_input_files").fetchall()
-        ) == {("utf-8", ",")}
-    finally:
-        con.close()
+    assert query(
+        database,
+        "select recent_booking_days, counted_booking_statuses, min_recent_bookings, "
+        "non_email_channels from history.published_runs",
+    ) == [(365, "COMPLETED", 1, "inapp,mms,phone,post,postal,push,sms,whatsapp")]
+    assert set(query(database, "select encoding, delimiter from history.run_input_files")) == {
+        ("utf-8", ",")
+    }
 
 
 @pytest.mark.slow

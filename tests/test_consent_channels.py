@@ -19,21 +19,26 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import AS_OF, PublishedRun, read_decisions, run_and_read_outputs
+from conftest import AS_OF, PublishedRun, query, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.channels import possibly_email_line
+from audience_pipeline.cli import format_history
 from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
 from audience_pipeline.drift import DriftFailure
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.explain import explain
-from audience_pipeline.history import default_destination
+from audience_pipeline.history import default_destination, read_published_runs
 from audience_pipeline.pipeline import RunResult, run_pipeline
 
 pytestmark = pytest.mark.slow  # runs the pipeline
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LATER = "2026-11-20T00:00:00Z"
+#: How many channels each published run kept, as the history has them.
+RUN_CHANNEL_COUNTS = (
+    "select run_id, consent_channel_count from history.published_runs order by run_id"
+)
 
 
 @pytest.fixture(scope="module")
@@ -166,20 +171,46 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
     )
     page = (output_dir / "run_report.html").read_text("utf-8")
     assert '<td class="channel-change">new</td>' in page
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        kept = con.execute(
-            "select run_id, count(*), count(*) filter (where channel = 'newslettersms') "
-            "from history.run_consent_channels group by run_id order by run_id"
-        ).fetchall()
-        counts = con.execute(
-            "select run_id, consent_channel_count from history.published_runs order by run_id"
-        ).fetchall()
-    finally:
-        con.close()
+    kept = query(
+        database,
+        "select run_id, count(*), count(*) filter (where channel = 'newslettersms'), "
+        "list(distinct channel_change order by channel_change) "
+        "from history.run_consent_channels group by run_id order by run_id",
+    )
+    counts = query(database, RUN_CHANNEL_COUNTS)
     first_run = len(published.reconciliation["consent_channels"])
-    assert kept == [(1, first_run, 0), (2, first_run + 1, 1)]
+    assert kept == [
+        (1, first_run, 0, [None]),  # a first run: nothing to compare with
+        (2, first_run + 1, 1, ["new", "seen_before"]),
+    ]
     assert counts == [(1, first_run), (2, first_run + 1)]
+    # audience history finds the run that first read the channel
+    runs = read_published_runs(database)
+    assert [(run["consent_channel_count"], run["new_consent_channels"]) for run in runs] == [
+        (first_run, None),
+        (first_run + 1, ["newslettersms"]),
+    ]
+    assert f"  {first_run + 1} (1 new: newslettersms)  " in format_history(runs)
+
+
+def test_history_reads_runs_recorded_before_the_comparison_was_kept(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """A history whose ``run_consent_channels`` has no ``channel_change`` yet (recorded before
+    the history kept the comparison): ``audience history`` lists its run with its channels and
+    nothing new; the next run adds the column, compares with that run and keeps what is new."""
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(channels[2].database, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute("alter table history.run_consent_channels drop column channel_change")
+    (older,) = read_published_runs(database)
+    assert older["new_consent_channels"] is None
+    assert older["consent_channel_count"] == len(channels[2].reconciliation["consent_channels"])
+    _next_day_with_a_new_channel(channels, tmp_path / "b.duckdb", tmp_path, source=database)
+    assert [run["new_consent_channels"] for run in read_published_runs(tmp_path / "b.duckdb")] == [
+        None,
+        ["newslettersms"],
+    ]
 
 
 #: What a history recorded before the channels were kept lacks.
@@ -195,18 +226,16 @@ def _next_day_with_a_new_channel(
     tmp_path: Path,
     history_edit: str | None = None,
     opting_out: list[int] | None = None,
+    source: Path | None = None,
 ) -> RunResult:
-    """Run the next day to the first run's destination, on a copy of its database, with an
-    opt-out on ``newsletter-sms`` (by the In-App customer, else by ``opting_out``), after
-    ``history_edit`` (SQL) changed the copy's history."""
+    """Run the next day to the first run's destination, on a copy of its database (or of
+    ``source``), with an opt-out on ``newsletter-sms`` (by the In-App customer, else by
+    ``opting_out``), after ``history_edit`` (SQL) changed the copy's history."""
     named, landing, published = channels
-    shutil.copyfile(published.database, database)  # the first run's history, left untouched
+    shutil.copyfile(source or published.database, database)  # the first run's, left untouched
     if history_edit:
-        con = duckdb.connect(str(database))
-        try:
+        with duckdb.connect(str(database)) as con:
             con.execute(history_edit)
-        finally:
-            con.close()
     next_day = tmp_path / "landing"
     shutil.copytree(landing, next_day)
     with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
@@ -238,14 +267,8 @@ def test_a_run_recorded_before_channels_were_kept_marks_none_new(
         ": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event), "
         "newslettersms (1 of 1 event)"
     )
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        counts = con.execute(
-            "select run_id, consent_channel_count from history.published_runs order by run_id"
-        ).fetchall()
-    finally:
-        con.close()
-    assert counts == [(1, None), (2, len(report["consent_channels"]))]
+    assert query(database, RUN_CHANNEL_COUNTS) == [(1, None), (2, len(report["consent_channels"]))]
+    assert [run["new_consent_channels"] for run in read_published_runs(database)] == [None, None]
 
 
 def test_a_run_stopped_by_a_new_channels_opt_outs_names_the_channel(
@@ -298,11 +321,8 @@ def test_a_plain_dbt_run_reads_a_history_not_migrated_yet(
     _, _, published = channels
     database = tmp_path / "a.duckdb"
     shutil.copyfile(published.database, database)
-    con = duckdb.connect(str(database))
-    try:
+    with duckdb.connect(str(database)) as con:
         con.execute(FORGET_CHANNELS)
-    finally:
-        con.close()
     setup = DbtSetup(
         database=database,
         dbt_vars={
@@ -315,17 +335,14 @@ def test_a_plain_dbt_run_reads_a_history_not_migrated_yet(
     models = ["audience_previous_run", "audience_previous_consent_channels"]
     built = run_dbt(["run", "--select", *models, "audience_consent_channel_changes"], setup)
     assert built.success, built.error
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        previous = con.execute(
-            "select previous_run_id, previous_consent_channel_count "
-            "from marts.audience_previous_run"
-        ).fetchall()
-        changes = con.execute(
-            "select count(*), count(channel_change), count(previous_run_id) "
-            "from marts.audience_consent_channel_changes"
-        ).fetchone()
-    finally:
-        con.close()
+    previous = query(
+        database,
+        "select previous_run_id, previous_consent_channel_count from marts.audience_previous_run",
+    )
+    changes = query(
+        database,
+        "select count(*), count(channel_change), count(previous_run_id) "
+        "from marts.audience_consent_channel_changes",
+    )
     assert previous == [(1, None)]
-    assert changes == (len(published.reconciliation["consent_channels"]), 0, 0)
+    assert changes == [(len(published.reconciliation["consent_channels"]), 0, 0)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import RUN_PIPELINE_CLI
+from conftest import RUN_PIPELINE_CLI, query
 
 from audience_pipeline import pipeline
 from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
@@ -90,14 +90,12 @@ def _failures(setup: DbtSetup, control: str, columns: str) -> list[tuple[object,
     """``control`` run again, which must fail, and the rows it stored (``--store-failures``)."""
     checked = run_dbt(["test", "--select", control, "--store-failures"], setup)
     assert not checked.success
-    con = duckdb.connect(str(setup.database), read_only=True)
-    try:
-        (schema,) = con.execute(
-            "select table_schema from information_schema.tables where table_name = ?", [control]
-        ).fetchone()
-        return con.execute(f'select {columns} from "{schema}".{control}').fetchall()
-    finally:
-        con.close()
+    ((schema,),) = query(
+        setup.database,
+        "select table_schema from information_schema.tables where table_name = ?",
+        [control],
+    )
+    return query(setup.database, f'select {columns} from "{schema}".{control}')
 
 
 def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_path: Path) -> None:
@@ -110,8 +108,7 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
         "suppressed": "suppressed",
         "no_recent_booking": "fewer recent bookings that count",
     }
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         slipped = {}
         for reason in expected:
             row = con.execute(
@@ -132,8 +129,6 @@ def test_ineligible_customers_slipped_into_the_audience_fail_the_control(tmp_pat
             """,
             [list(slipped)],
         )
-    finally:
-        con.close()
 
     found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
     violations: dict[int, set[str]] = {}
@@ -148,8 +143,7 @@ def test_a_member_named_by_a_mangled_suppression_id_fails_the_control(tmp_path: 
     """A published customer whom an active suppression's unreadable customer_id names in its
     digits is caught: the control re-derives rule 7's reading from staging."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         (member,) = con.execute("select min(customer_id) from marts.eligible_audience").fetchone()
         # the sample's suppression ` 12a` (active since 2026-02-02) now names a published member
         (line,) = con.execute(
@@ -161,8 +155,6 @@ def test_a_member_named_by_a_mangled_suppression_id_fails_the_control(tmp_path: 
             "where source_line = ?",
             [member, line],
         )
-    finally:
-        con.close()
 
     found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
     assert found == [(member, "id in the digits of a suppression whose customer_id cannot be read")]
@@ -173,8 +165,7 @@ def test_members_named_inside_a_suppressions_row_fail_the_control(tmp_path: Path
     written inside its fields, an id in its email column) are caught: the control re-derives
     those readings of rule 7 from staging."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         (by_address, address), (by_id, _) = con.execute(
             "select customer_id, email from marts.eligible_audience order by customer_id limit 2"
         ).fetchall()
@@ -188,8 +179,6 @@ def test_members_named_inside_a_suppressions_row_fail_the_control(tmp_path: Path
             "set addresses_in_fields = ?, customer_id_in_email = ? where source_line = ?",
             [address, by_id, line],
         )
-    finally:
-        con.close()
 
     found = _failures(setup, "assert_audience_has_no_ineligible_member", "customer_id, violation")
     assert sorted(found) == [
@@ -212,8 +201,7 @@ def test_a_blocked_address_slipped_into_the_audience_fails_the_control(tmp_path:
     those holders are wiped: the control re-derives them from staging."""
     setup = _built_sample(tmp_path)
     facts = ", ".join(f"holders.{flag}" for flag in BLOCKING_REASONS)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         blocked = con.execute(
             f"""
             select decisions.customer_id, holders.customer_id, {facts}
@@ -254,8 +242,6 @@ def test_a_blocked_address_slipped_into_the_audience_fails_the_control(tmp_path:
             """,
             [sorted({holder for _, holder, _ in expected})],
         )
-    finally:
-        con.close()
 
     found = _failures(
         setup,
@@ -273,8 +259,7 @@ def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
     """A count, a spend (by a cent) and a date changed in the audience are each caught, with
     the published and the recomputed value side by side."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         members = con.execute(
             "select customer_id, bookings_last_365_days, total_spend_last_365_days, "
             "last_booking_date from marts.eligible_audience order by customer_id limit 3"
@@ -296,8 +281,6 @@ def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
             "last_booking_date - interval 1 day where customer_id = ?",
             [dated],
         )
-    finally:
-        con.close()
 
     found = _failures(
         setup,
@@ -315,16 +298,13 @@ def test_a_published_figure_that_bookings_do_not_add_up_to_fails_the_control(
 def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Path) -> None:
     """A rejected line missing from ``rejected_<file>`` is caught, naming the file."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         (quarantined,) = con.execute("select count(*) from marts.rejected_bookings").fetchone()
         assert quarantined > 1, "the sample quarantines bookings"
         con.execute(
             "delete from marts.rejected_bookings "
             "where source_line = (select max(source_line) from marts.rejected_bookings)"
         )
-    finally:
-        con.close()
 
     found = _failures(
         setup,
@@ -337,8 +317,7 @@ def test_a_line_lost_from_a_published_quarantine_fails_the_control(tmp_path: Pat
 def test_a_repeated_or_missing_key_fails_the_primary_key_test(tmp_path: Path) -> None:
     """Each repeated value is reported with its row count, rows without one as one null row."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         lines = [
             line
             for (line,) in con.execute(
@@ -358,8 +337,6 @@ def test_a_repeated_or_missing_key_fails_the_primary_key_test(tmp_path: Path) ->
             "where source_line in (select unnest(?))",
             [blanked],
         )
-    finally:
-        con.close()
 
     found = _failures(setup, "primary_key_rejected_bookings_source_line", "key_value, row_count")
     assert sorted(found, key=lambda row: (row[0] is None, row[0])) == [
@@ -371,8 +348,7 @@ def test_a_repeated_or_missing_key_fails_the_primary_key_test(tmp_path: Path) ->
 def test_a_member_published_twice_fails_the_unique_control(tmp_path: Path) -> None:
     """eligible_audience has no key index: its grain is the `unique` test's to hold."""
     setup = _built_sample(tmp_path)
-    con = duckdb.connect(str(setup.database))
-    try:
+    with duckdb.connect(str(setup.database)) as con:
         (member,) = con.execute("select min(customer_id) from marts.eligible_audience").fetchone()
         con.execute(
             """
@@ -383,8 +359,6 @@ def test_a_member_published_twice_fails_the_unique_control(tmp_path: Path) -> No
             """,
             [member],
         )
-    finally:
-        con.close()
 
     found = _failures(setup, "unique_eligible_audience_customer_id", "unique_field, n_records")
     assert found == [(member, 2)]

@@ -140,11 +140,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     )
     result.rerun = read_outputs(result.output_dir)
     # the recorded audience of day 2 loses a member who stayed: the deltas no longer add up
-    con = duckdb.connect(str(result.database))
-    try:
+    with duckdb.connect(str(result.database)) as con:
         con.execute("delete from history.run_audience where run_id = 2 and customer_id = 115")
-    finally:
-        con.close()
     try:
         run_pipeline(
             work / "day3",

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import RUN_PIPELINE_CLI, make_row, write_landing_folder
+from conftest import RUN_PIPELINE_CLI, make_row, query, write_landing_folder
 
 from audience_pipeline.drift import DriftFailure, DriftThresholds
 from audience_pipeline.history import PER_CUSTOMER_TABLES, TABLES, ensure_history_tables
@@ -218,13 +218,9 @@ def test_two_destinations_in_one_database_both_publish_as_first_runs(day: Day) -
         assert audience_check(day, key) == "not_applicable", key
         assert published(day, key)["deltas"]["previous_run_id"] is None
     assert own["deltas"]["entered"] == 2  # everyone entered, nothing else in the database counts
-    con = duckdb.connect(str(day.database), read_only=True)
-    try:
-        destinations = con.execute(
-            "select run_id, destination from history.published_runs order by run_id"
-        ).fetchall()
-    finally:
-        con.close()
+    destinations = query(
+        day.database, "select run_id, destination from history.published_runs order by run_id"
+    )
     assert destinations[:2] == [(1, sample["destination"]), (2, own["destination"])]
 
 
@@ -354,12 +350,9 @@ def test_a_database_from_before_destinations_keeps_working(tmp_path: Path) -> No
     write_landing_folder(landing)  # customers 1 and 2 eligible
     database, output_dir = tmp_path / "audience.duckdb", tmp_path / "out"
     run_pipeline(landing, output_dir, as_of="2026-11-26", database=database, quiet=True)
-    con = duckdb.connect(str(database))
-    try:  # what that version left: no destination column, no run_audience
-        con.execute("drop table history.run_audience")
+    with duckdb.connect(str(database)) as con:  # what that version left: no destination, ...
+        con.execute("drop table history.run_audience")  # ... no run_audience
         con.execute("alter table history.published_runs drop column destination")
-    finally:
-        con.close()
     second = run_pipeline(landing, output_dir, as_of="2026-11-27", database=database, quiet=True)
     assert second.drift.previous_run_id == 1
     assert second.report["destination"] == str(tmp_path.resolve() / "out")

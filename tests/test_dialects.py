@@ -25,7 +25,15 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import AS_OF, COLUMNS, CONTRACT, baseline_rows, make_row, read_csv_rows
+from conftest import (
+    AS_OF,
+    COLUMNS,
+    CONTRACT,
+    baseline_rows,
+    make_row,
+    read_csv_rows,
+    read_decisions,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from landing_split import load_and_split
@@ -420,11 +428,8 @@ def test_two_values_for_the_same_file_exit_2(
 
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    try:
+    with duckdb.connect() as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 def landing_tables(
@@ -691,15 +696,7 @@ def run_cli(work: Path, folder: Path, *options: str) -> Run:
         ]
     )
     assert code == 0
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        decisions = dict(
-            con.execute(
-                "select customer_id, decision_reason from marts.customer_audience_decisions"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    decisions = read_decisions(database)
     return Run(
         output_dir,
         database,

@@ -12,10 +12,9 @@ import json
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
-from conftest import RUN_PIPELINE_CLI, read_decisions
+from conftest import RUN_PIPELINE_CLI, query, read_decisions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_AS_OF = "2026-11-26"
@@ -194,19 +193,16 @@ def test_quarantine_models_document_the_columns_their_marts_store(sample_run: di
         if model["name"].endswith("_quarantined")
     }
     assert set(documented) == {"customers", "bookings", "consent_events", "suppressions"}
-    con = duckdb.connect(str(sample_run["database"]), read_only=True)
-    try:
-        stored = {
-            input_file: [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns"
-                    " where table_name = ? order by ordinal_position",
-                    [f"rejected_{input_file}"],
-                ).fetchall()
-            ]
-            for input_file in documented
-        }
-    finally:
-        con.close()
+    stored = {
+        input_file: [
+            name
+            for (name,) in query(
+                sample_run["database"],
+                "select column_name from information_schema.columns"
+                " where table_name = ? order by ordinal_position",
+                [f"rejected_{input_file}"],
+            )
+        ]
+        for input_file in documented
+    }
     assert stored == documented

@@ -47,16 +47,13 @@ def customer_with(con: duckdb.DuckDBPyConnection, condition: str) -> tuple[int, 
 
 
 def test_a_customer_who_left_gets_every_rule_and_the_deciding_one(scenario: Scenario) -> None:
-    con = duckdb.connect(str(scenario.database), read_only=True)
-    try:
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
         customer_id, reason = con.execute(
             "select customer_id, decision_reason from marts.audience_changes "
             "where change_type = 'left' and decision_reason = 'no_recent_booking' "
             "order by customer_id limit 1"
         ).fetchone()
         rules = read_rules(con)
-    finally:
-        con.close()
     completed = explain_cli(scenario.database, "--explain", str(customer_id))
     assert completed.returncode == 0, completed.stderr
     text = completed.stdout
@@ -80,8 +77,7 @@ def test_a_customer_who_left_gets_every_rule_and_the_deciding_one(scenario: Scen
 
 def test_the_rules_are_numbered_and_worded_by_the_models(scenario: Scenario) -> None:
     """One numbering and one wording: the macro exclusion_reasons(), through the summary model."""
-    con = duckdb.connect(str(scenario.database), read_only=True)
-    try:
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
         rules = read_rules(con)
         summary = con.execute(
             "select exclusion_step, decision_reason, exclusion_description, rule_checks "
@@ -90,8 +86,6 @@ def test_the_rules_are_numbered_and_worded_by_the_models(scenario: Scenario) -> 
         ).fetchall()
         blocked, _ = customer_with(con, "decision_reason = 'shared_address_blocked'")
         text = explain_customer(con, blocked)
-    finally:
-        con.close()
     assert [(r.step, r.code, r.description, r.checks) for r in rules] == [
         (step, code, description, checks) for step, code, description, checks in summary
     ]
@@ -109,15 +103,12 @@ def test_the_rules_are_numbered_and_worded_by_the_models(scenario: Scenario) -> 
 
 
 def test_suppression_consent_and_address_facts_are_shown(scenario: Scenario) -> None:
-    con = duckdb.connect(str(scenario.database), read_only=True)
-    try:
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
         suppressed, _ = customer_with(con, "decision_reason = 'suppressed'")
         opted_out, _ = customer_with(con, "decision_reason = 'not_opted_in'")
         blocked, _ = customer_with(con, "decision_reason = 'shared_address_blocked'")
         held, _ = customer_with(con, "decision_reason = 'data_quality_hold'")
         texts = {c: explain_customer(con, c) for c in (suppressed, opted_out, blocked, held)}
-    finally:
-        con.close()
     assert re.search(r"suppressions\.csv line \d+: by \w+, .*-> ACTIVE", texts[suppressed])
     assert re.search(r"not_opted_in \[FAIL <- decides\]", texts[opted_out])
     assert re.search(
@@ -129,8 +120,7 @@ def test_suppression_consent_and_address_facts_are_shown(scenario: Scenario) -> 
 
 def test_the_explanation_agrees_with_every_decision_of_the_run(scenario: Scenario) -> None:
     """For every customer, the first failing rule printed is the run's decision."""
-    con = duckdb.connect(str(scenario.database), read_only=True)
-    try:
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
         rules = read_rules(con)
         decisions = con.execute("select * from marts.customer_audience_decisions").fetchall()
         names = [column[0] for column in con.description]
@@ -144,8 +134,6 @@ def test_the_explanation_agrees_with_every_decision_of_the_run(scenario: Scenari
         sample = [dict(zip(names, values, strict=True))["customer_id"] for values in decisions[:25]]
         for customer_id in sample:
             assert "note: the rules above point to" not in explain_customer(con, customer_id)
-    finally:
-        con.close()
 
 
 def test_unknown_customer_and_missing_database_exit_1(scenario: Scenario, tmp_path: Path) -> None:

@@ -403,13 +403,10 @@ def test_rows_in_another_delimiter_under_a_comma_header_are_refused(tmp_path: Pa
     (tmp_path / "customers.csv").write_text(
         ",".join(COLUMNS["customers"]) + "\n" + "\n".join(rows) + "\n"
     )
-    con = duckdb.connect()
-    try:
+    with duckdb.connect() as con:
         with pytest.raises(InputFileError) as raised:
             load_landing_folder(con, tmp_path, CONTRACT)
         assert raised.value.file == "customers.csv"
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------------------

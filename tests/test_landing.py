@@ -41,11 +41,8 @@ FIRST_CASE_LINE = {name: 2 + count for name, count in N_BASELINE.items()}  # hea
 
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    try:
+    with duckdb.connect() as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 LoadFolder = Callable[[Path], dict[str, LoadedFile]]

@@ -634,8 +634,7 @@ def quarantine_run(tmp_path_factory: pytest.TempPathFactory) -> QuarantineRun:
 def staged_values(quarantine_run: QuarantineRun) -> dict[str, dict[int, tuple[object, ...]]]:
     """Parsed values of accepted rows, from the run's database: file -> line -> values."""
     # the pipeline has closed every handle on the database by now (dbt-duckdb's included)
-    con = duckdb.connect(str(quarantine_run.published.database), read_only=True)
-    try:
+    with duckdb.connect(str(quarantine_run.published.database), read_only=True) as con:
         return {
             "bookings": {
                 line: (amount,)
@@ -656,8 +655,6 @@ def staged_values(quarantine_run: QuarantineRun) -> dict[str, dict[int, tuple[ob
                 ).fetchall()
             },
         }
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------------------

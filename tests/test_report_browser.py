@@ -125,11 +125,8 @@ def requests_made(browser: Chromium) -> list[str]:
 def test_the_waterfall_adds_up_on_screen(
     scenario: Scenario, rendered: dict[int, dict[str, Any]]
 ) -> None:
-    con = duckdb.connect(str(scenario.database), read_only=True)
-    try:
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
         codes = [rule.code for rule in read_rules(con)]
-    finally:
-        con.close()
     assert len(codes) == 10
     for run_id, page in rendered.items():
         steps = page["steps"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, RUN_PIPELINE_CLI, read_csv_rows, read_decisions
+from conftest import PROJECT_DIR, RUN_PIPELINE_CLI, query, read_csv_rows, read_decisions
 from reference import audience_rules as rules
 
 from audience_pipeline.dbt_invoke import DbtSetup, run_dbt
@@ -33,14 +33,6 @@ OTHER_PARAMETERS = (
     " min_recent_bookings: 2, non_email_channels: [' SMS', In-App]}"
 )
 REFERENCE_PARAMETERS = rules.RuleParameters(180, ("COMPLETED", "PENDING"), 2, ("sms", "inapp"))
-
-
-def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -210,11 +202,8 @@ def test_dbt_test_checks_the_build_whatever_its_own_vars(tmp_path: Path) -> None
         ),
     }
     for column, message in expected.items():
-        con = duckdb.connect(str(tmp_path / "audience.duckdb"))
-        try:
+        with duckdb.connect(str(tmp_path / "audience.duckdb")) as con:
             con.execute(f"alter table marts.audience_build_parameters drop column {column}")
-        finally:
-            con.close()
         older = run_dbt(data_tests, setup(tmp_path, {}))
         assert not older.success
         assert older.error is not None

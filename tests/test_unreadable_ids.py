@@ -138,12 +138,9 @@ def test_a_bad_byte_beside_an_id_does_not_hide_its_customer(
     assert decisions[named["inactive"]] == "data_quality_hold"
     # `\xe9` between the digits: the first run of digits is the one before it (never the
     # escape's hex digits, `e9`): only the customer it names is held
-    con = duckdb.connect(str(database), read_only=True)
-    try:
+    with duckdb.connect(str(database), read_only=True) as con:
         held = con.execute(
             "select customer_id_in_digits from staging.stg_exports__consent_events_checked "
             "where event_id = 'CE-900012'"
         ).fetchall()
-    finally:
-        con.close()
     assert held == [(named["head"],)]
