@@ -200,9 +200,9 @@ def test_ctrl_c_while_waiting_interrupts_the_job_and_is_raised(tmp_path: Path) -
     """The caller's Ctrl-C stops the job's query at once, instead of waiting for it to end.
 
     Ctrl-C is pressed again every 0.2 s until the job's query is interrupted, as a person
-    would: Python loses a KeyboardInterrupt raised while a finalizer runs (garbage collection
-    of what earlier tests left), and a single press once let the query run to its end
-    (minutes). A press is made under a lock the job takes to record its interruption, so none
+    would: in the full suite a single press was once lost and the query ran to its end
+    (minutes; Python drops a KeyboardInterrupt raised while a finalizer runs, the likely
+    cause). A press is made under a lock the job takes to record its interruption, so none
     lands after it."""
     started = threading.Event()
     pressing = threading.Lock()
