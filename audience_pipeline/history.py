@@ -53,6 +53,7 @@ import duckdb
 from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.publish import resolve_output_dir
+from audience_pipeline.redaction import without_addresses
 
 
 class GuardCheck(Protocol):
@@ -808,8 +809,9 @@ def read_published_runs(
     ``destination`` those of that destination. A database from before destinations (not yet
     migrated by a run) reads its output folders as destinations. Each run also gives how many
     consent channels it read and which of them were new against the run before it
-    (``new_consent_channels``, by name, a blank channel as null); both are null for runs
-    recorded before the history kept them.
+    (``new_consent_channels``, by name, a blank channel as null, anything shaped like an
+    address removed as ``reconciliation.json`` does); both are null for runs recorded before
+    the history kept them.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -866,6 +868,13 @@ def read_published_runs(
             [folders, folders, folders, destination, destination],
         )
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
+    for run in runs:
+        if run["new_consent_channels"] is not None:
+            run["new_consent_channels"] = [
+                None if channel is None else without_addresses(channel)
+                for channel in run["new_consent_channels"]
+            ]
+    return runs

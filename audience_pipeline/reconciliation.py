@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import duckdb
@@ -10,6 +9,7 @@ import duckdb
 from audience_pipeline.dbt_invoke import NodeResult
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.history import delta_counts
+from audience_pipeline.redaction import without_addresses
 
 
 def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
@@ -83,15 +83,6 @@ def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "non_email_channels": channels.split(",") if channels else [],
         "booking_window_start_date": window_start.isoformat(),
     }
-
-
-#: Text shaped like an email address, removed from what the report and reconciliation.json show.
-ADDRESS_LIKE = re.compile(r"[^\s@<>]+@[^\s@<>]+")
-
-
-def without_addresses(text: str) -> str:
-    """``text`` with anything shaped like an email address replaced by ``[address removed]``."""
-    return ADDRESS_LIKE.sub("[address removed]", text)
 
 
 def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from audience_pipeline.history import (
     change_counts,
     rule_parameters_of_run,
 )
-from audience_pipeline.reconciliation import without_addresses
+from audience_pipeline.redaction import without_addresses
 
 REPORT_FILE = "run_report.html"
 #: The consent channels the page lists at most (the rest are in reconciliation.json).

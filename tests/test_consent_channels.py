@@ -191,6 +191,13 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
         (first_run + 1, ["newslettersms"]),
     ]
     assert f"  {first_run + 1} (1 new: newslettersms)  " in format_history(runs)
+    # a channel is free text from the export: an address in it is not shown
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update history.run_consent_channels set channel = 'news jane@example.com' "
+            "where channel = 'newslettersms'"
+        )
+    assert read_published_runs(database)[1]["new_consent_channels"] == ["news [address removed]"]
 
 
 def test_history_reads_runs_recorded_before_the_comparison_was_kept(
