@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from audience_pipeline.redaction import printable
+
 #: The order channels are shown in by reading: those read as possibly email first.
 READING_ORDER = {"possibly_email": 0, "email": 1, "not_email": 2}
 
@@ -44,7 +46,7 @@ def channel_label(channel: str | None) -> str:
     """A channel as a person reads it: ``(blank)`` for none, control characters as ``?``."""
     if channel is None:
         return "(blank)"
-    return "".join(char if char.isprintable() else "?" for char in channel)
+    return printable(channel)
 
 
 def change_label(channel: dict[str, Any]) -> str:

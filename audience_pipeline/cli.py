@@ -24,6 +24,7 @@ from audience_pipeline.drift import (
     DEFAULT_MAX_AUDIENCE_CHANGE,
     DEFAULT_MAX_INPUT_LOSS,
     DEFAULT_MIN_AUDIENCE_CHANGE,
+    DriftResult,
     DriftThresholds,
 )
 from audience_pipeline.errors import PipelineError, UsageError
@@ -46,6 +47,7 @@ from audience_pipeline.options import (
 )
 from audience_pipeline.parameters import check_booking_window, parse_rule_parameters
 from audience_pipeline.project import default_database, default_database_and_source, work_dir
+from audience_pipeline.redaction import printable, without_addresses
 from audience_pipeline.settings import (
     DEFAULT_DBT_THREADS,
     default_memory_limit,
@@ -414,19 +416,28 @@ def run_command(args: argparse.Namespace) -> int:
     if (line := possibly_email_line(report)) is not None:
         print_output(line)
     if result.drift is not None:
-        drift = result.drift
-        previous = (
-            f"against run #{drift.previous_run_id} (as of {drift.previous_as_of_date})"
-            if drift.previous_run_id
-            else "first published run to this destination"
-        )
         print_output(
-            f"drift guard: {drift.status}, {previous}"
-            + (f"; accepted: {drift.accepted_reason}" if drift.status == "accepted" else "")
-            + f"\nrecorded as run #{result.run_id} in {database}; "
+            drift_line(result.drift) + f"\nrecorded as run #{result.run_id} in {database}; "
             f"report: {args.output_dir / 'run_report.html'}"
         )
     return 0
+
+
+def drift_line(drift: DriftResult) -> str:
+    """The run's drift guard in one line: its outcome, against which run, and why accepted.
+
+    The reason is shown as the report shows it: anything shaped like an address removed, and
+    on one line (control characters as ``?``).
+    """
+    previous = (
+        f"against run #{drift.previous_run_id} (as of {drift.previous_as_of_date})"
+        if drift.previous_run_id
+        else "first published run to this destination"
+    )
+    accepted = ""
+    if drift.status == "accepted" and drift.accepted_reason:
+        accepted = f"; accepted: {printable(without_addresses(drift.accepted_reason))}"
+    return f"drift guard: {drift.status}, {previous}{accepted}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,7 +586,11 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                     run["consent_channel_count"], run["new_consent_channels"]
                 ),
                 "drift": run["drift_status"]
-                + (f": {run['drift_acceptance_reason']}" if run["drift_acceptance_reason"] else ""),
+                + (
+                    f": {printable(run['drift_acceptance_reason'])}"
+                    if run["drift_acceptance_reason"]
+                    else ""
+                ),
             }
             for run in runs
             if run["destination"] == destination

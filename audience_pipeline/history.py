@@ -811,7 +811,8 @@ def read_published_runs(
     consent channels it read and which of them were new against the run before it
     (``new_consent_channels``, by name, a blank channel as null, anything shaped like an
     address removed as ``reconciliation.json`` does); both are null for runs recorded before
-    the history kept them.
+    the history kept them. A drift acceptance reason comes with anything shaped like an
+    address removed, as the report shows it.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -872,6 +873,8 @@ def read_published_runs(
     finally:
         con.close()
     for run in runs:
+        if run["drift_acceptance_reason"] is not None:
+            run["drift_acceptance_reason"] = without_addresses(run["drift_acceptance_reason"])
         if run["new_consent_channels"] is not None:
             run["new_consent_channels"] = [
                 None if channel is None else without_addresses(channel)

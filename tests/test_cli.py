@@ -25,7 +25,9 @@ from conftest import AS_OF, PROJECT_DIR, query
 
 from audience_pipeline import __version__
 from audience_pipeline.channels import channel_name, history_channels, possibly_email_line
-from audience_pipeline.history import ensure_history_tables
+from audience_pipeline.cli import drift_line
+from audience_pipeline.drift import evaluate_drift
+from audience_pipeline.history import PublishedRun, ensure_history_tables
 from audience_pipeline.progress import DbtNodes, Progress
 
 AUDIENCE = str(Path(sys.executable).with_name("audience"))
@@ -249,6 +251,7 @@ def _record(
     as_of: str,
     output_dir: str,
     destination: str | None = None,
+    reason: str = "season change",
 ) -> None:
     con.execute(
         "insert into history.published_runs (run_id, published_at, as_of_date, input_dir, "
@@ -261,7 +264,7 @@ def _record(
             as_of,
             output_dir,
             "accepted" if run_id == 3 else "passed",
-            "season change" if run_id == 3 else None,
+            reason if run_id == 3 else None,
             destination or output_dir,
         ],
     )
@@ -288,6 +291,48 @@ def test_history_lists_runs_per_destination_in_as_of_order(tmp_path: Path) -> No
     assert "accepted: season change" in only
     rows = [line for line in only.splitlines() if line.startswith("#")]
     assert [row.split()[0] for row in rows] == ["#3", "#1"]
+
+
+def test_history_shows_an_acceptance_reason_without_addresses_on_one_line(
+    tmp_path: Path,
+) -> None:
+    """The reason a person typed is shown as the report shows it, in the text and the json."""
+    database = tmp_path / "h.duckdb"
+    with duckdb.connect(str(database)) as con:
+        ensure_history_tables(con)
+        _record(con, 3, "2026-11-19", "/out/crm", reason="asked by ops@example.com\tfor\nQ4")
+    text = audience("history", "--database", str(database)).stdout
+    assert "ops@example.com" not in text
+    assert "accepted: asked by [address removed]?for?Q4" in text
+    runs = json.loads(audience("history", "--database", str(database), "--format", "json").stdout)
+    assert runs[0]["drift_acceptance_reason"] == "asked by [address removed]\tfor\nQ4"
+
+
+def test_the_runs_drift_line_shows_an_acceptance_reason_as_the_report_does() -> None:
+    previous = PublishedRun(
+        run_id=7,
+        as_of_date="2026-11-26",
+        published_at="2026-11-26 06:00:00",
+        customers=200,
+        eligible=100,
+        drift_status="passed",
+        drift_acceptance_reason=None,
+        raw_rows={"customers": 200},
+    )
+    common = {"eligible": 50, "entered": 0, "left": 50, "raw_rows": {"customers": 200}}
+    accepted = evaluate_drift(previous, accept_reason="per ops@example.com\nok", **common)
+    assert drift_line(accepted) == (
+        "drift guard: accepted, against run #7 (as of 2026-11-26); "
+        "accepted: per [address removed]?ok"
+    )
+    # a reason given where nothing failed is not shown as an acceptance
+    passed = evaluate_drift(
+        previous, accept_reason="just in case", **{**common, "eligible": 100, "left": 0}
+    )
+    assert drift_line(passed) == "drift guard: passed, against run #7 (as of 2026-11-26)"
+    assert drift_line(evaluate_drift(None, **common)) == (
+        "drift guard: passed, first published run to this destination"
+    )
 
 
 def test_history_lists_named_destinations_and_filters_by_name(tmp_path: Path) -> None:
