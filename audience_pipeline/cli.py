@@ -293,8 +293,9 @@ def add_run_parser(subparsers: Any) -> None:
         type=share,
         default=DEFAULT_MAX_INPUT_LOSS,
         metavar="SHARE",
-        help="drift guard: fail when an input file loses more than this share of its rows "
-        "against the previous published run; an empty file always fails (default: %(default)s)",
+        help="drift guard: fail when an input file loses more than this share of its rows, or "
+        "a consent channel of its email events, against the previous published run; an empty "
+        "file always fails (default: %(default)s)",
     )
     guard.add_argument(
         "--accept-drift",

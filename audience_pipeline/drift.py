@@ -22,7 +22,14 @@ when:
 - **empty input**: an input file has no data rows (checked on every run, the first included),
   unless the run said that file may be empty (``--allow-empty-suppressions``);
 - **input loss**: an input file has fewer raw rows than in the previous published run by more
-  than ``max_input_loss`` (default 20%) of them. Growth never fails.
+  than ``max_input_loss`` (default 20%) of them. Growth never fails;
+- **email consent channels**: a consent channel on which the previous published run read email
+  events (opt-outs among them) has fewer of them in this build by more than
+  ``max_input_loss``: gone from the export, emptied, or now read as not email. Rules 5 and 6
+  decide on the events they read, so an opt-out that is no longer read no longer excludes;
+  the file's own row count can hide it (a channel that is a small part of the file). Not
+  applicable on the first run to a destination, nor when that run was recorded before the
+  history kept its channels.
 
 A person who expects the change reruns with ``--accept-drift "why"``: the failing checks are
 then recorded as ``accepted``, with the reason, in the run history (``history.published_runs``
@@ -37,8 +44,10 @@ from typing import Any
 
 import duckdb
 
+from audience_pipeline.channels import channel_name
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import PublishedRun, build_comparison, change_counts
+from audience_pipeline.redaction import without_addresses
 
 DEFAULT_MAX_AUDIENCE_CHANGE = 0.2
 DEFAULT_MAX_INPUT_LOSS = 0.2
@@ -136,6 +145,24 @@ class DriftResult:
         )
 
 
+@dataclass(frozen=True)
+class ChannelEvents:
+    """A consent channel's email events in the previous run to the destination and in this
+    build, and how this build reads the channel (None: no event on it)."""
+
+    before: int
+    now: int
+    reading: str | None = None
+
+    def why_fewer(self) -> str:
+        """Why the channel has fewer email events, as far as the counts tell."""
+        if self.reading is None:
+            return "gone from the export"
+        if self.reading == "not_email":
+            return "now read as not email (var non_email_channels)"
+        return "fewer in the export"
+
+
 def _percent(share: float) -> str:
     return "infinite" if math.isinf(share) else f"{share:.1%}"
 
@@ -204,6 +231,75 @@ def _as_of_check(as_of: str, latest: PublishedRun | None) -> DriftCheck:
         outcome=outcome,
         detail=detail,
     )
+
+
+def _email_channel_check(
+    email_events: dict[str | None, ChannelEvents] | None, threshold: float, *, first_run: bool
+) -> DriftCheck:
+    """No consent channel lost more than ``threshold`` of the email events the previous run read
+    on it. ``email_events`` maps each channel the previous run read email events on to those
+    events then and now; None when there is nothing to compare with."""
+    control, subject = "email_consent_channels", "consent_events"
+    if email_events is None:
+        return DriftCheck(
+            control=control,
+            subject=subject,
+            previous=None,
+            current=0,
+            share=None,
+            threshold=threshold,
+            outcome="not_applicable",
+            detail=(
+                "first published run to this destination: nothing to compare with"
+                if first_run
+                else "the previous run to this destination was recorded before the history "
+                "kept its consent channels: nothing to compare with"
+            ),
+        )
+    losses = {
+        channel: (events.before - events.now) / events.before
+        for channel, events in email_events.items()
+        if events.before > 0 and events.now < events.before
+    }
+    lost = sorted(
+        (channel for channel, loss in losses.items() if loss > threshold),
+        key=lambda channel: (-losses[channel], -email_events[channel].before, channel or ""),
+    )
+    before_total = sum(events.before for events in email_events.values())
+    now_total = sum(events.now for events in email_events.values())
+    if lost:
+        named = "; ".join(
+            f"{_channel_shown(channel)}: {email_events[channel].before} -> "
+            f"{email_events[channel].now} email events, lost {_percent(losses[channel])}, "
+            + email_events[channel].why_fewer()
+            for channel in lost
+        )
+        detail = (
+            f"email events lost on {len(lost)} consent channel(s) since the previous run to "
+            f"this destination ({named}); limit {_percent(threshold)}: an opt-out that is no "
+            "longer read no longer excludes"
+        )
+    else:
+        detail = (
+            f"{len(email_events)} consent channel(s) the previous run read email events on: "
+            f"{before_total} -> {now_total} email events, none lost more than "
+            f"{_percent(threshold)}"
+        )
+    return DriftCheck(
+        control=control,
+        subject=subject,
+        previous=before_total,
+        current=now_total,
+        share=max(losses.values(), default=0.0),
+        threshold=threshold,
+        outcome="fail" if lost else "pass",
+        detail=detail,
+    )
+
+
+def _channel_shown(channel: str | None) -> str:
+    """A channel in a check's detail: printable, without addresses (free text from the export)."""
+    return channel_name(None if channel is None else without_addresses(channel))
 
 
 def _same_day_rerun_check(
@@ -343,12 +439,15 @@ def evaluate_drift(
     allow_empty_audience: bool = False,
     rerun_differences: dict[str, int] | None = None,
     same_day_run_id: int | None = None,
+    email_events: dict[str | None, ChannelEvents] | None = None,
 ) -> DriftResult:
     """Apply the guard to plain numbers (no database): the previous run against this one.
 
     ``latest`` (the destination's latest published run) is checked against ``as_of`` when the
     as-of date is given; so are ``rerun_differences`` (customers per kind of difference from
-    ``same_day_run_id``, the day's earlier publication, on a rerun of a published day).
+    ``same_day_run_id``, the day's earlier publication, on a rerun of a published day), and
+    ``email_events`` (per consent channel the previous run read email events on, those events
+    then and now; None when there is nothing to compare with).
     """
     thresholds = thresholds or DriftThresholds()
     checks = [
@@ -365,6 +464,13 @@ def evaluate_drift(
     if as_of is not None:
         checks.append(_as_of_check(as_of, latest))
         checks.append(_same_day_rerun_check(as_of, rerun_differences or {}, same_day_run_id))
+    checks.append(
+        _email_channel_check(
+            None if previous is None else email_events,
+            thresholds.max_input_loss,
+            first_run=previous is None,
+        )
+    )
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None
         checks.append(
@@ -417,6 +523,7 @@ def assess_drift(
     ).fetchall()
     return evaluate_drift(
         comparison.previous,
+        email_events=_email_events(con),
         eligible=eligible,
         entered=changes["entered"],
         left=changes["left"],
@@ -431,6 +538,31 @@ def assess_drift(
         rerun_differences={difference: int(count) for difference, count, _ in rerun_rows},
         same_day_run_id=max((int(run_id) for _, _, run_id in rerun_rows), default=None),
     )
+
+
+def _email_events(con: duckdb.DuckDBPyConnection) -> dict[str | None, ChannelEvents] | None:
+    """Per consent channel the previous run to the destination read email events on, those
+    events then and in this build (``audience_previous_consent_channels`` against
+    ``audience_consent_channels``); None without a previous run that kept its channels."""
+    row = con.execute(
+        "select previous_run_id, previous_consent_channel_count from marts.audience_previous_run"
+    ).fetchone()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    rows = con.execute(
+        """
+        select previous_channels.channel, previous_channels.email_event_count,
+            coalesce(channels.email_event_count, 0), channels.channel_reading
+        from marts.audience_previous_consent_channels as previous_channels
+        left join marts.audience_consent_channels as channels
+            on previous_channels.channel is not distinct from channels.channel
+        where previous_channels.email_event_count > 0
+        """
+    ).fetchall()
+    return {
+        channel: ChannelEvents(int(before), int(now), reading)
+        for channel, before, now, reading in rows
+    }
 
 
 def _remedies(result: DriftResult) -> str:

@@ -191,6 +191,9 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
         (first_run + 1, ["newslettersms"]),
     ]
     assert f"  {first_run + 1} (1 new: newslettersms)  " in format_history(runs)
+    # every channel the first run read email events on is still read: nothing lost
+    (channel_check,) = (c for c in result.drift.checks if c.control == "email_consent_channels")
+    assert channel_check.outcome == "pass" and channel_check.previous == channel_check.current
     # a channel is free text from the export: an address in it is not shown
     with duckdb.connect(str(database)) as con:
         con.execute(
@@ -292,6 +295,50 @@ def test_a_run_stopped_by_a_new_channels_opt_outs_names_the_channel(
     assert "nothing was published" in message
     count = f"{len(leaving):,}"
     assert f": newslettersms ({count} of {count} events, new), (blank) " in message
+
+
+def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The next day's export no longer holds the opt-out on ``emial``: one customer, far under
+    the audience and input thresholds, but an opt-out no longer read. The drift guard stops
+    the run and names the channel; accepted, the run publishes the customer and the history
+    keeps the acceptance."""
+    named, landing, published = channels
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(published.database, database)
+    next_day = tmp_path / "landing"
+    shutil.copytree(landing, next_day)
+    events = (next_day / "consent_events.csv").read_text("utf-8").splitlines(keepends=True)
+    kept = [line for line in events if ",emial," not in line]
+    assert len(kept) == len(events) - 1
+    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+    common = {
+        "as_of": "2026-11-27",
+        "database": database,
+        "quiet": True,
+        "destination": default_destination(published.output_dir),
+    }
+    with pytest.raises(DriftFailure) as stopped:
+        run_pipeline(next_day, tmp_path / "out", **common)
+    message = str(stopped.value)
+    assert "nothing was published" in message
+    assert (
+        "email_consent_channels: email events lost on 1 consent channel(s) since the previous "
+        "run to this destination (emial: 1 -> 0 email events, lost 100.0%, gone from the export)"
+    ) in message
+    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
+    assert failed == {"email_consent_channels"}  # the audience moved by one customer
+    accepted = run_pipeline(next_day, tmp_path / "out", accept_drift="emial retired", **common)
+    audience = (tmp_path / "out" / "eligible_audience.csv").read_text("utf-8").splitlines()
+    published_ids = {line.split(",")[0] for line in audience[1:]}
+    assert str(named["typo"]) in published_ids  # the opt-out no longer read no longer excludes
+    assert query(
+        database,
+        "select status from history.run_controls where run_id = ? "
+        "and control = 'email_consent_channels'",
+        [accepted.run_id],
+    ) == [("accepted",)]
 
 
 def test_a_run_stopped_before_the_channels_comparison_still_shows_the_channels(

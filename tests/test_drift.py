@@ -9,7 +9,7 @@ import pytest
 from audit_helpers import Scenario, run_scenario
 from conftest import RUN_PIPELINE_CLI
 
-from audience_pipeline.drift import DriftFailure, DriftThresholds, evaluate_drift
+from audience_pipeline.drift import ChannelEvents, DriftFailure, DriftThresholds, evaluate_drift
 from audience_pipeline.history import PublishedRun
 
 FILES = {"bookings": 100, "consent_events": 50, "customers": 40, "suppressions": 10}
@@ -34,8 +34,9 @@ def outcomes(result) -> dict[str, str]:
 
 def test_first_run_checks_only_that_no_file_is_empty() -> None:
     result = evaluate_drift(None, eligible=70, entered=70, left=0, raw_rows=FILES)
-    assert outcomes(result)["audience_change"] == "not_applicable"
-    assert {o for c, o in outcomes(result).items() if c != "audience_change"} == {"pass"}
+    not_compared = {"audience_change", "email_consent_channels"}
+    assert {outcomes(result)[control] for control in not_compared} == {"not_applicable"}
+    assert {o for c, o in outcomes(result).items() if c not in not_compared} == {"pass"}
     assert result.status == "passed"
 
     empty = evaluate_drift(None, eligible=0, entered=0, left=0, raw_rows={**FILES, "customers": 0})
@@ -221,6 +222,69 @@ def test_an_accepted_change_passes_and_says_so() -> None:
     assert outcomes(result)["audience_change"] == "accepted"
     assert outcomes(result)["input_rows:suppressions"] == "accepted"
     assert outcomes(result)["input_rows:bookings"] == "pass"
+
+
+def test_email_events_lost_on_a_consent_channel_fail_unless_accepted() -> None:
+    """A channel whose email events (its opt-outs among them) are no longer read fails, however
+    small a part of the file it is: gone from the export, or now read as not email."""
+    unchanged = {"eligible": 100, "entered": 0, "left": 0, "raw_rows": FILES}
+    email_events = {
+        "email": ChannelEvents(1000, 990, "email"),  # 1% fewer: within the limit
+        "newsletter": ChannelEvents(40, 0),  # gone from the export
+        "news-sms": ChannelEvents(12, 0, "not_email"),  # listed in non_email_channels since
+        "promo": ChannelEvents(10, 7, "possibly_email"),  # 30% fewer
+        "web": ChannelEvents(5, 9, "possibly_email"),  # growth never fails
+    }
+    lost = evaluate_drift(previous_run(), email_events=email_events, **unchanged)
+    check = next(c for c in lost.checks if c.control == "email_consent_channels")
+    assert check.outcome == "fail" and lost.failed
+    assert (check.previous, check.current, check.share) == (1067, 1006, 1.0)
+    assert check.detail == (
+        "email events lost on 3 consent channel(s) since the previous run to this destination "
+        "(newsletter: 40 -> 0 email events, lost 100.0%, gone from the export; news-sms: 12 -> 0 "
+        "email events, lost 100.0%, now read as not email (var non_email_channels); promo: 10 -> "
+        "7 email events, lost 30.0%, fewer in the export); limit 20.0%: an opt-out that is no "
+        "longer read no longer excludes"
+    )
+    kept = {"email": ChannelEvents(1000, 990, "email"), "web": ChannelEvents(5, 9)}
+    passed = evaluate_drift(previous_run(), email_events=kept, **unchanged)
+    assert outcomes(passed)["email_consent_channels"] == "pass" and not passed.failed
+    assert "2 consent channel(s) the previous run read email events on: 1005 -> 999" in next(
+        c.detail for c in passed.checks if c.control == "email_consent_channels"
+    )
+    # the threshold is the input loss's: 30% fewer passes at 0.3, fails at 0.29
+    promo = {"promo": ChannelEvents(10, 7, "possibly_email")}
+    for limit, outcome in ((0.3, "pass"), (0.29, "fail")):
+        result = evaluate_drift(
+            previous_run(),
+            email_events=promo,
+            thresholds=DriftThresholds(max_input_loss=limit),
+            **unchanged,
+        )
+        assert outcomes(result)["email_consent_channels"] == outcome
+    accepted = evaluate_drift(
+        previous_run(), email_events=email_events, accept_reason="newsletter retired", **unchanged
+    )
+    assert outcomes(accepted)["email_consent_channels"] == "accepted" and not accepted.failed
+    # a previous run that kept no channels, or read no email event: nothing lost
+    older = evaluate_drift(previous_run(), email_events=None, **unchanged)
+    assert outcomes(older)["email_consent_channels"] == "not_applicable"
+    assert "recorded before the history kept its consent channels" in next(
+        c.detail for c in older.checks if c.control == "email_consent_channels"
+    )
+    none = evaluate_drift(previous_run(), email_events={}, **unchanged)
+    assert outcomes(none)["email_consent_channels"] == "pass"
+
+
+def test_a_lost_channel_is_named_without_addresses_and_printable() -> None:
+    email_events = {"ops@example.com\nlist": ChannelEvents(8, 0), None: ChannelEvents(3, 0)}
+    result = evaluate_drift(
+        previous_run(), eligible=100, entered=0, left=0, raw_rows=FILES, email_events=email_events
+    )
+    detail = next(c.detail for c in result.checks if c.control == "email_consent_channels")
+    assert "ops@example.com" not in detail and "\n" not in detail
+    assert "([address removed]?list: 8 -> 0 email events" in detail
+    assert "; (blank): 3 -> 0 email events, lost 100.0%, gone from the export)" in detail
 
 
 def test_thresholds_must_be_shares() -> None:

@@ -122,6 +122,7 @@ def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
         "audience_empty",
         "as_of_order",
         "same_day_rerun",
+        "email_consent_channels",
         "input_rows:bookings",
         "input_rows:consent_events",
         "input_rows:customers",
