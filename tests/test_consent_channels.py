@@ -341,6 +341,30 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
     ) == [("accepted",)]
 
 
+def test_listing_a_channel_read_as_email_before_stops_the_next_run(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The team lists ``emial`` in var ``non_email_channels``: its opt-out stops excluding. The
+    drift guard stops the next run to the destination and says why the events are gone."""
+    _, landing, published = channels
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(published.database, database)
+    listed = ["sms", "mms", "push", "inapp", "postal", "post", "phone", "whatsapp", "emial"]
+    with pytest.raises(DriftFailure) as stopped:
+        run_pipeline(
+            landing,
+            tmp_path / "out",
+            as_of="2026-11-27",
+            database=database,
+            quiet=True,
+            destination=default_destination(published.output_dir),
+            rule_parameters={"non_email_channels": listed},
+        )
+    assert (
+        "(emial: 1 -> 0 email events, lost 100.0%, now read as not email (var non_email_channels))"
+    ) in str(stopped.value)
+
+
 def test_a_run_stopped_before_the_channels_comparison_still_shows_the_channels(
     channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
 ) -> None:
