@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -251,13 +252,21 @@ def _next_day_with_a_new_channel(
     with (next_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
         for index, customer_id in enumerate(opting_out or [named["in_app"]]):
             handle.write(f"CE-95{index:04d},{customer_id},newsletter-sms,OPT_OUT,{LATER},web\n")
+    return _run_next_day(published, next_day, database, tmp_path)
+
+
+def _run_next_day(
+    published: PublishedRun, landing: Path, database: Path, tmp_path: Path, **options: Any
+) -> RunResult:
+    """Run ``landing`` as of the next day to the first run's destination, into ``database``."""
     return run_pipeline(
-        next_day,
+        landing,
         tmp_path / "out",
         as_of="2026-11-27",
         database=database,
         quiet=True,
         destination=default_destination(published.output_dir),
+        **options,
     )
 
 
@@ -313,14 +322,8 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
     kept = [line for line in events if ",emial," not in line]
     assert len(kept) == len(events) - 1
     (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
-    common = {
-        "as_of": "2026-11-27",
-        "database": database,
-        "quiet": True,
-        "destination": default_destination(published.output_dir),
-    }
     with pytest.raises(DriftFailure) as stopped:
-        run_pipeline(next_day, tmp_path / "out", **common)
+        _run_next_day(published, next_day, database, tmp_path)
     message = str(stopped.value)
     assert "nothing was published" in message
     assert (
@@ -329,7 +332,7 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
     ) in message
     failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
     assert failed == {"email_consent_channels"}  # the audience moved by one customer
-    accepted = run_pipeline(next_day, tmp_path / "out", accept_drift="emial retired", **common)
+    accepted = _run_next_day(published, next_day, database, tmp_path, accept_drift="emial retired")
     audience = (tmp_path / "out" / "eligible_audience.csv").read_text("utf-8").splitlines()
     published_ids = {line.split(",")[0] for line in audience[1:]}
     assert str(named["typo"]) in published_ids  # the opt-out no longer read no longer excludes
@@ -351,14 +354,8 @@ def test_listing_a_channel_read_as_email_before_stops_the_next_run(
     shutil.copyfile(published.database, database)
     listed = ["sms", "mms", "push", "inapp", "postal", "post", "phone", "whatsapp", "emial"]
     with pytest.raises(DriftFailure) as stopped:
-        run_pipeline(
-            landing,
-            tmp_path / "out",
-            as_of="2026-11-27",
-            database=database,
-            quiet=True,
-            destination=default_destination(published.output_dir),
-            rule_parameters={"non_email_channels": listed},
+        _run_next_day(
+            published, landing, database, tmp_path, rule_parameters={"non_email_channels": listed}
         )
     assert (
         "(emial: 1 -> 0 email events, lost 100.0%, now read as not email (var non_email_channels))"
