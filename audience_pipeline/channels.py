@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audience_pipeline.redaction import printable
+from audience_pipeline.redaction import printable, without_addresses
 
 #: The order channels are shown in by reading: those read as possibly email first.
 READING_ORDER = {"possibly_email": 0, "email": 1, "not_email": 2}
@@ -47,6 +47,12 @@ def channel_label(channel: str | None) -> str:
     if channel is None:
         return "(blank)"
     return printable(channel)
+
+
+def channel_without_addresses(channel: str | None) -> str | None:
+    """A channel as stored, with anything shaped like an address removed (it is free text from
+    the export); a blank channel stays None."""
+    return None if channel is None else without_addresses(channel)
 
 
 def change_label(channel: dict[str, Any]) -> str:

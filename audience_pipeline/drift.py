@@ -44,10 +44,9 @@ from typing import Any
 
 import duckdb
 
-from audience_pipeline.channels import channel_name
+from audience_pipeline.channels import channel_name, channel_without_addresses
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import PublishedRun, build_comparison, change_counts
-from audience_pipeline.redaction import without_addresses
 
 DEFAULT_MAX_AUDIENCE_CHANGE = 0.2
 DEFAULT_MAX_INPUT_LOSS = 0.2
@@ -240,7 +239,7 @@ def _email_channel_check(
     on it. ``email_events`` maps each channel the previous run read email events on to those
     events then and now; None when there is nothing to compare with."""
     control, subject = "email_consent_channels", "consent_events"
-    if email_events is None:
+    if first_run or email_events is None:
         return DriftCheck(
             control=control,
             subject=subject,
@@ -299,7 +298,7 @@ def _email_channel_check(
 
 def _channel_shown(channel: str | None) -> str:
     """A channel in a check's detail: printable, without addresses (free text from the export)."""
-    return channel_name(None if channel is None else without_addresses(channel))
+    return channel_name(channel_without_addresses(channel))
 
 
 def _same_day_rerun_check(
@@ -465,11 +464,7 @@ def evaluate_drift(
         checks.append(_as_of_check(as_of, latest))
         checks.append(_same_day_rerun_check(as_of, rerun_differences or {}, same_day_run_id))
     checks.append(
-        _email_channel_check(
-            None if previous is None else email_events,
-            thresholds.max_input_loss,
-            first_run=previous is None,
-        )
+        _email_channel_check(email_events, thresholds.max_input_loss, first_run=previous is None)
     )
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None

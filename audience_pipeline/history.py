@@ -50,6 +50,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from audience_pipeline.channels import channel_without_addresses
 from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.publish import resolve_output_dir
@@ -877,7 +878,6 @@ def read_published_runs(
             run["drift_acceptance_reason"] = without_addresses(run["drift_acceptance_reason"])
         if run["new_consent_channels"] is not None:
             run["new_consent_channels"] = [
-                None if channel is None else without_addresses(channel)
-                for channel in run["new_consent_channels"]
+                channel_without_addresses(channel) for channel in run["new_consent_channels"]
             ]
     return runs

@@ -6,10 +6,10 @@ from typing import Any
 
 import duckdb
 
+from audience_pipeline.channels import channel_without_addresses
 from audience_pipeline.dbt_invoke import NodeResult
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.history import delta_counts
-from audience_pipeline.redaction import without_addresses
 
 
 def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
@@ -108,7 +108,7 @@ def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> l
     ).fetchall()
     return [
         {
-            "channel": without_addresses(channel) if channel is not None else None,
+            "channel": channel_without_addresses(channel),
             "reading": reading,
             "events": int(events),
             "email_events": int(email_events),
