@@ -294,8 +294,8 @@ def add_run_parser(subparsers: Any) -> None:
         default=DEFAULT_MAX_INPUT_LOSS,
         metavar="SHARE",
         help="drift guard: fail when an input file loses more than this share of its rows, or "
-        "a consent channel of its email events, against the previous published run; an empty "
-        "file always fails (default: %(default)s)",
+        "a consent channel of its email events or of those withholding consent, against the "
+        "previous published run; an empty file always fails (default: %(default)s)",
     )
     guard.add_argument(
         "--accept-drift",

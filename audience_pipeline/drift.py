@@ -147,19 +147,46 @@ class DriftResult:
 @dataclass(frozen=True)
 class ChannelEvents:
     """A consent channel's email events in the previous run to the destination and in this
-    build, and how this build reads the channel (None: no event on it)."""
+    build, how this build reads the channel (None: no event on it), and of those events the
+    ones withholding consent (every status but OPT_IN) then and now (``withholding_before``
+    None: the previous run was recorded before the history kept them)."""
 
     before: int
     now: int
     reading: str | None = None
+    withholding_before: int | None = None
+    withholding_now: int = 0
+
+    @property
+    def email_loss(self) -> float:
+        """The share of the email events the previous run read that this build does not."""
+        return _loss(self.before, self.now)
+
+    @property
+    def withholding_loss(self) -> float:
+        """The share of the events withholding consent that this build no longer reads."""
+        if self.withholding_before is None:
+            return 0.0
+        return _loss(self.withholding_before, self.withholding_now)
+
+    @property
+    def loss(self) -> float:
+        return max(self.email_loss, self.withholding_loss)
 
     def why_fewer(self) -> str:
-        """Why the channel has fewer email events, as far as the counts tell."""
+        """Why the channel has fewer email events (or fewer withholding consent), as far as
+        the counts tell."""
         if self.reading is None:
             return "gone from the export"
         if self.reading == "not_email":
             return "now read as not email (var non_email_channels)"
+        if self.withholding_loss > self.email_loss:
+            return "fewer withholding consent in the export (opt-ins do not make up for opt-outs)"
         return "fewer in the export"
+
+
+def _loss(before: int, now: int) -> float:
+    return (before - now) / before if before > 0 and now < before else 0.0
 
 
 def _percent(share: float) -> str:
@@ -255,23 +282,19 @@ def _email_channel_check(
                 "kept its consent channels: nothing to compare with"
             ),
         )
-    losses = {
-        channel: (events.before - events.now) / events.before
-        for channel, events in email_events.items()
-        if events.before > 0 and events.now < events.before
-    }
     lost = sorted(
-        (channel for channel, loss in losses.items() if loss > threshold),
-        key=lambda channel: (-losses[channel], -email_events[channel].before, channel or ""),
+        (channel for channel, events in email_events.items() if events.loss > threshold),
+        key=lambda channel: (
+            -email_events[channel].loss,
+            -email_events[channel].before,
+            channel or "",
+        ),
     )
     before_total = sum(events.before for events in email_events.values())
     now_total = sum(events.now for events in email_events.values())
     if lost:
         named = "; ".join(
-            f"{_channel_shown(channel)}: {email_events[channel].before} -> "
-            f"{email_events[channel].now} email events, lost {_percent(losses[channel])}, "
-            + email_events[channel].why_fewer()
-            for channel in lost
+            _channel_loss(channel, email_events[channel], threshold) for channel in lost
         )
         detail = (
             f"email events lost on {len(lost)} consent channel(s) since the previous run to "
@@ -279,21 +302,45 @@ def _email_channel_check(
             "longer read no longer excludes"
         )
     else:
+        withholding = email_events.values()
+        kept = all(events.withholding_before is not None for events in withholding)
         detail = (
             f"{len(email_events)} consent channel(s) the previous run read email events on: "
-            f"{before_total} -> {now_total} email events, none lost more than "
-            f"{_percent(threshold)}"
+            f"{before_total} -> {now_total} email events"
+            + (
+                f", {sum(events.withholding_before or 0 for events in withholding)} -> "
+                f"{sum(events.withholding_now for events in withholding)} of them withholding "
+                "consent"
+                if kept
+                else ""
+            )
+            + f", none lost more than {_percent(threshold)}"
         )
     return DriftCheck(
         control=control,
         subject=subject,
         previous=before_total,
         current=now_total,
-        share=max(losses.values(), default=0.0),
+        share=max((events.loss for events in email_events.values()), default=0.0),
         threshold=threshold,
         outcome="fail" if lost else "pass",
         detail=detail,
     )
+
+
+def _channel_loss(channel: str | None, events: ChannelEvents, threshold: float) -> str:
+    """One channel's loss in the check's detail: its email events, and those withholding
+    consent when they lost more than the limit and than the email events did (opt-ins gained
+    may hide opt-outs lost)."""
+    shown = f"{_channel_shown(channel)}: {events.before} -> {events.now} email events"
+    if events.email_loss > 0:
+        shown += f", lost {_percent(events.email_loss)}"
+    if events.withholding_loss > max(threshold, events.email_loss):
+        shown += (
+            f"; {events.withholding_before} -> {events.withholding_now} of them withholding "
+            f"consent (every status but OPT_IN), lost {_percent(events.withholding_loss)}"
+        )
+    return f"{shown}, {events.why_fewer()}"
 
 
 def _channel_shown(channel: str | None) -> str:
@@ -547,7 +594,9 @@ def _email_events(con: duckdb.DuckDBPyConnection) -> dict[str | None, ChannelEve
     rows = con.execute(
         """
         select previous_channels.channel, previous_channels.email_event_count,
-            coalesce(channels.email_event_count, 0), channels.channel_reading
+            coalesce(channels.email_event_count, 0), channels.channel_reading,
+            previous_channels.withholding_event_count,
+            coalesce(channels.withholding_event_count, 0)
         from marts.audience_previous_consent_channels as previous_channels
         left join marts.audience_consent_channels as channels
             on previous_channels.channel is not distinct from channels.channel
@@ -555,8 +604,14 @@ def _email_events(con: duckdb.DuckDBPyConnection) -> dict[str | None, ChannelEve
         """
     ).fetchall()
     return {
-        channel: ChannelEvents(int(before), int(now), reading)
-        for channel, before, now, reading in rows
+        channel: ChannelEvents(
+            int(before),
+            int(now),
+            reading,
+            None if withholding_before is None else int(withholding_before),
+            int(withholding_now),
+        )
+        for channel, before, now, reading, withholding_before, withholding_now in rows
     }
 
 

@@ -155,7 +155,8 @@ TABLES: dict[str, str] = {
         event_count bigint not null,
         email_event_count bigint not null,
         customer_count bigint not null,
-        channel_change varchar
+        channel_change varchar,
+        withholding_event_count bigint
     """,
     "run_decisions": """
         run_id integer not null,
@@ -189,7 +190,10 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("consent_channel_count", "integer"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
-    "run_consent_channels": (("channel_change", "varchar"),),
+    "run_consent_channels": (
+        ("channel_change", "varchar"),
+        ("withholding_event_count", "bigint"),
+    ),
 }
 
 #: The rules' parameters a run recorded (``published_runs``), as ``reconciliation.json`` says them.
@@ -658,10 +662,10 @@ def record_run(
                     """
                     insert into history.run_consent_channels (
                         run_id, channel, channel_reading, event_count, email_event_count,
-                        customer_count, channel_change
+                        customer_count, channel_change, withholding_event_count
                     )
                     select ?, channel, channel_reading, event_count, email_event_count,
-                        customer_count, channel_change
+                        customer_count, channel_change, withholding_event_count
                     from marts.audience_consent_channel_changes
                     """,
                     [run_id],

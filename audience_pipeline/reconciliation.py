@@ -88,7 +88,8 @@ def rule_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> list[dict[str, Any]]:
     """Each consent channel as rules 5 and 6 read it, against the previous run to the
     destination (``marts.audience_consent_channel_changes``): ``email``, ``not_email`` or
-    ``possibly_email``, with its events, those read as email events and its customers, and
+    ``possibly_email``, with its events, those read as email events, those of them withholding
+    consent (every status but OPT_IN) and its customers, and
     ``change`` (``new``, ``read_differently``, ``seen_before``, or None when there is nothing
     to compare with) with the previous run's reading; blank (None) first. Not ``compared`` (a
     stopped run whose comparison was not built), ``marts.audience_consent_channels`` is read
@@ -101,8 +102,8 @@ def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> l
     )
     rows = con.execute(
         f"""
-        select channel, channel_reading, event_count, email_event_count, customer_count,
-            {comparison}
+        select channel, channel_reading, event_count, email_event_count,
+            withholding_event_count, customer_count, {comparison}
         order by channel nulls first
         """
     ).fetchall()
@@ -112,6 +113,7 @@ def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> l
             "reading": reading,
             "events": int(events),
             "email_events": int(email_events),
+            "withholding_events": int(withholding_events),
             "customers": int(customers),
             "change": change,
             "previous_reading": previous_reading,
@@ -121,6 +123,7 @@ def consent_channels(con: duckdb.DuckDBPyConnection, compared: bool = True) -> l
             reading,
             events,
             email_events,
+            withholding_events,
             customers,
             change,
             previous_reading,

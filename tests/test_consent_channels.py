@@ -121,7 +121,7 @@ def test_explain_names_the_deciding_line(
 def test_the_run_shows_how_each_channel_was_read(
     channels: tuple[dict[str, int], Path, PublishedRun],
 ) -> None:
-    _, _, published = channels
+    _, landing, published = channels
     report = published.reconciliation
     shown = {channel["channel"]: channel for channel in report["consent_channels"]}
     assert shown["email"]["reading"] == "email"  # E-Mail and e_mail among them
@@ -133,6 +133,7 @@ def test_the_run_shows_how_each_channel_was_read(
         "reading": "possibly_email",
         "events": 1,
         "email_events": 1,
+        "withholding_events": 1,
         "customers": 1,
         "change": None,  # a first run: nothing to compare with
         "previous_reading": None,
@@ -142,6 +143,21 @@ def test_the_run_shows_how_each_channel_was_read(
     # the blank channel ('' and '-'): one opt-out, one opt-in
     assert shown[None]["reading"] == "possibly_email"
     assert (shown[None]["events"], shown[None]["email_events"]) == (2, 1)
+    assert shown[None]["withholding_events"] == 1
+    # on email, every status but OPT_IN withholds consent (unsubscribed, PENDING, blank): the
+    # accepted events, screened by the plain-Python reference
+    screened = rules.screen_file(
+        rules.CONSENT_EVENTS, rules.load_rows(landing / "consent_events.csv")
+    )
+    email_statuses = [
+        rules.upper_text(row["consent_status"])
+        for row in screened.accepted
+        if rules.channel_read(row["channel"]) == "email"
+    ]
+    assert len(email_statuses) == shown["email"]["email_events"]
+    assert shown["email"]["withholding_events"] == sum(
+        status != "OPT_IN" for status in email_statuses
+    )
     # the run names those whose events count (global's only event is an opt-in: it does not)
     line = possibly_email_line(report)
     assert line.endswith(": (blank) (1 of 2 events), all (1 of 1 event), emial (1 of 1 event)")
@@ -255,6 +271,19 @@ def _next_day_with_a_new_channel(
     return _run_next_day(published, next_day, database, tmp_path)
 
 
+def _next_day_copy(
+    published: PublishedRun, landing: Path, tmp_path: Path
+) -> tuple[Path, Path, list[str]]:
+    """A copy of the first run's database and of its landing folder for the next day, and the
+    copy's consent event lines (to edit, then write back)."""
+    database = tmp_path / "a.duckdb"
+    shutil.copyfile(published.database, database)
+    next_day = tmp_path / "landing"
+    shutil.copytree(landing, next_day)
+    events = (next_day / "consent_events.csv").read_text("utf-8").splitlines(keepends=True)
+    return database, next_day, events
+
+
 def _run_next_day(
     published: PublishedRun, landing: Path, database: Path, tmp_path: Path, **options: Any
 ) -> RunResult:
@@ -314,11 +343,7 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
     the run and names the channel; accepted, the run publishes the customer and the history
     keeps the acceptance."""
     named, landing, published = channels
-    database = tmp_path / "a.duckdb"
-    shutil.copyfile(published.database, database)
-    next_day = tmp_path / "landing"
-    shutil.copytree(landing, next_day)
-    events = (next_day / "consent_events.csv").read_text("utf-8").splitlines(keepends=True)
+    database, next_day, events = _next_day_copy(published, landing, tmp_path)
     kept = [line for line in events if ",emial," not in line]
     assert len(kept) == len(events) - 1
     (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
@@ -342,6 +367,79 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
         "and control = 'email_consent_channels'",
         [accepted.run_id],
     ) == [("accepted",)]
+
+
+def test_opt_outs_lost_behind_as_many_new_opt_ins_stop_the_run(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The next day's export lost a third of the email channel's opt-outs and gained as many
+    opt-ins (from customers already published): its email events are as many as the day before,
+    but those withholding consent are fewer, and the run stops naming them."""
+    _, landing, published = channels
+    database, next_day, events = _next_day_copy(published, landing, tmp_path)
+    opt_outs = [line for line in events if ",email,OPT_OUT," in line]
+    dropped = opt_outs[: len(opt_outs) // 3]
+    kept = [line for line in events if line not in dropped]
+    members = [row["customer_id"] for row in published.audience[8 : 8 + len(dropped)]]
+    added = [
+        f"CE-96{index:04d},{member},email,OPT_IN,{LATER},web\n"
+        for index, member in enumerate(members)
+    ]
+    (next_day / "consent_events.csv").write_text("".join(kept + added), "utf-8")
+    with pytest.raises(DriftFailure) as stopped:
+        _run_next_day(published, next_day, database, tmp_path)
+    check = next(
+        check for check in stopped.value.result.checks if check.control == "email_consent_channels"
+    )
+    assert check.outcome == "fail"
+    email = next(
+        channel
+        for channel in published.reconciliation["consent_channels"]
+        if channel["channel"] == "email"
+    )
+    events, withholding = email["email_events"], email["withholding_events"]
+    assert query(
+        published.database,
+        "select withholding_event_count from history.run_consent_channels where channel = 'email'",
+    ) == [(withholding,)]
+    now = query(
+        database,
+        "select email_event_count, withholding_event_count from marts.audience_consent_channels "
+        "where channel = 'email'",
+    )
+    assert now == [(events, withholding - len(dropped))]  # as many email events as before
+    assert (
+        f"(email: {events} -> {events} email events; {withholding} -> "
+        f"{withholding - len(dropped)} of them withholding consent (every status but OPT_IN), "
+        f"lost {len(dropped) / withholding:.1%}, fewer withholding consent in the export "
+        "(opt-ins do not make up for opt-outs))"
+    ) in check.detail
+
+
+def test_a_run_recorded_before_withholding_events_were_kept_is_compared_on_email_events(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
+) -> None:
+    """A history whose ``run_consent_channels`` lacks ``withholding_event_count`` (kept since):
+    the next run compares email events only, says nothing of withholding, and the history
+    gains the column, null for the run recorded before and counted for the new one."""
+    database = tmp_path / "a.duckdb"
+    forget = "alter table history.run_consent_channels drop column withholding_event_count"
+    result = _next_day_with_a_new_channel(channels, database, tmp_path, forget)
+    (detail,) = query(
+        database,
+        "select detail from history.run_controls where run_id = ? "
+        "and control = 'email_consent_channels' and status = 'pass'",
+        [result.run_id],
+    )[0]
+    assert "email events, none lost more than 20.0%" in detail
+    assert "withholding" not in detail
+    kept = query(
+        database,
+        "select run_id, withholding_event_count from history.run_consent_channels "
+        "where channel = 'email' order by run_id",
+    )
+    email = next(c for c in result.report["consent_channels"] if c["channel"] == "email")
+    assert kept == [(1, None), (2, email["withholding_events"])]
 
 
 def test_listing_a_channel_read_as_email_before_stops_the_next_run(

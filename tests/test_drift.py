@@ -9,7 +9,13 @@ import pytest
 from audit_helpers import Scenario, run_scenario
 from conftest import RUN_PIPELINE_CLI
 
-from audience_pipeline.drift import ChannelEvents, DriftFailure, DriftThresholds, evaluate_drift
+from audience_pipeline.drift import (
+    ChannelEvents,
+    DriftCheck,
+    DriftFailure,
+    DriftThresholds,
+    evaluate_drift,
+)
 from audience_pipeline.history import PublishedRun
 
 FILES = {"bookings": 100, "consent_events": 50, "customers": 40, "suppressions": 10}
@@ -274,6 +280,57 @@ def test_email_events_lost_on_a_consent_channel_fail_unless_accepted() -> None:
     )
     none = evaluate_drift(previous_run(), email_events={}, **unchanged)
     assert outcomes(none)["email_consent_channels"] == "pass"
+
+
+def test_opt_outs_lost_fail_however_many_opt_ins_came_instead() -> None:
+    """A channel's events withholding consent (every status but OPT_IN) are checked apart from
+    its email events: opt-outs gone and as many opt-ins arrived leave the email events as they
+    were, and still fail. A previous run that did not keep them is checked on email events."""
+    unchanged = {"eligible": 100, "entered": 0, "left": 0, "raw_rows": FILES}
+
+    def check(email_events: dict[str | None, ChannelEvents], limit: float = 0.2) -> DriftCheck:
+        result = evaluate_drift(
+            previous_run(),
+            email_events=email_events,
+            thresholds=DriftThresholds(max_input_loss=limit),
+            **unchanged,
+        )
+        return next(c for c in result.checks if c.control == "email_consent_channels")
+
+    swapped = {"email": ChannelEvents(100, 100, "email", 40, 28)}  # 12 opt-outs now opt-ins
+    failed = check(swapped)
+    assert failed.outcome == "fail" and failed.share == pytest.approx(0.3)
+    assert failed.detail == (
+        "email events lost on 1 consent channel(s) since the previous run to this destination "
+        "(email: 100 -> 100 email events; 40 -> 28 of them withholding consent (every status "
+        "but OPT_IN), lost 30.0%, fewer withholding consent in the export (opt-ins do not make "
+        "up for opt-outs)); limit 20.0%: an opt-out that is no longer read no longer excludes"
+    )
+    assert check(swapped, limit=0.3).outcome == "pass"
+    # both lost: the email events' loss is named, and the opt-outs' too when it is larger
+    both = check({"promo": ChannelEvents(10, 5, "possibly_email", 10, 5)})
+    assert "(promo: 10 -> 5 email events, lost 50.0%, fewer in the export)" in both.detail
+    more = check({"email": ChannelEvents(100, 75, "email", 40, 10)})
+    assert (
+        "(email: 100 -> 75 email events, lost 25.0%; 40 -> 10 of them withholding consent "
+        "(every status but OPT_IN), lost 75.0%, fewer withholding consent in the export"
+    ) in more.detail
+    fewer_opt_ins = check({"email": ChannelEvents(100, 70, "email", 40, 40)})
+    assert "email: 100 -> 70 email events, lost 30.0%, fewer in the export)" in (
+        fewer_opt_ins.detail
+    )
+    grown = check({"email": ChannelEvents(100, 110, "email", 40, 45)})
+    assert grown.outcome == "pass"
+    assert grown.detail == (
+        "1 consent channel(s) the previous run read email events on: 100 -> 110 email events, "
+        "40 -> 45 of them withholding consent, none lost more than 20.0%"
+    )
+    not_kept = check({"email": ChannelEvents(100, 100, "email", None, 0)})
+    assert not_kept.outcome == "pass"
+    assert not_kept.detail == (
+        "1 consent channel(s) the previous run read email events on: 100 -> 100 email events, "
+        "none lost more than 20.0%"
+    )
 
 
 def test_a_lost_channel_is_named_without_addresses_and_printable() -> None:

@@ -62,6 +62,7 @@ def facts() -> dict[str, Any]:
                 "reading": "possibly_email",
                 "events": 3,
                 "email_events": 1,
+                "withholding_events": 1,
                 "customers": 2,
                 "change": "seen_before",
                 "previous_reading": "possibly_email",
@@ -71,6 +72,7 @@ def facts() -> dict[str, Any]:
                 "reading": "email",
                 "events": 1200,
                 "email_events": 1200,
+                "withholding_events": 240,
                 "customers": 99,
                 "change": "seen_before",
                 "previous_reading": "email",
@@ -80,6 +82,7 @@ def facts() -> dict[str, Any]:
                 "reading": "possibly_email",
                 "events": 1,
                 "email_events": 1,
+                "withholding_events": 1,
                 "customers": 1,
                 "change": "new",
                 "previous_reading": None,
@@ -315,7 +318,10 @@ def test_the_page_lists_the_channels_that_count_first_and_at_most_thirty(
     # a channel new since the previous run first, then the most counted
     assert [channel["channel"] for channel in shown[:3]] == ["c03", "c39", "c38"]
     assert len(shown) == 30 and email not in shown and not_shown == 11
-    facts["consent_channels"] = [{**channel, "customers": 1} for channel in shown]
+    facts["consent_channels"] = [
+        {**channel, "withholding_events": channel["email_events"], "customers": 1}
+        for channel in shown
+    ]
     facts["consent_channels_not_shown"] = not_shown
     page = render_report(facts)
     assert page.count('class="consent-channel ') == 30
@@ -326,7 +332,13 @@ def test_the_page_lists_the_channels_that_count_first_and_at_most_thirty(
 def test_each_channel_says_how_it_compares_with_the_previous_run(
     facts: dict[str, Any],
 ) -> None:
-    base = {"reading": "not_email", "events": 2, "email_events": 0, "customers": 1}
+    base = {
+        "reading": "not_email",
+        "events": 2,
+        "email_events": 0,
+        "withholding_events": 0,
+        "customers": 1,
+    }
     facts["consent_channels"] = [
         {
             **base,
@@ -358,11 +370,12 @@ def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
         create schema marts;
         create table marts.audience_consent_channel_changes as
             select * from (values
-                ('ann.smith@example.com', 'possibly_email', 2, 1, 2, 'new', null),
-                (null, 'possibly_email', 1, 1, 1, null, null),
-                ('email', 'email', 5, 5, 4, 'seen_before', 'email')
-            ) as t(channel, channel_reading, event_count, email_event_count, customer_count,
-                channel_change, previous_channel_reading);
+                ('ann.smith@example.com', 'possibly_email', 2, 1, 1, 2, 'new', null),
+                (null, 'possibly_email', 1, 1, 1, 1, null, null),
+                ('email', 'email', 5, 5, 2, 4, 'seen_before', 'email')
+            ) as t(channel, channel_reading, event_count, email_event_count,
+                withholding_event_count, customer_count, channel_change,
+                previous_channel_reading);
         """
     )
     channels = consent_channels(con)
@@ -372,6 +385,7 @@ def test_a_channel_shaped_like_an_address_is_not_shown() -> None:
         "reading": "possibly_email",
         "events": 2,
         "email_events": 1,
+        "withholding_events": 1,
         "customers": 2,
         "change": "new",
         "previous_reading": None,

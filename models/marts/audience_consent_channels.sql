@@ -12,11 +12,26 @@ events_read as (
 
     select
         channel,
+        consent_status,
         {{ email_channel_reading('channel') }} as channel_reading,
         {{ is_email_event('channel', 'consent_status') }} as is_email_event,
         customer_id
 
     from consent_events
+
+),
+
+-- an email event withholds consent unless it is an OPT_IN: these are the events that exclude
+events_classified as (
+
+    select
+        channel,
+        channel_reading,
+        is_email_event,
+        customer_id,
+        is_email_event and coalesce(consent_status, '') <> 'OPT_IN' as is_withholding_event
+
+    from events_read
 
 ),
 
@@ -27,9 +42,10 @@ final as (
         channel_reading,
         count(*) as event_count,
         count(case when is_email_event then 1 end) as email_event_count,
+        count(case when is_withholding_event then 1 end) as withholding_event_count,
         count(distinct customer_id) as customer_count
 
-    from events_read
+    from events_classified
     group by channel, channel_reading
 
 )

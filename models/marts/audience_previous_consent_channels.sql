@@ -10,6 +10,7 @@
     ('channel_reading', dbt.type_string()),
     ('event_count', dbt.type_bigint()),
     ('email_event_count', dbt.type_bigint()),
+    ('withholding_event_count', dbt.type_bigint()),
 ]) %}
 
 with
@@ -27,7 +28,8 @@ run_consent_channels as (
         run_consent_channels.channel,
         run_consent_channels.channel_reading,
         run_consent_channels.event_count,
-        run_consent_channels.email_event_count
+        run_consent_channels.email_event_count,
+        run_consent_channels.withholding_event_count
 
     from {{ run_consent_channels }} as run_consent_channels
 
@@ -40,6 +42,9 @@ final as (
         cast(run_consent_channels.channel_reading as {{ dbt.type_string() }}) as channel_reading,
         cast(run_consent_channels.event_count as {{ dbt.type_bigint() }}) as event_count,
         cast(run_consent_channels.email_event_count as {{ dbt.type_bigint() }}) as email_event_count,
+        cast(
+            run_consent_channels.withholding_event_count as {{ dbt.type_bigint() }}
+        ) as withholding_event_count,
         previous_run.previous_run_id
 
     from run_consent_channels
