@@ -29,7 +29,12 @@ when:
   decide on the events they read, so an opt-out that is no longer read no longer excludes;
   the file's own row count can hide it (a channel that is a small part of the file). Not
   applicable on the first run to a destination, nor when that run was recorded before the
-  history kept its channels.
+  history kept its channels. Its events withholding consent (every status but OPT_IN) are
+  checked apart, so opt-ins gained cannot hide opt-outs lost;
+- **lost opt-outs**: a customer this build publishes whose latest email event in the previous
+  published run withheld consent, and that event is no longer read for them (the model
+  ``audience_lost_opt_outs``): any one fails. Per customer, by the event's id, so it sees an
+  opt-out gone where another arrived, which counts cannot.
 
 A person who expects the change reruns with ``--accept-drift "why"``: the failing checks are
 then recorded as ``accepted``, with the reason, in the run history (``history.published_runs``
@@ -47,6 +52,7 @@ import duckdb
 from audience_pipeline.channels import channel_name, channel_without_addresses
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import PublishedRun, build_comparison, change_counts
+from audience_pipeline.redaction import printable, without_addresses
 
 DEFAULT_MAX_AUDIENCE_CHANGE = 0.2
 DEFAULT_MAX_INPUT_LOSS = 0.2
@@ -183,6 +189,15 @@ class ChannelEvents:
         if self.withholding_loss > self.email_loss:
             return "fewer withholding consent in the export (opt-ins do not make up for opt-outs)"
         return "fewer in the export"
+
+
+@dataclass(frozen=True)
+class LostOptOuts:
+    """The customers published whose opt-out the previous run read and this build does not
+    (``audience_lost_opt_outs``): how many, and the first few by id with that event's id."""
+
+    count: int = 0
+    shown: tuple[tuple[int, str], ...] = ()
 
 
 def _loss(before: int, now: int) -> float:
@@ -324,6 +339,48 @@ def _email_channel_check(
         share=max((events.loss for events in email_events.values()), default=0.0),
         threshold=threshold,
         outcome="fail" if lost else "pass",
+        detail=detail,
+    )
+
+
+#: How many customers the lost opt-outs check names in its detail (all are in the model).
+LOST_OPT_OUTS_SHOWN = 5
+
+
+def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
+    """No customer is published whose latest email event in the previous run to the
+    destination withheld consent and is no longer read (``audience_lost_opt_outs``): any one
+    fails, since an opt-out no longer read no longer excludes."""
+    if first_run:
+        outcome = "not_applicable"
+        detail = "first published run to this destination: nothing to compare with"
+    elif lost.count:
+        named = ", ".join(
+            f"customer {customer_id} (event {printable(without_addresses(event_id))})"
+            for customer_id, event_id in lost.shown
+        )
+        more = f" and {lost.count - len(lost.shown)} more" if lost.count > len(lost.shown) else ""
+        outcome = "fail"
+        detail = (
+            f"{lost.count} customer(s) published whose opt-out the previous run to this "
+            f"destination read is no longer read (gone from the export or quarantined): "
+            f"{named}{more}, in the model audience_lost_opt_outs; an opt-out that is no longer "
+            "read no longer excludes"
+        )
+    else:
+        outcome = "pass"
+        detail = (
+            "no customer published whose opt-out the previous run to this destination read is "
+            "no longer read"
+        )
+    return DriftCheck(
+        control="lost_opt_outs",
+        subject="consent_events",
+        previous=None,
+        current=lost.count,
+        share=None,
+        threshold=None,
+        outcome=outcome,
         detail=detail,
     )
 
@@ -486,6 +543,7 @@ def evaluate_drift(
     rerun_differences: dict[str, int] | None = None,
     same_day_run_id: int | None = None,
     email_events: dict[str | None, ChannelEvents] | None = None,
+    lost_opt_outs: LostOptOuts | None = None,
 ) -> DriftResult:
     """Apply the guard to plain numbers (no database): the previous run against this one.
 
@@ -493,7 +551,9 @@ def evaluate_drift(
     as-of date is given; so are ``rerun_differences`` (customers per kind of difference from
     ``same_day_run_id``, the day's earlier publication, on a rerun of a published day), and
     ``email_events`` (per consent channel the previous run read email events on, those events
-    then and now; None when there is nothing to compare with).
+    then and now; None when there is nothing to compare with) and ``lost_opt_outs`` (the
+    customers published whose latest email event in the previous run withheld consent and is
+    no longer read, with that event's id).
     """
     thresholds = thresholds or DriftThresholds()
     checks = [
@@ -513,6 +573,7 @@ def evaluate_drift(
     checks.append(
         _email_channel_check(email_events, thresholds.max_input_loss, first_run=previous is None)
     )
+    checks.append(_lost_opt_outs_check(lost_opt_outs or LostOptOuts(), first_run=previous is None))
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None
         checks.append(
@@ -566,6 +627,7 @@ def assess_drift(
     return evaluate_drift(
         comparison.previous,
         email_events=_email_events(con),
+        lost_opt_outs=_lost_opt_outs(con),
         eligible=eligible,
         entered=changes["entered"],
         left=changes["left"],
@@ -579,6 +641,20 @@ def assess_drift(
         allow_empty_audience=allow_empty_audience,
         rerun_differences={difference: int(count) for difference, count, _ in rerun_rows},
         same_day_run_id=max((int(run_id) for _, _, run_id in rerun_rows), default=None),
+    )
+
+
+def _lost_opt_outs(con: duckdb.DuckDBPyConnection) -> LostOptOuts:
+    """How many customers ``audience_lost_opt_outs`` lists, and the first few by id."""
+    row = con.execute("select count(*) from marts.audience_lost_opt_outs").fetchone()
+    shown = con.execute(
+        "select customer_id, previous_withholding_event_id from marts.audience_lost_opt_outs "
+        "order by customer_id limit ?",
+        [LOST_OPT_OUTS_SHOWN],
+    ).fetchall()
+    return LostOptOuts(
+        int(row[0]) if row else 0,
+        tuple((int(customer_id), str(event_id)) for customer_id, event_id in shown),
     )
 
 

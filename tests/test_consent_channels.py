@@ -284,6 +284,22 @@ def _next_day_copy(
     return database, next_day, events
 
 
+def _published_ids(output_dir: Path) -> set[str]:
+    """The customer ids of the audience published into ``output_dir``."""
+    audience = (output_dir / "eligible_audience.csv").read_text("utf-8").splitlines()
+    return {line.split(",")[0] for line in audience[1:]}
+
+
+def _control_status(database: Path, result: RunResult, control: str) -> str:
+    """How the history recorded ``control`` for the run ``result`` published."""
+    (status,) = query(
+        database,
+        "select status from history.run_controls where run_id = ? and control = ?",
+        [result.run_id, control],
+    )[0]
+    return str(status)
+
+
 def _run_next_day(
     published: PublishedRun, landing: Path, database: Path, tmp_path: Path, **options: Any
 ) -> RunResult:
@@ -356,17 +372,13 @@ def test_a_channel_gone_from_the_export_stops_the_run_until_accepted(
         "run to this destination (emial: 1 -> 0 email events, lost 100.0%, gone from the export)"
     ) in message
     failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
-    assert failed == {"email_consent_channels"}  # the audience moved by one customer
+    # the audience moved by one customer: the one whose opt-out is gone, named by both checks
+    assert failed == {"email_consent_channels", "lost_opt_outs"}
+    assert f"customer {named['typo']} (event CE-900026)" in message
     accepted = _run_next_day(published, next_day, database, tmp_path, accept_drift="emial retired")
-    audience = (tmp_path / "out" / "eligible_audience.csv").read_text("utf-8").splitlines()
-    published_ids = {line.split(",")[0] for line in audience[1:]}
-    assert str(named["typo"]) in published_ids  # the opt-out no longer read no longer excludes
-    assert query(
-        database,
-        "select status from history.run_controls where run_id = ? "
-        "and control = 'email_consent_channels'",
-        [accepted.run_id],
-    ) == [("accepted",)]
+    # the opt-out no longer read no longer excludes
+    assert str(named["typo"]) in _published_ids(tmp_path / "out")
+    assert _control_status(database, accepted, "email_consent_channels") == "accepted"
 
 
 def test_opt_outs_lost_behind_as_many_new_opt_ins_stop_the_run(
@@ -440,6 +452,69 @@ def test_a_run_recorded_before_withholding_events_were_kept_is_compared_on_email
     )
     email = next(c for c in result.report["consent_channels"] if c["channel"] == "email")
     assert kept == [(1, None), (2, email["withholding_events"])]
+
+
+@pytest.fixture(scope="module")
+def opted_out(
+    channels: tuple[dict[str, int], Path, PublishedRun], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[int, Path, PublishedRun]:
+    """A first run whose landing folder adds an email opt-out (CE-970001) by a customer the
+    sample publishes: the customer, that landing folder and what the run published."""
+    _, landing, published = channels
+    customer = int(published.audience[20]["customer_id"])
+    work = tmp_path_factory.mktemp("opted_out")
+    first_day = work / "landing"
+    shutil.copytree(landing, first_day)
+    with (first_day / "consent_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"CE-970001,{customer},email,OPT_OUT,{LATER},web\n")
+    return customer, first_day, run_and_read_outputs(first_day, work)
+
+
+def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted(
+    opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The next day's export lost one opt-out, by a customer who had opted in before it: one
+    email event of many on the channel, one customer entering, so no count moves enough. The
+    customer would be published on the opt-in their opt-out overrode: the drift guard stops
+    the run naming them and the event; accepted, the run publishes them."""
+    customer, first_day, published = opted_out
+    assert str(customer) not in {row["customer_id"] for row in published.audience}
+    assert query(
+        published.database,
+        "select withholding_event_id from history.run_decisions where customer_id = ?",
+        [customer],
+    ) == [("CE-970001",)]
+    database, next_day, events = _next_day_copy(published, first_day, tmp_path)
+    kept = [line for line in events if not line.startswith("CE-970001,")]
+    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+    with pytest.raises(DriftFailure) as stopped:
+        _run_next_day(published, next_day, database, tmp_path)
+    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
+    assert failed == {"lost_opt_outs"}
+    assert (
+        f"lost_opt_outs: 1 customer(s) published whose opt-out the previous run to this "
+        f"destination read is no longer read (gone from the export or quarantined): customer "
+        f"{customer} (event CE-970001)"
+    ) in str(stopped.value)
+    accepted = _run_next_day(
+        published, next_day, database, tmp_path, accept_drift="the opt-out was entered in error"
+    )
+    assert str(customer) in _published_ids(tmp_path / "out")
+    assert _control_status(database, accepted, "lost_opt_outs") == "accepted"
+
+
+def test_a_customer_who_opted_in_again_is_published_without_stopping(
+    opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The opt-out is still in the next day's export and a later opt-in follows it: the
+    customer is published and nothing stops, since the event that excluded them is still read."""
+    customer, first_day, published = opted_out
+    database, next_day, events = _next_day_copy(published, first_day, tmp_path)
+    again = f"CE-970002,{customer},email,OPT_IN,2026-11-27T08:00:00Z,web\n"
+    (next_day / "consent_events.csv").write_text("".join([*events, again]), "utf-8")
+    result = _run_next_day(published, next_day, database, tmp_path)
+    assert str(customer) in _published_ids(tmp_path / "out")
+    assert _control_status(database, result, "lost_opt_outs") == "pass"
 
 
 def test_listing_a_channel_read_as_email_before_stops_the_next_run(

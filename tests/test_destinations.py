@@ -47,8 +47,8 @@ def test_a_database_from_before_destinations_is_migrated(tmp_path: Path) -> None
             [run_id, run_id, str(folder)],
         )
         con.execute(
-            "insert into history.run_decisions values (?, 1, 'eligible'), (?, 2, 'eligible'), "
-            "(?, 3, 'inactive')",
+            "insert into history.run_decisions (run_id, customer_id, decision_reason) "
+            "values (?, 1, 'eligible'), (?, 2, 'eligible'), (?, 3, 'inactive')",
             [run_id] * 3,
         )
     ensure_history_tables(con)
@@ -82,7 +82,7 @@ def test_per_customer_tables_with_a_primary_key_are_rebuilt_without_it(tmp_path:
         "values (1, now(), '2026-11-25', 3, 2, 5, 0, 'passed', 'crm')"
     )
     con.execute(
-        "insert into history.run_decisions values "
+        "insert into history.run_decisions (run_id, customer_id, decision_reason) values "
         "(1, 1, 'eligible'), (1, 2, 'eligible'), (1, 3, 'inactive')"
     )
     con.execute(

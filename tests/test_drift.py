@@ -14,6 +14,7 @@ from audience_pipeline.drift import (
     DriftCheck,
     DriftFailure,
     DriftThresholds,
+    LostOptOuts,
     evaluate_drift,
 )
 from audience_pipeline.history import PublishedRun
@@ -40,7 +41,7 @@ def outcomes(result) -> dict[str, str]:
 
 def test_first_run_checks_only_that_no_file_is_empty() -> None:
     result = evaluate_drift(None, eligible=70, entered=70, left=0, raw_rows=FILES)
-    not_compared = {"audience_change", "email_consent_channels"}
+    not_compared = {"audience_change", "email_consent_channels", "lost_opt_outs"}
     assert {outcomes(result)[control] for control in not_compared} == {"not_applicable"}
     assert {o for c, o in outcomes(result).items() if c not in not_compared} == {"pass"}
     assert result.status == "passed"
@@ -331,6 +332,35 @@ def test_opt_outs_lost_fail_however_many_opt_ins_came_instead() -> None:
         "1 consent channel(s) the previous run read email events on: 100 -> 100 email events, "
         "none lost more than 20.0%"
     )
+
+
+def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -> None:
+    """One customer is enough (no share): the first five are named by id, with the event, the
+    event printable and without addresses (free text from the export); accepted, it passes."""
+    unchanged = {"eligible": 100, "entered": 1, "left": 0, "raw_rows": FILES}
+    one = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(1, ((42, "CE-1"),)), **unchanged)
+    check = next(c for c in one.checks if c.control == "lost_opt_outs")
+    assert (check.outcome, check.current) == ("fail", 1) and one.failed
+    assert check.detail == (
+        "1 customer(s) published whose opt-out the previous run to this destination read is no "
+        "longer read (gone from the export or quarantined): customer 42 (event CE-1), in the "
+        "model audience_lost_opt_outs; an opt-out that is no longer read no longer excludes"
+    )
+    shown = (*((customer, f"CE-{customer}") for customer in range(1, 5)), (5, "a@example.com\nx"))
+    many = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(12, shown), **unchanged)
+    detail = next(c.detail for c in many.checks if c.control == "lost_opt_outs")
+    assert "customer 4 (event CE-4), customer 5 (event [address removed]?x) and 7 more," in detail
+    accepted = evaluate_drift(
+        previous_run(),
+        lost_opt_outs=LostOptOuts(1, ((42, "CE-1"),)),
+        accept_reason="CE-1 was entered in error",
+        **unchanged,
+    )
+    assert outcomes(accepted)["lost_opt_outs"] == "accepted" and not accepted.failed
+    none = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(), **unchanged)
+    assert outcomes(none)["lost_opt_outs"] == "pass"
+    first = evaluate_drift(None, lost_opt_outs=LostOptOuts(), **unchanged)
+    assert outcomes(first)["lost_opt_outs"] == "not_applicable"
 
 
 def test_a_lost_channel_is_named_without_addresses_and_printable() -> None:

@@ -207,7 +207,7 @@ def test_every_control_is_listed_with_its_outcome(rendered: dict[int, dict[str, 
         # order, same-day rerun, email consent channels, one per input file)
         assert len(controls) > 80 and all(row["shown"] for row in controls)
         drift = [row for row in controls if row["type"] == "drift_guard"]
-        assert len(drift) == 9
+        assert len(drift) == 10
         assert {row["outcome"] for row in controls if row["type"] != "drift_guard"} == {"pass"}
         expected = {"not_applicable", "pass"} if run_id == 1 else {"pass"}
         if run_id == 3:

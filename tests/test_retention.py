@@ -20,7 +20,8 @@ def record(con: duckdb.DuckDBPyConnection, run_id: int, as_of: str, destination:
     )
     for customer_id in (1, 2, 3):
         con.execute(
-            "insert into history.run_decisions values (?, ?, ?)",
+            "insert into history.run_decisions (run_id, customer_id, decision_reason) "
+            "values (?, ?, ?)",
             [run_id, customer_id, "eligible" if customer_id < 3 else "inactive"],
         )
     for customer_id in (1, 2):

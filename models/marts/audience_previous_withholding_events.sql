@@ -1,0 +1,46 @@
+{#-
+    The customers the previous run to this destination (`audience_previous_run`) read an event
+    withholding consent for, as their latest email event, with that event's id (source
+    `history`, table `run_decisions`, column `withholding_event_id`). Empty on a first run and
+    when that run was recorded before the history kept the events.
+-#}
+{%- set run_decisions = history_or_empty('run_decisions', [
+    ('run_id', 'integer'),
+    ('customer_id', dbt.type_bigint()),
+    ('withholding_event_id', dbt.type_string()),
+]) %}
+
+with
+
+previous_run as (
+
+    select * from {{ ref('audience_previous_run') }}
+
+),
+
+run_decisions as (
+
+    select
+        run_decisions.run_id,
+        run_decisions.customer_id,
+        run_decisions.withholding_event_id
+
+    from {{ run_decisions }} as run_decisions
+    where run_decisions.withholding_event_id is not null
+
+),
+
+final as (
+
+    select
+        cast(run_decisions.customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        cast(run_decisions.withholding_event_id as {{ dbt.type_string() }}) as withholding_event_id,
+        previous_run.previous_run_id
+
+    from run_decisions
+    inner join previous_run
+        on run_decisions.run_id = previous_run.previous_run_id
+
+)
+
+select * from final
