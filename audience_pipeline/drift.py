@@ -32,9 +32,9 @@ when:
   history kept its channels. Its events withholding consent (every status but OPT_IN) are
   checked apart, so opt-ins gained cannot hide opt-outs lost;
 - **lost opt-outs**: a customer this build publishes whose latest email event in the previous
-  published run withheld consent, and that event is no longer read for them (the model
-  ``audience_lost_opt_outs``): any one fails. Per customer, by the event's id, so it sees an
-  opt-out gone where another arrived, which counts cannot.
+  published run withheld consent, on an opt-in dated no later than that event, which is then
+  no longer read (the model ``audience_lost_opt_outs``): any one fails. Per customer, so it
+  sees an opt-out gone where another arrived, which counts cannot.
 
 A person who expects the change reruns with ``--accept-drift "why"``: the failing checks are
 then recorded as ``accepted``, with the reason, in the run history (``history.published_runs``
@@ -197,7 +197,7 @@ class LostOptOuts:
     (``audience_lost_opt_outs``): how many, and the first few by id with that event's id."""
 
     count: int = 0
-    shown: tuple[tuple[int, str], ...] = ()
+    shown: tuple[tuple[int, str | None], ...] = ()
 
 
 def _loss(before: int, now: int) -> float:
@@ -356,7 +356,9 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
         detail = "first published run to this destination: nothing to compare with"
     elif lost.count:
         named = ", ".join(
-            f"customer {customer_id} (event {printable(without_addresses(event_id))})"
+            f"customer {customer_id} ("
+            + ("an event with a blank id" if event_id is None else f"event {_event_id(event_id)}")
+            + ")"
             for customer_id, event_id in lost.shown
         )
         more = f" and {lost.count - len(lost.shown)} more" if lost.count > len(lost.shown) else ""
@@ -383,6 +385,11 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
         outcome=outcome,
         detail=detail,
     )
+
+
+def _event_id(event_id: str) -> str:
+    """An event's id in a check's detail: printable, without addresses (free text)."""
+    return printable(without_addresses(event_id))
 
 
 def _channel_loss(channel: str | None, events: ChannelEvents, threshold: float) -> str:
@@ -654,7 +661,10 @@ def _lost_opt_outs(con: duckdb.DuckDBPyConnection) -> LostOptOuts:
     ).fetchall()
     return LostOptOuts(
         int(row[0]) if row else 0,
-        tuple((int(customer_id), str(event_id)) for customer_id, event_id in shown),
+        tuple(
+            (int(customer_id), None if event_id is None else str(event_id))
+            for customer_id, event_id in shown
+        ),
     )
 
 

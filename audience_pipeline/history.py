@@ -34,8 +34,8 @@ Tables (the dbt source ``history`` documents every column):
   counts and how it compared with the previous run (``audience_consent_channel_changes``), so
   the next run can say which channels are new and ``audience history`` which run first read one;
 - ``run_decisions``: per run and customer, the decision reason (``eligible`` = published)
-  and the event withholding consent that was their latest email event, if any (so the next run
-  can tell an opt-out gone from the export: ``audience_lost_opt_outs``);
+  and the event withholding consent that was their latest email event, if any, with its
+  instant (so the next run can tell an opt-out gone from the export: ``audience_lost_opt_outs``);
 - ``run_audience``: per run and published customer, the values published (customer_id, email
   and the other columns of ``eligible_audience.csv``): what the destination's platform holds;
 - ``run_membership`` (a view): per run, the customers published in the audience.
@@ -164,7 +164,8 @@ TABLES: dict[str, str] = {
         run_id integer not null,
         customer_id bigint not null,
         decision_reason varchar not null,
-        withholding_event_id varchar
+        withholding_event_id varchar,
+        withholding_event_ts_utc timestamp
     """,
     "run_audience": """
         run_id integer not null,
@@ -197,7 +198,10 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("channel_change", "varchar"),
         ("withholding_event_count", "bigint"),
     ),
-    "run_decisions": (("withholding_event_id", "varchar"),),
+    "run_decisions": (
+        ("withholding_event_id", "varchar"),
+        ("withholding_event_ts_utc", "timestamp"),
+    ),
 }
 
 #: The rules' parameters a run recorded (``published_runs``), as ``reconciliation.json`` says them.
@@ -747,9 +751,11 @@ def record_run(
                 con.execute(
                     """
                     insert into history.run_decisions (
-                        run_id, customer_id, decision_reason, withholding_event_id
+                        run_id, customer_id, decision_reason, withholding_event_id,
+                        withholding_event_ts_utc
                     )
-                    select ?, customer_id, decision_reason, withholding_event_id
+                    select ?, customer_id, decision_reason, withholding_event_id,
+                        withholding_event_ts_utc
                     from marts.customer_audience_decisions
                     """,
                     [run_id],

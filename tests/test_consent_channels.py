@@ -481,9 +481,10 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     assert str(customer) not in {row["customer_id"] for row in published.audience}
     assert query(
         published.database,
-        "select withholding_event_id from history.run_decisions where customer_id = ?",
+        "select withholding_event_id, withholding_event_ts_utc from history.run_decisions "
+        "where customer_id = ?",
         [customer],
-    ) == [("CE-970001",)]
+    ) == [("CE-970001", dt.datetime(2026, 11, 20))]
     database, next_day, events = _next_day_copy(published, first_day, tmp_path)
     kept = [line for line in events if not line.startswith("CE-970001,")]
     (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
@@ -501,6 +502,23 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     )
     assert str(customer) in _published_ids(tmp_path / "out")
     assert _control_status(database, accepted, "lost_opt_outs") == "accepted"
+
+
+def test_an_opt_out_turned_into_an_opt_in_stops_the_run(
+    opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
+) -> None:
+    """The next day's export holds the same line with OPT_IN for OPT_OUT (same id, same
+    instant): nothing is gone by id or by count of lines, but the opt-out is no longer read."""
+    customer, first_day, published = opted_out
+    database, next_day, events = _next_day_copy(published, first_day, tmp_path)
+    turned = [
+        line.replace(",OPT_OUT,", ",OPT_IN,") if line.startswith("CE-970001,") else line
+        for line in events
+    ]
+    (next_day / "consent_events.csv").write_text("".join(turned), "utf-8")
+    with pytest.raises(DriftFailure) as stopped:
+        _run_next_day(published, next_day, database, tmp_path)
+    assert f"customer {customer} (event CE-970001)" in str(stopped.value)
 
 
 def test_a_customer_who_opted_in_again_is_published_without_stopping(

@@ -350,6 +350,10 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
     many = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(12, shown), **unchanged)
     detail = next(c.detail for c in many.checks if c.control == "lost_opt_outs")
     assert "customer 4 (event CE-4), customer 5 (event [address removed]?x) and 7 more," in detail
+    blank = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(1, ((7, None),)), **unchanged)
+    assert "customer 7 (an event with a blank id), in the model" in next(
+        c.detail for c in blank.checks if c.control == "lost_opt_outs"
+    )
     accepted = evaluate_drift(
         previous_run(),
         lost_opt_outs=LostOptOuts(1, ((42, "CE-1"),)),

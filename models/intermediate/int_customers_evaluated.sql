@@ -48,6 +48,7 @@ checks as (
         coalesce(email_consent.is_opted_in, false) as is_opted_in,
         email_consent.latest_consent_status,
         email_consent.latest_event_id as latest_consent_event_id,
+        email_consent.latest_event_ts_utc as latest_consent_event_ts_utc,
         suppressions.customer_id is not null as is_suppressed,
         coalesce(suppressions.is_suppressed_by_customer_id, false) as is_suppressed_by_customer_id,
         coalesce(bookings.bookings_last_365_days, 0) as bookings_last_365_days,

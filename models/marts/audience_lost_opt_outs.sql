@@ -6,15 +6,15 @@ audience as (
 
 ),
 
-previous_withholding_events as (
+customers as (
 
-    select * from {{ ref('audience_previous_withholding_events') }}
+    select * from {{ ref('int_customers_evaluated') }}
 
 ),
 
-consent_events as (
+previous_withholding_events as (
 
-    select * from {{ ref('stg_exports__consent_events') }}
+    select * from {{ ref('audience_previous_withholding_events') }}
 
 ),
 
@@ -24,6 +24,7 @@ published_after_withholding as (
     select
         audience.customer_id,
         previous_withholding_events.withholding_event_id as previous_withholding_event_id,
+        previous_withholding_events.withholding_event_ts_utc as previous_withholding_event_ts_utc,
         previous_withholding_events.previous_run_id
 
     from audience
@@ -32,21 +33,28 @@ published_after_withholding as (
 
 ),
 
--- kept when this build no longer reads that event for the customer (an anti-join: a match,
--- however many rows it has, drops the customer)
+-- still read, that event would be their latest email event or come before a later opt-in (an
+-- opt-in at the same instant loses), so an opt-in that publishes them no later than it means
+-- the event is no longer read; no deciding instant at all is doubt, and listed
 final as (
 
     select
         published_after_withholding.customer_id,
         published_after_withholding.previous_withholding_event_id,
+        published_after_withholding.previous_withholding_event_ts_utc,
+        customers.latest_consent_event_id,
+        customers.latest_consent_event_ts_utc,
         published_after_withholding.previous_run_id
 
     from published_after_withholding
-    left join consent_events
-        on
-            published_after_withholding.customer_id = consent_events.customer_id
-            and published_after_withholding.previous_withholding_event_id = consent_events.event_id
-    where consent_events.event_id is null
+    left join customers
+        on published_after_withholding.customer_id = customers.customer_id
+    where
+        coalesce(
+            customers.latest_consent_event_ts_utc
+            > published_after_withholding.previous_withholding_event_ts_utc,
+            false
+        ) = false
 
 )
 

@@ -58,10 +58,15 @@ final as (
         customers.has_email_consent,
         customers.latest_consent_status,
         customers.latest_consent_event_id,
+        customers.latest_consent_event_ts_utc,
         case
             when customers.has_email_consent and not customers.is_opted_in
                 then customers.latest_consent_event_id
         end as withholding_event_id,
+        case
+            when customers.has_email_consent and not customers.is_opted_in
+                then customers.latest_consent_event_ts_utc
+        end as withholding_event_ts_utc,
         customers.is_opted_in,
         customers.is_suppressed,
         customers.is_suppressed_by_customer_id,
