@@ -654,6 +654,33 @@ def _change_lines(
     return []
 
 
+def _lost_opt_out_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
+    """Whether the customer is published without the opt-out the previous run read (the model
+    ``audience_lost_opt_outs``, which a database built by an earlier version lacks)."""
+    built = _one(
+        con,
+        "select count(*) as models from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'audience_lost_opt_outs'",
+        [],
+    )
+    if not built or not built["models"]:
+        return []
+    lost = _one(
+        con, "select * from marts.audience_lost_opt_outs where customer_id = ?", [customer_id]
+    )
+    if lost is None:
+        return []
+    previous_event = lost["previous_withholding_event_id"] or "(blank id)"
+    now_event = lost["latest_consent_event_id"] or "(blank id)"
+    return [
+        f"Opt-out no longer read: in published run #{lost['previous_run_id']} the latest email "
+        f"event was {previous_event} ({_ts(lost['previous_withholding_event_ts_utc'])}), "
+        f"withholding consent; this run publishes the customer on {now_event} "
+        f"({_ts(lost['latest_consent_event_ts_utc'])}), no later, so that event is no longer "
+        "read. The drift guard (lost_opt_outs) stops such a run until a person accepts it."
+    ]
+
+
 def explain_customer(
     con: duckdb.DuckDBPyConnection, customer_id: int, destination: str | None = None
 ) -> str:
@@ -713,6 +740,8 @@ def explain_customer(
             f"{decision['decision_reason']}: {decision['exclusion_description']}"
         )
     lines.extend(_change_lines(con, customer_id, destination, build_destination, runs))
+    if destination is not None and destination == build_destination:
+        lines.extend(_lost_opt_out_lines(con, customer_id))
 
     email = decision["email_normalized"]
     consent_facts, deciding = _consent_facts(con, customer_id)

@@ -497,6 +497,11 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
         f"destination read is no longer read (gone from the export or quarantined): customer "
         f"{customer} (event CE-970001)"
     ) in str(stopped.value)
+    explained = explain(database, customer)
+    assert (
+        "Opt-out no longer read: in published run #1 the latest email event was CE-970001 "
+        "(2026-11-20 00:00:00 UTC), withholding consent; this run publishes the customer on "
+    ) in explained
     accepted = _run_next_day(
         published, next_day, database, tmp_path, accept_drift="the opt-out was entered in error"
     )
