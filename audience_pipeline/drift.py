@@ -365,7 +365,8 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
         outcome = "fail"
         detail = (
             f"{lost.count} customer(s) published whose opt-out the previous run to this "
-            f"destination read is no longer read (gone from the export or quarantined): "
+            "destination read is no longer read (gone from the export, quarantined, re-dated or "
+            f"turned into an opt-in): "
             f"{named}{more}, in the model audience_lost_opt_outs; an opt-out that is no longer "
             "read no longer excludes"
         )

@@ -494,7 +494,8 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     assert failed == {"lost_opt_outs"}
     assert (
         f"lost_opt_outs: 1 customer(s) published whose opt-out the previous run to this "
-        f"destination read is no longer read (gone from the export or quarantined): customer "
+        "destination read is no longer read (gone from the export, quarantined, re-dated or "
+        f"turned into an opt-in): customer "
         f"{customer} (event CE-970001)"
     ) in str(stopped.value)
     explained = explain(database, customer)

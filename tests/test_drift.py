@@ -343,7 +343,8 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
     assert (check.outcome, check.current) == ("fail", 1) and one.failed
     assert check.detail == (
         "1 customer(s) published whose opt-out the previous run to this destination read is no "
-        "longer read (gone from the export or quarantined): customer 42 (event CE-1), in the "
+        "longer read (gone from the export, quarantined, re-dated or turned into an opt-in): "
+        "customer 42 (event CE-1), in the "
         "model audience_lost_opt_outs; an opt-out that is no longer read no longer excludes"
     )
     shown = (*((customer, f"CE-{customer}") for customer in range(1, 5)), (5, "a@example.com\nx"))
