@@ -366,9 +366,8 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
         detail = (
             f"{lost.count} customer(s) published whose opt-out the previous run to this "
             "destination read is no longer read (gone from the export, quarantined, re-dated or "
-            f"turned into an opt-in): "
-            f"{named}{more}, in the model audience_lost_opt_outs; an opt-out that is no longer "
-            "read no longer excludes"
+            f"turned into an opt-in): {named}{more}, in the model audience_lost_opt_outs; an "
+            "opt-out that is no longer read no longer excludes"
         )
     else:
         outcome = "pass"

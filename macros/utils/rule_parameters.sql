@@ -119,9 +119,15 @@
         {{ audience.email_channel_reading(channel) }} = 'email'
         or (
             {{ audience.email_channel_reading(channel) }} = 'possibly_email'
-            and coalesce({{ consent_status }}, '') <> 'OPT_IN'
+            and {{ audience.withholds_consent(consent_status) }}
         )
     )
+{%- endmacro %}
+
+{#- Whether a consent status withholds consent: every status but OPT_IN, blank included (doubt
+    excludes, and consent is never assumed). -#}
+{% macro withholds_consent(consent_status) -%}
+    coalesce({{ consent_status }}, '') <> 'OPT_IN'
 {%- endmacro %}
 
 {#- The non-email channels as one stable text: sorted, comma-joined (`push,sms`; '' for none). -#}

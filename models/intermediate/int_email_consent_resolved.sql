@@ -22,7 +22,7 @@ counted_events as (
 
     select * from email_events
     where
-        coalesce(consent_status, '') <> 'OPT_IN'
+        {{ withholds_consent('consent_status') }}
         or cast(event_ts_utc as date) <= {{ as_of_date() }}
 
 ),

@@ -29,7 +29,7 @@ events_classified as (
         channel_reading,
         is_email_event,
         customer_id,
-        is_email_event and coalesce(consent_status, '') <> 'OPT_IN' as is_withholding_event
+        is_email_event and {{ withholds_consent('consent_status') }} as is_withholding_event
 
     from events_read
 
