@@ -13,6 +13,7 @@ done after 6.7-7.0 s (bench/README.md). On an idle core the job runs as fast as 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -98,18 +99,54 @@ def run_at_lower_priority(
 
     The connection is opened with ``config`` and closed when ``work`` returns or raises; what
     ``work`` raises is raised here. Interrupted (Ctrl-C, once or more), the job's queries are
-    interrupted until it ends, then the interrupt goes on; Python work of the job between two
-    queries (transcoding a file) ends its step first.
+    interrupted until it ends, then KeyboardInterrupt is raised; Python work of the job between
+    two queries (transcoding a file) ends its step first. Called from the main thread, Ctrl-C
+    only records the press while the job runs (see :class:`_CtrlC`), so no press can land
+    where it would leave the job running; elsewhere a press raises where it lands.
     """
     job = _Job(work, database, config)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lower-priority") as executor:
         future: Future[T] | None = None
         try:
-            future = executor.submit(job.run)
+            with _CtrlC() as pressed:
+                future = executor.submit(job.run)
+                while not future.done():
+                    if pressed.is_set():
+                        job.interrupt()
+                    wait([future], timeout=_INTERRUPT_EVERY_SECONDS)
+            if pressed.is_set():
+                raise KeyboardInterrupt
             return future.result()
         except KeyboardInterrupt:
             _interrupt_until_done(job, future)
             raise
+
+
+class _CtrlC:
+    """While in the block, Ctrl-C (SIGINT) sets the event it gives instead of raising
+    KeyboardInterrupt anywhere in the caller: the caller checks it between waits. Python runs
+    signal handlers in the main thread only, so elsewhere the block changes nothing (and the
+    event stays clear). The handler found is put back on leaving."""
+
+    def __init__(self) -> None:
+        self._pressed = threading.Event()
+        self._previous: signal.Handlers | Callable[..., object] | int | None = None
+        self._installed = False
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._press)
+            self._installed = True
+        return self._pressed
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._installed:
+            # None: the handler found was not set from Python; Python's own is the nearest
+            previous = self._previous if self._previous is not None else signal.default_int_handler
+            signal.signal(signal.SIGINT, previous)
+
+    def _press(self, signum: int, frame: object) -> None:
+        self._pressed.set()
 
 
 def _interrupt_until_done(job: _Job[T], future: Future[T] | None) -> None:

@@ -240,3 +240,49 @@ def test_ctrl_c_while_waiting_interrupts_the_job_and_is_raised(tmp_path: Path) -
         signal.signal(signal.SIGINT, previous)
     assert ended == [duckdb.InterruptException]
     assert time.monotonic() - began < 30
+
+
+def test_one_ctrl_c_stops_the_job_wherever_it_lands_and_the_handler_is_put_back(
+    tmp_path: Path,
+) -> None:
+    """A single press, made while the job's Python work runs between two queries (no query to
+    interrupt then), is recorded rather than raised where it lands: the job's next query is
+    interrupted, KeyboardInterrupt is raised once the job ended, and the caller's own SIGINT
+    handler is in place again."""
+    between = threading.Event()
+    ended: list[type[BaseException]] = []
+
+    def two_steps(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("select 1").fetchall()
+        between.set()
+        time.sleep(0.5)  # Python work: the press lands here
+        try:  # about 20 s uninterrupted, so a press that is lost fails the test, not hangs it
+            con.execute("select sum(a.range % 7) from range(6000000000) a").fetchall()
+        except BaseException as error:  # recorded, then raised on
+            ended.append(type(error))
+            raise
+
+    def press_once() -> None:
+        if between.wait(30):
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    presses: list[int] = []
+
+    def callers_handler(signum: int, frame: object) -> None:
+        presses.append(signum)
+
+    previous = signal.signal(signal.SIGINT, callers_handler)
+    try:
+        timer = threading.Thread(target=press_once, daemon=True)
+        timer.start()
+        began = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            run_at_lower_priority(two_steps, tmp_path / "long.duckdb", {"threads": "1"})
+        timer.join(5)
+        restored = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert ended == [duckdb.InterruptException]
+    assert time.monotonic() - began < 30
+    assert presses == []  # the press went to the job, not to the handler put back after it
+    assert restored is callers_handler
