@@ -198,6 +198,9 @@ class LostOptOuts:
 
     count: int = 0
     shown: tuple[tuple[int, str | None], ...] = ()
+    #: the customers whose withholding event the previous run kept; None when that run was
+    #: recorded before the history kept them (nothing to compare with)
+    compared: int | None = 0
 
 
 def _loss(before: int, now: int) -> float:
@@ -354,6 +357,12 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
     if first_run:
         outcome = "not_applicable"
         detail = "first published run to this destination: nothing to compare with"
+    elif lost.compared is None:
+        outcome = "not_applicable"
+        detail = (
+            "the previous run to this destination was recorded before the history kept each "
+            "customer's withholding event: nothing to compare with"
+        )
     elif lost.count:
         named = ", ".join(
             f"customer {customer_id} ("
@@ -373,7 +382,8 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
         outcome = "pass"
         detail = (
             "no customer published whose opt-out the previous run to this destination read is "
-            "no longer read"
+            f"no longer read ({lost.compared} customer(s) whose latest email event withheld "
+            "consent in that run)"
         )
     return DriftCheck(
         control="lost_opt_outs",
@@ -652,7 +662,12 @@ def assess_drift(
 
 
 def _lost_opt_outs(con: duckdb.DuckDBPyConnection) -> LostOptOuts:
-    """How many customers ``audience_lost_opt_outs`` lists, and the first few by id."""
+    """How many customers ``audience_lost_opt_outs`` lists, the first few by id, and how many
+    withholding events the previous run kept (``audience_previous_run``)."""
+    row = con.execute(
+        "select previous_withholding_customer_count from marts.audience_previous_run"
+    ).fetchone()
+    compared = None if row is None or row[0] is None else int(row[0])
     row = con.execute("select count(*) from marts.audience_lost_opt_outs").fetchone()
     shown = con.execute(
         "select customer_id, previous_withholding_event_id from marts.audience_lost_opt_outs "
@@ -665,6 +680,7 @@ def _lost_opt_outs(con: duckdb.DuckDBPyConnection) -> LostOptOuts:
             (int(customer_id), None if event_id is None else str(event_id))
             for customer_id, event_id in shown
         ),
+        compared,
     )
 
 

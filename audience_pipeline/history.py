@@ -24,7 +24,8 @@ with every run kept); databases written with it are rebuilt without it once.
 Tables (the dbt source ``history`` documents every column):
 
 - ``published_runs``: one row per published run: as-of date, when, where from and to, counts,
-  controls, the drift guard's outcome and any acceptance of an expected change, destination;
+  controls, the drift guard's outcome and any acceptance of an expected change, destination,
+  how many consent channels and customers' withholding events the run kept;
 - ``run_input_files``: per run and input file, its fingerprint (name, path, size, SHA-256)
   and row counts;
 - ``run_layer_counts``: per run, the row count of every table of every layer;
@@ -111,7 +112,8 @@ TABLES: dict[str, str] = {
         counted_booking_statuses varchar,
         min_recent_bookings integer,
         non_email_channels varchar,
-        consent_channel_count integer
+        consent_channel_count integer,
+        withholding_customer_count bigint
     """,
     "run_input_files": """
         run_id integer not null,
@@ -192,6 +194,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("min_recent_bookings", "integer"),
         ("non_email_channels", "varchar"),
         ("consent_channel_count", "integer"),
+        ("withholding_customer_count", "bigint"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
     "run_consent_channels": (
@@ -664,6 +667,10 @@ def record_run(
     try:
         ensure_history_tables(con)
         changes = change_counts(con)
+        row = con.execute(
+            "select count(withholding_event_ts_utc) from marts.customer_audience_decisions"
+        ).fetchone()
+        withholding_customers = int(row[0]) if row else 0
         with _transaction(con):
             channels = _copied_rows(
                 con.execute(
@@ -686,9 +693,10 @@ def record_run(
                     eligible, previous_run_id, entered, left_audience, stayed,
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
-                    min_recent_bookings, non_email_channels, consent_channel_count
+                    min_recent_bookings, non_email_channels, consent_channel_count,
+                    withholding_customer_count
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     run_id,
@@ -709,6 +717,7 @@ def record_run(
                     destination,
                     *recorded_parameters(report),
                     channels,
+                    withholding_customers,
                 ],
             )
             con.execute(

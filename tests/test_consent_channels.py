@@ -510,6 +510,51 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     assert _control_status(database, accepted, "lost_opt_outs") == "accepted"
 
 
+def test_a_run_recorded_before_withholding_events_were_kept_has_nothing_to_compare(
+    opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
+) -> None:
+    """Against a previous run whose history kept no customer's withholding event (recorded
+    before ``run_decisions`` and ``published_runs`` had the columns), the opt-out gone from the
+    export cannot be seen: the check says it had nothing to compare with rather than that no
+    opt-out was lost, and the run keeps the events and their count for the next."""
+    customer, first_day, published = opted_out
+    database, next_day, events = _next_day_copy(published, first_day, tmp_path)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            """
+            alter table history.run_decisions drop column withholding_event_id;
+            alter table history.run_decisions drop column withholding_event_ts_utc;
+            alter table history.published_runs drop column withholding_customer_count;
+            """
+        )
+    kept = [line for line in events if not line.startswith("CE-970001,")]
+    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+    result = _run_next_day(published, next_day, database, tmp_path)
+    assert str(customer) in _published_ids(tmp_path / "out")
+    (status, detail) = query(
+        database,
+        "select status, detail from history.run_controls where run_id = ? "
+        "and control = 'lost_opt_outs'",
+        [result.run_id],
+    )[0]
+    assert (status, detail) == (
+        "not_applicable",
+        "the previous run to this destination was recorded before the history kept each "
+        "customer's withholding event: nothing to compare with",
+    )
+    counts = query(
+        database,
+        "select run_id, withholding_customer_count from history.published_runs order by run_id",
+    )
+    (withholding,) = query(
+        database,
+        "select count(*) from history.run_decisions "
+        "where run_id = ? and withholding_event_ts_utc is not null",
+        [result.run_id],
+    )[0]
+    assert counts == [(1, None), (result.run_id, withholding)] and withholding > 0
+
+
 def test_an_opt_out_turned_into_an_opt_in_stops_the_run(
     opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
 ) -> None:

@@ -362,10 +362,36 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
         **unchanged,
     )
     assert outcomes(accepted)["lost_opt_outs"] == "accepted" and not accepted.failed
-    none = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(), **unchanged)
-    assert outcomes(none)["lost_opt_outs"] == "pass"
+    none = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(compared=40), **unchanged)
+    check = next(c for c in none.checks if c.control == "lost_opt_outs")
+    assert (check.outcome, check.current) == ("pass", 0)
+    assert check.detail == (
+        "no customer published whose opt-out the previous run to this destination read is no "
+        "longer read (40 customer(s) whose latest email event withheld consent in that run)"
+    )
     first = evaluate_drift(None, lost_opt_outs=LostOptOuts(), **unchanged)
-    assert outcomes(first)["lost_opt_outs"] == "not_applicable"
+    check = next(c for c in first.checks if c.control == "lost_opt_outs")
+    assert check.outcome == "not_applicable"
+    assert check.detail == "first published run to this destination: nothing to compare with"
+
+
+def test_lost_opt_outs_has_nothing_to_compare_with_a_run_that_kept_no_withholding_events() -> None:
+    """A previous run recorded before the history kept each customer's withholding event
+    lists nobody, and the check says it compared nothing rather than that nothing was lost."""
+    result = evaluate_drift(
+        previous_run(),
+        lost_opt_outs=LostOptOuts(compared=None),
+        eligible=100,
+        entered=0,
+        left=0,
+        raw_rows=FILES,
+    )
+    check = next(c for c in result.checks if c.control == "lost_opt_outs")
+    assert check.outcome == "not_applicable" and not result.failed
+    assert check.detail == (
+        "the previous run to this destination was recorded before the history kept each "
+        "customer's withholding event: nothing to compare with"
+    )
 
 
 def test_a_lost_channel_is_named_without_addresses_and_printable() -> None:
