@@ -34,7 +34,13 @@ when:
 - **lost opt-outs**: a customer this build publishes whose latest email event in the previous
   published run withheld consent, on an opt-in dated no later than that event, which is then
   no longer read (the model ``audience_lost_opt_outs``): any one fails. Per customer, so it
-  sees an opt-out gone where another arrived, which counts cannot.
+  sees an opt-out gone where another arrived, which counts cannot;
+- **lost suppressions**: a customer this build publishes whom the previous published run held
+  suppressed, on a suppression that ran with no end or through a day not before this build's
+  as-of date, which is then no longer read (the model ``audience_lost_suppressions``): any one
+  fails. A suppression that ended passes, and so does a customer suppressed by email only who
+  holds a new address (the suppression follows the address, rule 7); the file's row count
+  cannot see one line gone.
 
 A person who expects the change reruns with ``--accept-drift "why"``: the failing checks are
 then recorded as ``accepted``, with the reason, in the run history (``history.published_runs``
@@ -192,14 +198,16 @@ class ChannelEvents:
 
 
 @dataclass(frozen=True)
-class LostOptOuts:
-    """The customers published whose opt-out the previous run read and this build does not
-    (``audience_lost_opt_outs``): how many, and the first few by id with that event's id."""
+class LostExclusions:
+    """The customers published whom the previous run to the destination excluded on something
+    this build no longer reads (an opt-out: ``audience_lost_opt_outs``; a suppression:
+    ``audience_lost_suppressions``): how many, and the first few by id with what excluded them
+    (an event's id, None for a blank one; a suppression's last day, None for none)."""
 
     count: int = 0
     shown: tuple[tuple[int, str | None], ...] = ()
-    #: the customers whose withholding event the previous run kept; None when that run was
-    #: recorded before the history kept them (nothing to compare with)
+    #: the customers the previous run kept it for; None when that run was recorded before the
+    #: history kept it (nothing to compare with)
     compared: int | None = 0
 
 
@@ -346,48 +354,103 @@ def _email_channel_check(
     )
 
 
-#: How many customers the lost opt-outs check names in its detail (all are in the model).
-LOST_OPT_OUTS_SHOWN = 5
+#: How many customers a lost exclusion check names in its detail (all are in its model).
+LOST_SHOWN = 5
 
 
-def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
-    """No customer is published whose latest email event in the previous run to the
-    destination withheld consent and is no longer read (``audience_lost_opt_outs``): any one
-    fails, since an opt-out no longer read no longer excludes."""
+@dataclass(frozen=True)
+class _LostExclusion:
+    """What a lost exclusion check says, and of what (opt-outs, suppressions)."""
+
+    control: str
+    subject: str
+    model: str
+    #: which customers fail, after "N customer(s) published"
+    whom: str
+    #: how the exclusion can stop being read
+    how: str
+    #: what the history keeps per customer, for a previous run recorded before it did
+    kept: str
+    #: the customers the previous run kept it for, after their count
+    compared: str
+    consequence: str
+    #: one customer's exclusion in the detail: ``shown_as`` then the value (printable, without
+    #: addresses: free text from the export), or ``when_none``
+    shown_as: str
+    when_none: str
+    #: the model's column shown per customer, and ``audience_previous_run``'s column counting
+    #: the customers the previous run kept it for
+    shown_column: str
+    compared_column: str
+
+    def describe(self, value: str | None) -> str:
+        """One customer's exclusion in the detail: the event or the suppression's end."""
+        return self.when_none if value is None else f"{self.shown_as}{_event_id(value)}"
+
+
+LOST_OPT_OUTS = _LostExclusion(
+    control="lost_opt_outs",
+    subject="consent_events",
+    model="audience_lost_opt_outs",
+    whom="whose opt-out the previous run to this destination read is no longer read",
+    how="gone from the export, quarantined, re-dated or turned into an opt-in",
+    kept="each customer's withholding event",
+    compared="customer(s) whose latest email event withheld consent in that run",
+    consequence="an opt-out that is no longer read no longer excludes",
+    shown_as="event ",
+    when_none="an event with a blank id",
+    shown_column="previous_withholding_event_id",
+    compared_column="previous_withholding_customer_count",
+)
+
+LOST_SUPPRESSIONS = _LostExclusion(
+    control="lost_suppressions",
+    subject="suppressions",
+    model="audience_lost_suppressions",
+    whom=(
+        "whom the previous run to this destination held suppressed with no end or through a day "
+        "not yet past"
+    ),
+    how="gone from the export, quarantined, shortened, or no longer naming them",
+    kept="each customer's suppression",
+    compared="customer(s) suppressed in that run",
+    consequence="a suppression that is no longer read no longer excludes",
+    shown_as="suppressed through ",
+    when_none="suppressed with no end",
+    shown_column="previous_suppressed_through",
+    compared_column="previous_suppressed_customer_count",
+)
+
+
+def _lost_check(kind: _LostExclusion, lost: LostExclusions, *, first_run: bool) -> DriftCheck:
+    """No customer is published whom the previous run to the destination excluded on an
+    opt-out or a suppression this build no longer reads (``kind``'s model): any one fails,
+    since an exclusion no longer read no longer excludes."""
     if first_run:
         outcome = "not_applicable"
         detail = "first published run to this destination: nothing to compare with"
     elif lost.compared is None:
         outcome = "not_applicable"
         detail = (
-            "the previous run to this destination was recorded before the history kept each "
-            "customer's withholding event: nothing to compare with"
+            "the previous run to this destination was recorded before the history kept "
+            f"{kind.kept}: nothing to compare with"
         )
     elif lost.count:
         named = ", ".join(
-            f"customer {customer_id} ("
-            + ("an event with a blank id" if event_id is None else f"event {_event_id(event_id)}")
-            + ")"
-            for customer_id, event_id in lost.shown
+            f"customer {customer_id} ({kind.describe(value)})" for customer_id, value in lost.shown
         )
         more = f" and {lost.count - len(lost.shown)} more" if lost.count > len(lost.shown) else ""
         outcome = "fail"
         detail = (
-            f"{lost.count} customer(s) published whose opt-out the previous run to this "
-            "destination read is no longer read (gone from the export, quarantined, re-dated or "
-            f"turned into an opt-in): {named}{more}, in the model audience_lost_opt_outs; an "
-            "opt-out that is no longer read no longer excludes"
+            f"{lost.count} customer(s) published {kind.whom} ({kind.how}): {named}{more}, in "
+            f"the model {kind.model}; {kind.consequence}"
         )
     else:
         outcome = "pass"
-        detail = (
-            "no customer published whose opt-out the previous run to this destination read is "
-            f"no longer read ({lost.compared} customer(s) whose latest email event withheld "
-            "consent in that run)"
-        )
+        detail = f"no customer published {kind.whom} ({lost.compared} {kind.compared})"
     return DriftCheck(
-        control="lost_opt_outs",
-        subject="consent_events",
+        control=kind.control,
+        subject=kind.subject,
         previous=None,
         current=lost.count,
         share=None,
@@ -398,7 +461,8 @@ def _lost_opt_outs_check(lost: LostOptOuts, *, first_run: bool) -> DriftCheck:
 
 
 def _event_id(event_id: str) -> str:
-    """An event's id in a check's detail: printable, without addresses (free text)."""
+    """An event's id (or any value from the export) in a check's detail: printable, without
+    addresses (free text)."""
     return printable(without_addresses(event_id))
 
 
@@ -560,7 +624,8 @@ def evaluate_drift(
     rerun_differences: dict[str, int] | None = None,
     same_day_run_id: int | None = None,
     email_events: dict[str | None, ChannelEvents] | None = None,
-    lost_opt_outs: LostOptOuts | None = None,
+    lost_opt_outs: LostExclusions | None = None,
+    lost_suppressions: LostExclusions | None = None,
 ) -> DriftResult:
     """Apply the guard to plain numbers (no database): the previous run against this one.
 
@@ -570,7 +635,8 @@ def evaluate_drift(
     ``email_events`` (per consent channel the previous run read email events on, those events
     then and now; None when there is nothing to compare with) and ``lost_opt_outs`` (the
     customers published whose latest email event in the previous run withheld consent and is
-    no longer read, with that event's id).
+    no longer read, with that event's id) and ``lost_suppressions`` (the customers published
+    whom the previous run held suppressed until a day not yet past, with that day).
     """
     thresholds = thresholds or DriftThresholds()
     checks = [
@@ -590,7 +656,8 @@ def evaluate_drift(
     checks.append(
         _email_channel_check(email_events, thresholds.max_input_loss, first_run=previous is None)
     )
-    checks.append(_lost_opt_outs_check(lost_opt_outs or LostOptOuts(), first_run=previous is None))
+    for kind, lost in ((LOST_OPT_OUTS, lost_opt_outs), (LOST_SUPPRESSIONS, lost_suppressions)):
+        checks.append(_lost_check(kind, lost or LostExclusions(), first_run=previous is None))
     for input_file in sorted(raw_rows):
         previous_rows = previous.raw_rows.get(input_file) if previous else None
         checks.append(
@@ -644,7 +711,8 @@ def assess_drift(
     return evaluate_drift(
         comparison.previous,
         email_events=_email_events(con),
-        lost_opt_outs=_lost_opt_outs(con),
+        lost_opt_outs=_lost(con, LOST_OPT_OUTS),
+        lost_suppressions=_lost(con, LOST_SUPPRESSIONS),
         eligible=eligible,
         entered=changes["entered"],
         left=changes["left"],
@@ -661,26 +729,24 @@ def assess_drift(
     )
 
 
-def _lost_opt_outs(con: duckdb.DuckDBPyConnection) -> LostOptOuts:
-    """How many customers ``audience_lost_opt_outs`` lists, the first few by id, and how many
-    withholding events the previous run kept (``audience_previous_run``)."""
-    row = con.execute(
-        "select previous_withholding_customer_count from marts.audience_previous_run"
-    ).fetchone()
-    compared = None if row is None or row[0] is None else int(row[0])
-    row = con.execute("select count(*) from marts.audience_lost_opt_outs").fetchone()
-    shown = con.execute(
-        "select customer_id, previous_withholding_event_id from marts.audience_lost_opt_outs "
+def _lost(con: duckdb.DuckDBPyConnection, kind: _LostExclusion) -> LostExclusions:
+    """How many customers ``kind``'s model lists, the first few by id with what excluded them,
+    and how many the previous run kept it for (``audience_previous_run``)."""
+    row = con.execute(f"select {kind.compared_column} from marts.audience_previous_run").fetchone()
+    kept = None if row is None or row[0] is None else int(row[0])
+    row = con.execute(f"select count(*) from marts.{kind.model}").fetchone()
+    first = con.execute(
+        f"select customer_id, {kind.shown_column} from marts.{kind.model} "
         "order by customer_id limit ?",
-        [LOST_OPT_OUTS_SHOWN],
+        [LOST_SHOWN],
     ).fetchall()
-    return LostOptOuts(
+    return LostExclusions(
         int(row[0]) if row else 0,
         tuple(
-            (int(customer_id), None if event_id is None else str(event_id))
-            for customer_id, event_id in shown
+            (int(customer_id), None if value is None else str(value))
+            for customer_id, value in first
         ),
-        compared,
+        kept,
     )
 
 

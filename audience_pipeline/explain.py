@@ -654,20 +654,26 @@ def _change_lines(
     return []
 
 
-def _lost_opt_out_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
-    """Whether the customer is published without the opt-out the previous run read (the model
-    ``audience_lost_opt_outs``, which a database built by an earlier version lacks)."""
+def _row_of_customer(
+    con: duckdb.DuckDBPyConnection, model: str, customer_id: int
+) -> dict[str, Any] | None:
+    """The customer's row in ``model`` (one of the marts listing customers by id), or None,
+    also when a database built by an earlier version lacks the model."""
     built = _one(
         con,
         "select count(*) as models from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'audience_lost_opt_outs'",
-        [],
+        "where table_schema = 'marts' and table_name = ?",
+        [model],
     )
     if not built or not built["models"]:
-        return []
-    lost = _one(
-        con, "select * from marts.audience_lost_opt_outs where customer_id = ?", [customer_id]
-    )
+        return None
+    return _one(con, f"select * from marts.{model} where customer_id = ?", [customer_id])
+
+
+def _lost_opt_out_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
+    """Whether the customer is published without the opt-out the previous run read (the model
+    ``audience_lost_opt_outs``)."""
+    lost = _row_of_customer(con, "audience_lost_opt_outs", customer_id)
     if lost is None:
         return []
     previous_event = lost["previous_withholding_event_id"] or "(blank id)"
@@ -678,6 +684,22 @@ def _lost_opt_out_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> lis
         f"withholding consent; this run publishes the customer on {now_event} "
         f"({_ts(lost['latest_consent_event_ts_utc'])}), no later, so that event is no longer "
         "read. The drift guard (lost_opt_outs) stops such a run until a person accepts it."
+    ]
+
+
+def _lost_suppression_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
+    """Whether the customer is published although the previous run held them suppressed on a
+    suppression that has not ended (the model ``audience_lost_suppressions``)."""
+    lost = _row_of_customer(con, "audience_lost_suppressions", customer_id)
+    if lost is None:
+        return []
+    through = lost["previous_suppressed_through"]
+    held = "with no end" if through is None else f"through {through}"
+    return [
+        f"Suppression no longer read: published run #{lost['previous_run_id']} held the "
+        f"customer suppressed {held}; this run publishes them, so that suppression is no longer "
+        "read (gone from the export, quarantined, shortened, or no longer naming them). The drift "
+        "guard (lost_suppressions) stops such a run until a person accepts it."
     ]
 
 
@@ -742,6 +764,7 @@ def explain_customer(
     lines.extend(_change_lines(con, customer_id, destination, build_destination, runs))
     if destination is not None and destination == build_destination:
         lines.extend(_lost_opt_out_lines(con, customer_id))
+        lines.extend(_lost_suppression_lines(con, customer_id))
 
     email = decision["email_normalized"]
     consent_facts, deciding = _consent_facts(con, customer_id)

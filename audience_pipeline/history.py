@@ -25,7 +25,8 @@ Tables (the dbt source ``history`` documents every column):
 
 - ``published_runs``: one row per published run: as-of date, when, where from and to, counts,
   controls, the drift guard's outcome and any acceptance of an expected change, destination,
-  how many consent channels and customers' withholding events the run kept;
+  how many consent channels, customers' withholding events and suppressed customers the run
+  kept;
 - ``run_input_files``: per run and input file, its fingerprint (name, path, size, SHA-256)
   and row counts;
 - ``run_layer_counts``: per run, the row count of every table of every layer;
@@ -36,7 +37,8 @@ Tables (the dbt source ``history`` documents every column):
   the next run can say which channels are new and ``audience history`` which run first read one;
 - ``run_decisions``: per run and customer, the decision reason (``eligible`` = published)
   and the event withholding consent that was their latest email event, if any, with its
-  instant (so the next run can tell an opt-out gone from the export: ``audience_lost_opt_outs``);
+  instant (so the next run can tell an opt-out gone from the export: ``audience_lost_opt_outs``),
+  and whether they were suppressed, through which day (``audience_lost_suppressions``);
 - ``run_audience``: per run and published customer, the values published (customer_id, email
   and the other columns of ``eligible_audience.csv``): what the destination's platform holds;
 - ``run_membership`` (a view): per run, the customers published in the audience.
@@ -113,7 +115,8 @@ TABLES: dict[str, str] = {
         min_recent_bookings integer,
         non_email_channels varchar,
         consent_channel_count integer,
-        withholding_customer_count bigint
+        withholding_customer_count bigint,
+        suppressed_customer_count bigint
     """,
     "run_input_files": """
         run_id integer not null,
@@ -167,7 +170,10 @@ TABLES: dict[str, str] = {
         customer_id bigint not null,
         decision_reason varchar not null,
         withholding_event_id varchar,
-        withholding_event_ts_utc timestamp
+        withholding_event_ts_utc timestamp,
+        is_suppressed boolean,
+        suppressed_through date,
+        suppressed_address_hash varchar
     """,
     "run_audience": """
         run_id integer not null,
@@ -195,6 +201,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("non_email_channels", "varchar"),
         ("consent_channel_count", "integer"),
         ("withholding_customer_count", "bigint"),
+        ("suppressed_customer_count", "bigint"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
     "run_consent_channels": (
@@ -204,6 +211,9 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "run_decisions": (
         ("withholding_event_id", "varchar"),
         ("withholding_event_ts_utc", "timestamp"),
+        ("is_suppressed", "boolean"),
+        ("suppressed_through", "date"),
+        ("suppressed_address_hash", "varchar"),
     ),
 }
 
@@ -668,9 +678,10 @@ def record_run(
         ensure_history_tables(con)
         changes = change_counts(con)
         row = con.execute(
-            "select count(withholding_event_ts_utc) from marts.customer_audience_decisions"
+            "select count(withholding_event_ts_utc), count(*) filter (where is_suppressed) "
+            "from marts.customer_audience_decisions"
         ).fetchone()
-        withholding_customers = int(row[0]) if row else 0
+        withholding_customers, suppressed_customers = (int(row[0]), int(row[1])) if row else (0, 0)
         with _transaction(con):
             channels = _copied_rows(
                 con.execute(
@@ -694,9 +705,9 @@ def record_run(
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
                     min_recent_bookings, non_email_channels, consent_channel_count,
-                    withholding_customer_count
+                    withholding_customer_count, suppressed_customer_count
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     run_id,
@@ -718,6 +729,7 @@ def record_run(
                     *recorded_parameters(report),
                     channels,
                     withholding_customers,
+                    suppressed_customers,
                 ],
             )
             con.execute(
@@ -761,10 +773,12 @@ def record_run(
                     """
                     insert into history.run_decisions (
                         run_id, customer_id, decision_reason, withholding_event_id,
-                        withholding_event_ts_utc
+                        withholding_event_ts_utc, is_suppressed, suppressed_through,
+                        suppressed_address_hash
                     )
                     select ?, customer_id, decision_reason, withholding_event_id,
-                        withholding_event_ts_utc
+                        withholding_event_ts_utc, is_suppressed, suppressed_through,
+                        suppressed_address_hash
                     from marts.customer_audience_decisions
                     """,
                     [run_id],

@@ -14,7 +14,7 @@ from audience_pipeline.drift import (
     DriftCheck,
     DriftFailure,
     DriftThresholds,
-    LostOptOuts,
+    LostExclusions,
     evaluate_drift,
 )
 from audience_pipeline.history import PublishedRun
@@ -41,7 +41,12 @@ def outcomes(result) -> dict[str, str]:
 
 def test_first_run_checks_only_that_no_file_is_empty() -> None:
     result = evaluate_drift(None, eligible=70, entered=70, left=0, raw_rows=FILES)
-    not_compared = {"audience_change", "email_consent_channels", "lost_opt_outs"}
+    not_compared = {
+        "audience_change",
+        "email_consent_channels",
+        "lost_opt_outs",
+        "lost_suppressions",
+    }
     assert {outcomes(result)[control] for control in not_compared} == {"not_applicable"}
     assert {o for c, o in outcomes(result).items() if c not in not_compared} == {"pass"}
     assert result.status == "passed"
@@ -338,7 +343,9 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
     """One customer is enough (no share): the first five are named by id, with the event, the
     event printable and without addresses (free text from the export); accepted, it passes."""
     unchanged = {"eligible": 100, "entered": 1, "left": 0, "raw_rows": FILES}
-    one = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(1, ((42, "CE-1"),)), **unchanged)
+    one = evaluate_drift(
+        previous_run(), lost_opt_outs=LostExclusions(1, ((42, "CE-1"),)), **unchanged
+    )
     check = next(c for c in one.checks if c.control == "lost_opt_outs")
     assert (check.outcome, check.current) == ("fail", 1) and one.failed
     assert check.detail == (
@@ -348,28 +355,30 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
         "model audience_lost_opt_outs; an opt-out that is no longer read no longer excludes"
     )
     shown = (*((customer, f"CE-{customer}") for customer in range(1, 5)), (5, "a@example.com\nx"))
-    many = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(12, shown), **unchanged)
+    many = evaluate_drift(previous_run(), lost_opt_outs=LostExclusions(12, shown), **unchanged)
     detail = next(c.detail for c in many.checks if c.control == "lost_opt_outs")
     assert "customer 4 (event CE-4), customer 5 (event [address removed]?x) and 7 more," in detail
-    blank = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(1, ((7, None),)), **unchanged)
+    blank = evaluate_drift(
+        previous_run(), lost_opt_outs=LostExclusions(1, ((7, None),)), **unchanged
+    )
     assert "customer 7 (an event with a blank id), in the model" in next(
         c.detail for c in blank.checks if c.control == "lost_opt_outs"
     )
     accepted = evaluate_drift(
         previous_run(),
-        lost_opt_outs=LostOptOuts(1, ((42, "CE-1"),)),
+        lost_opt_outs=LostExclusions(1, ((42, "CE-1"),)),
         accept_reason="CE-1 was entered in error",
         **unchanged,
     )
     assert outcomes(accepted)["lost_opt_outs"] == "accepted" and not accepted.failed
-    none = evaluate_drift(previous_run(), lost_opt_outs=LostOptOuts(compared=40), **unchanged)
+    none = evaluate_drift(previous_run(), lost_opt_outs=LostExclusions(compared=40), **unchanged)
     check = next(c for c in none.checks if c.control == "lost_opt_outs")
     assert (check.outcome, check.current) == ("pass", 0)
     assert check.detail == (
         "no customer published whose opt-out the previous run to this destination read is no "
         "longer read (40 customer(s) whose latest email event withheld consent in that run)"
     )
-    first = evaluate_drift(None, lost_opt_outs=LostOptOuts(), **unchanged)
+    first = evaluate_drift(None, lost_opt_outs=LostExclusions(), **unchanged)
     check = next(c for c in first.checks if c.control == "lost_opt_outs")
     assert check.outcome == "not_applicable"
     assert check.detail == "first published run to this destination: nothing to compare with"
@@ -380,7 +389,7 @@ def test_lost_opt_outs_has_nothing_to_compare_with_a_run_that_kept_no_withholdin
     lists nobody, and the check says it compared nothing rather than that nothing was lost."""
     result = evaluate_drift(
         previous_run(),
-        lost_opt_outs=LostOptOuts(compared=None),
+        lost_opt_outs=LostExclusions(compared=None),
         eligible=100,
         entered=0,
         left=0,
@@ -391,6 +400,44 @@ def test_lost_opt_outs_has_nothing_to_compare_with_a_run_that_kept_no_withholdin
     assert check.detail == (
         "the previous run to this destination was recorded before the history kept each "
         "customer's withholding event: nothing to compare with"
+    )
+
+
+def test_any_customer_published_on_a_suppression_not_ended_fails() -> None:
+    """One customer is enough: named with the suppression's last day (or none); accepted, it
+    passes; against a run that kept no suppressions, nothing is compared."""
+    unchanged = {"eligible": 100, "entered": 2, "left": 0, "raw_rows": FILES}
+    lost = LostExclusions(2, ((7, None), (42, "2026-12-31")), compared=21)
+    result = evaluate_drift(previous_run(), lost_suppressions=lost, **unchanged)
+    check = next(c for c in result.checks if c.control == "lost_suppressions")
+    assert (check.outcome, check.current, check.subject) == ("fail", 2, "suppressions")
+    assert result.failed
+    assert check.detail == (
+        "2 customer(s) published whom the previous run to this destination held suppressed "
+        "with no end or through a day not yet past (gone from the export, quarantined, "
+        "shortened, or no longer naming them): customer 7 (suppressed with no "
+        "end), customer 42 (suppressed through 2026-12-31), in the model "
+        "audience_lost_suppressions; a suppression that is no longer read no longer excludes"
+    )
+    accepted = evaluate_drift(
+        previous_run(), lost_suppressions=lost, accept_reason="lifted by support", **unchanged
+    )
+    assert outcomes(accepted)["lost_suppressions"] == "accepted" and not accepted.failed
+    none = evaluate_drift(
+        previous_run(), lost_suppressions=LostExclusions(compared=21), **unchanged
+    )
+    assert next(c.detail for c in none.checks if c.control == "lost_suppressions") == (
+        "no customer published whom the previous run to this destination held suppressed with "
+        "no end or through a day not yet past (21 customer(s) suppressed in that run)"
+    )
+    not_kept = evaluate_drift(
+        previous_run(), lost_suppressions=LostExclusions(compared=None), **unchanged
+    )
+    check = next(c for c in not_kept.checks if c.control == "lost_suppressions")
+    assert check.outcome == "not_applicable"
+    assert check.detail == (
+        "the previous run to this destination was recorded before the history kept each "
+        "customer's suppression: nothing to compare with"
     )
 
 

@@ -124,6 +124,7 @@ def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
         "same_day_rerun",
         "email_consent_channels",
         "lost_opt_outs",
+        "lost_suppressions",
         "input_rows:bookings",
         "input_rows:consent_events",
         "input_rows:customers",

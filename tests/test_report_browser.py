@@ -204,10 +204,11 @@ def test_every_control_is_listed_with_its_outcome(rendered: dict[int, dict[str, 
     for run_id, page in rendered.items():
         controls = page["controls"]
         # the data tests and the drift guard's checks (audience change, empty audience, as-of
-        # order, same-day rerun, email consent channels, one per input file)
+        # order, same-day rerun, email consent channels, lost opt-outs, lost suppressions, one
+        # per input file)
         assert len(controls) > 80 and all(row["shown"] for row in controls)
         drift = [row for row in controls if row["type"] == "drift_guard"]
-        assert len(drift) == 10
+        assert len(drift) == 11
         assert {row["outcome"] for row in controls if row["type"] != "drift_guard"} == {"pass"}
         expected = {"not_applicable", "pass"} if run_id == 1 else {"pass"}
         if run_id == 3:

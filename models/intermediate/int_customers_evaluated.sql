@@ -51,6 +51,7 @@ checks as (
         email_consent.latest_event_ts_utc as latest_consent_event_ts_utc,
         suppressions.customer_id is not null as is_suppressed,
         coalesce(suppressions.is_suppressed_by_customer_id, false) as is_suppressed_by_customer_id,
+        suppressions.suppressed_through,
         coalesce(bookings.bookings_last_365_days, 0) as bookings_last_365_days,
         -- rule 8: at least var min_recent_bookings bookings that count
         coalesce(bookings.bookings_last_365_days, 0)

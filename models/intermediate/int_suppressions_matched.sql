@@ -18,6 +18,7 @@ active_suppressions as (
         source_line,
         customer_id,
         email_normalized,
+        suppressed_until,
         is_active_because_unreadable
 
     from suppressions
@@ -31,6 +32,7 @@ matched_by_customer_id as (
         customers.customer_id,
         active_suppressions.source_line,
         'customer_id' as matched_on,
+        active_suppressions.suppressed_until,
         active_suppressions.is_active_because_unreadable
 
     from customers
@@ -45,6 +47,7 @@ matched_by_email as (
         customers.customer_id,
         active_suppressions.source_line,
         'email' as matched_on,
+        active_suppressions.suppressed_until,
         active_suppressions.is_active_because_unreadable
 
     from customers
@@ -69,7 +72,10 @@ final as (
         max(case when matched_on = 'email' then 1 else 0 end) = 1 as is_suppressed_by_email,
         max(case when is_active_because_unreadable then 1 else 0 end) = 1 as has_unreadable_suppression,
         count(distinct source_line) as active_suppression_count,
-        min(source_line) as first_suppression_source_line
+        min(source_line) as first_suppression_source_line,
+        -- the last day the active suppressions cover: none when one of them has no end
+        -- (open-ended, unreadable dates, a line with a structural error)
+        case when count(suppressed_until) = count(*) then max(suppressed_until) end as suppressed_through
 
     from matches
     group by customer_id

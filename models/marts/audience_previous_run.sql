@@ -12,6 +12,7 @@
     ('eligible', dbt.type_bigint()),
     ('consent_channel_count', 'integer'),
     ('withholding_customer_count', dbt.type_bigint()),
+    ('suppressed_customer_count', dbt.type_bigint()),
 ]) %}
 
 with
@@ -24,7 +25,8 @@ published_runs as (
         published_runs.destination,
         published_runs.eligible,
         published_runs.consent_channel_count,
-        published_runs.withholding_customer_count
+        published_runs.withholding_customer_count,
+        published_runs.suppressed_customer_count
 
     from {{ published_runs }} as published_runs
 
@@ -46,6 +48,7 @@ destination_runs as (
         published_runs.eligible,
         published_runs.consent_channel_count,
         published_runs.withholding_customer_count,
+        published_runs.suppressed_customer_count,
         published_runs.as_of_date < build.as_of_date as is_earlier
 
     from published_runs
@@ -61,7 +64,8 @@ previous_run as (
         destination_runs.as_of_date,
         destination_runs.eligible,
         destination_runs.consent_channel_count,
-        destination_runs.withholding_customer_count
+        destination_runs.withholding_customer_count,
+        destination_runs.suppressed_customer_count
 
     from destination_runs
     where destination_runs.is_earlier
@@ -92,6 +96,7 @@ final as (
         previous_run.eligible as previous_eligible,
         previous_run.consent_channel_count as previous_consent_channel_count,
         previous_run.withholding_customer_count as previous_withholding_customer_count,
+        previous_run.suppressed_customer_count as previous_suppressed_customer_count,
         latest_run.run_id as latest_run_id,
         latest_run.as_of_date as latest_as_of_date
 

@@ -70,6 +70,13 @@ final as (
         customers.is_opted_in,
         customers.is_suppressed,
         customers.is_suppressed_by_customer_id,
+        customers.suppressed_through,
+        -- a suppression by email only follows the address (rule 7): the next run tells an
+        -- address changed from a suppression no longer read by this fingerprint
+        case
+            when customers.is_suppressed and not customers.is_suppressed_by_customer_id
+                then {{ dbt.hash('customers.email_normalized') }}
+        end as suppressed_address_hash,
         customers.has_rejected_consent_event,
         customers.is_address_blocked,
         customers.has_recent_bookings,
