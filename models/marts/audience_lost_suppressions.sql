@@ -44,9 +44,9 @@ final as (
     select
         published_after_suppression.customer_id,
         published_after_suppression.previous_suppressed_through,
+        published_after_suppression.previous_run_id,
         published_after_suppression.previous_suppressed_address_hash is not null
-            as was_suppressed_by_email_only,
-        published_after_suppression.previous_run_id
+            as was_suppressed_by_email_only
 
     from published_after_suppression
     where
