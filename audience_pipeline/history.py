@@ -677,11 +677,6 @@ def record_run(
     try:
         ensure_history_tables(con)
         changes = change_counts(con)
-        row = con.execute(
-            "select count(withholding_event_ts_utc), count(*) filter (where is_suppressed) "
-            "from marts.customer_audience_decisions"
-        ).fetchone()
-        withholding_customers, suppressed_customers = (int(row[0]), int(row[1])) if row else (0, 0)
         with _transaction(con):
             channels = _copied_rows(
                 con.execute(
@@ -696,6 +691,32 @@ def record_run(
                     """,
                     [run_id],
                 )
+            )
+            decisions = _copied_rows(
+                con.execute(
+                    """
+                    insert into history.run_decisions (
+                        run_id, customer_id, decision_reason, withholding_event_id,
+                        withholding_event_ts_utc, is_suppressed, suppressed_through,
+                        suppressed_address_hash
+                    )
+                    select ?, customer_id, decision_reason, withholding_event_id,
+                        withholding_event_ts_utc, is_suppressed, suppressed_through,
+                        suppressed_address_hash
+                    from marts.customer_audience_decisions
+                    """,
+                    [run_id],
+                )
+            )
+            # what the run kept of withholding events and suppressions, counted on the rows
+            # just copied (the decisions are a view: reading it again costs a join per customer)
+            row = con.execute(
+                "select count(withholding_event_ts_utc), count(*) filter (where is_suppressed) "
+                "from history.run_decisions where run_id = ?",
+                [run_id],
+            ).fetchone()
+            withholding_customers, suppressed_customers = (
+                (int(row[0]), int(row[1])) if row else (0, 0)
             )
             con.execute(
                 """
@@ -768,22 +789,6 @@ def record_run(
                 con.executemany(
                     "insert into history.run_controls values (?, ?, ?, ?, ?, ?)", controls
                 )
-            decisions = _copied_rows(
-                con.execute(
-                    """
-                    insert into history.run_decisions (
-                        run_id, customer_id, decision_reason, withholding_event_id,
-                        withholding_event_ts_utc, is_suppressed, suppressed_through,
-                        suppressed_address_hash
-                    )
-                    select ?, customer_id, decision_reason, withholding_event_id,
-                        withholding_event_ts_utc, is_suppressed, suppressed_through,
-                        suppressed_address_hash
-                    from marts.customer_audience_decisions
-                    """,
-                    [run_id],
-                )
-            )
             columns = ", ".join(AUDIENCE_COLUMNS)
             members = _copied_rows(
                 con.execute(
