@@ -31,6 +31,7 @@ import duckdb
 
 from audience_pipeline.channels import channel_label
 from audience_pipeline.database import open_database
+from audience_pipeline.drift import LOST_SUPPRESSIONS
 from audience_pipeline.errors import PipelineError
 from audience_pipeline.history import destination_runs, latest_destination
 
@@ -698,8 +699,8 @@ def _lost_suppression_lines(con: duckdb.DuckDBPyConnection, customer_id: int) ->
     return [
         f"Suppression no longer read: published run #{lost['previous_run_id']} held the "
         f"customer suppressed {held}; this run publishes them, so that suppression is no longer "
-        "read (gone from the export, quarantined, shortened, or no longer naming them). The drift "
-        "guard (lost_suppressions) stops such a run until a person accepts it."
+        f"read ({LOST_SUPPRESSIONS.how}). The drift guard ({LOST_SUPPRESSIONS.control}) stops "
+        "such a run until a person accepts it."
     ]
 
 

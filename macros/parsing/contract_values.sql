@@ -389,3 +389,13 @@
     {%- set c = '@[:space:]<>()",;:\u200b\u200c\u200d\u2060\ufeff' -%}
     coalesce({{ audience.regex_matches(expression, '[^' ~ c ~ ']+@[^' ~ c ~ '.][^' ~ c ~ ']*[.][^' ~ c ~ ']*[^' ~ c ~ '.]') }}, false)
 {%- endmacro %}
+
+{#-
+    A fingerprint of an (already normalized) email address: what the run history keeps of the
+    address a suppression by email matched, and what the next run compares the customer's
+    address now with (`customer_audience_decisions`, `audience_lost_suppressions`), so both
+    sides are computed alike. md5 as lowercase hex on every engine (`dbt.hash`).
+-#}
+{% macro address_fingerprint(expression) -%}
+    {{ dbt.hash(expression) }}
+{%- endmacro %}

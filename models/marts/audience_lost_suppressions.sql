@@ -25,7 +25,7 @@ published_after_suppression as (
         audience.customer_id,
         previous_suppressions.suppressed_through as previous_suppressed_through,
         previous_suppressions.suppressed_address_hash as previous_suppressed_address_hash,
-        {{ dbt.hash('customers.email_normalized') }} as address_hash,
+        {{ address_fingerprint('customers.email_normalized') }} as address_hash,
         previous_suppressions.previous_run_id
 
     from audience

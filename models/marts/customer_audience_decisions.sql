@@ -75,7 +75,7 @@ final as (
         -- address changed from a suppression no longer read by this fingerprint
         case
             when customers.is_suppressed and not customers.is_suppressed_by_customer_id
-                then {{ dbt.hash('customers.email_normalized') }}
+                then {{ address_fingerprint('customers.email_normalized') }}
         end as suppressed_address_hash,
         customers.has_rejected_consent_event,
         customers.is_address_blocked,
