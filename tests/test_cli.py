@@ -29,6 +29,7 @@ from audience_pipeline.cli import drift_line
 from audience_pipeline.drift import evaluate_drift
 from audience_pipeline.history import PublishedRun, ensure_history_tables
 from audience_pipeline.progress import DbtNodes, Progress
+from audience_pipeline.redaction import removed_address
 
 AUDIENCE = str(Path(sys.executable).with_name("audience"))
 SAMPLE = PROJECT_DIR / "seeds"
@@ -303,9 +304,10 @@ def test_history_shows_an_acceptance_reason_without_addresses_on_one_line(
         _record(con, 3, "2026-11-19", "/out/crm", reason="asked by ops@example.com\tfor\nQ4")
     text = audience("history", "--database", str(database)).stdout
     assert "ops@example.com" not in text
-    assert "accepted: asked by [address removed]?for?Q4" in text
+    assert f"accepted: asked by {removed_address('ops@example.com')}?for?Q4" in text
     runs = json.loads(audience("history", "--database", str(database), "--format", "json").stdout)
-    assert runs[0]["drift_acceptance_reason"] == "asked by [address removed]\tfor\nQ4"
+    removed = removed_address("ops@example.com")
+    assert runs[0]["drift_acceptance_reason"] == f"asked by {removed}\tfor\nQ4"
 
 
 def test_the_runs_drift_line_shows_an_acceptance_reason_as_the_report_does() -> None:
@@ -323,7 +325,7 @@ def test_the_runs_drift_line_shows_an_acceptance_reason_as_the_report_does() -> 
     accepted = evaluate_drift(previous, accept_reason="per ops@example.com\nok", **common)
     assert drift_line(accepted) == (
         "drift guard: accepted, against run #7 (as of 2026-11-26); "
-        "accepted: per [address removed]?ok"
+        f"accepted: per {removed_address('ops@example.com')}?ok"
     )
     # a reason given where nothing failed is not shown as an acceptance
     passed = evaluate_drift(

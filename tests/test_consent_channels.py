@@ -31,6 +31,7 @@ from audience_pipeline.errors import ControlFailure
 from audience_pipeline.explain import explain
 from audience_pipeline.history import default_destination, read_published_runs
 from audience_pipeline.pipeline import RunResult, run_pipeline
+from audience_pipeline.redaction import removed_address
 
 pytestmark = pytest.mark.slow  # runs the pipeline
 
@@ -217,7 +218,9 @@ def test_the_next_run_marks_a_channel_it_did_not_read_before_as_new(
             "update history.run_consent_channels set channel = 'news jane@example.com' "
             "where channel = 'newslettersms'"
         )
-    assert read_published_runs(database)[1]["new_consent_channels"] == ["news [address removed]"]
+    assert read_published_runs(database)[1]["new_consent_channels"] == [
+        f"news {removed_address('jane@example.com')}"
+    ]
 
 
 def test_history_reads_runs_recorded_before_the_comparison_was_kept(
