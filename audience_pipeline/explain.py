@@ -334,8 +334,9 @@ def _consent_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> tuple[li
         deciding = "no accepted consent event that counts for email (rule 5 says which count)"
     else:
         deciding = (
-            f"deciding event: {resolved['latest_event_id']} (consent_events.csv line "
-            f"{resolved['latest_event_source_line']}): {resolved['latest_consent_status']} at "
+            f"deciding event: {resolved['latest_event_id'] or '-'} (consent_events.csv line "
+            f"{resolved['latest_event_source_line']}): "
+            f"{resolved['latest_consent_status'] or '-'} at "
             f"{_ts(resolved['latest_event_ts_utc'])}, of {resolved['email_event_count']} event(s) "
             "that count; the latest decides, on a tie anything but OPT_IN wins"
         )
@@ -597,6 +598,18 @@ def _build_destination(con: duckdb.DuckDBPyConnection) -> str | None:
     return row["destination"] if row else None
 
 
+def _build_was_published(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> bool | None:
+    """Whether the database's build was published to its destination: a run to it recorded
+    after the one published there last when the build started (``audience_previous_run``).
+    ``runs`` are the destination's published runs; None when the build predates the column."""
+    try:
+        row = _one(con, "select last_published_run_id from marts.audience_previous_run", [])
+    except duckdb.BinderException:  # built before the model kept it
+        return None
+    before = (row or {}).get("last_published_run_id") or 0
+    return any(run["run_id"] > before for run in runs)
+
+
 def _decision_in(con: duckdb.DuckDBPyConnection, run: dict[str, Any], customer_id: int) -> str:
     was = _one(
         con,
@@ -718,7 +731,12 @@ def explain_customer(
     lines: list[str] = []
     build_destination = _build_destination(con)
     destination = destination or build_destination or latest_destination(con)
-    runs = destination_runs(con, destination) if destination is not None else []
+    # the run published last is what the destination holds, whatever its as-of date
+    runs = sorted(
+        destination_runs(con, destination) if destination is not None else [],
+        key=lambda run: run["run_id"],
+        reverse=True,
+    )
     latest = runs[0] if runs else None
     if decision is None:
         as_of = _one(
@@ -746,10 +764,15 @@ def explain_customer(
             f"  latest published run: #{latest['run_id']} as of {latest['as_of_date']}, "
             f"published {str(latest['published_at'])[:19]} UTC"
         )
-        if destination == build_destination and str(latest["as_of_date"]) != str(as_of):
+        published = _build_was_published(con, runs) if destination == build_destination else True
+        if published is None:  # a build from before the model kept the last run: by date
+            published = str(latest["as_of_date"]) == str(as_of)
+        if not published:
             lines.append(
                 "  note: the latest run was not published (a control or the drift guard "
-                "stopped it, or it is still running); this explains that run"
+                "stopped it, or it is still running); this explains that run. The destination "
+                f"holds run #{latest['run_id']}, whose decision for this customer was: "
+                f"{_decision_in(con, latest, customer_id)}"
             )
     elif destination is not None:
         lines.append("  no run published to this destination yet")

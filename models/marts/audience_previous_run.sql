@@ -3,7 +3,8 @@
     (macro audience_destination()) with an earlier as-of date, latest as-of date first, then the
     latest run id. Read from the run history (source `history`); without a destination or a
     history, there is none. Also the destination's latest published run whatever its date, for
-    the drift guard's check that runs are not dated before it.
+    the drift guard's check that runs are not dated before it, and the run published there last
+    (the highest run id), which tells whether this build was published after it.
 -#}
 {%- set published_runs = history_or_empty('published_runs', [
     ('run_id', 'integer'),
@@ -86,6 +87,14 @@ latest_run as (
 
 ),
 
+last_published_run as (
+
+    select max(destination_runs.run_id) as run_id
+
+    from destination_runs
+
+),
+
 final as (
 
     select
@@ -98,12 +107,15 @@ final as (
         previous_run.withholding_customer_count as previous_withholding_customer_count,
         previous_run.suppressed_customer_count as previous_suppressed_customer_count,
         latest_run.run_id as latest_run_id,
-        latest_run.as_of_date as latest_as_of_date
+        latest_run.as_of_date as latest_as_of_date,
+        last_published_run.run_id as last_published_run_id
 
     from build
     left join previous_run
         on true
     left join latest_run
+        on true
+    left join last_published_run
         on true
 
 )
