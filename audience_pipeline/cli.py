@@ -112,10 +112,16 @@ def _add_database(parser: argparse.ArgumentParser) -> None:
 
 
 def _database_to_read(args: argparse.Namespace) -> Path:
-    """The database explain and history read: ``--database`` (never a folder) or the default."""
-    if args.database is not None and args.database.is_dir():
-        raise UsageError(f"argument --database: {args.database} is a folder, not a file")
-    return args.database or default_database()
+    """The database explain and history read: ``--database`` or the default (from
+    ``$AUDIENCE_DATABASE`` when set), never a folder."""
+    database, source = (
+        (args.database, "argument --database")
+        if args.database is not None
+        else default_database_and_source()
+    )
+    if database.is_dir():
+        raise UsageError(f"{source}: {database} is a folder, not a file")
+    return database
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,13 +489,14 @@ def add_explain_parser(subparsers: Any) -> None:
 
 def explain_command(args: argparse.Namespace) -> int:
     from audience_pipeline.explain import explain
-    from audience_pipeline.history import default_destination
 
-    destination = args.destination
-    if args.output_dir is not None:
-        destination = default_destination(args.output_dir)
     print_output(
-        explain(_database_to_read(args), args.customer_id, destination=destination),
+        explain(
+            _database_to_read(args),
+            args.customer_id,
+            destination=args.destination,
+            output_dir=args.output_dir,
+        ),
         end="",
     )
     return 0
@@ -516,14 +523,15 @@ def add_history_parser(subparsers: Any) -> None:
         formatter_class=HelpFormatter,
     )
     _add_database(parser)
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--output-dir",
         type=path_option,
         default=None,
         metavar="DIR",
         help="only the runs published to this folder (default: every destination)",
     )
-    parser.add_argument(
+    where.add_argument(
         "--destination",
         type=destination_name,
         default=None,
@@ -540,14 +548,24 @@ def add_history_parser(subparsers: Any) -> None:
 
 
 def history_command(args: argparse.Namespace) -> int:
-    from audience_pipeline.history import read_published_runs
+    from audience_pipeline.history import destinations_named, read_published_runs
 
+    database = _database_to_read(args)
     output_dir = str(args.output_dir.absolute()) if args.output_dir else None
-    runs = read_published_runs(_database_to_read(args), output_dir, destination=args.destination)
+    runs = read_published_runs(database, output_dir, destination=args.destination)
+    if not runs and (output_dir or args.destination):  # a typo is told from an empty history
+        known = sorted({str(run["destination"]) for run in read_published_runs(database)})
+        option, named = (
+            ("--destination", args.destination)
+            if args.destination
+            else ("--output-dir", f"the folder {output_dir}")
+        )
+        raise UsageError(
+            f"argument {option}: no run published to {named} in this database "
+            f"({destinations_named(known)})"
+        )
     if args.format == "json":
         print_output(json.dumps(runs, indent=2, default=str))
-    elif not runs and (output_dir or args.destination):
-        print_output(f"no run published to {args.destination or output_dir} in this database")
     else:
         print_output(format_history(runs), end="")
     return 0

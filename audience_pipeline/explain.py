@@ -32,14 +32,20 @@ import duckdb
 from audience_pipeline.channels import channel_label
 from audience_pipeline.database import open_database
 from audience_pipeline.drift import LOST_SUPPRESSIONS
-from audience_pipeline.errors import PipelineError
-from audience_pipeline.history import destination_runs, latest_destination
+from audience_pipeline.errors import PipelineError, UsageError
+from audience_pipeline.history import (
+    destination_runs,
+    destinations_named,
+    folder_destination,
+    latest_destination,
+    recorded_destinations,
+)
 
 _MAX_LISTED = 10
 
 
-class CustomerNotFound(PipelineError):
-    """The customer is not in the latest run's customers file."""
+class CustomerNotFound(UsageError):
+    """The customer is not in the latest run's customers file (a bad argument: exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -836,13 +842,41 @@ def explain_customer(
     return "\n".join(lines) + "\n"
 
 
-def explain(database: Path, customer_id: int, destination: str | None = None) -> str:
+def _check_destination(
+    con: duckdb.DuckDBPyConnection, destination: str, output_dir: Path | None
+) -> None:
+    """A destination asked for must be one runs were published to, or the latest build's: a
+    typo is refused naming the destinations there are."""
+    known = recorded_destinations(con)
+    if destination in known or destination == _build_destination(con):
+        return
+    option, named = (
+        ("--output-dir", f"the folder {output_dir}")
+        if output_dir is not None
+        else ("--destination", destination)
+    )
+    raise UsageError(
+        f"argument {option}: no run to {named} in this database ({destinations_named(known)})"
+    )
+
+
+def explain(
+    database: Path,
+    customer_id: int,
+    destination: str | None = None,
+    output_dir: Path | None = None,
+) -> str:
     """Open the latest run's database read-only and explain one customer (the change: since
-    the previous run published to ``destination``, by default the latest run's)."""
+    the previous run published to ``destination``, or to the destination of the runs published
+    to ``output_dir``; by default the latest run's)."""
     if not database.exists():
         raise PipelineError(f"no run found: {database} does not exist (run the pipeline first)")
     con = open_database(database, read_only=True)
     try:
+        if output_dir is not None:
+            destination = folder_destination(con, output_dir)
+        if destination is not None:
+            _check_destination(con, destination, output_dir)
         return explain_customer(con, customer_id, destination)
     except duckdb.CatalogException:
         raise PipelineError(

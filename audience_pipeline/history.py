@@ -473,6 +473,46 @@ def destination_runs(con: duckdb.DuckDBPyConnection, destination: str) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def folder_destination(con: duckdb.DuckDBPyConnection, output_dir: Path | str) -> str:
+    """The destination of the runs published to ``output_dir``: the one the latest of them
+    recorded (a name given with ``--destination``), else the folder's resolved path."""
+    if history_exists(con):
+        folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(str(output_dir))})
+        destination = _destination_expression(con)
+        row = con.execute(
+            f"""
+            select {destination} from history.published_runs
+            where list_contains(?, output_dir) or list_contains(?, {destination})
+            order by run_id desc
+            limit 1
+            """,
+            [folders, folders],
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            return str(row[0])
+    return default_destination(output_dir)
+
+
+def recorded_destinations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every destination a run was published to from this database, sorted."""
+    if not history_exists(con):
+        return []
+    rows = con.execute(
+        f"select distinct {_destination_expression(con)} as destination "
+        "from history.published_runs order by destination"
+    ).fetchall()
+    return [str(row[0]) for row in rows if row[0] is not None]
+
+
+def destinations_named(destinations: list[str]) -> str:
+    """The destinations a database holds, for a message about one it does not: at most five."""
+    if not destinations:
+        return "no run published in this database yet"
+    named = ", ".join(destinations[:5])
+    more = len(destinations) - 5
+    return f"its destinations: {named}" + (f" and {more:,} more" if more > 0 else "")
+
+
 def latest_destination(con: duckdb.DuckDBPyConnection) -> str | None:
     """The destination of the latest run published from this database (highest run id)."""
     if not history_exists(con):

@@ -102,6 +102,10 @@ class RemoteFolder:
             return bool(filesystem.exists(path))
 
 
+class UnknownStore(PipelineError):
+    """A URL whose scheme no installed fsspec store reads (``bogus://``)."""
+
+
 def landing_folder(text: str) -> Path | RemoteFolder:
     """``--input-dir`` as given: a ``RemoteFolder`` for a URL, a ``Path`` otherwise.
 
@@ -150,9 +154,14 @@ def _filesystem(url: str) -> tuple[Any, str]:
     try:
         filesystem, path = fsspec.core.url_to_fs(location, **options)
     except (ImportError, ValueError) as error:
-        raise PipelineError(f"{url}: {scheme}:// paths cannot be read here: {error}") from None
+        raise UnknownStore(f"{url}: {scheme}:// paths cannot be read here: {error}") from None
+    except Exception as error:  # a store that connects when opened (ftp://, sftp://)
+        reason = str(error).splitlines()[0] if str(error) else ""
+        raise PipelineError(
+            f"{url}: the store could not be reached: {type(error).__name__}: {reason}"
+        ) from None
     if "file" in _protocols(filesystem) and scheme != "file":  # never a local path by accident
-        raise PipelineError(f"{url}: {scheme}:// is not a store fsspec knows")
+        raise UnknownStore(f"{url}: {scheme}:// is not a store fsspec knows")
     return filesystem, path
 
 

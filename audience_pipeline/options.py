@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from audience_pipeline.errors import UsageError
-from audience_pipeline.landing_folder import RemoteFolder
+from audience_pipeline.landing_folder import RemoteFolder, UnknownStore
 
 _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$")
 #: Bytes per unit of a memory size, as DuckDB reads them (KB = 1000 bytes, KiB = 1024).
@@ -133,8 +133,13 @@ def existing_dir(path: Path | RemoteFolder, option: str, remote_allowed: bool = 
             f"argument {option}: {path} is a remote folder, which only --target spark "
             "reads; for DuckDB give a local or mounted folder"
         )
-    if not path.is_dir():
-        problem = "is not a folder" if path.exists() else "does not exist"
+    try:
+        is_folder = path.is_dir()
+        problem = "is not a folder" if not is_folder and path.exists() else "does not exist"
+    except UnknownStore as error:  # a scheme no store answers to is a bad value; a store that
+        # refuses (credentials, network) is an error at work, exit 1
+        raise UsageError(f"argument {option}: {error}") from None
+    if not is_folder:
         raise UsageError(f"argument {option}: {path} {problem}")
 
 
@@ -191,6 +196,16 @@ def file_to_write(path: Path, option: str) -> None:
     if is_folder:
         raise UsageError(f"{_source(option)}: {path} is a folder, not a file")
     folder_to_write(path.parent, option)
+    if path.exists():
+        # opened for writing and closed untouched: a read-only file is refused before the run
+        # starts, not after its pre-step
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as error:
+            raise UsageError(
+                f"{_source(option)}: {path} is not writable ({error.strerror or error})"
+            ) from None
 
 
 def _input_file_names() -> list[str]:

@@ -355,9 +355,57 @@ def test_history_lists_named_destinations_and_filters_by_name(tmp_path: Path) ->
     assert [(run["destination"], run["run_id"]) for run in only] == [("brand-b", 1), ("brand-b", 2)]
     blank = audience("history", "--database", str(database), "--destination", " ")
     assert blank.returncode == 2 and "--destination" in blank.stderr
+    # a destination no run was published to is a bad value (a typo), named with those there are
     other = audience("history", "--database", str(database), "--destination", "brand-z")
-    assert other.returncode == 0
-    assert other.stdout == "no run published to brand-z in this database\n"
+    assert other.returncode == 2 and len(other.stderr.splitlines()) == 1
+    assert (
+        "argument --destination: no run published to brand-z in this database (its "
+        "destinations: /out/crm, brand-b)"
+    ) in other.stderr
+    folder = audience("history", "--database", str(database), "--output-dir", "/out/none")
+    assert folder.returncode == 2 and "argument --output-dir: no run published to the folder" in (
+        folder.stderr
+    )
+    both = audience(
+        "history", "--database", str(database), "--destination", "brand-b", "--output-dir", "/o"
+    )
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    # a folder named by the variable is refused as the option is: exit 2, naming it
+    for command in (("history",), ("explain", "7")):
+        named = audience(*command, AUDIENCE_DATABASE=str(tmp_path))
+        assert named.returncode == 2, named.stderr
+        assert f"AUDIENCE_DATABASE: {tmp_path} is a folder, not a file" in named.stderr
+
+
+def test_a_database_file_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path) -> None:
+    database = tmp_path / "read_only.duckdb"
+    duckdb.connect(str(database)).close()
+    # root writes through file modes: the immutable attribute is what refuses it
+    if subprocess.run(["chattr", "+i", str(database)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        completed = audience(
+            "run",
+            "--input-dir",
+            str(PROJECT_DIR / "seeds"),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--database",
+            str(database),
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(database)], check=False)
+    assert completed.returncode == 2, completed.stderr
+    assert f"argument --database: {database} is not writable" in completed.stderr
+    assert "pre-step" not in completed.stdout + completed.stderr
+
+
+def test_a_landing_folder_url_no_store_reads_is_a_bad_value() -> None:
+    completed = audience(
+        "run", "--input-dir", "bogus://x/y", "--output-dir", "o", "--target", "spark"
+    )
+    assert completed.returncode == 2 and len(completed.stderr.splitlines()) == 1
+    assert "argument --input-dir: bogus://x/y: bogus:// " in completed.stderr
 
 
 def test_progress_counts_dbt_nodes_from_its_events() -> None:

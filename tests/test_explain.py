@@ -136,9 +136,11 @@ def test_the_explanation_agrees_with_every_decision_of_the_run(scenario: Scenari
             assert "note: the rules above point to" not in explain_customer(con, customer_id)
 
 
-def test_unknown_customer_and_missing_database_exit_1(scenario: Scenario, tmp_path: Path) -> None:
+def test_unknown_customer_exits_2_and_missing_database_1(
+    scenario: Scenario, tmp_path: Path
+) -> None:
     unknown = explain_cli(scenario.database, "--explain", "999999")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert "customer 999999 is not in the customers file of the latest run" in unknown.stderr
     missing = explain_cli(tmp_path / "none.duckdb", "--explain", "1001")
     assert missing.returncode == 1

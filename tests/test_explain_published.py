@@ -15,6 +15,7 @@ import pytest
 from conftest import AS_OF, PROJECT_DIR
 
 from audience_pipeline.drift import DriftFailure
+from audience_pipeline.errors import UsageError
 from audience_pipeline.explain import explain
 from audience_pipeline.pipeline import run_pipeline
 
@@ -60,3 +61,21 @@ def test_a_stopped_build_and_a_backfill_published_last_are_told_apart(tmp_path: 
     assert "latest published run: #3 as of 2026-12-01" in text
     assert f"Customer {CUSTOMER}: latest run, as of 2026-12-01" in text
     assert NOT_PUBLISHED not in text
+
+
+def test_a_folder_published_under_a_name_is_explained_with_that_name(tmp_path: Path) -> None:
+    database, named_folder = tmp_path / "audience.duckdb", tmp_path / "brand-x"
+    run_pipeline(
+        SEEDS,
+        as_of=AS_OF,
+        database=database,
+        output_dir=named_folder,
+        destination="brand-x",
+        quiet=True,
+    )
+    text = explain(database, CUSTOMER, output_dir=named_folder)
+    assert "  destination: brand-x\n" in text
+    assert f"latest published run: #1 as of {AS_OF}" in text
+    for asked in ({"destination": "brand-z"}, {"output_dir": tmp_path / "elsewhere"}):
+        with pytest.raises(UsageError, match=r"no run to .* \(its destinations: brand-x\)"):
+            explain(database, CUSTOMER, **asked)
