@@ -314,7 +314,7 @@ def add_run_parser(subparsers: Any) -> None:
         action="store_true",
         help="accept an audience of nobody (by default that fails the run)",
     )
-    output = parser.add_argument_group("output")
+    output = parser.add_argument_group("output").add_mutually_exclusive_group()
     output.add_argument(
         "--quiet", action="store_true", help="no progress, only the summary or the error"
     )
@@ -605,9 +605,9 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                     run["consent_channel_count"], run["new_consent_channels"]
                 ),
                 "drift": run["drift_status"]
-                + (
+                + (  # a reason given where nothing failed is not an acceptance (as in the run)
                     f": {printable(run['drift_acceptance_reason'])}"
-                    if run["drift_acceptance_reason"]
+                    if run["drift_acceptance_reason"] and run["drift_status"] == "accepted"
                     else ""
                 ),
             }

@@ -193,8 +193,9 @@ def _earlier_address_suppressions(
         for r in rows
     ]
     return [
-        "suppressions of an address this customer held in an earlier snapshot (information "
-        "only: the rule matches the customer_id and the current address):",
+        "suppressions of an address on another of this customer's customers rows, not the "
+        "current snapshot (information only: the rule matches the customer_id and the current "
+        "address):",
         *_listed(lines),
     ]
 

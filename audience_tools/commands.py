@@ -43,6 +43,22 @@ def _unit_share(text: str) -> float:
 _SEED_LIMIT = 2**63
 
 
+#: The as-of dates the generator takes: its dates run from five years before the as-of date to
+#: under two years after it, and every one must be written with a four-digit year from 0001.
+_AS_OF_RANGE = ("0010-01-01", "9990-12-31")
+
+
+def _generated_as_of(text: str) -> str:
+    """``--as-of``: a date from which every generated date stays in years 0001-9999."""
+    as_of = iso_date(text)
+    if not _AS_OF_RANGE[0] <= as_of <= _AS_OF_RANGE[1]:
+        raise argparse.ArgumentTypeError(
+            f"expected a date from {_AS_OF_RANGE[0]} to {_AS_OF_RANGE[1]} (the generated dates "
+            f"run from five years before it to two years after), not {text!r}"
+        )
+    return as_of
+
+
 def _seed(text: str) -> int:
     """A whole number that fits a signed 64-bit integer."""
     try:
@@ -72,7 +88,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--customers", type=positive_int, required=True, metavar="N")
     parser.add_argument("--seed", type=_seed, required=True, help="pseudo-random seed")
     parser.add_argument(
-        "--as-of", type=iso_date, required=True, metavar="YYYY-MM-DD", help="the data's as-of date"
+        "--as-of",
+        type=_generated_as_of,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the data's as-of date",
     )
     parser.add_argument(
         "--out", type=path_option, required=True, metavar="DIR", help="output folder"

@@ -308,6 +308,17 @@ def test_history_shows_an_acceptance_reason_without_addresses_on_one_line(
     runs = json.loads(audience("history", "--database", str(database), "--format", "json").stdout)
     removed = removed_address("ops@example.com")
     assert runs[0]["drift_acceptance_reason"] == f"asked by {removed}\tfor\nQ4"
+    # a reason given to a run whose checks all passed is kept, but not shown as an acceptance
+    with duckdb.connect(str(database)) as con:
+        con.execute("update history.published_runs set drift_status = 'passed'")
+    text = audience("history", "--database", str(database)).stdout
+    assert "passed: asked by" not in text and re.search(r"\bpassed\s*$", text, re.MULTILINE)
+
+
+def test_quiet_and_verbose_cannot_be_given_together() -> None:
+    completed = audience("run", "--input-dir", "in", "--output-dir", "o", "--quiet", "--verbose")
+    assert completed.returncode == 2 and len(completed.stderr.splitlines()) == 1
+    assert "not allowed with argument" in completed.stderr
 
 
 def test_the_runs_drift_line_shows_an_acceptance_reason_as_the_report_does() -> None:
@@ -928,3 +939,24 @@ def test_an_output_dir_under_proc_exits_2(tmp_path: Path) -> None:
     assert completed.returncode == 2, completed.stderr
     assert completed.stderr.count("\n") == 1
     assert "argument --output-dir: /proc is not writable" in completed.stderr
+
+
+def test_generate_refuses_an_as_of_date_whose_data_would_leave_years_0001_9999(
+    tmp_path: Path,
+) -> None:
+    for as_of in ("0001-01-01", "0009-12-31", "9991-01-01"):
+        completed = audience(
+            "generate",
+            "--customers",
+            "10",
+            "--seed",
+            "1",
+            "--as-of",
+            as_of,
+            "--out",
+            str(tmp_path / "out"),
+        )
+        assert completed.returncode == 2 and "argument --as-of: expected a date from" in (
+            completed.stderr
+        )
+    assert not (tmp_path / "out").exists()
