@@ -33,12 +33,14 @@ when:
   checked apart, so opt-ins gained cannot hide opt-outs lost;
 - **lost opt-outs**: a customer this build publishes whose latest email event in the previous
   published run withheld consent, on an opt-in dated no later than that event, which is then
-  no longer read (the model ``audience_lost_opt_outs``): any one fails. Per customer, so it
-  sees an opt-out gone where another arrived, which counts cannot;
+  no longer read (the model ``audience_lost_opt_outs``), or one who is not published but whose
+  address another holder is published at, which that event would block (rule 9): any one
+  fails. Per customer, so it sees an opt-out gone where another arrived, which counts cannot;
 - **lost suppressions**: a customer this build publishes whom the previous published run held
   suppressed, on a suppression that ran with no end or through a day not before this build's
-  as-of date, which is then no longer read (the model ``audience_lost_suppressions``): any one
-  fails. A suppression that ended passes, and so does a customer suppressed by email only who
+  as-of date, which is then no longer read (the model ``audience_lost_suppressions``), or
+  whose address another holder is published at (rule 9 would block it): any one fails. A
+  suppression that ended passes, and so does a customer suppressed by email only who
   holds a new address (the suppression follows the address, rule 7); the file's row count
   cannot see one line gone.
 
@@ -199,7 +201,8 @@ class ChannelEvents:
 
 @dataclass(frozen=True)
 class LostExclusions:
-    """The customers published whom the previous run to the destination excluded on something
+    """The customers published (themselves, or another holder at their address) whom the
+    previous run to the destination excluded on something
     this build no longer reads (an opt-out: ``audience_lost_opt_outs``; a suppression:
     ``audience_lost_suppressions``): how many, and the first few by id with what excluded them
     (an event's id, None for a blank one; a suppression's last day, None for none)."""
@@ -209,6 +212,9 @@ class LostExclusions:
     #: the customers the previous run kept it for; None when that run was recorded before the
     #: history kept it (nothing to compare with)
     compared: int | None = 0
+    #: of those shown, the ones not published themselves: (customer, the holder published at
+    #: their address, whom the exclusion, still read, would block; rule 9)
+    published_as: tuple[tuple[int, int], ...] = ()
 
 
 def _loss(before: int, now: int) -> float:
@@ -365,7 +371,7 @@ class _LostExclusion:
     control: str
     subject: str
     model: str
-    #: which customers fail, after "N customer(s) published"
+    #: which customers fail, after "N customer(s) published, themselves or at their address,"
     whom: str
     #: how the exclusion can stop being read
     how: str
@@ -436,18 +442,29 @@ def _lost_check(kind: _LostExclusion, lost: LostExclusions, *, first_run: bool) 
             f"{kind.kept}: nothing to compare with"
         )
     elif lost.count:
+        holders = dict(lost.published_as)
         named = ", ".join(
-            f"customer {customer_id} ({kind.describe(value)})" for customer_id, value in lost.shown
+            f"customer {customer_id} ({kind.describe(value)}"
+            + (
+                f"; customer {holders[customer_id]} is published at their address"
+                if customer_id in holders
+                else ""
+            )
+            + ")"
+            for customer_id, value in lost.shown
         )
         more = f" and {lost.count - len(lost.shown)} more" if lost.count > len(lost.shown) else ""
         outcome = "fail"
         detail = (
-            f"{lost.count} customer(s) published {kind.whom} ({kind.how}): {named}{more}, in "
-            f"the model {kind.model}; {kind.consequence}"
+            f"{lost.count} customer(s) published, themselves or at their address, {kind.whom} "
+            f"({kind.how}): {named}{more}, in the model {kind.model}; {kind.consequence}"
         )
     else:
         outcome = "pass"
-        detail = f"no customer published {kind.whom} ({lost.compared} {kind.compared})"
+        detail = (
+            f"no customer published, themselves or at their address, {kind.whom} "
+            f"({lost.compared} {kind.compared})"
+        )
     return DriftCheck(
         control=kind.control,
         subject=kind.subject,
@@ -736,7 +753,7 @@ def _lost(con: duckdb.DuckDBPyConnection, kind: _LostExclusion) -> LostExclusion
     kept = None if row is None or row[0] is None else int(row[0])
     row = con.execute(f"select count(*) from marts.{kind.model}").fetchone()
     first = con.execute(
-        f"select customer_id, {kind.shown_column} from marts.{kind.model} "
+        f"select customer_id, {kind.shown_column}, published_customer_id from marts.{kind.model} "
         "order by customer_id limit ?",
         [LOST_SHOWN],
     ).fetchall()
@@ -744,9 +761,14 @@ def _lost(con: duckdb.DuckDBPyConnection, kind: _LostExclusion) -> LostExclusion
         int(row[0]) if row else 0,
         tuple(
             (int(customer_id), None if value is None else str(value))
-            for customer_id, value in first
+            for customer_id, value, _ in first
         ),
         kept,
+        tuple(
+            (int(customer_id), int(published))
+            for customer_id, _, published in first
+            if published is not None and published != customer_id
+        ),
     )
 
 

@@ -31,7 +31,7 @@ import duckdb
 
 from audience_pipeline.channels import channel_label
 from audience_pipeline.database import open_database
-from audience_pipeline.drift import LOST_SUPPRESSIONS
+from audience_pipeline.drift import LOST_OPT_OUTS, LOST_SUPPRESSIONS
 from audience_pipeline.errors import PipelineError, UsageError
 from audience_pipeline.history import (
     destination_runs,
@@ -694,33 +694,91 @@ def _row_of_customer(
 def _lost_opt_out_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
     """Whether the customer is published without the opt-out the previous run read (the model
     ``audience_lost_opt_outs``)."""
+    lines = _other_holders_lost(
+        con, LOST_OPT_OUTS.model, LOST_OPT_OUTS.control, customer_id, "opt-out"
+    )
     lost = _row_of_customer(con, "audience_lost_opt_outs", customer_id)
     if lost is None:
-        return []
+        return lines
     previous_event = lost["previous_withholding_event_id"] or "(blank id)"
     now_event = lost["latest_consent_event_id"] or "(blank id)"
+    published = lost.get("published_customer_id")
+    now = (
+        f"this run publishes customer {published} at the address the customer holds, which "
+        f"that event would block (rule 9); their latest email event now is {now_event} "
+        f"({_ts(lost['latest_consent_event_ts_utc'])}), no later"
+        if published is not None and published != customer_id
+        else f"this run publishes the customer on {now_event} "
+        f"({_ts(lost['latest_consent_event_ts_utc'])}), no later"
+    )
     return [
+        *lines,
         f"Opt-out no longer read: in published run #{lost['previous_run_id']} the latest email "
         f"event was {previous_event} ({_ts(lost['previous_withholding_event_ts_utc'])}), "
-        f"withholding consent; this run publishes the customer on {now_event} "
-        f"({_ts(lost['latest_consent_event_ts_utc'])}), no later, so that event is no longer "
-        "read. The drift guard (lost_opt_outs) stops such a run until a person accepts it."
+        f"withholding consent; {now}, so that event is no longer read. The drift guard "
+        "(lost_opt_outs) stops such a run until a person accepts it.",
     ]
+
+
+def _other_holders_lost(
+    con: duckdb.DuckDBPyConnection, model: str, control: str, customer_id: int, what: str
+) -> list[str]:
+    """The other holders of the customer's address whose ``what`` (an opt-out, a suppression)
+    the previous run read and this one does not, while it publishes the customer at their
+    address (``model``'s ``published_customer_id``; the drift guard's check ``control``)."""
+    if not _has_published_column(con, model):  # not built, or built by an earlier version
+        return []
+    others = _rows(
+        con,
+        f"select customer_id from marts.{model} "
+        "where published_customer_id = ? and customer_id <> ? order by customer_id",
+        [customer_id, customer_id],
+    )
+    if not others:
+        return []
+    named = ", ".join(str(row["customer_id"]) for row in others)
+    return [
+        f"Published at an address whose other holder's {what} is no longer read: customer(s) "
+        f"{named} (see `audience explain` for each). The drift guard ({control}) stops "
+        "such a run until a person accepts it."
+    ]
+
+
+def _has_published_column(con: duckdb.DuckDBPyConnection, model: str) -> bool:
+    """Whether ``model`` was built with ``published_customer_id`` (not by an earlier version)."""
+    row = _one(
+        con,
+        "select count(*) as columns from information_schema.columns where table_schema = "
+        "'marts' and table_name = ? and column_name = 'published_customer_id'",
+        [model],
+    )
+    return bool(row and row["columns"])
 
 
 def _lost_suppression_lines(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
     """Whether the customer is published although the previous run held them suppressed on a
     suppression that has not ended (the model ``audience_lost_suppressions``)."""
+    lines = _other_holders_lost(
+        con, LOST_SUPPRESSIONS.model, LOST_SUPPRESSIONS.control, customer_id, "suppression"
+    )
     lost = _row_of_customer(con, "audience_lost_suppressions", customer_id)
     if lost is None:
-        return []
+        return lines
     through = lost["previous_suppressed_through"]
     held = "with no end" if through is None else f"through {through}"
+    published = lost.get("published_customer_id")
+    now = (
+        f"this run publishes customer {published} at the address the customer holds, which "
+        "that suppression would block (rule 9)"
+        if published is not None and published != customer_id
+        else "this run publishes them"
+    )
     return [
+        *lines,
         f"Suppression no longer read: published run #{lost['previous_run_id']} held the "
-        f"customer suppressed {held}; this run publishes them, so that suppression is no longer "
+        f"customer suppressed {held}; {now}, so that suppression is no longer "
         f"read ({LOST_SUPPRESSIONS.how}). The drift guard ({LOST_SUPPRESSIONS.control}) stops "
-        "such a run until a person accepts it."
+        "such a run until a person accepts it.",
     ]
 
 

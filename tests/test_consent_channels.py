@@ -496,7 +496,8 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
     assert failed == {"lost_opt_outs"}
     assert (
-        f"lost_opt_outs: 1 customer(s) published whose opt-out the previous run to this "
+        f"lost_opt_outs: 1 customer(s) published, themselves or at their address, "
+        f"whose opt-out the previous run to this "
         "destination read is no longer read (gone from the export, quarantined, re-dated or "
         f"turned into an opt-in): customer "
         f"{customer} (event CE-970001)"
@@ -511,6 +512,35 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
     )
     assert str(customer) in _published_ids(tmp_path / "out")
     assert _control_status(database, accepted, "lost_opt_outs") == "accepted"
+
+
+def test_an_opt_out_gone_from_a_holder_not_published_stops_a_run_publishing_their_address(
+    opted_out: tuple[int, Path, PublishedRun], tmp_path: Path
+) -> None:
+    """Customer 1192 opted out (CE-500191) and is not published (no recent booking); customer
+    1191 holds the same address, which the opt-out blocks (rule 9). The next day's export lost
+    the opt-out: 1191 would be published at the address, so the run stops naming 1192 and the
+    holder published; explain says it for both."""
+    _, first_day, published = opted_out
+    decisions = read_decisions(published.database)
+    assert (decisions[1192], decisions[1191]) == ("not_opted_in", "shared_address_blocked")
+    database, next_day, events = _next_day_copy(published, first_day, tmp_path)
+    kept = [line for line in events if not line.startswith("CE-500191,")]
+    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+    with pytest.raises(DriftFailure) as stopped:
+        _run_next_day(published, next_day, database, tmp_path)
+    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
+    assert failed == {"lost_opt_outs"}
+    assert "customer 1192 (event CE-500191; customer 1191 is published at their address)" in str(
+        stopped.value
+    )
+    assert "this run publishes customer 1191 at the address the customer holds" in explain(
+        database, 1192
+    )
+    assert (
+        "Published at an address whose other holder's opt-out is no longer read: customer(s) "
+        "1192" in explain(database, 1191)
+    )
 
 
 def test_a_run_recorded_before_withholding_events_were_kept_has_nothing_to_compare(

@@ -350,7 +350,8 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
     check = next(c for c in one.checks if c.control == "lost_opt_outs")
     assert (check.outcome, check.current) == ("fail", 1) and one.failed
     assert check.detail == (
-        "1 customer(s) published whose opt-out the previous run to this destination read is no "
+        "1 customer(s) published, themselves or at their address, "
+        "whose opt-out the previous run to this destination read is no "
         "longer read (gone from the export, quarantined, re-dated or turned into an opt-in): "
         "customer 42 (event CE-1), in the "
         "model audience_lost_opt_outs; an opt-out that is no longer read no longer excludes"
@@ -379,7 +380,8 @@ def test_any_customer_published_without_the_opt_out_that_excluded_them_fails() -
     check = next(c for c in none.checks if c.control == "lost_opt_outs")
     assert (check.outcome, check.current) == ("pass", 0)
     assert check.detail == (
-        "no customer published whose opt-out the previous run to this destination read is no "
+        "no customer published, themselves or at their address, "
+        "whose opt-out the previous run to this destination read is no "
         "longer read (40 customer(s) whose latest email event withheld consent in that run)"
     )
     first = evaluate_drift(None, lost_opt_outs=LostExclusions(), **unchanged)
@@ -417,11 +419,18 @@ def test_any_customer_published_on_a_suppression_not_ended_fails() -> None:
     assert (check.outcome, check.current, check.subject) == ("fail", 2, "suppressions")
     assert result.failed
     assert check.detail == (
-        "2 customer(s) published whom the previous run to this destination held suppressed "
+        "2 customer(s) published, themselves or at their address, "
+        "whom the previous run to this destination held suppressed "
         "with no end or through a day not yet past (gone from the export, quarantined, "
         "shortened, or no longer naming them): customer 7 (suppressed with no "
         "end), customer 42 (suppressed through 2026-12-31), in the model "
         "audience_lost_suppressions; a suppression that is no longer read no longer excludes"
+    )
+    # a customer not published whose address another holder is published at is named with them
+    at_address = LostExclusions(1, ((9, None),), compared=21, published_as=((9, 10),))
+    shared = evaluate_drift(previous_run(), lost_suppressions=at_address, **unchanged)
+    assert "customer 9 (suppressed with no end; customer 10 is published at their address)" in next(
+        c.detail for c in shared.checks if c.control == "lost_suppressions"
     )
     accepted = evaluate_drift(
         previous_run(), lost_suppressions=lost, accept_reason="lifted by support", **unchanged
@@ -431,7 +440,8 @@ def test_any_customer_published_on_a_suppression_not_ended_fails() -> None:
         previous_run(), lost_suppressions=LostExclusions(compared=21), **unchanged
     )
     assert next(c.detail for c in none.checks if c.control == "lost_suppressions") == (
-        "no customer published whom the previous run to this destination held suppressed with "
+        "no customer published, themselves or at their address, "
+        "whom the previous run to this destination held suppressed with "
         "no end or through a day not yet past (21 customer(s) suppressed in that run)"
     )
     not_kept = evaluate_drift(

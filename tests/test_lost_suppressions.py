@@ -144,7 +144,8 @@ def test_a_suppression_gone_before_its_end_stops_the_run_until_accepted(
     failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
     assert failed == {"lost_suppressions"}
     assert (
-        "lost_suppressions: 2 customer(s) published whom the previous run to this destination "
+        "lost_suppressions: 2 customer(s) published, themselves or at their address, "
+        "whom the previous run to this destination "
         "held suppressed with no end or through a day not yet past (gone from the export, "
         "quarantined, shortened, or no longer naming them): "
     ) in str(stopped.value)
@@ -181,7 +182,8 @@ def test_a_suppression_that_ended_publishes_without_stopping(
     )[0]
     assert _control(database, result.run_id, "lost_suppressions") == (
         "pass",
-        "no customer published whom the previous run to this destination held suppressed with "
+        "no customer published, themselves or at their address, "
+        "whom the previous run to this destination held suppressed with "
         f"no end or through a day not yet past ({counted} customer(s) suppressed in that run)",
     )
 

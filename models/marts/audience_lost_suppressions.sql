@@ -18,21 +18,23 @@ previous_suppressions as (
 
 ),
 
--- the customers published now whom the previous run held suppressed, with their address now
-published_after_suppression as (
+-- the customers the previous run held suppressed whose address is published now: at them, or
+-- at another holder, for whom that suppression would block it too (rule 9)
+published_at_their_address as (
 
     select
-        audience.customer_id,
+        previous_suppressions.customer_id,
         previous_suppressions.suppressed_through as previous_suppressed_through,
         previous_suppressions.suppressed_address_hash as previous_suppressed_address_hash,
         {{ address_fingerprint('customers.email_normalized') }} as address_hash,
-        previous_suppressions.previous_run_id
+        previous_suppressions.previous_run_id,
+        audience.customer_id as published_customer_id
 
-    from audience
-    inner join previous_suppressions
-        on audience.customer_id = previous_suppressions.customer_id
-    left join customers
-        on audience.customer_id = customers.customer_id
+    from previous_suppressions
+    inner join customers
+        on previous_suppressions.customer_id = customers.customer_id
+    inner join audience
+        on customers.email_normalized = audience.email
 
 ),
 
@@ -42,21 +44,22 @@ published_after_suppression as (
 final as (
 
     select
-        published_after_suppression.customer_id,
-        published_after_suppression.previous_suppressed_through,
-        published_after_suppression.previous_run_id,
-        published_after_suppression.previous_suppressed_address_hash is not null
+        published_at_their_address.customer_id,
+        published_at_their_address.previous_suppressed_through,
+        published_at_their_address.published_customer_id,
+        published_at_their_address.previous_run_id,
+        published_at_their_address.previous_suppressed_address_hash is not null
             as was_suppressed_by_email_only
 
-    from published_after_suppression
+    from published_at_their_address
     where
         coalesce(
-            published_after_suppression.previous_suppressed_through < {{ as_of_date() }},
+            published_at_their_address.previous_suppressed_through < {{ as_of_date() }},
             false
         ) = false
         and coalesce(
-            published_after_suppression.previous_suppressed_address_hash
-            <> published_after_suppression.address_hash,
+            published_at_their_address.previous_suppressed_address_hash
+            <> published_at_their_address.address_hash,
             false
         ) = false
 
