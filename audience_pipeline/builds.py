@@ -17,6 +17,7 @@ from audience_pipeline.contract import InputFile
 from audience_pipeline.dbt_invoke import DbtRun, DbtSetup, run_dbt
 from audience_pipeline.dialect import Dialect
 from audience_pipeline.errors import InputFileError
+from audience_pipeline.history import RunDestination
 from audience_pipeline.landing import LoadedFile, landing_layout
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.progress import DbtNodes, Progress
@@ -85,15 +86,18 @@ def require_accepted_suppressions(
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The landing folder a build reads, its contract and the files' declared dialects.
+    """The landing folder a build reads, its contract and the files' declared dialects, and
+    where the run publishes.
 
     ``input_dir`` is a folder on this machine, or for an engine that reads the files itself
-    (Spark) a ``RemoteFolder``.
+    (Spark) a ``RemoteFolder``. ``publishes_to`` is checked against the output folder's
+    history before the build starts (``history.require_folder_destination``).
     """
 
     input_dir: Path | RemoteFolder
     contract: tuple[InputFile, ...]
     dialects: Mapping[str, Dialect]
+    publishes_to: RunDestination
 
 
 def with_layout(setup: DbtSetup, loaded: Sequence[LoadedFile]) -> DbtSetup:

@@ -57,7 +57,7 @@ import duckdb
 
 from audience_pipeline.channels import channel_without_addresses
 from audience_pipeline.database import open_database
-from audience_pipeline.errors import PipelineError
+from audience_pipeline.errors import PipelineError, UsageError
 from audience_pipeline.publish import resolve_output_dir
 from audience_pipeline.redaction import without_addresses
 
@@ -473,24 +473,77 @@ def destination_runs(con: duckdb.DuckDBPyConnection, destination: str) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def folder_latest_run(
+    con: duckdb.DuckDBPyConnection, output_dir: Path | str
+) -> tuple[int, str] | None:
+    """The latest run published to ``output_dir``: its id and the destination it recorded
+    (``None`` when no run was published there)."""
+    if not history_exists(con):
+        return None
+    folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(str(output_dir))})
+    destination = _destination_expression(con)
+    row = con.execute(
+        f"""
+        select run_id, {destination} from history.published_runs
+        where list_contains(?, output_dir) or list_contains(?, {destination})
+        order by run_id desc
+        limit 1
+        """,
+        [folders, folders],
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return int(row[0]), str(row[1])
+
+
 def folder_destination(con: duckdb.DuckDBPyConnection, output_dir: Path | str) -> str:
     """The destination of the runs published to ``output_dir``: the one the latest of them
     recorded (a name given with ``--destination``), else the folder's resolved path."""
-    if history_exists(con):
-        folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(str(output_dir))})
-        destination = _destination_expression(con)
-        row = con.execute(
-            f"""
-            select {destination} from history.published_runs
-            where list_contains(?, output_dir) or list_contains(?, {destination})
-            order by run_id desc
-            limit 1
-            """,
-            [folders, folders],
-        ).fetchone()
-        if row is not None and row[0] is not None:
-            return str(row[0])
-    return default_destination(output_dir)
+    latest = folder_latest_run(con, output_dir)
+    return latest[1] if latest is not None else default_destination(output_dir)
+
+
+@dataclass(frozen=True)
+class RunDestination:
+    """Where a run publishes: its output folder and its destination, and whether that
+    destination was named (``--destination``) or is the folder's resolved path by default."""
+
+    output_dir: Path
+    destination: str
+    named: bool
+
+
+def require_folder_destination(con: duckdb.DuckDBPyConnection, run: RunDestination) -> None:
+    """Refuse a run to a folder whose latest run was published to another destination.
+
+    The platform reading a folder applies the delta files it finds there. A run under another
+    destination is compared with another history: a forgotten ``--destination`` makes a first
+    run (everyone entered, nobody left), so whoever left since the folder's latest run would
+    stay on the platform. Raises UsageError naming the option and how to go on deliberately;
+    the folder's own path given with ``--destination`` is that deliberate choice.
+    """
+    latest = folder_latest_run(con, run.output_dir)
+    if latest is None or latest[1] == run.destination:
+        return
+    run_id, recorded = latest
+    own = default_destination(run.output_dir)
+    if run.named and run.destination == own:
+        return
+    last = f"{own} was last published as destination {recorded} (run #{run_id})"
+    if not run.named:
+        raise UsageError(
+            f"argument --output-dir: {last}; give --destination {recorded} to continue it, "
+            f"or --destination {own} to start a new history there"
+        )
+    go_on = (
+        "give no --destination to continue it"
+        if recorded == own
+        else f"give --destination {recorded} to continue it"
+    )
+    raise UsageError(
+        f"argument --destination: {last}, not {run.destination}; {go_on}, or publish "
+        f"{run.destination} to a folder of its own (a folder is fed one destination's deltas)"
+    )
 
 
 def recorded_destinations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -27,11 +27,13 @@ from audience_pipeline.dialect import Dialect
 from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, PipelineError
 from audience_pipeline.history import (
+    RunDestination,
     default_destination,
     ensure_history_tables,
     next_run_id,
     prune_runs,
     record_run,
+    require_folder_destination,
 )
 from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
@@ -88,7 +90,12 @@ def describe_failures(run: DbtRun) -> str:
 def _pre_step(
     input_dir: Path, inputs: BuildInputs, run_work_dir: Path, con: duckdb.DuckDBPyConnection
 ) -> list[LoadedFile]:
-    """Load the landing folder, and create the history tables (dbt's source ``history``)."""
+    """Load the landing folder, and create the history tables (dbt's source ``history``).
+
+    First, on the connection the run holds, a folder last published to another destination
+    is refused (``history.require_folder_destination``).
+    """
+    require_folder_destination(con, inputs.publishes_to)
     loaded = load_landing_folder(
         con,
         input_dir,
@@ -178,11 +185,14 @@ def run_pipeline(
 
     ``destination`` names where the run publishes (default: the output folder's resolved
     path); the run is compared only with earlier runs published there (history, drift guard,
-    deltas). A stopped run (a failed control, the drift guard) leaves its would-be outputs in
-    a diagnostics folder beside the output folder, and its error says where.
+    deltas). A folder last published to another destination is refused (UsageError) before
+    the pre-step, unless the destination given is the folder's own path. A stopped run (a
+    failed control, the drift guard) leaves its would-be outputs in a diagnostics folder
+    beside the output folder, and its error says where.
     """
     as_of_date = parse_as_of(as_of)
-    destination = (destination or "").strip() or default_destination(output_dir)
+    named = (destination or "").strip()
+    destination = named or default_destination(output_dir)
     settings = settings or EngineSettings()
     progress = progress or Progress("quiet" if quiet else None)
     contract = load_contract()
@@ -209,7 +219,12 @@ def run_pipeline(
     build = build_on_spark if target == "spark" else _build_on_duckdb
     loaded, dbt_run = build(
         dbt_setup,
-        BuildInputs(input_dir.resolve(), contract, dialects or {}),
+        BuildInputs(
+            input_dir.resolve(),
+            contract,
+            dialects or {},
+            RunDestination(Path(output_dir), destination, named=bool(named)),
+        ),
         settings,
         progress,
         dbt_console_log=dbt_console_log,

@@ -44,7 +44,11 @@ from audience_pipeline.file_checks import (
     read_header_row,
     require_data_lines,
 )
-from audience_pipeline.history import ensure_history_tables
+from audience_pipeline.history import (
+    RunDestination,
+    ensure_history_tables,
+    require_folder_destination,
+)
 from audience_pipeline.landing import LoadedFile
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.progress import Progress
@@ -168,6 +172,24 @@ def combined(engine_run: DbtRun, history_run: DbtRun | None) -> DbtRun:
     )
 
 
+def require_folder_destination_before_build(
+    database: Path, config: Mapping[str, str], publishes_to: RunDestination
+) -> None:
+    """Refuse, before Spark starts, a folder last published to another destination.
+
+    The DuckDB pre-step checks on the connection it holds; Spark's build opens the database
+    only after the engine's build, so the check opens it here (a database not created yet
+    holds no history, and one held by another process is refused as it would be later).
+    """
+    if not database.exists():
+        return
+    con = open_database(database, config=config)
+    try:
+        require_folder_destination(con, publishes_to)
+    finally:
+        con.close()
+
+
 def build_on_spark(
     dbt_setup: DbtSetup,
     inputs: BuildInputs,
@@ -184,6 +206,9 @@ def build_on_spark(
     """
     require_spark()
     database = dbt_setup.database
+    require_folder_destination_before_build(
+        database, settings.connection_config(database), inputs.publishes_to
+    )
     export_dir = work_dir(database) / "engine_export"
     engine_setup = replace(
         dbt_setup,

@@ -23,7 +23,14 @@ import pytest
 from conftest import RUN_PIPELINE_CLI, make_row, query, write_landing_folder
 
 from audience_pipeline.drift import DriftFailure, DriftThresholds
-from audience_pipeline.history import PER_CUSTOMER_TABLES, TABLES, ensure_history_tables
+from audience_pipeline.errors import UsageError
+from audience_pipeline.history import (
+    PER_CUSTOMER_TABLES,
+    TABLES,
+    RunDestination,
+    ensure_history_tables,
+    require_folder_destination,
+)
 from audience_pipeline.pipeline import run_pipeline
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -112,6 +119,65 @@ def test_per_customer_tables_with_a_primary_key_are_rebuilt_without_it(tmp_path:
     assert con.execute(
         "select run_id, customer_id from history.run_membership order by all"
     ).fetchall() == [(1, 1), (1, 2)]
+    con.close()
+
+
+def record_published(con: duckdb.DuckDBPyConnection, run_id: int, folder: Path, name: str) -> None:
+    """A published run to ``folder`` under destination ``name``, counts only."""
+    con.execute(
+        "insert into history.published_runs (run_id, published_at, as_of_date, output_dir, "
+        "customers, eligible, controls_passed, controls_failed, drift_status, destination) "
+        "values (?, now(), '2026-11-25', ?, 3, 2, 5, 0, 'passed', ?)",
+        [run_id, str(folder), name],
+    )
+
+
+def test_a_folder_keeps_the_destination_it_was_last_published_to(tmp_path: Path) -> None:
+    folder, moved = tmp_path / "b", tmp_path / "moved"
+    own = str(tmp_path.resolve() / "b")
+    con = duckdb.connect(str(tmp_path / "audience.duckdb"))
+    ensure_history_tables(con)
+    record_published(con, 1, folder, own)
+    record_published(con, 2, folder, "brand-b")  # named from the second run on
+    record_published(con, 3, moved, "brand-b")
+
+    forgotten = RunDestination(folder, own, named=False)
+    with pytest.raises(UsageError) as refused:
+        require_folder_destination(con, forgotten)
+    assert str(refused.value) == (
+        f"argument --output-dir: {own} was last published as destination brand-b (run #2); "
+        f"give --destination brand-b to continue it, or --destination {own} to start a new "
+        "history there"
+    )
+    with pytest.raises(UsageError, match=r"^argument --destination: .* \(run #2\), not brand-c;"):
+        require_folder_destination(con, RunDestination(folder, "brand-c", named=True))
+    # its recorded name, the folder's own path given deliberately, a folder never published to
+    require_folder_destination(con, RunDestination(folder, "brand-b", named=True))
+    require_folder_destination(con, RunDestination(folder, own, named=True))
+    require_folder_destination(con, RunDestination(tmp_path / "c", "brand-b", named=True))
+    con.close()
+
+
+def test_a_folder_published_by_default_refuses_a_name(tmp_path: Path) -> None:
+    """Also in a database from before destinations: its runs belong to their folders."""
+    folder = tmp_path / "crm"
+    own = str(tmp_path.resolve() / "crm")
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("create schema history")
+    con.execute(f"create table history.published_runs ({OLD_PUBLISHED_RUNS})")
+    con.execute(
+        "insert into history.published_runs values "
+        "(1, now(), '2026-11-25', 'in', ?, 10, 2, null, 2, 0, 0, 5, 0, 'passed', null)",
+        [str(folder)],
+    )
+    require_folder_destination(con, RunDestination(folder, own, named=False))
+    with pytest.raises(UsageError) as refused:
+        require_folder_destination(con, RunDestination(folder, "brand-b", named=True))
+    assert str(refused.value) == (
+        f"argument --destination: {own} was last published as destination {own} (run #1), "
+        "not brand-b; give no --destination to continue it, or publish brand-b to a folder of "
+        "its own (a folder is fed one destination's deltas)"
+    )
     con.close()
 
 
@@ -360,3 +426,38 @@ def test_a_database_from_before_destinations_keeps_working(tmp_path: Path) -> No
     assert left == ["customer_id,email,left_reason", "1,,email_changed", "2,,email_changed"]
     entered = (output_dir / "audience_entered.csv").read_bytes()
     assert entered == (output_dir / "eligible_audience.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_folder_published_under_a_name_refuses_a_run_without_it(tmp_path: Path) -> None:
+    """A forgotten --destination would publish a first run there: everyone entered, nobody
+    left, so an opt-out since the folder's last run would never reach the platform."""
+    database, folder = tmp_path / "audience.duckdb", tmp_path / "b"
+    options: dict[str, Any] = {"database": database, "quiet": True}
+    run_pipeline(SAMPLE, folder, as_of=SAMPLE_AS_OF, destination="brand-b", **options)
+    before = read_outputs(folder)
+
+    forgotten = subprocess.run(
+        [*RUN_PIPELINE_CLI, "--input-dir", str(SAMPLE), "--as-of", "2026-11-27",
+         "--output-dir", str(folder), "--database", str(database), "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert forgotten.returncode == 2, forgotten.stderr
+    own = tmp_path.resolve() / "b"
+    assert forgotten.stderr.splitlines() == [
+        f"audience run: argument --output-dir: {own} was last published as destination "
+        f"brand-b (run #1); give --destination brand-b to continue it, or --destination {own} "
+        "to start a new history there (see audience run --help)"
+    ]
+    with pytest.raises(UsageError, match=r"^argument --destination: .*, not brand-c; "):
+        run_pipeline(SAMPLE, folder, as_of="2026-11-27", destination="brand-c", **options)
+    assert read_outputs(folder) == before  # nothing published
+    assert query(database, "select count(*) from history.published_runs") == [(1,)]
+
+    again = run_pipeline(SAMPLE, folder, as_of="2026-11-27", destination="brand-b", **options)
+    assert again.report["destination"] == "brand-b"
+    assert again.drift is not None and again.drift.previous_run_id == 1
+    other = run_pipeline(SAMPLE, tmp_path / "c", as_of=SAMPLE_AS_OF, **options)
+    assert other.report["destination"] == str(tmp_path.resolve() / "c")

@@ -18,11 +18,17 @@ from conftest import COLUMNS, CONTRACT, write_landing_folder
 from landing_damages import DAMAGES, assert_described_alike, assert_refused_alike
 
 from audience_pipeline.dbt_invoke import DbtRun, NodeResult
-from audience_pipeline.errors import InputFileError, PipelineError
+from audience_pipeline.errors import InputFileError, PipelineError, UsageError
+from audience_pipeline.history import RunDestination, ensure_history_tables
 from audience_pipeline.landing import load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.pipeline import run_pipeline
-from audience_pipeline.spark_build import combined, import_exported_models, inspect_landing_folder
+from audience_pipeline.spark_build import (
+    combined,
+    import_exported_models,
+    inspect_landing_folder,
+    require_folder_destination_before_build,
+)
 
 
 @pytest.mark.parametrize(("input_file", "damage"), DAMAGES)
@@ -147,3 +153,35 @@ def test_a_machine_without_spark_is_told_what_to_install(monkeypatch: pytest.Mon
     if spark_build.importlib.util.find_spec("pyspark") is not None:
         with pytest.raises(PipelineError, match="needs Java 17"):
             spark_build.require_spark()
+
+
+def test_a_folder_published_under_a_name_is_checked_before_spark_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audience_pipeline import spark_build
+
+    write_landing_folder(tmp_path / "landing")
+    database, folder = tmp_path / "audience.duckdb", tmp_path / "b"
+    with duckdb.connect(str(database)) as con:
+        ensure_history_tables(con)
+        con.execute(
+            "insert into history.published_runs (run_id, published_at, as_of_date, output_dir, "
+            "customers, eligible, controls_passed, controls_failed, drift_status, destination) "
+            "values (1, now(), '2026-11-25', ?, 3, 2, 5, 0, 'passed', 'brand-b')",
+            [str(folder)],
+        )
+    monkeypatch.setattr(spark_build, "require_spark", lambda: None)
+
+    def started(*args: object) -> None:
+        raise AssertionError("the build started")
+
+    monkeypatch.setattr(spark_build, "project_parsed_meanwhile", started)
+    with pytest.raises(UsageError, match=r"^argument --output-dir: .* as destination brand-b"):
+        run_pipeline(tmp_path / "landing", folder, "2026-11-26", database=database, target="spark")
+    assert not folder.exists()
+    # a database not created yet holds no history, and is not created by the check
+    absent = tmp_path / "new.duckdb"
+    require_folder_destination_before_build(
+        absent, {}, RunDestination(folder, str(folder), named=False)
+    )
+    assert not absent.exists()
