@@ -68,7 +68,8 @@ def keep_stopped_run(
     """Write a stopped run's would-be outputs; returns a sentence saying where (or why not).
 
     ``models``: the models this run built (None: all of them). ``drift``: the guard's outcome
-    when it stopped the run; otherwise it is assessed here for the report, when it can be.
+    when it stopped the run; otherwise it is assessed here for the report and
+    ``reconciliation.json``, when it can be.
     """
     built = None if models is None else set(models)
     needed = REPORT_MODELS | {f"rejected_{name}" for name in input_files}
@@ -80,7 +81,6 @@ def keep_stopped_run(
         if built is None or needed <= built:
             # a failed control on the channels skips their comparison: the page shows them still
             compared = built is None or "audience_consent_channel_changes" in built
-            report = build_report(con, as_of, controls, destination, compared_channels=compared)
             if drift is None:
                 drift = assess_drift(
                     con,
@@ -88,6 +88,9 @@ def keep_stopped_run(
                     may_be_empty=may_be_empty,
                     allow_empty_audience=allow_empty_audience,
                 )
+            report = build_report(
+                con, as_of, controls, destination, compared_channels=compared, drift=drift
+            )
             facts = collect_report_facts(
                 con, report=report, drift=drift, run_id=next_run_id(con), stopped=True
             )

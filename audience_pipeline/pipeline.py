@@ -289,7 +289,7 @@ def run_pipeline(
                 )
                 raise DriftFailure(str(failure) + where, failure.result) from None
         with progress.stage("publish"):
-            report = build_report(con, as_of_date, dbt_run.controls, destination)
+            report = build_report(con, as_of_date, dbt_run.controls, destination, drift=drift)
             run_id = next_run_id(con)
             run_report = render_report(
                 collect_report_facts(con, report=report, drift=drift, run_id=run_id)

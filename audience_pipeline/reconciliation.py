@@ -8,8 +8,15 @@ import duckdb
 
 from audience_pipeline.channels import channel_without_addresses
 from audience_pipeline.dbt_invoke import NodeResult
+from audience_pipeline.drift import DriftResult
 from audience_pipeline.errors import ControlFailure
 from audience_pipeline.history import delta_counts
+from audience_pipeline.redaction import without_addresses
+
+#: Drift checks listed only when they fail or are accepted: passing (or not applicable), they
+#: name the destination's latest published run, which a rerun of the same day changes (to that
+#: day's earlier publication), and a rerun writes the same bytes.
+LISTED_WHEN_NOT_PASSED = frozenset({"as_of_order"})
 
 
 def file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
@@ -144,18 +151,59 @@ def control_outcomes(controls: tuple[NodeResult, ...]) -> list[dict[str, Any]]:
     ]
 
 
+def acceptance_reason_shown(drift: DriftResult) -> str | None:
+    """The acceptance reason as the report and ``audience history`` show it: only for a run
+    whose failing checks the guard accepted, with anything shaped like an address removed."""
+    if drift.status != "accepted" or not drift.accepted_reason:
+        return None
+    return without_addresses(drift.accepted_reason)
+
+
+def drift_check_outcomes(drift: DriftResult) -> list[dict[str, str]]:
+    """The guard's checks in its order, each with its outcome and detail, as the report's
+    Controls table shows them; a check of ``LISTED_WHEN_NOT_PASSED`` only when it failed or
+    was accepted."""
+    return [
+        {"control": check.control, "outcome": check.outcome, "detail": check.detail}
+        for check in drift.checks
+        if check.control not in LISTED_WHEN_NOT_PASSED or check.outcome in {"fail", "accepted"}
+    ]
+
+
+def drift_guard_outcome(drift: DriftResult) -> dict[str, Any]:
+    """The drift guard's outcome: its status (``passed``, ``accepted`` or ``failed``), the
+    previous run to the destination it compared with (None on the first run there), the
+    acceptance reason (:func:`acceptance_reason_shown`) and its checks
+    (:func:`drift_check_outcomes`)."""
+    previous = (
+        None
+        if drift.previous_run_id is None
+        else {"run_id": drift.previous_run_id, "as_of_date": drift.previous_as_of_date}
+    )
+    return {
+        "status": drift.status,
+        "previous_run": previous,
+        "acceptance_reason": acceptance_reason_shown(drift),
+        "checks": drift_check_outcomes(drift),
+    }
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection,
     as_of: str,
     controls: tuple[NodeResult, ...],
     destination: str | None = None,
     compared_channels: bool = True,
+    *,
+    drift: DriftResult,
 ) -> dict[str, Any]:
-    """The content of ``reconciliation.json`` for a run whose controls all passed.
+    """The content of ``reconciliation.json``: of a published run, or of a stopped one (its
+    would-be outputs, kept for diagnosis).
 
     ``deltas`` counts the rows of the delta files against the destination's previous published
     run (``history.delta_counts``). ``compared_channels``: whether the channels' comparison
-    with the previous run was built (see :func:`consent_channels`).
+    with the previous run was built (see :func:`consent_channels`). ``drift_guard`` is the
+    guard's outcome for this build (:func:`drift_guard_outcome`).
     """
     customers, eligible, excluded = decision_counts(con)
     outcomes = control_outcomes(controls)
@@ -172,4 +220,5 @@ def build_report(
         "controls": outcomes,
         "controls_passed": sum(1 for item in outcomes if item["status"] == "pass"),
         "controls_failed": sum(1 for item in outcomes if item["status"] != "pass"),
+        "drift_guard": drift_guard_outcome(drift),
     }

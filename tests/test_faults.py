@@ -137,7 +137,7 @@ class Published:
 
 
 #: The documented outputs: byte-identical for the same inputs and as-of date. (The run report,
-#: run_report.html, carries the publish time and run number, so it differs from run to run.)
+#: run_report.html, names its run number and the trend of the runs, so it differs on a rerun.)
 DOCUMENTED = (
     "eligible_audience.csv",
     "reconciliation.json",
