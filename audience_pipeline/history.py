@@ -904,10 +904,13 @@ def record_run(
 
 
 def prune_runs(con: duckdb.DuckDBPyConnection, destination: str, keep: int) -> int:
-    """Keep the per-customer rows of ``destination``'s ``keep`` latest runs only.
+    """Keep the per-customer rows of ``destination``'s ``keep`` runs published last only,
+    and of the run a rerun of the last published day compares with.
 
-    The latest runs are by as-of date, then run id, as the comparison picks them, so the run
-    the next one compares with always keeps its customers. Every run keeps its row in
+    A run is compared with the run published last among those dated before it (the model
+    ``audience_previous_run``): the next day's run with the run published last, which is kept,
+    and a rerun of that day with the run published last before that day, kept too, so it is
+    compared with the customers that run published, not with none. Every run keeps its row in
     ``published_runs`` and its counts, controls and file fingerprints. Returns how many
     per-customer rows were deleted (DuckDB reuses their space for later runs).
     """
@@ -917,11 +920,30 @@ def prune_runs(con: duckdb.DuckDBPyConnection, destination: str, keep: int) -> i
         run_id
         for (run_id,) in con.execute(
             f"""
-            select run_id
-            from history.published_runs
-            where {_destination_expression(con)} = ?
-            order by as_of_date desc, run_id desc
-            offset ?
+            with runs as (
+                select run_id, as_of_date
+                from history.published_runs
+                where {_destination_expression(con)} = ?
+            ),
+            last_day as (
+                select as_of_date from runs order by run_id desc limit 1
+            ),
+            before_last_day as (
+                select max(runs.run_id) as run_id
+                from runs
+                inner join last_day
+                    on runs.as_of_date < last_day.as_of_date
+            ),
+            ranked as (
+                select run_id, row_number() over (order by run_id desc) as position
+                from runs
+            )
+            select ranked.run_id
+            from ranked
+            left join before_last_day
+                on ranked.run_id = before_last_day.run_id
+            where ranked.position > ? and before_last_day.run_id is null
+            order by ranked.run_id
             """,
             [destination, keep],
         ).fetchall()

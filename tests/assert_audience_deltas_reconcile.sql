@@ -2,8 +2,10 @@
 -- entered, minus those who left, is this audience: by customer and by address. The previous
 -- audience by customer is read from the run history's decisions (history.run_decisions), apart
 -- from the published values the deltas are computed from (history.run_audience), so a previous
--- audience recorded wrongly fails the run. Returns a row per customer or address that does not
--- add up (the address itself is not shown: the customer_id of one of its rows is).
+-- audience recorded wrongly fails the run, and so does one whose decisions are no longer all
+-- there (pruned by --keep-runs): it must count as many members as that run published. Returns
+-- a row per customer or address that does not add up (the address itself is not shown: the
+-- customer_id of one of its rows is), and one row when the previous audience's count does not.
 {%- set run_decisions = history_or_empty('run_decisions', [
     ('run_id', 'integer'),
     ('customer_id', dbt.type_bigint()),
@@ -61,6 +63,29 @@ previous_by_decision as (
     inner join previous_run
         on run_decisions.run_id = previous_run.previous_run_id
     where run_decisions.decision_reason = 'eligible'
+
+),
+
+previous_member_count as (
+
+    select count(*) as member_count
+
+    from previous_by_decision
+
+),
+
+count_differences as (
+
+    select
+        'previous audience count' as checked_by,
+        cast(null as {{ dbt.type_bigint() }}) as customer_id,
+        previous_run.previous_eligible - previous_member_count.member_count as difference
+
+    from previous_run
+    cross join previous_member_count
+    where
+        previous_run.previous_run_id is not null
+        and previous_run.previous_eligible <> previous_member_count.member_count
 
 ),
 
@@ -149,6 +174,8 @@ final as (
     select * from customer_differences
     union all
     select * from address_differences
+    union all
+    select * from count_differences
 
 )
 

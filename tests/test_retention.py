@@ -31,7 +31,9 @@ def record(con: duckdb.DuckDBPyConnection, run_id: int, as_of: str, destination:
         )
 
 
-def test_only_the_latest_runs_of_the_destination_keep_their_customers(tmp_path: Path) -> None:
+def test_only_the_runs_published_last_to_the_destination_keep_their_customers(
+    tmp_path: Path,
+) -> None:
     con = duckdb.connect(str(tmp_path / "h.duckdb"))
     ensure_history_tables(con)
     record(con, 1, "2026-11-01", "crm")
@@ -40,13 +42,15 @@ def test_only_the_latest_runs_of_the_destination_keep_their_customers(tmp_path: 
     record(con, 4, "2026-11-04", "crm")
     record(con, 5, "2026-11-01", "ads")
 
-    assert prune_runs(con, "crm", keep=2) == 2 * (3 + 2)  # runs 1 and 3: decisions + audience
+    # the two published last are 4 and 3 (a rerun of 2026-11-04 compares with 3, kept too):
+    # runs 1 and 2 lose their decisions and audience
+    assert prune_runs(con, "crm", keep=2) == 2 * (3 + 2)
     kept = con.execute("select distinct run_id from history.run_decisions order by 1").fetchall()
-    assert kept == [(2,), (4,), (5,)]
+    assert kept == [(3,), (4,), (5,)]
     assert con.execute(
         "select distinct run_id from history.run_audience order by 1"
     ).fetchall() == [
-        (2,),
+        (3,),
         (4,),
         (5,),
     ]
@@ -54,4 +58,19 @@ def test_only_the_latest_runs_of_the_destination_keep_their_customers(tmp_path: 
     assert prune_runs(con, "crm", keep=2) == 0  # nothing more to prune
     with pytest.raises(ValueError):
         prune_runs(con, "crm", keep=0)
+    con.close()
+
+
+def test_the_run_a_rerun_of_the_last_day_compares_with_keeps_its_customers(
+    tmp_path: Path,
+) -> None:
+    """--keep-runs 1 keeps the run published last, and the one a rerun of its day compares with
+    (the run published last before that day), so the rerun is not compared with nobody."""
+    con = duckdb.connect(str(tmp_path / "h.duckdb"))
+    ensure_history_tables(con)
+    for run_id, as_of in ((1, "2026-11-26"), (2, "2026-11-27"), (3, "2026-11-28")):
+        record(con, run_id, as_of, "crm")
+    assert prune_runs(con, "crm", keep=1) == 3 + 2  # run 1 only
+    kept = con.execute("select distinct run_id from history.run_decisions order by 1").fetchall()
+    assert kept == [(2,), (3,)]
     con.close()

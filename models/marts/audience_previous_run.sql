@@ -1,7 +1,8 @@
 {#-
-    The run this build is compared with: the latest run published to the build's destination
-    (macro audience_destination()) with an earlier as-of date, latest as-of date first, then the
-    latest run id. Read from the run history (source `history`); without a destination or a
+    The run this build is compared with: of the runs published to the build's destination
+    (macro audience_destination()) with an earlier as-of date, the one published last (the
+    highest run id): the run the destination's folder and platform hold, also after a backfill
+    (a run dated before the latest, accepted), which the platform is synced to in full. Read from the run history (source `history`); without a destination or a
     history, there is none. Also the destination's latest published run whatever its date, for
     the drift guard's check that runs are not dated before it, and the run published there last
     (the highest run id), which tells whether this build was published after it.
@@ -70,7 +71,7 @@ previous_run as (
 
     from destination_runs
     where destination_runs.is_earlier
-    order by destination_runs.as_of_date desc, destination_runs.run_id desc
+    order by destination_runs.run_id desc
     limit 1
 
 ),
