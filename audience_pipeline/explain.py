@@ -824,6 +824,14 @@ def explain_customer(
     lines.append(f"Customer {customer_id}: latest run, as of {as_of}")
     if destination is not None:
         lines.append(f"  destination: {destination}")
+    if destination is not None and destination != build_destination:
+        lines.append(
+            "  note: the latest build in this database was for "
+            f"{build_destination or 'no destination (a plain dbt build)'}, not for this "
+            "destination: the decision and the rules below explain that build, whose input "
+            "files may not be this destination's; what this destination's published runs "
+            "recorded for the customer is under 'Change in destination'"
+        )
     if latest:
         lines.append(
             f"  latest published run: #{latest['run_id']} as of {latest['as_of_date']}, "

@@ -387,6 +387,11 @@ def test_explain_and_history_speak_of_one_destination(day: Day) -> None:
     )  # fmt: skip
     assert other.returncode == 0, other.stderr
     assert f"Change in destination {day.work.resolve() / 'crm'}" in other.stdout
+    # the rules are the latest build's, which was for another destination: said up front
+    assert (
+        f"  note: the latest build in this database was for {day.work.resolve() / 'empty'}, "
+        "not for this destination"
+    ) in other.stdout.split("Decision:")[0]
     assert "published run #2 (as of 2026-12-01): eligible" in other.stdout
     history = subprocess.run(
         [
