@@ -3,9 +3,10 @@
 The tables are created (``create ... if not exists``) before dbt runs, so the dbt project can
 declare them as the source ``history`` even on the very first run. Every run belongs to a
 *destination* (``--destination NAME``, else the output folder's resolved path) and is compared
-only with earlier runs of the same destination: the model ``audience_previous_run`` picks the
-latest run published to it before the build's as-of date, and ``audience_changes`` and the
-deltas (``audience_entered``, ``audience_left``, ``audience_updated``) compare with it. A run is
+only with earlier runs of the same destination: the model ``audience_previous_run`` picks, of
+the runs published to it dated before the build's as-of date, the one published last, and
+``audience_changes`` and the deltas (``audience_entered``, ``audience_left``,
+``audience_updated``) compare with it. A run is
 recorded only after its outputs were published, so the history lists exactly the runs whose
 audience reached the campaign platform.
 
@@ -422,8 +423,9 @@ def published_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> Publish
 class Comparison:
     """What a build is compared with (the model ``audience_previous_run``).
 
-    ``previous``: the latest run published to the destination before the build's as-of date;
-    ``latest``: the destination's latest published run, whatever its date.
+    ``previous``: of the runs published to the destination dated before the build's as-of
+    date, the one published last; ``latest``: the destination's run of the latest as-of date,
+    whatever its date.
     """
 
     destination: str | None

@@ -1,6 +1,6 @@
 {#-
-    The previous run is the one `audience_previous_run` picks: the latest run published to this
-    build's destination before its as-of date (run history, source `history`, written by
+    The previous run is the one `audience_previous_run` picks: of the runs published to this
+    build's destination dated before its as-of date, the one published last (run history, source `history`, written by
     `audience run` after each publish). A build without a destination or a history (a plain
     `dbt build` on the seeds) has no previous run: every current member has entered.
 -#}
