@@ -144,3 +144,48 @@ def test_a_bad_byte_beside_an_id_does_not_hide_its_customer(
             "where event_id = 'CE-900012'"
         ).fetchall()
     assert held == [(named["head"],)]
+
+
+#: lines with one field too many (they cannot be split), whose customer_id is mangled
+BROKEN_MANGLED_OPT_OUTS = (
+    (1050, "CE-900051,1050.0,email,OPT_OUT,2026-11-01T00:00:00Z,web,x"),
+    (1051, "CE-900052,C-1051,email,OPT_OUT,2026-11-01T00:00:00Z,web,x"),
+    (1028, 'CE-900053,="1028",email,OPT_OUT,2026-11-01T00:00:00Z,web'),
+)
+BROKEN_MANGLED_SUPPRESSION = (1058, "1058.0,,fraud_review,2026-01-01,,x")
+#: a customers line with a field too many: read from its end, its address (digits and all)
+#: sits where the customer_id would, and names nobody
+BROKEN_CUSTOMER_WITH_DIGITS = (1063, "1063,a1001@example.com,Zed,UT,gold,false,2026-11-20,x")
+
+
+@pytest.fixture(scope="module")
+def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("broken_mangled_ids")
+    landing = work / "landing"
+    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
+    appended = {
+        "consent_events": [line for _, line in BROKEN_MANGLED_OPT_OUTS],
+        "suppressions": [BROKEN_MANGLED_SUPPRESSION[1]],
+        "customers": [BROKEN_CUSTOMER_WITH_DIGITS[1]],
+    }
+    for name, lines in appended.items():
+        with (landing / f"{name}.csv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    return landing, run_and_read_outputs(landing, work).database
+
+
+def test_a_broken_line_names_the_customer_of_a_mangled_id(
+    broken_mangled: tuple[Path, Path],
+) -> None:
+    """A line that cannot be split reads a mangled id where its customer_id would sit as an
+    unreadable id is read (its digits): the opt-outs hold, the suppression suppresses. A piece
+    that is not shaped like an id (an address with digits) names nobody."""
+    _, database = broken_mangled
+    before = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF)).decisions
+    customers = [customer for customer, _ in BROKEN_MANGLED_OPT_OUTS]
+    assert all(before[customer] == rules.ELIGIBLE for customer in [*customers, 1058, 1001])
+    decisions = read_decisions(database)
+    assert [decisions[customer] for customer in customers] == ["data_quality_hold"] * 3
+    assert decisions[BROKEN_MANGLED_SUPPRESSION[0]] == "suppressed"
+    assert decisions[BROKEN_CUSTOMER_WITH_DIGITS[0]] == "data_quality_hold"  # its own line
+    assert decisions[1001] == "eligible"  # a1001@example.com names nobody

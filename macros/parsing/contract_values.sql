@@ -81,10 +81,42 @@
 {% macro id_in_digits(cleaned, parsed) -%}
     case
         when {{ parsed }} is null and {{ cleaned }} is not null
-            then {{ audience.parse_id(audience.first_digit_run(
-                audience.ascii_digits(audience.without_byte_escapes(cleaned))
-            )) }}
+            then {{ audience.digits_as_id(cleaned) }}
     end
+{%- endmacro %}
+
+{#- The first run of digits of `cleaned`, read as an id (what `id_in_digits` reads). -#}
+{% macro digits_as_id(cleaned) -%}
+    {{ audience.parse_id(audience.first_digit_run(
+        audience.ascii_digits(audience.without_byte_escapes(cleaned))
+    )) }}
+{%- endmacro %}
+
+{#-
+    The customer a piece of a line that cannot be split may name, where its customer_id would
+    sit: the piece read as an id, else, when it is shaped like a mangled id (a run of digits,
+    commas among them, with at most three non-digits before it and three characters after it:
+    `1157.0`, `C-1157`, `#1157`, `="1157`, `1157a`), the one its first run of digits names
+    (`digits_as_id`). Another
+    field that shifted there (an address, a date) names nobody, so a broken line does not hold
+    whoever the digits of its neighbours name; what it holds, doubt allows.
+-#}
+{% macro id_or_id_in_digits(cleaned) -%}
+    coalesce(
+        {{ audience.parse_id(cleaned) }},
+        case
+            when {{ audience.regex_matches(
+                audience.ascii_digits(audience.without_byte_escapes(cleaned)),
+                audience.mangled_id_pattern(),
+            ) }}
+                then {{ audience.digits_as_id(cleaned) }}
+        end
+    )
+{%- endmacro %}
+
+{#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
+{% macro mangled_id_pattern() -%}
+    {{ return('[^0-9]{0,3}[0-9][0-9,]*.{0,3}') }}
 {%- endmacro %}
 
 {#- `expression` with the fullwidth (`１２`) and Arabic-Indic (`١٢`, `۱۲`) digits read as

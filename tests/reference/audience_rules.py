@@ -779,12 +779,29 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     return [reading.strip(' "') for reading in readings]
 
 
+#: A piece shaped like a mangled id: digits (commas among them), at most three non-digits before
+#: and three characters after (``1157.0``, ``C-1157``, ``="1157``); an address or a date is not.
+_MANGLED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9][0-9,]*.{0,3}")
+
+
+def id_or_id_in_digits(value: str | None) -> int | None:
+    """A piece of a line that cannot be split, where its customer_id would sit: the id itself,
+    else, when shaped like a mangled id, the one in its first run of digits."""
+    customer_id = parse_id(value)
+    if customer_id is not None:
+        return customer_id
+    if not _MANGLED_ID_RE.fullmatch(trimmed(value).translate(_OTHER_DIGITS)):
+        return None
+    return id_in_digits(value)
+
+
 def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
-    """Rules 1 and 7 for a line that cannot be split: the customer ids it may name."""
+    """Rules 1 and 7 for a line that cannot be split: the customer ids it may name, each
+    reading taken as an id or, when it is not one, in its first run of digits."""
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
-        if (customer_id := parse_id(reading)) is not None
+        if (customer_id := id_or_id_in_digits(reading)) is not None
     }
 
 

@@ -36,8 +36,8 @@ parsed as {{ inlined_cte() }} (
 
     select
         *,
-        {{ parse_id('salvaged_customer_id_text') }} as salvaged_customer_id,
-        {{ parse_id('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
+        {{ id_or_id_in_digits('salvaged_customer_id_text') }} as salvaged_customer_id,
+        {{ id_or_id_in_digits('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
         {{ parse_id('customer_id_text') }} as customer_id,
         lower(email_text) as email_normalized,
         {{ addresses_in(text_naming_addresses) }} as addresses_in_fields,
