@@ -38,6 +38,9 @@ FORMS = {
     "email_column_holds_id": ",{id},fraud_review,2026-01-01,",
     "broken_line_with_an_address": "{email}",
     "broken_line_with_a_list": "a@example.org; {email}; b@example.org",
+    # invisible characters a copy and paste brings: the address inside still suppresses
+    "zero_width_space_after": ",{email}\u200b,hard_bounce,2026-01-01,",
+    "byte_order_mark_before": ",\ufeff{email},hard_bounce,2026-01-01,",
 }
 #: a byte that is not UTF-8 (a cp1252 no-break space) before the address: the line is
 #: rejected, and the address it holds still suppresses

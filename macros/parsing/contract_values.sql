@@ -157,9 +157,11 @@
     {{ return(outside ~ '+@' ~ outside ~ '+') }}
 {%- endmacro %}
 
-{#- The characters besides `@` that no address holds (inside a regular expression's class). -#}
+{#- The characters besides `@` that no address holds (inside a regular expression's class),
+    the invisible ones among them: the zero-width space, non-joiner and joiner, the word joiner
+    and the byte order mark (`a@x.com` followed by U+200B is a@x.com). -#}
 {% macro address_separators() -%}
-    {{ return(' \t\r<>()",;:\'\ufffd') }}
+    {{ return(' \t\r<>()",;:\'\ufffd\u200b\u200c\u200d\u2060\ufeff') }}
 {%- endmacro %}
 
 {#- `@`s that cannot join two parts of an address, read as a space: two or more in a row

@@ -725,8 +725,9 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
 
 
 #: text shaped like an address: a run on each side of one ``@`` without spaces, tabs, ``@``,
-#: angle brackets, parentheses, quotes, commas, semicolons, colons or U+FFFD
-_SEPARATORS = " \t\r<>()\",;:'\ufffd"
+#: angle brackets, parentheses, quotes, commas, semicolons, colons, U+FFFD or an invisible
+#: character (zero-width space, non-joiner, joiner, word joiner, byte order mark)
+_SEPARATORS = " \t\r<>()\",;:'\ufffd\u200b\u200c\u200d\u2060\ufeff"
 _ADDRESS = f"[^@{_SEPARATORS}]+@[^@{_SEPARATORS}]+"
 _ADDRESS_RE = re.compile(_ADDRESS)
 _AFTER_AT_RE = re.compile(f"@({_ADDRESS})")
