@@ -4,6 +4,7 @@
 # PostgreSQL and Spark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/check_disk.sh
 bash scripts/setup.sh
 source scripts/env.sh
 
