@@ -313,16 +313,43 @@ def check_data_lines_split(
     expected = len(header.columns)
     # each physical line on its own, as the pipeline splits them: one reader over all of them
     # would let an unterminated quote swallow every line below it
-    for line in non_blank:
-        if len(split_line(line, dialect.delimiter)) == expected:
-            return
+    fields = [len(split_line(line, dialect.delimiter)) for line in non_blank]
+    if expected in fields:
+        return
     which = f"no data line of the first {len(sample):,}" if more else "no data line"
     raise InputFileError(
         spec.file_name,
         f"{which} could be split into the header's {expected} columns "
-        f"on the declared delimiter, a {dialect.delimiter_label}; if the file uses "
-        f"another, pass --delimiter (e.g. --delimiter ';' or --delimiter {spec.name}=';')",
+        f"on the declared delimiter, a {dialect.delimiter_label}; "
+        + _why_lines_do_not_split(spec, header, dialect, non_blank, fields),
         line=2,
+    )
+
+
+def _why_lines_do_not_split(
+    spec: InputFile, header: Header, dialect: Dialect, lines: list[str], fields: list[int]
+) -> str:
+    """What the refusal of :func:`check_data_lines_split` suggests: a trailing delimiter (on
+    every data line, or on the header alone: its last column blank) is named as such; lines
+    split into other counts say how many fields the first has; else another delimiter."""
+    expected = len(header.columns)
+    delimiter = dialect.delimiter
+    if header.columns and header.columns[-1] == "" and set(fields) == {expected - 1}:
+        return (
+            f"the header ends with a {dialect.delimiter_label}, which gives it a blank last "
+            f"column (column {expected}) the data lines do not have: remove it from the header"
+        )
+    if set(fields) == {expected + 1} and all(
+        line.rstrip("\r\n").endswith(delimiter) for line in lines
+    ):
+        return (
+            f"every data line ends with a {dialect.delimiter_label}, which gives it "
+            f"{expected + 1} fields: remove the trailing delimiter from the export"
+        )
+    found = f"the first data line has {fields[0]} field{'s' if fields[0] != 1 else ''}; "
+    return (
+        (found if fields[0] > 1 else "") + "if the file uses another delimiter, pass --delimiter "
+        f"(e.g. --delimiter ';' or --delimiter {spec.name}=';')"
     )
 
 

@@ -617,6 +617,34 @@ def test_rows_in_another_delimiter_name_the_option(
         load_and_split(con, folder, CONTRACT)
 
 
+def test_a_trailing_delimiter_is_named_as_such(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Every data line ending with the delimiter, or the header alone ending with it, is named
+    as a trailing delimiter with the field count, not taken for another delimiter."""
+    folder = write_exports(tmp_path / "landing")
+    path = folder / "bookings.csv"
+    original = path.read_bytes()
+    header, _, body = original.partition(b"\r\n")
+    columns = header.count(b",") + 1
+    lines = [line + b"," for line in body.split(b"\r\n") if line]
+    path.write_bytes(header + b"\r\n" + b"\r\n".join(lines) + b"\r\n")
+    with pytest.raises(InputFileError) as raised:
+        load_and_split(con, folder, CONTRACT)
+    assert (
+        f"every data line ends with a comma, which gives it {columns + 1} fields: remove the "
+        "trailing delimiter from the export"
+    ) in str(raised.value)
+    assert "--delimiter" not in str(raised.value)
+    path.write_bytes(header + b",\r\n" + body)
+    with pytest.raises(InputFileError) as raised:
+        load_and_split(con, folder, CONTRACT)
+    assert (
+        f"the header ends with a comma, which gives it a blank last column (column "
+        f"{columns + 1}) the data lines do not have: remove it from the header"
+    ) in str(raised.value)
+
+
 def test_the_delimiter_check_stops_at_its_byte_cap_and_judges_no_line_cut_there(
     tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
