@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import AS_OF, read_decisions, run_and_read_outputs
+from conftest import AS_OF, query, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.explain import explain
@@ -153,6 +153,9 @@ BROKEN_MANGLED_OPT_OUTS = (
     (1028, 'CE-900053,="1028",email,OPT_OUT,2026-11-01T00:00:00Z,web'),
 )
 BROKEN_MANGLED_SUPPRESSION = (1058, "1058.0,,fraud_review,2026-01-01,,x")
+#: lines that split, whose id groups its thousands with a space (French and Swiss exports)
+SPACE_GROUPED_OPT_OUT = (1022, "CE-900056,1 022,email,OPT_OUT,2026-11-01T00:00:00Z,web")
+SPACE_GROUPED_SUPPRESSION = (1023, "1\u202f023,,fraud_review,2026-01-01,")
 #: a customers line with a field too many: read from its end, its address (digits and all)
 #: sits where the customer_id would, and names nobody
 BROKEN_CUSTOMER_WITH_DIGITS = (1063, "1063,a1001@example.com,Zed,UT,gold,false,2026-11-20,x")
@@ -164,8 +167,11 @@ def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     landing = work / "landing"
     shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
     appended = {
-        "consent_events": [line for _, line in BROKEN_MANGLED_OPT_OUTS],
-        "suppressions": [BROKEN_MANGLED_SUPPRESSION[1]],
+        "consent_events": [
+            *(line for _, line in BROKEN_MANGLED_OPT_OUTS),
+            SPACE_GROUPED_OPT_OUT[1],
+        ],
+        "suppressions": [BROKEN_MANGLED_SUPPRESSION[1], SPACE_GROUPED_SUPPRESSION[1]],
         "customers": [BROKEN_CUSTOMER_WITH_DIGITS[1]],
     }
     for name, lines in appended.items():
@@ -189,3 +195,17 @@ def test_a_broken_line_names_the_customer_of_a_mangled_id(
     assert decisions[BROKEN_MANGLED_SUPPRESSION[0]] == "suppressed"
     assert decisions[BROKEN_CUSTOMER_WITH_DIGITS[0]] == "data_quality_hold"  # its own line
     assert decisions[1001] == "eligible"  # a1001@example.com names nobody
+
+
+def test_an_id_grouped_by_a_space_names_its_customer(broken_mangled: tuple[Path, Path]) -> None:
+    """`1 022` (a space between the thousands) names 1022, not 1; so does a narrow no-break
+    space."""
+    _, database = broken_mangled
+    decisions = read_decisions(database)
+    assert decisions[SPACE_GROUPED_OPT_OUT[0]] == "data_quality_hold"
+    assert decisions[SPACE_GROUPED_SUPPRESSION[0]] == "suppressed"
+    assert query(
+        database,
+        "select customer_id_in_digits from staging.stg_exports__consent_events_checked "
+        "where event_id = 'CE-900056'",
+    ) == [(1022,)]  # not 1

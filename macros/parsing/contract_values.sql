@@ -66,8 +66,8 @@
 {#-
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
-    `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped by commas in threes is read without
-    them (`1,157` and `"1,157"` name 1157, not 1), and fullwidth or Arabic-Indic digits are
+    `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped by commas or spaces in threes is read
+    without them (`1,157`, `"1,157"` and `1 157` name 1157, not 1), and fullwidth or Arabic-Indic digits are
     read as theirs (`１１５７` names 1157); null when the text is blank, a valid id, or holds no
     such run. A byte that is not valid in the file's encoding does not hide the id around it
     (`\xa01157` names 1157): on DuckDB such a byte is written `\xNN`, whose hex digits are not
@@ -116,7 +116,7 @@
 
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
 {% macro mangled_id_pattern() -%}
-    {{ return('[^0-9]{0,3}[0-9][0-9,]*.{0,3}') }}
+    {{ return('[^0-9]{0,3}[0-9][0-9, \u00a0\u202f\u2009]*.{0,3}') }}
 {%- endmacro %}
 
 {#- `expression` with the fullwidth (`１２`) and Arabic-Indic (`١٢`, `۱۲`) digits read as
@@ -244,11 +244,13 @@
 {%- endmacro %}
 
 {#- A run of digits, or of groups of three digits after a first group of one to three
-    separated by commas (`1,103`), and what follows it (not a digit); read without the commas
-    and what follows. At the first digit, the grouped form is tried first (leftmost-first on
+    separated by commas or spaces (`1,103`; `1 103` with a space, a no-break, narrow no-break or
+    thin space, as French and Swiss exports write thousands; a bad byte's escape reads as a
+    space, so cp1252's no-break space does too), and what follows it (not a digit); read
+    without the separators and what follows. At the first digit, the grouped form is tried first (leftmost-first on
     DuckDB and Spark; on PostgreSQL the longest match, which is the same one). -#}
 {% macro digit_run_pattern() -%}
-    {{ return('[0-9]{1,3}(?:,[0-9]{3})+(?:[^0-9]|$)|[0-9]+') }}
+    {{ return('[0-9]{1,3}(?:[, \u00a0\u202f\u2009][0-9]{3})+(?:[^0-9]|$)|[0-9]+') }}
 {%- endmacro %}
 
 {#- DuckDB and Spark: the pattern as group 1, which both engines' `regexp_extract` take. -#}
