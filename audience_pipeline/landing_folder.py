@@ -151,15 +151,11 @@ def _filesystem(url: str) -> tuple[Any, str]:
             "instance": os.environ.get("DATABRICKS_HOST", "").removeprefix("https://"),
             "token": os.environ.get("DATABRICKS_TOKEN", ""),
         }
-    try:
-        filesystem, path = fsspec.core.url_to_fs(location, **options)
-    except (ImportError, ValueError) as error:
-        raise UnknownStore(f"{url}: {scheme}:// paths cannot be read here: {error}") from None
-    except Exception as error:  # a store that connects when opened (ftp://, sftp://)
-        reason = str(error).splitlines()[0] if str(error) else ""
-        raise PipelineError(
-            f"{url}: the store could not be reached: {type(error).__name__}: {reason}"
-        ) from None
+    with _store_errors(url):  # a store that connects when opened (ftp://, sftp://)
+        try:
+            filesystem, path = fsspec.core.url_to_fs(location, **options)
+        except (ImportError, ValueError) as error:
+            raise UnknownStore(f"{url}: {scheme}:// paths cannot be read here: {error}") from None
     if "file" in _protocols(filesystem) and scheme != "file":  # never a local path by accident
         raise UnknownStore(f"{url}: {scheme}:// is not a store fsspec knows")
     return filesystem, path
