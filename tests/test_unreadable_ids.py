@@ -33,23 +33,36 @@ EXPIRED_MANGLED_SUPPRESSION = (1005, "1005.0,,hard_bounce,2020-01-01,2020-12-31"
 GROUPED_SUPPRESSION = (1008, '"1,008",,hard_bounce,2026-01-01,')
 
 
-@pytest.fixture(scope="module")
-def mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    work = tmp_path_factory.mktemp("unreadable_ids")
+def _run_with_lines(
+    tmp_path_factory: pytest.TempPathFactory, name: str, appended: dict[str, list[str]]
+) -> tuple[Path, Path]:
+    """The sample with ``appended`` lines at the end of each file named, run once: the landing
+    folder and the run's database."""
+    work = tmp_path_factory.mktemp(name)
     landing = work / "landing"
     shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
-    with (landing / "consent_events.csv").open("a", encoding="utf-8") as handle:
-        handle.write(MANGLED_OPT_OUT[1] + "\n")
-    with (landing / "suppressions.csv").open("a", encoding="utf-8") as handle:
-        for _, line in (
-            MANGLED_SUPPRESSION,
-            MANGLED_SUPPRESSION_WITH_ADDRESS,
-            EXPIRED_MANGLED_SUPPRESSION,
-            GROUPED_SUPPRESSION,
-        ):
-            handle.write(line + "\n")
-    published = run_and_read_outputs(landing, work)
-    return landing, published.database
+    for file_name, lines in appended.items():
+        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    return landing, run_and_read_outputs(landing, work).database
+
+
+@pytest.fixture(scope="module")
+def mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    suppressions = (
+        MANGLED_SUPPRESSION,
+        MANGLED_SUPPRESSION_WITH_ADDRESS,
+        EXPIRED_MANGLED_SUPPRESSION,
+        GROUPED_SUPPRESSION,
+    )
+    return _run_with_lines(
+        tmp_path_factory,
+        "unreadable_ids",
+        {
+            "consent_events": [MANGLED_OPT_OUT[1]],
+            "suppressions": [line for _, line in suppressions],
+        },
+    )
 
 
 def test_the_sample_publishes_the_customers_before_their_ids_are_mangled() -> None:
@@ -163,9 +176,6 @@ BROKEN_CUSTOMER_WITH_DIGITS = (1063, "1063,a1001@example.com,Zed,UT,gold,false,2
 
 @pytest.fixture(scope="module")
 def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    work = tmp_path_factory.mktemp("broken_mangled_ids")
-    landing = work / "landing"
-    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
     appended = {
         "consent_events": [
             *(line for _, line in BROKEN_MANGLED_OPT_OUTS),
@@ -174,10 +184,7 @@ def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         "suppressions": [BROKEN_MANGLED_SUPPRESSION[1], SPACE_GROUPED_SUPPRESSION[1]],
         "customers": [BROKEN_CUSTOMER_WITH_DIGITS[1]],
     }
-    for name, lines in appended.items():
-        with (landing / f"{name}.csv").open("a", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-    return landing, run_and_read_outputs(landing, work).database
+    return _run_with_lines(tmp_path_factory, "broken_mangled_ids", appended)
 
 
 def test_a_broken_line_names_the_customer_of_a_mangled_id(
