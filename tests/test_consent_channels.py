@@ -318,6 +318,23 @@ def _run_next_day(
     )
 
 
+def _without_event(next_day: Path, events: list[str], event_id: str) -> None:
+    """Write the next day's consent events without the line of ``event_id``."""
+    kept = [line for line in events if not line.startswith(f"{event_id},")]
+    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+
+
+def _stopped_on_lost_opt_outs(
+    published: PublishedRun, next_day: Path, database: Path, tmp_path: Path
+) -> DriftFailure:
+    """Run the next day; the drift guard stops it on lost_opt_outs alone."""
+    with pytest.raises(DriftFailure) as stopped:
+        _run_next_day(published, next_day, database, tmp_path)
+    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
+    assert failed == {"lost_opt_outs"}
+    return stopped.value
+
+
 def test_a_run_recorded_before_channels_were_kept_marks_none_new(
     channels: tuple[dict[str, int], Path, PublishedRun], tmp_path: Path
 ) -> None:
@@ -489,19 +506,15 @@ def test_a_published_customer_whose_opt_out_is_gone_stops_the_run_until_accepted
         [customer],
     ) == [("CE-970001", dt.datetime(2026, 11, 20))]
     database, next_day, events = _next_day_copy(published, first_day, tmp_path)
-    kept = [line for line in events if not line.startswith("CE-970001,")]
-    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
-    with pytest.raises(DriftFailure) as stopped:
-        _run_next_day(published, next_day, database, tmp_path)
-    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
-    assert failed == {"lost_opt_outs"}
+    _without_event(next_day, events, "CE-970001")
+    stopped = _stopped_on_lost_opt_outs(published, next_day, database, tmp_path)
     assert (
         f"lost_opt_outs: 1 customer(s) published, themselves or at their address, "
         f"whose opt-out the previous run to this "
         "destination read is no longer read (gone from the export, quarantined, re-dated or "
         f"turned into an opt-in): customer "
         f"{customer} (event CE-970001)"
-    ) in str(stopped.value)
+    ) in str(stopped)
     explained = explain(database, customer)
     assert (
         "Opt-out no longer read: in published run #1 the latest email event was CE-970001 "
@@ -525,14 +538,10 @@ def test_an_opt_out_gone_from_a_holder_not_published_stops_a_run_publishing_thei
     decisions = read_decisions(published.database)
     assert (decisions[1192], decisions[1191]) == ("not_opted_in", "shared_address_blocked")
     database, next_day, events = _next_day_copy(published, first_day, tmp_path)
-    kept = [line for line in events if not line.startswith("CE-500191,")]
-    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
-    with pytest.raises(DriftFailure) as stopped:
-        _run_next_day(published, next_day, database, tmp_path)
-    failed = {check.control for check in stopped.value.result.checks if check.outcome == "fail"}
-    assert failed == {"lost_opt_outs"}
+    _without_event(next_day, events, "CE-500191")
+    stopped = _stopped_on_lost_opt_outs(published, next_day, database, tmp_path)
     assert "customer 1192 (event CE-500191; customer 1191 is published at their address)" in str(
-        stopped.value
+        stopped
     )
     assert "this run publishes customer 1191 at the address the customer holds" in explain(
         database, 1192
@@ -560,8 +569,7 @@ def test_a_run_recorded_before_withholding_events_were_kept_has_nothing_to_compa
             alter table history.published_runs drop column withholding_customer_count;
             """
         )
-    kept = [line for line in events if not line.startswith("CE-970001,")]
-    (next_day / "consent_events.csv").write_text("".join(kept), "utf-8")
+    _without_event(next_day, events, "CE-970001")
     result = _run_next_day(published, next_day, database, tmp_path)
     assert str(customer) in _published_ids(tmp_path / "out")
     (status, detail) = query(
