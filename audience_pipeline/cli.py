@@ -548,13 +548,17 @@ def add_history_parser(subparsers: Any) -> None:
 
 
 def history_command(args: argparse.Namespace) -> int:
-    from audience_pipeline.history import destinations_named, read_published_runs
+    from audience_pipeline.history import (
+        database_destinations,
+        destinations_named,
+        read_published_runs,
+    )
 
     database = _database_to_read(args)
     output_dir = str(args.output_dir.absolute()) if args.output_dir else None
     runs = read_published_runs(database, output_dir, destination=args.destination)
     if not runs and (output_dir or args.destination):  # a typo is told from an empty history
-        known = sorted({str(run["destination"]) for run in read_published_runs(database)})
+        known = database_destinations(database)
         option, named = (
             ("--destination", args.destination)
             if args.destination

@@ -559,6 +559,15 @@ def recorded_destinations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(row[0]) for row in rows if row[0] is not None]
 
 
+def database_destinations(database: Path) -> list[str]:
+    """:func:`recorded_destinations` of ``database``, opened read-only."""
+    con = open_database(database, read_only=True)
+    try:
+        return recorded_destinations(con)
+    finally:
+        con.close()
+
+
 def destinations_named(destinations: list[str]) -> str:
     """The destinations a database holds, for a message about one it does not: at most five."""
     if not destinations:
