@@ -166,6 +166,12 @@ BROKEN_MANGLED_OPT_OUTS = (
     (1028, 'CE-900053,="1028",email,OPT_OUT,2026-11-01T00:00:00Z,web'),
 )
 BROKEN_MANGLED_SUPPRESSION = (1058, "1058.0,,fraud_review,2026-01-01,,x")
+#: lines with a field too many whose id is quoted with its thousands comma: read in their
+#: quoted fields, not cut at the comma inside the quotes (which names customer 1)
+BROKEN_QUOTED_OPT_OUT = (1054, 'CE-900057,"1,054",email,OPT_OUT,2026-11-01T00:00:00Z,web,x')
+BROKEN_QUOTED_SUPPRESSION = (1057, '"1,057",,fraud_review,2026-01-01,,x')
+#: an opt-out whose event_id and customer_id were swapped
+SWAPPED_OPT_OUT = (1056, "1056,CE-900058,email,OPT_OUT,2026-11-01T00:00:00Z,web")
 #: lines that split, whose id groups its thousands with a space (French and Swiss exports)
 SPACE_GROUPED_OPT_OUT = (1022, "CE-900056,1 022,email,OPT_OUT,2026-11-01T00:00:00Z,web")
 SPACE_GROUPED_SUPPRESSION = (1023, "1\u202f023,,fraud_review,2026-01-01,")
@@ -180,8 +186,14 @@ def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         "consent_events": [
             *(line for _, line in BROKEN_MANGLED_OPT_OUTS),
             SPACE_GROUPED_OPT_OUT[1],
+            BROKEN_QUOTED_OPT_OUT[1],
+            SWAPPED_OPT_OUT[1],
         ],
-        "suppressions": [BROKEN_MANGLED_SUPPRESSION[1], SPACE_GROUPED_SUPPRESSION[1]],
+        "suppressions": [
+            BROKEN_MANGLED_SUPPRESSION[1],
+            SPACE_GROUPED_SUPPRESSION[1],
+            BROKEN_QUOTED_SUPPRESSION[1],
+        ],
         "customers": [BROKEN_CUSTOMER_WITH_DIGITS[1]],
     }
     return _run_with_lines(tmp_path_factory, "broken_mangled_ids", appended)
@@ -208,11 +220,47 @@ def test_an_id_grouped_by_a_space_names_its_customer(broken_mangled: tuple[Path,
     """`1 022` (a space between the thousands) names 1022, not 1; so does a narrow no-break
     space."""
     _, database = broken_mangled
-    decisions = read_decisions(database)
-    assert decisions[SPACE_GROUPED_OPT_OUT[0]] == "data_quality_hold"
-    assert decisions[SPACE_GROUPED_SUPPRESSION[0]] == "suppressed"
-    assert query(
+    _assert_held_and_suppressed(database, SPACE_GROUPED_OPT_OUT[0], SPACE_GROUPED_SUPPRESSION[0])
+    readings = _consent_readings(database, "customer_id_in_digits", "event_id = 'CE-900056'")
+    assert readings == [(1022,)]  # not 1
+
+
+def test_a_broken_line_reads_a_quoted_id_whole(broken_mangled: tuple[Path, Path]) -> None:
+    """A line with a field too many and sound quoting is read in its quoted fields: `"1,054"`
+    names 1054 (cut at every comma, it read `"1`: customer 1, and 1054 was published)."""
+    _, database = broken_mangled
+    _assert_held_and_suppressed(database, BROKEN_QUOTED_OPT_OUT[0], BROKEN_QUOTED_SUPPRESSION[0])
+    readings = _consent_readings(
         database,
-        "select customer_id_in_digits from staging.stg_exports__consent_events_checked "
-        "where event_id = 'CE-900056'",
-    ) == [(1022,)]  # not 1
+        "salvaged_customer_id, salvaged_customer_id_from_end",
+        "source_line = (select max(source_line) from staging.stg_exports__consent_events_checked"
+        " where rejection_reason like 'expected 6 fields%')",  # the last line with a field too many
+    )
+    assert readings == [(1054, None)]
+
+
+def test_an_opt_out_with_its_ids_swapped_holds_its_customer(
+    broken_mangled: tuple[Path, Path],
+) -> None:
+    """A consent row whose event_id is a customer id and whose customer_id is an event id
+    holds the customer its event_id names (before, only 900058, its customer_id's digits, and
+    1056 was published)."""
+    _, database = broken_mangled
+    assert read_decisions(database)[SWAPPED_OPT_OUT[0]] == "data_quality_hold"
+    readings = _consent_readings(
+        database, "customer_id_in_event_id, customer_id_in_digits", "event_id = '1056'"
+    )
+    assert readings == [(1056, 900058)]
+
+
+def _assert_held_and_suppressed(database: Path, opted_out: int, suppressed: int) -> None:
+    decisions = read_decisions(database)
+    assert decisions[opted_out] == "data_quality_hold"
+    assert decisions[suppressed] == "suppressed"
+
+
+def _consent_readings(database: Path, columns: str, where: str) -> list[tuple[object, ...]]:
+    """``columns`` of the checked consent rows that match ``where``."""
+    return query(
+        database, f"select {columns} from staging.stg_exports__consent_events_checked where {where}"
+    )

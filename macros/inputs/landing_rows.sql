@@ -14,7 +14,8 @@
       line);
     - `salvaged_<column>`, `salvaged_<column>_from_end` for the columns of
       `var('salvaged_columns')` the file has: where a line with a structural error would hold
-      them, counting delimiter-separated pieces from its start and from its end;
+      them, counting its fields from its start and from its end (its quoted fields when its
+      quoting is sound, else the pieces between delimiters, quotes not interpreted);
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
@@ -158,6 +159,23 @@
 
     ),
 
+    -- where a line with a structural error is read for the ids it may name: its quoted fields
+    -- when its quoting is sound (a field too many, a bad byte: `"1,054"` stays one piece),
+    -- else the line cut at every delimiter, quotes not interpreted
+    salvage_pieces as (
+
+        select
+            *,
+            case
+                when structural_error is null then null
+                when has_quote and not has_unbalanced_quote and not is_malformed_quoting then fields
+                else {{ audience.split_on(delimiter, 'line') }}
+            end as pieces
+
+        from explained
+
+    ),
+
     final as (
 
         select
@@ -177,11 +195,11 @@
             {%- set from_end = expected - header.index(column) %}
             case
                 when structural_error is not null
-                    then {{ audience.trim_chars(audience.list_item(audience.split_on(delimiter, 'line'), from_start), ' "') }}
+                    then {{ audience.trim_chars(audience.list_item('pieces', from_start), ' "') }}
             end as salvaged_{{ column }},
             case
                 when structural_error is not null
-                    then {{ audience.trim_chars(audience.list_item(audience.split_on(delimiter, 'line'), -from_end), ' "') }}
+                    then {{ audience.trim_chars(audience.list_item('pieces', -from_end), ' "') }}
             end as salvaged_{{ column }}_from_end,
             {%- endfor %}
             {%- for column in columns %}
@@ -190,7 +208,7 @@
             end as {{ column }}{{ "," if not loop.last }}
             {%- endfor %}
 
-        from explained
+        from salvage_pieces
 
     )
 

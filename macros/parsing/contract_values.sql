@@ -85,6 +85,22 @@
     end
 {%- endmacro %}
 
+{#-
+    The customer a consent row whose columns were swapped may name: given the row's cleaned
+    event_id, its cleaned customer_id and what `parse_id` made of the latter, the event_id read
+    as an id when the customer_id is not blank but cannot be read and the event_id is a valid
+    id (`1157,CE-500191,...`: the event's id sits where the customer's would, and the
+    customer's where the event's would); null otherwise. Never used as a value: such a row
+    is rejected (invalid customer_id) and still holds whoever it may name (rule 1); a wrong
+    reading can only exclude someone, never publish them.
+-#}
+{% macro id_in_event_id(event_id, cleaned, parsed) -%}
+    case
+        when {{ parsed }} is null and {{ cleaned }} is not null
+            then {{ audience.parse_id(event_id) }}
+    end
+{%- endmacro %}
+
 {#- The first run of digits of `cleaned`, read as an id (what `id_in_digits` reads). -#}
 {% macro digits_as_id(cleaned) -%}
     {{ audience.parse_id(audience.first_digit_run(

@@ -13,9 +13,10 @@ consent_events_checked as (
 ),
 
 -- a rejected row holds the customer_id it carries, or, when that id cannot be read, the one
--- its digits may name (customer_id_in_digits); a line with a structural error holds every
--- customer it may name (its salvaged ids, read from the line's start and end); `union` keeps
--- one row per customer and line, so a line whose two readings agree counts once
+-- its digits may name (customer_id_in_digits) and, on a consent row, the one its event_id
+-- names when the two columns look swapped (customer_id_in_event_id); a line with a structural
+-- error holds every customer it may name (its salvaged ids, read from the line's start and
+-- end); `union` keeps one row per customer and line, so a line whose readings agree counts once
 rejected_customer_rows as (
 
     select
@@ -89,6 +90,15 @@ rejected_consent_rows as (
 
     from consent_events_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
+
+    union
+
+    select
+        customer_id_in_event_id as customer_id,
+        source_line
+
+    from consent_events_checked
+    where disposition = 'rejected' and customer_id_in_event_id is not null
 
 ),
 

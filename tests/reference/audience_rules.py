@@ -700,6 +700,18 @@ def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]
     return ids
 
 
+def ids_in_swapped_event_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
+    """Rule 1: a rejected consent row whose customer_id is not blank but cannot be read, while
+    its event_id is a valid id (the columns swapped), also names the event_id's customer."""
+    return {
+        customer_id
+        for _, _, row in rejected
+        if trimmed(row["customer_id"])
+        and parse_id(row["customer_id"]) is None
+        and (customer_id := parse_id(row["event_id"])) is not None
+    }
+
+
 def addresses_on_rejected_rows(
     rejected: Iterable[tuple[int, str, Mapping[str, str]]],
 ) -> set[tuple[int, str]]:
@@ -766,14 +778,30 @@ def named_within_suppression_fields(screened: Screened, as_of: date) -> tuple[se
     return ids, emails
 
 
+#: one field of a quoted line and the comma after it: wholly quoted (quotes doubled inside)
+#: or unquoted without a quote
+_QUOTED_FIELD_RE = re.compile(r'("(?:[^"]|"")*"|[^,"]*),')
+
+
+def _soundly_quoted_fields(line: str) -> list[str] | None:
+    """The fields of a line with quotes, unquoted, when its quoting is sound; else None."""
+    if '"' not in line or line.count('"') % 2:
+        return None
+    matches = [match.group(1) for match in _QUOTED_FIELD_RE.finditer(line + ",")]
+    if "".join(f"{field}," for field in matches) != line + ",":
+        return None
+    return [field[1:-1].replace('""', '"') if field.startswith('"') else field for field in matches]
+
+
 def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> list[str]:
     """Where ``column`` would sit in a line that cannot be split, read two ways.
 
-    The line is cut at every comma (quotes are not interpreted) and the piece at the column's
-    position is read counting from the start and from the end, stripped of spaces and
-    double quotes.
+    The line is cut into its quoted fields when its quoting is sound (an even number of quotes,
+    every field either unquoted without a quote or wholly quoted), else at every comma (quotes
+    not interpreted), and the piece at the column's position is read counting from the start
+    and from the end, stripped of spaces and double quotes.
     """
-    pieces = line.split(",")
+    pieces = _soundly_quoted_fields(line) or line.split(",")
     position = list(columns).index(column)
     from_end = len(columns) - position
     readings = []
@@ -1011,7 +1039,12 @@ def evaluate(
         ]
         if (customer_id := parse_id(row["customer_id"])) is not None
     } | named.get(CUSTOMERS, set())  # a customer known only from broken lines is held
-    consent_hold = held_ids(screened[CONSENT_EVENTS].rejected) | named.get(CONSENT_EVENTS, set())
+    consent_rejected = screened[CONSENT_EVENTS].rejected
+    consent_hold = (
+        held_ids(consent_rejected)
+        | ids_in_swapped_event_ids(consent_rejected)
+        | named.get(CONSENT_EVENTS, set())
+    )
     suppressed_ids, suppressed_emails = active_suppressions(screened[SUPPRESSIONS].accepted, as_of)
     suppressed_ids |= named.get(SUPPRESSIONS, set())
     suppressed_ids |= ids_suppressed_by_their_digits(screened[SUPPRESSIONS], as_of)
