@@ -170,6 +170,11 @@ BROKEN_MANGLED_SUPPRESSION = (1058, "1058.0,,fraud_review,2026-01-01,,x")
 #: quoted fields, not cut at the comma inside the quotes (which names customer 1)
 BROKEN_QUOTED_OPT_OUT = (1054, 'CE-900057,"1,054",email,OPT_OUT,2026-11-01T00:00:00Z,web,x')
 BROKEN_QUOTED_SUPPRESSION = (1057, '"1,057",,fraud_review,2026-01-01,,x')
+#: ids grouping their thousands by a dot (German exports) or an apostrophe (Swiss ones): on a
+#: line that splits, and on one with a field too many
+DOT_GROUPED_OPT_OUT = (1021, "CE-900059,1.021,email,OPT_OUT,2026-11-01T00:00:00Z,web")
+APOSTROPHE_GROUPED_SUPPRESSION = (1025, "1'025,,fraud_review,2026-01-01,")
+BROKEN_DOT_GROUPED_OPT_OUT = (1029, "CE-900060,1.029,email,OPT_OUT,2026-11-01T00:00:00Z,web,x")
 #: an opt-out whose event_id and customer_id were swapped
 SWAPPED_OPT_OUT = (1056, "1056,CE-900058,email,OPT_OUT,2026-11-01T00:00:00Z,web")
 #: lines that split, whose id groups its thousands with a space (French and Swiss exports)
@@ -188,11 +193,14 @@ def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
             SPACE_GROUPED_OPT_OUT[1],
             BROKEN_QUOTED_OPT_OUT[1],
             SWAPPED_OPT_OUT[1],
+            DOT_GROUPED_OPT_OUT[1],
+            BROKEN_DOT_GROUPED_OPT_OUT[1],
         ],
         "suppressions": [
             BROKEN_MANGLED_SUPPRESSION[1],
             SPACE_GROUPED_SUPPRESSION[1],
             BROKEN_QUOTED_SUPPRESSION[1],
+            APOSTROPHE_GROUPED_SUPPRESSION[1],
         ],
         "customers": [BROKEN_CUSTOMER_WITH_DIGITS[1]],
     }
@@ -233,10 +241,10 @@ def test_a_broken_line_reads_a_quoted_id_whole(broken_mangled: tuple[Path, Path]
     readings = _consent_readings(
         database,
         "salvaged_customer_id, salvaged_customer_id_from_end",
-        "source_line = (select max(source_line) from staging.stg_exports__consent_events_checked"
-        " where rejection_reason like 'expected 6 fields%')",  # the last line with a field too many
+        "rejection_reason like 'expected 6 fields%'",  # the lines with a field too many
     )
-    assert readings == [(1054, None)]
+    assert (1054, None) in readings
+    assert all(1 not in reading for reading in readings)
 
 
 def test_an_opt_out_with_its_ids_swapped_holds_its_customer(
@@ -251,6 +259,18 @@ def test_an_opt_out_with_its_ids_swapped_holds_its_customer(
         database, "customer_id_in_event_id, customer_id_in_digits", "event_id = '1056'"
     )
     assert readings == [(1056, 900058)]
+
+
+def test_an_id_grouped_by_a_dot_or_an_apostrophe_names_its_customer(
+    broken_mangled: tuple[Path, Path],
+) -> None:
+    """`1.021` and `1'025` (thousands as German and Swiss exports write them) name 1021 and
+    1025, not 1, on a line that splits and on one with a field too many."""
+    _, database = broken_mangled
+    _assert_held_and_suppressed(database, DOT_GROUPED_OPT_OUT[0], APOSTROPHE_GROUPED_SUPPRESSION[0])
+    assert read_decisions(database)[BROKEN_DOT_GROUPED_OPT_OUT[0]] == "data_quality_hold"
+    readings = _consent_readings(database, "customer_id_in_digits", "event_id = 'CE-900059'")
+    assert readings == [(1021,)]  # not 1
 
 
 def _assert_held_and_suppressed(database: Path, opted_out: int, suppressed: int) -> None:

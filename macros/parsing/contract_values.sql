@@ -66,8 +66,9 @@
 {#-
     The customer an unreadable id may name: given the cleaned text and what `parse_id` made of
     it, the first run of ASCII digits of text that is not a valid id, read as an id (`1157.0`,
-    `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped by commas or spaces in threes is read
-    without them (`1,157`, `"1,157"` and `1 157` name 1157, not 1), and fullwidth or Arabic-Indic digits are
+    `C-1157`, `#1157`, ` 1157a` name 1157); a run grouped in threes by commas, dots,
+    apostrophes or spaces is read without them (`1,157`, `"1,157"`, `1.157`, `1'157` and
+    `1 157` name 1157, not 1), and fullwidth or Arabic-Indic digits are
     read as theirs (`１１５７` names 1157); null when the text is blank, a valid id, or holds no
     such run. A byte that is not valid in the file's encoding does not hide the id around it
     (`\xa01157` names 1157): on DuckDB such a byte is written `\xNN`, whose hex digits are not
@@ -111,8 +112,9 @@
 {#-
     The customer a piece of a line that cannot be split may name, where its customer_id would
     sit: the piece read as an id, else, when it is shaped like a mangled id (a run of digits,
-    commas among them, with at most three non-digits before it and three characters after it:
-    `1157.0`, `C-1157`, `#1157`, `="1157`, `1157a`), the one its first run of digits names
+    commas or spaces among them or another character before three digits, with at most three
+    non-digits before it and three characters after it: `1157.0`, `C-1157`, `#1157`, `="1157`,
+    `1157a`, `1.157`), the one its first run of digits names
     (`digits_as_id`). Another
     field that shifted there (an address, a date) names nobody, so a broken line does not hold
     whoever the digits of its neighbours name; what it holds, doubt allows.
@@ -132,7 +134,7 @@
 
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
 {% macro mangled_id_pattern() -%}
-    {{ return('[^0-9]{0,3}[0-9][0-9, \u00a0\u202f\u2009]*.{0,3}') }}
+    {{ return('[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}') }}
 {%- endmacro %}
 
 {#- `expression` with the fullwidth (`１２`) and Arabic-Indic (`١٢`, `۱۲`) digits read as
@@ -260,23 +262,33 @@
 {%- endmacro %}
 
 {#- A run of digits, or of groups of three digits after a first group of one to three
-    separated by commas or spaces (`1,103`; `1 103` with a space, a no-break, narrow no-break or
-    thin space, as French and Swiss exports write thousands; a bad byte's escape reads as a
-    space, so cp1252's no-break space does too), and what follows it (not a digit); read
-    without the separators and what follows. At the first digit, the grouped form is tried first (leftmost-first on
-    DuckDB and Spark; on PostgreSQL the longest match, which is the same one). -#}
+    separated all by commas, all by dots, all by apostrophes (`'` or `’`) or all by spaces
+    (`1,103`, `1.103` as German exports write thousands, `1'103` as Swiss ones do, `1 103` with
+    a space, a no-break, narrow no-break or thin space, as French ones do; a bad byte's escape
+    reads as a space, so cp1252's no-break space does too), and what follows it (not a digit);
+    read without the separators and what follows. One kind of separator per run, so
+    `1,157.00` is 1157, not 115700; `157.000` reads as thousands, 157000 (doubt: an id written
+    with three decimals is rare, thousands in threes are not). At the first digit, the grouped
+    forms are tried first (leftmost-first on DuckDB and Spark; on PostgreSQL the longest match,
+    which is the same one). -#}
 {% macro digit_run_pattern() -%}
-    {{ return('[0-9]{1,3}(?:[, \u00a0\u202f\u2009][0-9]{3})+(?:[^0-9]|$)|[0-9]+') }}
+    {%- set groups = [',', '[.]', "['’]", '[    ]'] -%}
+    {%- set grouped = [] -%}
+    {%- for separator in groups -%}
+        {%- do grouped.append('[0-9]{1,3}(?:' ~ separator ~ '[0-9]{3})+(?:[^0-9]|$)') -%}
+    {%- endfor -%}
+    {{ return((grouped + ['[0-9]+']) | join('|')) }}
 {%- endmacro %}
 
-{#- DuckDB and Spark: the pattern as group 1, which both engines' `regexp_extract` take. -#}
+{#- DuckDB and Spark: the pattern as group 1, which both engines' `regexp_extract` take (the
+    pattern quoted by `sql_string`: it holds an apostrophe). -#}
 {% macro default__first_digit_run(expression) -%}
-    {%- set run = 'regexp_extract(' ~ expression ~ ", '(" ~ audience.digit_run_pattern() ~ ")', 1)" -%}
+    {%- set run = 'regexp_extract(' ~ expression ~ ', ' ~ audience.sql_string('(' ~ audience.digit_run_pattern() ~ ')') ~ ', 1)' -%}
     nullif({{ audience.regex_replace_all(run, "'[^0-9]'", "''") }}, '')
 {%- endmacro %}
 
 {% macro postgres__first_digit_run(expression) -%}
-    {%- set run = 'substring(' ~ expression ~ " from '" ~ audience.digit_run_pattern() ~ "')" -%}
+    {%- set run = 'substring(' ~ expression ~ ' from ' ~ audience.sql_string(audience.digit_run_pattern()) ~ ')' -%}
     {{ audience.regex_replace_all(run, "'[^0-9]'", "''") }}
 {%- endmacro %}
 

@@ -158,22 +158,31 @@ _OTHER_DIGITS = str.maketrans(
 )
 
 
+#: a run of digits grouped in threes by one kind of separator (commas, dots, apostrophes or
+#: spaces), else a plain run of digits
+_DIGIT_RUN_RE = re.compile(
+    "|".join(
+        rf"[0-9]{{1,3}}(?:{separator}[0-9]{{3}})+(?![0-9])"
+        for separator in (",", r"\.", "['\u2019]", "[ \u00a0\u202f\u2009]")
+    )
+    + "|[0-9]+"
+)
+
+
 def id_in_digits(value: str | None) -> int | None:
     """The customer an unreadable id may name: its first run of ASCII digits, as an id.
 
     ``None`` when the id is blank or valid, or has no such run (``1157.0`` and ``C-1157`` name
-    1157). Digits grouped by commas or spaces in threes are one run (``1,157`` and ``1 157``
-    name 1157; a no-break, narrow no-break or thin space too), and fullwidth
+    1157). Digits grouped in threes by one kind of separator are one run (``1,157``,
+    ``1.157``, ``1'157`` and ``1 157`` name 1157; a no-break, narrow no-break or thin space
+    too; ``157.000`` names 157000), and fullwidth
     or Arabic-Indic digits and thousands separators read as ASCII ones. Rules 1 and 7 exclude
     that customer: doubt about an opt-out or a suppression.
     """
     text = trimmed(value)
     if not text or parse_id(text) is not None:
         return None
-    digits = re.search(
-        r"[0-9]{1,3}(?:[, \u00a0\u202f\u2009][0-9]{3})+(?![0-9])|[0-9]+",
-        text.translate(_OTHER_DIGITS),
-    )
+    digits = _DIGIT_RUN_RE.search(text.translate(_OTHER_DIGITS))
     return None if digits is None else parse_id(re.sub(r"[^0-9]", "", digits.group()))
 
 
@@ -812,10 +821,11 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     return [reading.strip(' "') for reading in readings]
 
 
-#: A piece shaped like a mangled id: digits (commas or spaces among them), at most three
+#: A piece shaped like a mangled id: digits (commas or spaces among them, or another
+#: character before three digits: ``1.157``), at most three
 #: non-digits before and three characters after (``1157.0``, ``C-1157``, ``="1157``); an
 #: address or a date is not.
-_MANGLED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9][0-9, \u00a0\u202f\u2009]*.{0,3}")
+_MANGLED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}")
 
 
 def id_or_id_in_digits(value: str | None) -> int | None:
