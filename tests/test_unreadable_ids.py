@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import AS_OF, query, read_decisions, run_and_read_outputs
+from conftest import AS_OF, COLUMNS, query, read_decisions, run_and_read_outputs
 from reference import audience_rules as rules
 
 from audience_pipeline.explain import explain
@@ -284,3 +284,58 @@ def _consent_readings(database: Path, columns: str, where: str) -> list[tuple[ob
     return query(
         database, f"select {columns} from staging.stg_exports__consent_events_checked where {where}"
     )
+
+
+#: lines another export wrote with another delimiter, appended to the comma files: each has
+#: fewer pieces than columns on the comma, and names its customer cut at its own delimiter
+OTHER_DELIMITER_OPT_OUTS = (
+    (1009, "CE-900061;1009;email;OPT_OUT;2026-11-20T00:00:00Z;web"),
+    (1010, "CE-900062\t1010\temail\tOPT_OUT\t2026-11-20T00:00:00Z\tweb"),
+)
+OTHER_DELIMITER_SUPPRESSION = (1012, "1012;;customer_request;2026-01-01;")
+OTHER_DELIMITER_CUSTOMER = (1013, "1013|someone@example.com|Zed|NY|gold|false|2026-11-20")
+
+
+@pytest.fixture(scope="module")
+def other_delimiters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    appended = {
+        "consent_events": [line for _, line in OTHER_DELIMITER_OPT_OUTS],
+        "suppressions": [OTHER_DELIMITER_SUPPRESSION[1]],
+        "customers": [OTHER_DELIMITER_CUSTOMER[1]],
+    }
+    return _run_with_lines(tmp_path_factory, "other_delimiter_lines", appended)
+
+
+def test_a_line_in_another_delimiter_names_its_customer(
+    other_delimiters: tuple[Path, Path],
+) -> None:
+    """An opt-out, a suppression or a newer (inactive) snapshot written with semicolons, tabs
+    or pipes in a comma file cannot be split, and still excludes the customer it names."""
+    _, database = other_delimiters
+    before = rules.evaluate_dir(PROJECT_DIR / "seeds", dt.date.fromisoformat(AS_OF)).decisions
+    customers = [1009, 1010, 1012, 1013]
+    assert all(before[customer] == rules.ELIGIBLE for customer in customers)
+    decisions = read_decisions(database)
+    assert [decisions[customer] for customer, _ in OTHER_DELIMITER_OPT_OUTS] == [
+        "data_quality_hold"
+    ] * 2
+    assert decisions[OTHER_DELIMITER_SUPPRESSION[0]] == "suppressed"
+    assert decisions[OTHER_DELIMITER_CUSTOMER[0]] == "data_quality_hold"
+    # the plain-Python reference reads the same customers from the same lines
+    for customer, line in OTHER_DELIMITER_OPT_OUTS:
+        assert rules.ids_named_by_unsplittable_line(line, COLUMNS["consent_events"]) == {customer}
+    assert rules.ids_named_by_unsplittable_line(
+        OTHER_DELIMITER_SUPPRESSION[1], COLUMNS["suppressions"]
+    ) == {OTHER_DELIMITER_SUPPRESSION[0]}
+    # a comma line whose pieces are too few is still read on its commas
+    assert rules.ids_named_by_unsplittable_line(
+        "CE-900063,1009,email;x", COLUMNS["consent_events"]
+    ) == {1009}
+
+
+def test_explain_names_the_line_in_another_delimiter(
+    other_delimiters: tuple[Path, Path],
+) -> None:
+    _, database = other_delimiters
+    held = explain(database, OTHER_DELIMITER_OPT_OUTS[0][0])
+    assert "consent_events.csv line" in held

@@ -15,7 +15,9 @@
     - `salvaged_<column>`, `salvaged_<column>_from_end` for the columns of
       `var('salvaged_columns')` the file has: where a line with a structural error would hold
       them, counting its fields from its start and from its end (its quoted fields when its
-      quoting is sound, else the pieces between delimiters, quotes not interpreted);
+      quoting is sound, else the pieces between delimiters, quotes not interpreted; a line with
+      fewer pieces than the header has columns is cut at the other common delimiters too,
+      `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
@@ -39,6 +41,17 @@
     {%- set salvaged = var('salvaged_columns') | select('in', columns) | list -%}
     {%- set delimiter_literal = audience.sql_string(delimiter) -%}
     {%- set quoted_field = audience.sql_string('("(?:[^"]|"")*"|[^' ~ audience.regex_class_char(delimiter) ~ '"]*)[' ~ audience.regex_class_char(delimiter) ~ ']') -%}
+    {#- a line that splits into fewer pieces than the header has columns on the declared
+        delimiter may have been written with another common one (a line of a semicolon export
+        appended to a comma file): its salvaged readings split it on those too -#}
+    {%- set other_delimiters = [',', ';', '\t', '|'] | reject('equalto', delimiter) | join('') -%}
+    {%- set salvage_line -%}
+        case
+            when {{ audience.list_size(audience.split_on(delimiter, 'line')) }} < {{ expected }}
+                then translate(line, {{ audience.sql_string(other_delimiters) }}, {{ audience.sql_string(delimiter * (other_delimiters | length)) }})
+            else line
+        end
+    {%- endset -%}
     with
 
     lines as (
@@ -161,7 +174,8 @@
 
     -- where a line with a structural error is read for the ids it may name: its quoted fields
     -- when its quoting is sound (a field too many, a bad byte: `"1,054"` stays one piece),
-    -- else the line cut at every delimiter, quotes not interpreted
+    -- else the line cut at every delimiter, quotes not interpreted (and at the other common
+    -- delimiters too when the declared one gives fewer pieces than columns: `salvage_line`)
     salvage_pieces as (
 
         select
@@ -169,7 +183,7 @@
             case
                 when structural_error is null then null
                 when has_quote and not has_unbalanced_quote and not is_malformed_quoting then fields
-                else {{ audience.split_on(delimiter, 'line') }}
+                else {{ audience.split_on(delimiter, salvage_line) }}
             end as pieces
 
         from explained

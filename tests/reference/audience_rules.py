@@ -808,9 +808,16 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     The line is cut into its quoted fields when its quoting is sound (an even number of quotes,
     every field either unquoted without a quote or wholly quoted), else at every comma (quotes
     not interpreted), and the piece at the column's position is read counting from the start
-    and from the end, stripped of spaces and double quotes.
+    and from the end, stripped of spaces and double quotes. A line cut at commas into fewer
+    pieces than the header has columns may have been written with another common delimiter (a
+    semicolon export's line appended to a comma file): it is cut at semicolons, tabs and pipes
+    too.
     """
-    pieces = _soundly_quoted_fields(line) or line.split(",")
+    pieces = _soundly_quoted_fields(line)
+    if pieces is None:
+        pieces = line.split(",")
+        if len(pieces) < len(columns):
+            pieces = line.translate(_OTHER_DELIMITERS).split(",")
     position = list(columns).index(column)
     from_end = len(columns) - position
     readings = []
@@ -820,6 +827,9 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
         readings.append(pieces[-from_end])
     return [reading.strip(' "') for reading in readings]
 
+
+#: The other common delimiters, read as commas in a line with too few pieces.
+_OTHER_DELIMITERS = str.maketrans(";\t|", ",,,")
 
 #: A piece shaped like a mangled id: digits (commas or spaces among them, or another
 #: character before three digits: ``1.157``), at most three
