@@ -35,12 +35,13 @@ from audience_pipeline.history import (
     record_run,
     require_folder_destination,
 )
+from audience_pipeline.interrupts import deferred_interrupts, noting_interrupts
 from audience_pipeline.landing import LoadedFile, load_landing_folder
 from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.priority import run_at_lower_priority
 from audience_pipeline.progress import Progress
 from audience_pipeline.project import default_database, work_dir
-from audience_pipeline.publish import write_outputs
+from audience_pipeline.publish import pause_point, write_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
@@ -217,19 +218,29 @@ def run_pipeline(
         },
     )
     build = build_on_spark if target == "spark" else _build_on_duckdb
-    loaded, dbt_run = build(
-        dbt_setup,
-        BuildInputs(
-            input_dir.resolve(),
-            contract,
-            dialects or {},
-            RunDestination(Path(output_dir), destination, named=bool(named)),
-        ),
-        settings,
-        progress,
-        dbt_console_log=dbt_console_log,
-        allow_empty_suppressions=allow_empty_suppressions,
-    )
+    with noting_interrupts() as interrupted:
+        # dbt turns Ctrl-C into a failed build, DuckDB into RuntimeError('Query interrupted'):
+        # either way an interrupted run (exit 130), not a failed control or an unexpected error
+        try:
+            loaded, dbt_run = build(
+                dbt_setup,
+                BuildInputs(
+                    input_dir.resolve(),
+                    contract,
+                    dialects or {},
+                    RunDestination(Path(output_dir), destination, named=bool(named)),
+                ),
+                settings,
+                progress,
+                dbt_console_log=dbt_console_log,
+                allow_empty_suppressions=allow_empty_suppressions,
+            )
+        except Exception:
+            if interrupted.is_set():
+                raise KeyboardInterrupt from None
+            raise
+    if interrupted.is_set():
+        raise KeyboardInterrupt
     may_be_empty = frozenset({"suppressions"} if allow_empty_suppressions else ())
     if not dbt_run.success:
         message = (
@@ -263,62 +274,47 @@ def run_pipeline(
     # dbt released the database (dbt_invoke.run_dbt); reopen it with the run's settings
     con = open_database(database, config=settings.connection_config(database))
     try:
-        if not allow_empty_suppressions:
-            require_accepted_suppressions(con, loaded)
-        with progress.stage("drift guard: against the previous run to this destination"):
+        with noting_interrupts() as interrupted:
             try:
-                drift = check_drift(  # DriftFailure stops the run here
+                drift = _checked_before_publish(
                     con,
-                    drift_thresholds,
-                    accept_drift,
+                    progress,
+                    loaded,
+                    allow_empty_suppressions=allow_empty_suppressions,
+                    drift_thresholds=drift_thresholds,
+                    accept_drift=accept_drift,
                     may_be_empty=may_be_empty,
                     allow_empty_audience=allow_empty_audience,
                     destination=destination,
-                    as_of=as_of_date,
-                )
-            except DriftFailure as failure:
-                where = keep_stopped_run(
-                    con,
+                    as_of_date=as_of_date,
                     output_dir=output_dir,
-                    as_of=as_of_date,
-                    destination=destination,
                     input_files=input_files,
-                    controls=dbt_run.controls,
-                    why=str(failure),
-                    drift=failure.result,
+                    dbt_run=dbt_run,
                 )
-                raise DriftFailure(str(failure) + where, failure.result) from None
-        with progress.stage("publish"):
-            report = build_report(con, as_of_date, dbt_run.controls, destination, drift=drift)
-            run_id = next_run_id(con)
-            run_report = render_report(
-                collect_report_facts(con, report=report, drift=drift, run_id=run_id)
-            )
-            outputs = write_outputs(
+            except Exception:
+                # DuckDB turns Ctrl-C into RuntimeError('Query interrupted')
+                if interrupted.is_set():
+                    raise KeyboardInterrupt from None
+                raise
+        # From here until the run is recorded, Ctrl-C and SIGTERM wait: once the output folder
+        # has switched, the run is published, and must be recorded as such (interrupts.py).
+        with deferred_interrupts() as received:
+            run_id, report, outputs = _publish_and_record(
                 con,
-                report,
-                [spec.name for spec in contract],
-                output_dir,
-                extra_files={REPORT_FILE: run_report},
-            )
-        published_at = dt.datetime.now(dt.UTC)
-        with progress.stage("history: record the run"):
-            record_run(
-                con,
-                run_id=run_id,
-                report=report,
-                drift=drift,
-                published_at=published_at,
-                input_dir=str(input_dir.resolve()),
-                output_dir=str(Path(output_dir).absolute()),
+                progress,
+                as_of_date=as_of_date,
+                dbt_run=dbt_run,
                 destination=destination,
+                drift=drift,
+                contract_files=[spec.name for spec in contract],
+                output_dir=output_dir,
+                input_dir=input_dir,
+                keep_runs=keep_runs,
             )
-            if keep_runs is not None:
-                pruned = prune_runs(con, destination, keep_runs)
-                progress.say(
-                    f"  history: kept the customers of the {keep_runs:,} latest runs, "
-                    f"{pruned:,} older rows pruned"
-                )
+        if received.is_set():
+            progress.say(
+                "  an interrupt arrived during the publish: it was completed and recorded first"
+            )
     finally:
         con.close()
 
@@ -331,3 +327,96 @@ def run_pipeline(
         run_id=run_id,
         drift=drift,
     )
+
+
+def _checked_before_publish(
+    con: duckdb.DuckDBPyConnection,
+    progress: Progress,
+    loaded: list[LoadedFile],
+    *,
+    allow_empty_suppressions: bool,
+    drift_thresholds: DriftThresholds | None,
+    accept_drift: str | None,
+    may_be_empty: frozenset[str],
+    allow_empty_audience: bool,
+    destination: str,
+    as_of_date: str,
+    output_dir: Path,
+    input_files: list[str],
+    dbt_run: DbtRun,
+) -> DriftResult:
+    """The suppressions' check and the drift guard; a stopped run keeps its diagnostics."""
+    if not allow_empty_suppressions:
+        require_accepted_suppressions(con, loaded)
+    with progress.stage("drift guard: against the previous run to this destination"):
+        try:
+            return check_drift(  # DriftFailure stops the run here
+                con,
+                drift_thresholds,
+                accept_drift,
+                may_be_empty=may_be_empty,
+                allow_empty_audience=allow_empty_audience,
+                destination=destination,
+                as_of=as_of_date,
+            )
+        except DriftFailure as failure:
+            where = keep_stopped_run(
+                con,
+                output_dir=output_dir,
+                as_of=as_of_date,
+                destination=destination,
+                input_files=input_files,
+                controls=dbt_run.controls,
+                why=str(failure),
+                drift=failure.result,
+            )
+            raise DriftFailure(str(failure) + where, failure.result) from None
+
+
+def _publish_and_record(
+    con: duckdb.DuckDBPyConnection,
+    progress: Progress,
+    *,
+    as_of_date: str,
+    dbt_run: DbtRun,
+    destination: str,
+    drift: DriftResult,
+    contract_files: list[str],
+    output_dir: Path,
+    input_dir: Path | RemoteFolder,
+    keep_runs: int | None,
+) -> tuple[int, dict[str, Any], list[Path]]:
+    """Publish a passed run's outputs, then record it in the history (and prune it)."""
+    with progress.stage("publish"):
+        report = build_report(con, as_of_date, dbt_run.controls, destination, drift=drift)
+        run_id = next_run_id(con)
+        run_report = render_report(
+            collect_report_facts(con, report=report, drift=drift, run_id=run_id)
+        )
+        outputs = write_outputs(
+            con,
+            report,
+            contract_files,
+            output_dir,
+            extra_files={REPORT_FILE: run_report},
+        )
+        pause_point("history-record")
+    published_at = dt.datetime.now(dt.UTC)
+    with progress.stage("history: record the run"):
+        record_run(
+            con,
+            run_id=run_id,
+            report=report,
+            drift=drift,
+            published_at=published_at,
+            input_dir=str(input_dir.resolve()),
+            output_dir=str(Path(output_dir).absolute()),
+            destination=destination,
+        )
+        if keep_runs is not None:
+            pruned = prune_runs(con, destination, keep_runs)
+            progress.say(
+                f"  history: kept the customers of the {keep_runs:,} latest runs, "
+                f"{pruned:,} older rows pruned"
+            )
+    return run_id, report, outputs

@@ -47,7 +47,8 @@ and addresses included.
 
 For fault-injection tests, ``AUDIENCE_TEST_PAUSE_BEFORE=<point>`` makes the run stop at a
 named point (``publish-write``: after the audience file of the new generation is written,
-before the rest; ``publish-switch``: after the new generation is complete, before the switch),
+before the rest; ``publish-switch``: after the new generation is complete, before the switch;
+``history-record``, in ``pipeline.py``: after the switch, before the run is recorded),
 print ``pause point <point>: pid <pid> waiting`` on stderr and wait for SIGUSR1 (then go on)
 or to be killed. It does nothing unless that variable names the point.
 """

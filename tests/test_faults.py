@@ -243,6 +243,62 @@ def test_a_second_run_fails_fast_while_one_is_running(
     published.generation = os.readlink(published.output_dir)
 
 
+def test_ctrl_c_during_the_dbt_build_is_an_interrupted_run(
+    published: Published, unchanged: None
+) -> None:
+    """dbt turns Ctrl-C into a failed build: the run still ends as interrupted (130), not as
+    a failed control (exit 1, diagnostics kept)."""
+    run = Run(command(published.output_dir, published.database, "--verbose"))
+    run.wait_for(r"START sql table model intermediate\.")
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == 130, run.output
+    assert "interrupted; nothing was published" in run.output
+    assert "the run failed" not in run.output
+    assert not (published.work / ".out.diagnostics").exists()
+
+
+def test_ctrl_c_after_the_switch_completes_and_records_the_run(
+    published: Published, unchanged: None
+) -> None:
+    """Once the output folder has switched, the run is published: Ctrl-C (or SIGTERM) waits
+    until the history records it, so the folder never holds a run the history does not."""
+    run = Run(command(published.output_dir, published.database), pause_before="history-record")
+    pid = int(run.wait_for(r"pause point history-record: pid (\d+) waiting").group(1))
+    switched = os.readlink(published.output_dir)
+    assert switched != published.generation  # the new generation is published already
+    os.kill(pid, signal.SIGINT)
+    os.kill(pid, signal.SIGTERM)
+    time.sleep(1)
+    assert run.process.poll() is None  # neither stopped it
+    os.kill(pid, signal.SIGUSR1)
+    assert run.finish() == 0, run.output
+    assert "an interrupt arrived during the publish" in run.output
+    assert re.search(r"recorded as run #(\d+)", run.output)
+    assert os.readlink(published.output_dir) == switched
+    history = subprocess.run(
+        [
+            *RUN_PIPELINE_CLI[:1],
+            "-m",
+            "audience_pipeline",
+            "history",
+            "--database",
+            str(published.database),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+        cwd=PROJECT_DIR,
+    )
+    recorded = re.search(r"recorded as run #(\d+)", run.output)
+    assert recorded is not None
+    assert f'"run_id": {recorded.group(1)},' in history.stdout
+    assert read_outputs(published.output_dir) == published.files  # same inputs, same bytes
+    published.generation = switched
+
+
 def test_next_run_succeeds_with_byte_identical_outputs_and_clears_leftovers(
     published: Published, unchanged: None
 ) -> None:
