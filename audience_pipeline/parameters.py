@@ -83,15 +83,34 @@ RULE_PARAMETERS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+class _VarsLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a name written twice in one mapping (YAML would keep the
+    last silently); a merge key (``<<``) merges as usual."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        written = [
+            key_node.value
+            for key_node, _ in node.value
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge"
+        ]
+        twice = sorted({key for key in written if written.count(key) > 1})
+        if twice:
+            raise UsageError(f"argument --vars: {', '.join(twice)} given twice")
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_rule_parameters(text: str) -> dict[str, Any]:
-    """``--vars`` as YAML (``'{recent_booking_days: 180}'``), checked; unknown names refused."""
+    """``--vars`` as YAML (``'{recent_booking_days: 180}'``), checked; unknown names refused,
+    and so is a name given twice."""
     try:
-        values = yaml.safe_load(text)
+        values = yaml.load(text, Loader=_VarsLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or "not readable"
         mark = getattr(error, "problem_mark", None)
         where = f" at column {mark.column + 1}" if mark is not None else ""
         raise UsageError(f"argument --vars: not YAML: {problem}{where} of {text!r}") from None
+    except ValueError:  # a number too long for Python to read (more than 4,300 digits)
+        raise UsageError("argument --vars: a number too long to read") from None
     if values is None:
         return {}
     if not isinstance(values, dict):

@@ -849,6 +849,31 @@ def test_the_rule_parameters_have_a_maximum_and_the_window_starts_in_year_1() ->
     check_booking_window("0001-01-01", {"recent_booking_days": 1})
 
 
+def test_a_var_given_twice_or_a_number_too_long_is_a_bad_option_value(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys without a word, and Python refuses to read an
+    integer of more than 4,300 digits (ValueError): both are --vars errors, exit 2."""
+    from audience_pipeline.errors import UsageError
+    from audience_pipeline.parameters import parse_rule_parameters
+
+    for text in (
+        "{recent_booking_days: 30, recent_booking_days: 400}",
+        "recent_booking_days: 30\nrecent_booking_days: 400",
+    ):
+        with pytest.raises(UsageError, match="recent_booking_days given twice"):
+            parse_rule_parameters(text)
+    with pytest.raises(UsageError, match="a number too long to read"):
+        parse_rule_parameters("{recent_booking_days: " + "1" * 5000 + "}")
+    assert parse_rule_parameters("{<<: {recent_booking_days: 5}}") == {"recent_booking_days": 5}
+    completed = audience(
+        *("run", "--input-dir", str(SAMPLE), "--output-dir", str(tmp_path / "out")),
+        *("--database", str(tmp_path / "a.duckdb")),
+        *("--vars", "{min_recent_bookings: 1, min_recent_bookings: 2}"),
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1
+    assert "min_recent_bookings given twice" in completed.stderr
+
+
 def test_a_folder_out_of_reach_is_a_bad_option_value(monkeypatch: pytest.MonkeyPatch) -> None:
     """A path the system will not even look at (EACCES on a parent) exits 2, naming it."""
     from audience_pipeline import options
