@@ -28,6 +28,20 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- The lines of every input file rejected as its header in another column order
+    (`input_file, source_line, reason`), from the published quarantines. -#}
+{% macro header_lines_in_another_order_relation() -%}
+    {%- for input_file in var('input_files') %}
+    select
+        '{{ input_file }}' as input_file,
+        source_line,
+        reason
+    from {{ ref('rejected_' ~ input_file) }}
+    where reason = {{ audience.sql_string(audience.header_in_another_order()) }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {#-
     Raw row counts where rows enter the project, shaped like the pre-step's manifest
     (`input_file, file_path, byte_count, sha256, data_lines, extra_columns, encoding,

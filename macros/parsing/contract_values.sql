@@ -463,3 +463,40 @@
 {% macro address_fingerprint(expression) -%}
     {{ dbt.hash(expression) }}
 {%- endmacro %}
+
+{#-
+    Why a row whose customer_id cannot be read is a header line, or null: `fields` maps each
+    contract column of `input_file` to the row's cleaned text of it (a compile error when one
+    is missing), read as the pre-step reads a header (lowercased, spaces as underscores). Every field names its own
+    column (case aside): the header repeated, harmless, the lines after it read as before.
+    Every field names a column of the file, but not all their own: a header in another column
+    order, as when two exports are joined; the lines after it are read in the first header's
+    order, so their values sit in the wrong columns (an opt-out's status read as a channel), and
+    the control `assert_no_file_repeats_its_header_in_another_order` stops the run. Only the
+    few rows whose customer_id cannot be read evaluate it (a header line's never can).
+-#}
+{% macro header_line_reason(input_file, fields) -%}
+    {%- set names = var('input_files')[input_file] -%}
+    {%- if (fields.keys() | sort) != (names | sort) -%}
+        {{ exceptions.raise_compiler_error(
+            'header_line_reason: the fields of ' ~ input_file ~ ' must be its columns ' ~ (names | join(', '))
+        ) }}
+    {%- endif -%}
+    case
+        when
+            {%- for column in names %}
+            replace(lower({{ fields[column] }}), ' ', '_') = '{{ column }}'{{ ' and' if not loop.last }}
+            {%- endfor %}
+            then 'the header repeated'
+        when
+            {%- for column in names %}
+            replace(lower({{ fields[column] }}), ' ', '_') in ({{ audience.sql_string_literals(names) }}){{ ' and' if not loop.last }}
+            {%- endfor %}
+            then {{ audience.sql_string(audience.header_in_another_order()) }}
+    end
+{%- endmacro %}
+
+{#- The rejection reason of a header line in another column order (`header_line_reason`). -#}
+{% macro header_in_another_order() -%}
+    {{ return('the header repeated in another column order (two exports joined?): the lines after it cannot be read by the first header') }}
+{%- endmacro %}

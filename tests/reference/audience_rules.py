@@ -467,6 +467,25 @@ def suppression_row_reason(row: Mapping[str, str]) -> str | None:
     return None
 
 
+#: the reason of a data line that is the file's header in another column order
+HEADER_IN_ANOTHER_ORDER = (
+    "the header repeated in another column order (two exports joined?): "
+    "the lines after it cannot be read by the first header"
+)
+
+
+def header_line_reason(row: Mapping[str, str], columns: Sequence[str]) -> str | None:
+    """A row whose every field names a column of the file (read as a header is: trimmed,
+    lowercased, spaces as underscores) is a header line: in its own order, repeated; else in
+    another order."""
+    names = [trimmed(row[column]).lower().replace(" ", "_") for column in columns]
+    if names == list(columns):
+        return "the header repeated"
+    if all(name in columns for name in names):
+        return HEADER_IN_ANOTHER_ORDER
+    return None
+
+
 ROW_CHECKS = {
     CUSTOMERS: customer_row_reason,
     BOOKINGS: booking_row_reason,
@@ -490,6 +509,8 @@ def screen_file(name: str, rows: Iterable[Mapping[str, str | None]]) -> Screened
     rejected: list[tuple[int, str, dict[str, str]]] = []
     for line, row in distinct:
         reason = check(row)
+        if reason in {"invalid customer_id", "no valid customer_id or email"}:
+            reason = header_line_reason(row, columns) or reason
         if reason is None and row.get("booking_id") in conflicting and name == BOOKINGS:
             reason = "conflicting duplicate booking_id"
         if reason is None:

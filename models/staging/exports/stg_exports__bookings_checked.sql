@@ -67,7 +67,15 @@ validated as (
             when duplicates_marked.duplicate_of_line is not null then null
             when duplicates_marked.structural_error is not null then duplicates_marked.structural_error
             when duplicates_marked.booking_id is null then 'blank booking_id'
-            when duplicates_marked.customer_id is null then 'invalid customer_id'
+            when duplicates_marked.customer_id is null then coalesce({{ header_line_reason('bookings', {
+                'booking_id': 'duplicates_marked.booking_id',
+                'customer_id': 'duplicates_marked.customer_id_text',
+                'booking_date': 'duplicates_marked.booking_date_text',
+                'booking_amount': 'duplicates_marked.booking_amount_text',
+                'booking_status': 'duplicates_marked.booking_status_text',
+                'product_name': 'duplicates_marked.product_name',
+                'source_system': 'duplicates_marked.source_system',
+            }) }}, 'invalid customer_id')
             when duplicates_marked.booking_date is null then 'invalid booking_date'
             when duplicates_marked.booking_amount is null then 'invalid booking_amount'
             when conflicting_booking_ids.booking_id is not null then 'conflicting duplicate booking_id'

@@ -55,7 +55,11 @@ validated as (
         case
             when duplicate_of_line is not null then null
             when structural_error is not null then structural_error
-            when customer_id is null then 'invalid customer_id'
+            when customer_id is null then coalesce({{ header_line_reason('consent_events', {
+                'event_id': 'event_id', 'customer_id': 'customer_id_text', 'channel': 'channel_text',
+                'consent_status': 'consent_status_text', 'event_ts': 'event_ts_text',
+                'source_system': 'source_system',
+            }) }}, 'invalid customer_id')
             when event_ts_utc is null then 'invalid event_ts'
         end as rejection_reason
 

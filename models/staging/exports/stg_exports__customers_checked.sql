@@ -58,7 +58,11 @@ validated as (
         case
             when duplicate_of_line is not null then null
             when structural_error is not null then structural_error
-            when customer_id is null then 'invalid customer_id'
+            when customer_id is null then coalesce({{ header_line_reason('customers', {
+                'customer_id': 'customer_id_text', 'email': 'email_text', 'first_name': 'first_name',
+                'home_state': 'home_state', 'loyalty_tier': 'loyalty_tier',
+                'is_active': 'is_active_text', 'updated_at': 'updated_at_text',
+            }) }}, 'invalid customer_id')
             when updated_at_utc is null then 'invalid updated_at'
         end as rejection_reason
 

@@ -70,7 +70,11 @@ validated as (
         case
             when duplicate_of_line is not null then null
             when structural_error is not null then structural_error
-            when customer_id is null and email_normalized is null then 'no valid customer_id or email'
+            when customer_id is null and email_normalized is null then coalesce({{ header_line_reason('suppressions', {
+                'customer_id': 'customer_id_text', 'email': 'email_text',
+                'suppression_reason': 'suppression_reason',
+                'suppressed_from': 'suppressed_from_text', 'suppressed_until': 'suppressed_until_text',
+            }) }}, 'no valid customer_id or email')
         end as rejection_reason
 
     from duplicates_marked
