@@ -27,7 +27,7 @@ Tables (the dbt source ``history`` documents every column):
 - ``published_runs``: one row per published run: as-of date, when, where from and to, counts,
   controls, the drift guard's outcome and any acceptance of an expected change, destination,
   how many consent channels, customers' withholding events and suppressed customers the run
-  kept;
+  kept, and the output folder's generation it published (recorded just before the switch);
 - ``run_input_files``: per run and input file, its fingerprint (name, path, size, SHA-256)
   and row counts;
 - ``run_layer_counts``: per run, the row count of every table of every layer;
@@ -59,7 +59,7 @@ import duckdb
 from audience_pipeline.channels import channel_without_addresses
 from audience_pipeline.database import open_database
 from audience_pipeline.errors import PipelineError, UsageError
-from audience_pipeline.publish import resolve_output_dir
+from audience_pipeline.publish import current_generation, resolve_output_dir
 from audience_pipeline.redaction import without_addresses
 
 
@@ -117,7 +117,8 @@ TABLES: dict[str, str] = {
         non_email_channels varchar,
         consent_channel_count integer,
         withholding_customer_count bigint,
-        suppressed_customer_count bigint
+        suppressed_customer_count bigint,
+        generation integer
     """,
     "run_input_files": """
         run_id integer not null,
@@ -203,6 +204,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("consent_channel_count", "integer"),
         ("withholding_customer_count", "bigint"),
         ("suppressed_customer_count", "bigint"),
+        ("generation", "integer"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
     "run_consent_channels": (
@@ -548,6 +550,39 @@ def require_folder_destination(con: duckdb.DuckDBPyConnection, run: RunDestinati
     )
 
 
+def forget_run_never_published(con: duckdb.DuckDBPyConnection, output_dir: Path) -> int | None:
+    """Forget the run recorded last for ``output_dir`` when the folder never switched to it.
+
+    A run is recorded just before the folder switches to its generation (``record_run``'s
+    ``generation``): a run stopped in between (``kill -9``, a machine that went down) is in
+    the history, but the folder, and whatever read it, still holds the generation before. It
+    was never published, and the next run must be compared with the run the folder holds: its
+    rows are deleted from every history table. Only when the folder is a link of ours to an
+    older generation than the one recorded: a folder removed by hand forgets nothing. Returns
+    the forgotten run's id, or ``None``.
+    """
+    if not history_exists(con) or "generation" not in _history_columns(con, "published_runs"):
+        return None
+    latest = folder_latest_run(con, output_dir)
+    current = current_generation(output_dir)
+    if latest is None or current is None:
+        return None
+    row = con.execute(
+        "select generation from history.published_runs where run_id = ?", [latest[0]]
+    ).fetchone()
+    if row is None or row[0] is None or int(row[0]) <= current:
+        return None
+    forget_run(con, latest[0])
+    return latest[0]
+
+
+def forget_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """Delete a run recorded but never published from every history table (one transaction)."""
+    with _transaction(con):
+        for table in TABLES:
+            con.execute(f"delete from {HISTORY_SCHEMA}.{table} where run_id = ?", [run_id])
+
+
 def recorded_destinations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every destination a run was published to from this database, sorted."""
     if not history_exists(con):
@@ -773,10 +808,15 @@ def record_run(
     input_dir: str,
     output_dir: str,
     destination: str | None = None,
+    generation: int | None = None,
 ) -> None:
     """Record a published run (one transaction): fingerprints, counts, controls, consent
     channels as read (``run_consent_channels``), membership and the audience as published
-    (``run_audience``) to ``destination`` (by default the output folder's resolved path)."""
+    (``run_audience``) to ``destination`` (by default the output folder's resolved path).
+
+    ``generation``: the output folder's generation the run publishes, recorded just before
+    the folder switches to it (``publish.stage_outputs``), so that a run stopped in between is
+    known to the next one (``forget_run_never_published``)."""
     destination = destination or default_destination(output_dir)
     try:
         ensure_history_tables(con)
@@ -830,9 +870,9 @@ def record_run(
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
                     min_recent_bookings, non_email_channels, consent_channel_count,
-                    withholding_customer_count, suppressed_customer_count
+                    withholding_customer_count, suppressed_customer_count, generation
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     run_id,
@@ -855,6 +895,7 @@ def record_run(
                     channels,
                     withholding_customers,
                     suppressed_customers,
+                    generation,
                 ],
             )
             con.execute(

@@ -30,6 +30,8 @@ from audience_pipeline.history import (
     RunDestination,
     default_destination,
     ensure_history_tables,
+    forget_run,
+    forget_run_never_published,
     next_run_id,
     prune_runs,
     record_run,
@@ -41,7 +43,7 @@ from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.priority import run_at_lower_priority
 from audience_pipeline.progress import Progress
 from audience_pipeline.project import default_database, work_dir
-from audience_pipeline.publish import pause_point, write_outputs
+from audience_pipeline.publish import stage_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
@@ -217,6 +219,7 @@ def run_pipeline(
             "AUDIENCE_DESTINATION": destination,  # as the date: dbt's partial parse survives
         },
     )
+    _forget_run_never_published(database, settings, output_dir, progress)
     build = build_on_spark if target == "spark" else _build_on_duckdb
     with noting_interrupts() as interrupted:
         # dbt turns Ctrl-C into a failed build, DuckDB into RuntimeError('Query interrupted'):
@@ -329,6 +332,26 @@ def run_pipeline(
     )
 
 
+def _forget_run_never_published(
+    database: Path, settings: EngineSettings, output_dir: Path, progress: Progress
+) -> None:
+    """Before anything else: a run recorded for the output folder but stopped before the folder
+    switched to it was never published; the history forgets it, so this run is compared with
+    the run the folder holds (``history.forget_run_never_published``)."""
+    if not database.exists():
+        return
+    con = open_database(database, config=settings.connection_config(database))
+    try:
+        forgotten = forget_run_never_published(con, output_dir)
+    finally:
+        con.close()
+    if forgotten is not None:
+        progress.say(
+            f"history: run #{forgotten} was recorded for {output_dir} but stopped before the "
+            "folder switched to it (never published): forgotten"
+        )
+
+
 def _checked_before_publish(
     con: duckdb.DuckDBPyConnection,
     progress: Progress,
@@ -386,37 +409,47 @@ def _publish_and_record(
     input_dir: Path | RemoteFolder,
     keep_runs: int | None,
 ) -> tuple[int, dict[str, Any], list[Path]]:
-    """Publish a passed run's outputs, then record it in the history (and prune it)."""
+    """Write a passed run's outputs as the output folder's next generation, record the run in
+    the history with that generation, switch the folder to it, then prune the history.
+
+    Recorded before the switch: a run stopped after the switch is in the history (its delta
+    files may have reached the platform, so the next run compares with it), and one stopped
+    before it is forgotten by the next run (``forget_run_never_published``).
+    """
     with progress.stage("publish"):
         report = build_report(con, as_of_date, dbt_run.controls, destination, drift=drift)
         run_id = next_run_id(con)
         run_report = render_report(
             collect_report_facts(con, report=report, drift=drift, run_id=run_id)
         )
-        outputs = write_outputs(
+        staged = stage_outputs(
             con,
             report,
             contract_files,
             output_dir,
             extra_files={REPORT_FILE: run_report},
         )
-        pause_point("history-record")
-    published_at = dt.datetime.now(dt.UTC)
     with progress.stage("history: record the run"):
         record_run(
             con,
             run_id=run_id,
             report=report,
             drift=drift,
-            published_at=published_at,
+            published_at=dt.datetime.now(dt.UTC),
             input_dir=str(input_dir.resolve()),
             output_dir=str(Path(output_dir).absolute()),
             destination=destination,
+            generation=staged.number,
         )
-        if keep_runs is not None:
-            pruned = prune_runs(con, destination, keep_runs)
-            progress.say(
-                f"  history: kept the customers of the {keep_runs:,} latest runs, "
-                f"{pruned:,} older rows pruned"
-            )
-    return run_id, report, outputs
+    try:
+        staged.switch()
+    except BaseException:
+        forget_run(con, run_id)  # not published: the folder still holds the generation before
+        raise
+    if keep_runs is not None:
+        pruned = prune_runs(con, destination, keep_runs)
+        progress.say(
+            f"  history: kept the customers of the {keep_runs:,} latest runs, "
+            f"{pruned:,} older rows pruned"
+        )
+    return run_id, report, staged.paths

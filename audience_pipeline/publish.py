@@ -47,8 +47,8 @@ and addresses included.
 
 For fault-injection tests, ``AUDIENCE_TEST_PAUSE_BEFORE=<point>`` makes the run stop at a
 named point (``publish-write``: after the audience file of the new generation is written,
-before the rest; ``publish-switch``: after the new generation is complete, before the switch;
-``history-record``, in ``pipeline.py``: after the switch, before the run is recorded),
+before the rest; ``publish-switch``: after the new generation is complete and the history has
+recorded the run, before the switch),
 print ``pause point <point>: pid <pid> waiting`` on stderr and wait for SIGUSR1 (then go on)
 or to be killed. It does nothing unless that variable names the point.
 """
@@ -66,6 +66,7 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -369,17 +370,36 @@ def _table_files(input_files: list[str]) -> list[tuple[str, str, str]]:
     return [(file, model, f"select * from marts.{model} {order}") for file, model, order in files]
 
 
-def write_outputs(
+@dataclass(frozen=True)
+class StagedGeneration:
+    """A run's complete new generation, not yet visible: ``switch`` publishes it."""
+
+    generations: _Generations
+    number: int
+    paths: list[Path]
+
+    def switch(self) -> None:
+        """Point the output folder at this generation (the one atomic, visible step), then
+        delete the generations older than the one before it."""
+        pause_point("publish-switch")
+        self.generations.switch(self.number)
+        self.generations.prune()
+
+
+def stage_outputs(
     con: duckdb.DuckDBPyConnection,
     report: dict[str, Any],
     input_files: list[str],
     output_dir: Path,
     extra_files: Mapping[str, str | bytes] | None = None,
-) -> list[Path]:
-    """Publish every output of a passed run as one new generation; returns the paths.
+) -> StagedGeneration:
+    """Write every output of a passed run as one new, complete generation of the output folder,
+    not yet visible (``StagedGeneration.switch`` publishes it).
 
     ``extra_files`` (file name -> content) are published in the same generation, so they
-    appear together with the outputs.
+    appear together with the outputs. Between the two steps the history records the run with
+    the generation's number: a run stopped before the switch is then forgotten by the next one
+    (``history.forget_run_never_published``).
     """
     target = resolve_output_dir(output_dir)
     generations = _Generations(target)
@@ -400,12 +420,13 @@ def write_outputs(
         _write_file(staging / name, content)
         names.append(name)
     generations.carry_over(staging)
-
     number = generations.commit(staging)
-    pause_point("publish-switch")
-    generations.switch(number)
-    generations.prune()
-    return [output_dir / name for name in names]
+    return StagedGeneration(generations, number, [output_dir / name for name in names])
+
+
+def current_generation(output_dir: Path) -> int | None:
+    """The generation the output folder points to (``None``: not a link of ours, or absent)."""
+    return _Generations(resolve_output_dir(output_dir)).current()
 
 
 def write_diagnostics(

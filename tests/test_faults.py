@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import RUN_PIPELINE_CLI
+from conftest import RUN_PIPELINE_CLI, query
 
 pytestmark = pytest.mark.slow  # runs dbt end to end
 
@@ -257,15 +257,14 @@ def test_ctrl_c_during_the_dbt_build_is_an_interrupted_run(
     assert not (published.work / ".out.diagnostics").exists()
 
 
-def test_ctrl_c_after_the_switch_completes_and_records_the_run(
+def test_ctrl_c_once_the_run_is_recorded_completes_the_publish(
     published: Published, unchanged: None
 ) -> None:
-    """Once the output folder has switched, the run is published: Ctrl-C (or SIGTERM) waits
-    until the history records it, so the folder never holds a run the history does not."""
-    run = Run(command(published.output_dir, published.database), pause_before="history-record")
-    pid = int(run.wait_for(r"pause point history-record: pid (\d+) waiting").group(1))
-    switched = os.readlink(published.output_dir)
-    assert switched != published.generation  # the new generation is published already
+    """Once the history has recorded the run, just before the output folder switches, Ctrl-C
+    (or SIGTERM) waits until the switch is done, so the folder and the history agree."""
+    run = Run(command(published.output_dir, published.database), pause_before="publish-switch")
+    pid = int(run.wait_for(r"pause point publish-switch: pid (\d+) waiting").group(1))
+    assert os.readlink(published.output_dir) == published.generation  # not switched yet
     os.kill(pid, signal.SIGINT)
     os.kill(pid, signal.SIGTERM)
     time.sleep(1)
@@ -273,30 +272,56 @@ def test_ctrl_c_after_the_switch_completes_and_records_the_run(
     os.kill(pid, signal.SIGUSR1)
     assert run.finish() == 0, run.output
     assert "an interrupt arrived during the publish" in run.output
-    assert re.search(r"recorded as run #(\d+)", run.output)
-    assert os.readlink(published.output_dir) == switched
-    history = subprocess.run(
-        [
-            *RUN_PIPELINE_CLI[:1],
-            "-m",
-            "audience_pipeline",
-            "history",
-            "--database",
-            str(published.database),
-            "--format",
-            "json",
-        ],
+    recorded = re.search(r"recorded as run #(\d+)", run.output)
+    assert recorded is not None
+    assert recorded_run_ids(published.database)[-1] == int(recorded.group(1))
+    switched = os.readlink(published.output_dir)
+    assert switched != published.generation
+    assert read_outputs(published.output_dir) == published.files  # same inputs, same bytes
+    published.generation = switched
+
+
+def test_a_run_killed_after_its_record_before_the_switch_is_forgotten(
+    published: Published, unchanged: None
+) -> None:
+    """kill -9 between the history's record and the switch: the history holds a run the folder
+    never switched to. The next run forgets it (says so) and is compared with the run the folder
+    holds, not with the one never published (whose delta files never reached the platform):
+    the history's last run is the generation the folder switched to."""
+    before = recorded_run_ids(published.database)
+    run = Run(command(published.output_dir, published.database), pause_before="publish-switch")
+    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
+    assert run.kill() == -signal.SIGKILL
+    killed = recorded_run_ids(published.database)[-1]
+    assert killed not in before  # recorded, never published
+    next_run = subprocess.run(
+        command(published.output_dir, published.database),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
-        check=True,
-        cwd=PROJECT_DIR,
+        check=False,
     )
-    recorded = re.search(r"recorded as run #(\d+)", run.output)
-    assert recorded is not None
-    assert f'"run_id": {recorded.group(1)},' in history.stdout
-    assert read_outputs(published.output_dir) == published.files  # same inputs, same bytes
-    published.generation = switched
+    assert next_run.returncode == 0, next_run.stderr
+    assert f"run #{killed} was recorded for" in next_run.stderr
+    assert "forgotten" in next_run.stderr
+    runs = recorded_run_ids(published.database)
+    assert runs == [*before, killed]  # the forgotten run's number, given to the next run
+    recorded = query(
+        published.database,
+        "select generation from history.published_runs where run_id = ?",
+        [killed],
+    )
+    switched = int(os.readlink(published.output_dir).rsplit("g", 1)[1])
+    assert recorded == [(switched,)]  # the history's last run is the one the folder holds
+    assert read_outputs(published.output_dir) == published.files
+    published.generation = os.readlink(published.output_dir)
+
+
+def recorded_run_ids(database: Path) -> list[int]:
+    return [
+        row[0]
+        for row in query(database, "select run_id from history.published_runs order by run_id")
+    ]
 
 
 def test_next_run_succeeds_with_byte_identical_outputs_and_clears_leftovers(

@@ -1,4 +1,5 @@
-"""Unit tests of the atomic publish, ``audience_pipeline.publish.write_outputs`` (no dbt).
+"""Unit tests of the atomic publish, ``audience_pipeline.publish.stage_outputs`` and the switch
+(no dbt).
 
 The marts are stand-in tables in an in-memory DuckDB; every test publishes into a temporary
 output folder and reads it back through the documented paths.
@@ -22,8 +23,8 @@ from audience_pipeline.publish import (
     diagnostics_dir,
     generations_dir,
     resolve_output_dir,
+    stage_outputs,
     write_diagnostics,
-    write_outputs,
 )
 
 INPUT_FILES = ["customers", "bookings"]
@@ -70,7 +71,9 @@ def publish_tagged(
     con: duckdb.DuckDBPyConnection, out: Path, tag: str, **kwargs: object
 ) -> list[Path]:
     set_marts(con, tag)
-    return write_outputs(con, {"tag": tag}, INPUT_FILES, out, **kwargs)  # type: ignore[arg-type]
+    staged = stage_outputs(con, {"tag": tag}, INPUT_FILES, out, **kwargs)  # type: ignore[arg-type]
+    staged.switch()
+    return staged.paths
 
 
 def tags_in(folder: Path) -> dict[str, str]:
