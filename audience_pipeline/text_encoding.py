@@ -111,6 +111,7 @@ def transcode_to_utf8(
         )
     decoder = codecs.getincrementaldecoder(encoding)(errors=_MARK_HANDLER)
     held = ""  # a CR at the end of a chunk: the next one may start with its LF
+    shifted = _ShiftedLines() if encoding.startswith(("utf-16", "utf-32")) else None
     with source.open("rb") as reader, target.open("wb") as writer:
         for chunk in _chunks(reader):
             text = held + decoder.decode(chunk)
@@ -121,11 +122,84 @@ def transcode_to_utf8(
                     line=written.line_breaks + _line_breaks(text[:nul]) + 1,
                 )
             text, held = (text[:-1], "\r") if text.endswith("\r") else (text, "")
-            _write(writer, written, _as_lf(text).encode(UTF8, "surrogateescape"))
-        rest = held + decoder.decode(b"", final=True)
-        _write(writer, written, _as_lf(rest).encode(UTF8, "surrogateescape"))
+            lines = _as_lf(text)
+            if shifted is not None and (line := shifted.feed(lines)) is not None:
+                return shifted.problem(line, encoding)
+            _write(writer, written, lines.encode(UTF8, "surrogateescape"))
+        rest = _as_lf(held + decoder.decode(b"", final=True))
+        if shifted is not None and (line := shifted.feed(rest, final=True)) is not None:
+            return shifted.problem(line, encoding)
+        _write(writer, written, rest.encode(UTF8, "surrogateescape"))
     written.finish()
     return None
+
+
+#: a character of one byte's value (U+0000 to U+00FF): every line of an export has some (its
+#: delimiters, digits); a UTF-16 or UTF-32 file read one byte off has none
+_NARROW = re.compile(r"[\x00-\xff]")
+_WIDE = re.compile(r"[^\x00-\xff]")
+#: an undecodable byte's mark as decoded text (U+DCFF and two hex digits, ``_mark_undecodable``):
+#: its digits are not the line's
+_UNMARKED = re.compile("\udcff[0-9A-F]{2}")
+#: a line break of a UTF-16 file read one byte off: LF and CR become U+0A00 and U+0D00, which
+#: no export writes (the first is not even a character)
+_SHIFTED_BREAK = re.compile("[\u0a00\u0d00]")
+
+
+class _ShiftedLines:
+    """The first line of a UTF-16 or UTF-32 file read a byte off: one holding a line break so
+    read (U+0A00, U+0D00), or 16 characters or more and none below U+0100, not even its
+    delimiters. A byte lost or added (or text in another encoding appended) pairs each byte
+    with its neighbour's, so every character after it is another one and line breaks are no
+    longer line breaks: the rest of the file would be one line of nonsense, quarantined, and
+    every opt-out or suppression in it lost."""
+
+    _LONGEST_NATURAL = 16
+
+    def __init__(self) -> None:
+        self.line = 1  # the line being read
+        self.length = 0
+        self.narrow = False
+
+    def feed(self, text: str, final: bool = False) -> int | None:
+        """Read LF-separated ``text``; the number of a shifted line, once one is complete."""
+        if _WIDE.search(text) is None:  # the usual chunk: every line in it has narrow characters
+            breaks = text.count("\n")
+            tail = len(text) - 1 - text.rfind("\n") if breaks else len(text)
+            if breaks:
+                if self.length >= self._LONGEST_NATURAL and not self.narrow:
+                    return self.line  # the line the chunk's first break ends
+                self.line, self.length, self.narrow = self.line + breaks, 0, False
+            self.length += tail
+            self.narrow = self.narrow or tail > 0
+            return self._end() if final else None
+        pieces = text.split("\n")
+        for position, piece in enumerate(pieces):
+            if _SHIFTED_BREAK.search(piece):
+                return self.line
+            self.length += len(piece)
+            self.narrow = self.narrow or _NARROW.search(_UNMARKED.sub("", piece)) is not None
+            ends = position < len(pieces) - 1 or final
+            if ends and (shifted := self._end()) is not None:
+                return shifted
+        return None
+
+    def _end(self) -> int | None:
+        """End the line being read: its number if it is shifted, else go on to the next."""
+        if self.length >= self._LONGEST_NATURAL and not self.narrow:
+            return self.line
+        self.line, self.length, self.narrow = self.line + 1, 0, False
+        return None
+
+    @staticmethod
+    def problem(line: int, encoding: str) -> TranscodeProblem:
+        return TranscodeProblem(
+            f"the line does not read as {encoding_label(encoding)}: its bytes are read one "
+            "off (a byte lost or added before it, or text in another encoding appended), so its "
+            "characters are others and its line breaks no longer line breaks; the lines after it "
+            "cannot be read",
+            line=line,
+        )
 
 
 def _write(writer: BinaryIO, counter: LineCounter, data: bytes) -> None:

@@ -317,6 +317,60 @@ def test_a_nul_character_is_refused_with_its_line(
     assert problem.line == 3
 
 
+SHIFTED_SOURCE = "".join(
+    f"CE-{500000 + n},{1000 + n},email,OPT_OUT,2026-11-20,web\r\n" for n in range(40)
+)
+
+
+@pytest.mark.parametrize("chunk_bytes", [7, 64, 4 * 1024 * 1024])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    ("damage", "line"),
+    [
+        pytest.param(lambda data: data[:401] + data[402:], 5, id="a-byte-lost"),
+        pytest.param(lambda data: data[:400] + b"x" + data[400:], 5, id="a-byte-added"),
+        pytest.param(
+            lambda data: data + b"CE-599041,1063,email,OPT_OUT,2026-11-20,web\n",
+            41,
+            id="utf-8-appended",
+        ),
+    ],
+)
+def test_a_utf_16_file_read_one_byte_off_is_refused_with_its_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk_bytes: int,
+    encoding: str,
+    damage: Callable[[bytes], bytes],
+    line: int,
+) -> None:
+    """From a byte lost or added (or UTF-8 text appended), every character of a UTF-16 file is
+    another one and its line breaks are not line breaks: the rest of the file would be one line
+    of nonsense, its opt-outs lost. The file is refused, naming the line where it goes wrong."""
+    monkeypatch.setattr(text_encoding, "_CHUNK_BYTES", chunk_bytes)
+    source = tmp_path / "in.csv"
+    source.write_bytes(damage(SHIFTED_SOURCE.encode(encoding)))
+    problem = transcode_to_utf8(source, tmp_path / "out.csv", encoding)
+    assert problem is not None
+    # a lost byte may pair two zero bytes: a NUL character, refused on the same line
+    assert "its bytes are read one off" in problem.problem or "NUL" in problem.problem
+    assert problem.line == line
+
+
+@pytest.mark.parametrize("chunk_bytes", [7, 4 * 1024 * 1024])
+def test_lines_of_wide_characters_with_delimiters_are_utf_16_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    """Names in CJK or other scripts are no sign of a shifted file: a line with its delimiters
+    and digits reads as written, and so does a long field of wide characters."""
+    monkeypatch.setattr(text_encoding, "_CHUNK_BYTES", chunk_bytes)
+    text = "id,name\n1,王小明張三李四王小明張三李四王小明張三李四\n2,ਪੰਜਾਬੀ മലയാളം\n3,一\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(text.encode("utf-16"))
+    assert transcode_to_utf8(source, target, "utf-16") is None
+    assert target.read_bytes() == text.encode("utf-8")
+
+
 def test_lines_are_read_back_by_number_as_duckdb_counts_them(tmp_path: Path) -> None:
     path = tmp_path / "lines.csv"
     path.write_bytes(b"h\r\na\xe9\r\n\r\nb\rc\xe9\nlast\xe9")
