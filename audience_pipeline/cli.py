@@ -67,11 +67,39 @@ exit codes:
   130  interrupted (Ctrl-C): nothing was published"""
 
 
+#: The namespace attribute listing the options given once already (``_StoreOnce``).
+_GIVEN = "_options_given"
+
+
+class _StoreOnce(argparse._StoreAction):
+    """An option that takes one value, refused when given twice (argparse keeps the last one
+    without a word: a script that sets ``--as-of`` twice would run the day it did not mean)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, _GIVEN, set())
+        if self.dest in given:
+            parser.error(f"argument {option_string}: given twice")
+        setattr(namespace, _GIVEN, given | {self.dest})
+        super().__call__(parser, namespace, values, option_string)
+
+
 class AudienceParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2."""
+    """argparse, but a usage error is one line and exit code 2, and an option that takes one
+    value is refused when given twice."""
 
     #: The subcommands' parsers by name (set on the command's own parser).
     commands: dict[str, argparse.ArgumentParser]
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        if args and str(args[0]).startswith("-") and kwargs.get("action", "store") == "store":
+            kwargs["action"] = _StoreOnce
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
