@@ -167,8 +167,9 @@ class _ShiftedLines:
             breaks = text.count("\n")
             tail = len(text) - 1 - text.rfind("\n") if breaks else len(text)
             if breaks:
-                if self.length >= self._LONGEST_NATURAL and not self.narrow:
-                    return self.line  # the line the chunk's first break ends
+                # the line the chunk's first break ends: narrow if any of it is in this chunk
+                if self.length >= self._LONGEST_NATURAL and not self.narrow and text[0] == "\n":
+                    return self.line
                 self.line, self.length, self.narrow = self.line + breaks, 0, False
             self.length += tail
             self.narrow = self.narrow or tail > 0

@@ -371,6 +371,23 @@ def test_lines_of_wide_characters_with_delimiters_are_utf_16_as_written(
     assert target.read_bytes() == text.encode("utf-8")
 
 
+def test_a_line_starting_with_wide_characters_at_a_chunk_boundary_is_utf_16_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line whose first 16 characters or more are wide, cut by a chunk boundary just after
+    them, the rest (its delimiters, digits) in a chunk of narrow characters only: it reads as
+    written (the fast path once took the line's start for the whole line, a shifted one)."""
+    head = "name,id\n"
+    wide = "王小明張三李四王小明張三李四王小明"  # 17 characters
+    text = head + wide + ",1001\n2,b\n"
+    boundary = len((head + wide).encode("utf-16"))  # the BOM, the header, the wide run
+    monkeypatch.setattr(text_encoding, "_CHUNK_BYTES", boundary)
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(text.encode("utf-16"))
+    assert transcode_to_utf8(source, target, "utf-16") is None
+    assert target.read_bytes() == text.encode("utf-8")
+
+
 def test_lines_are_read_back_by_number_as_duckdb_counts_them(tmp_path: Path) -> None:
     path = tmp_path / "lines.csv"
     path.write_bytes(b"h\r\na\xe9\r\n\r\nb\rc\xe9\nlast\xe9")
