@@ -57,6 +57,26 @@ def test_a_header_in_another_order_stops_the_run(tmp_path: Path) -> None:
     assert rejected[header_line].startswith("the header repeated in another column order")
 
 
+def test_a_header_in_another_order_naming_an_extra_column_stops_the_run(tmp_path: Path) -> None:
+    """The file's extra columns are its columns too: `notes` moved where `channel` was, in the
+    second header of a file with a `notes` column, still makes it a header in another order
+    (before, the line read as an invalid customer_id and the opt-out after it as an sms one)."""
+    landing, _ = _landing_with(tmp_path, [])
+    path = landing / "consent_events.csv"
+    header, *lines = path.read_text("utf-8").splitlines()
+    rows = [f"{header},notes", *(f"{line}," for line in lines)]
+    rows += [
+        "event_id,customer_id,notes,consent_status,event_ts,source_system,channel",
+        "CE-599041,1061,sms,OPT_OUT,2026-11-20,web,email",
+    ]
+    path.write_text("".join(f"{row}\n" for row in rows), "utf-8")
+    with pytest.raises(ControlFailure) as failure:
+        run_pipeline(
+            landing, tmp_path / "out", as_of=AS_OF, database=tmp_path / "a.duckdb", quiet=True
+        )
+    assert "assert_no_file_repeats_its_header_in_another_order" in str(failure.value)
+
+
 def test_the_header_repeated_in_its_own_order_is_only_rejected(tmp_path: Path) -> None:
     landing, header_line = _landing_with(tmp_path, SAME_ORDER_EXPORT)
     published = run_and_read_outputs(landing, tmp_path)

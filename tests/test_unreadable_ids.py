@@ -175,6 +175,10 @@ BROKEN_QUOTED_SUPPRESSION = (1057, '"1,057",,fraud_review,2026-01-01,,x')
 DOT_GROUPED_OPT_OUT = (1021, "CE-900059,1.021,email,OPT_OUT,2026-11-01T00:00:00Z,web")
 APOSTROPHE_GROUPED_SUPPRESSION = (1025, "1'025,,fraud_review,2026-01-01,")
 BROKEN_DOT_GROUPED_OPT_OUT = (1029, "CE-900060,1.029,email,OPT_OUT,2026-11-01T00:00:00Z,web,x")
+#: lines whose quotes leave fewer fields than columns: quoted whole, or a stray pair of quotes
+#: swallowing the customer_id; read in their pieces, quotes not interpreted
+WHOLE_QUOTED_OPT_OUT = (1031, '"CE-900064,1031,email,OPT_OUT,2026-11-20T00:00:00Z,web"')
+SWALLOWED_ID_OPT_OUT = (1033, '"CE-900065,1033",email,OPT_OUT,2026-11-20T00:00:00Z,web')
 #: an opt-out whose event_id and customer_id were swapped
 SWAPPED_OPT_OUT = (1056, "1056,CE-900058,email,OPT_OUT,2026-11-01T00:00:00Z,web")
 #: lines that split, whose id groups its thousands with a space (French and Swiss exports)
@@ -195,6 +199,8 @@ def broken_mangled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
             SWAPPED_OPT_OUT[1],
             DOT_GROUPED_OPT_OUT[1],
             BROKEN_DOT_GROUPED_OPT_OUT[1],
+            WHOLE_QUOTED_OPT_OUT[1],
+            SWALLOWED_ID_OPT_OUT[1],
         ],
         "suppressions": [
             BROKEN_MANGLED_SUPPRESSION[1],
@@ -245,6 +251,19 @@ def test_a_broken_line_reads_a_quoted_id_whole(broken_mangled: tuple[Path, Path]
     )
     assert (1054, None) in readings
     assert all(1 not in reading for reading in readings)
+
+
+def test_a_line_with_fewer_quoted_fields_than_columns_is_read_in_its_pieces(
+    broken_mangled: tuple[Path, Path],
+) -> None:
+    """A line quoted whole is one quoted field; read so, it names nobody and its opt-out was
+    lost. Such a line is read in its pieces between commas, as a line without sound quoting."""
+    _, database = broken_mangled
+    decisions = read_decisions(database)
+    assert decisions[WHOLE_QUOTED_OPT_OUT[0]] == "data_quality_hold"
+    assert decisions[SWALLOWED_ID_OPT_OUT[0]] == "data_quality_hold"
+    for customer, line in (WHOLE_QUOTED_OPT_OUT, SWALLOWED_ID_OPT_OUT):
+        assert customer in rules.ids_named_by_unsplittable_line(line, COLUMNS["consent_events"])
 
 
 def test_an_opt_out_with_its_ids_swapped_holds_its_customer(

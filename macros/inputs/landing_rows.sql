@@ -173,16 +173,21 @@
     ),
 
     -- where a line with a structural error is read for the ids it may name: its quoted fields
-    -- when its quoting is sound (a field too many, a bad byte: `"1,054"` stays one piece),
-    -- else the line cut at every delimiter, quotes not interpreted (and at the other common
-    -- delimiters too when the declared one gives fewer pieces than columns: `salvage_line`)
+    -- when its quoting is sound and they are not fewer than the header's columns (a field too
+    -- many, a bad byte: `"1,054"` stays one piece), else the line cut at every delimiter,
+    -- quotes not interpreted (a line quoted whole, or a customer_id swallowed by a stray pair
+    -- of quotes, is read in its pieces), and at the other common delimiters too when the
+    -- declared one gives fewer pieces than columns (`salvage_line`)
     salvage_pieces as (
 
         select
             *,
             case
                 when structural_error is null then null
-                when has_quote and not has_unbalanced_quote and not is_malformed_quoting then fields
+                when
+                    has_quote and not has_unbalanced_quote and not is_malformed_quoting
+                    and field_count >= {{ expected }}
+                    then fields
                 else {{ audience.split_on(delimiter, salvage_line) }}
             end as pieces
 

@@ -272,7 +272,7 @@
     forms are tried first (leftmost-first on DuckDB and Spark; on PostgreSQL the longest match,
     which is the same one). -#}
 {% macro digit_run_pattern() -%}
-    {%- set groups = [',', '[.]', "['’]", '[    ]'] -%}
+    {%- set groups = [',', '[.]', "['\u2019]", '[ \u00a0\u202f\u2009]'] -%}
     {%- set grouped = [] -%}
     {%- for separator in groups -%}
         {%- do grouped.append('[0-9]{1,3}(?:' ~ separator ~ '[0-9]{3})+(?:[^0-9]|$)') -%}
@@ -467,13 +467,14 @@
 {#-
     Why a row whose customer_id cannot be read is a header line, or null: `fields` maps each
     contract column of `input_file` to the row's cleaned text of it (a compile error when one
-    is missing), read as the pre-step reads a header (lowercased, spaces as underscores). Every field names its own
-    column (case aside): the header repeated, harmless, the lines after it read as before.
-    Every field names a column of the file, but not all their own: a header in another column
-    order, as when two exports are joined; the lines after it are read in the first header's
-    order, so their values sit in the wrong columns (an opt-out's status read as a channel), and
-    the control `assert_no_file_repeats_its_header_in_another_order` stops the run. Only the
-    few rows whose customer_id cannot be read evaluate it (a header line's never can).
+    is missing), read as the pre-step reads a header (`header_name`). Every field names its
+    own column: the header repeated, harmless, the lines after it read as before. Every field
+    names a column of the file (its extra columns too), but not all their own: a header in
+    another column order, as when two exports are joined; the lines after it are read in the
+    first header's order, so their values sit in the wrong columns (an opt-out's status read
+    as a channel), and the control `assert_no_file_repeats_its_header_in_another_order` stops
+    the run. Only the few rows whose customer_id cannot be read evaluate it (a header line's
+    never can).
 -#}
 {% macro header_line_reason(input_file, fields) -%}
     {%- set names = var('input_files')[input_file] -%}
@@ -482,18 +483,27 @@
             'header_line_reason: the fields of ' ~ input_file ~ ' must be its columns ' ~ (names | join(', '))
         ) }}
     {%- endif -%}
+    {#- the file's own header, its extra columns included (a landing folder's; seeds and
+        warehouse tables have the contract's columns only) -#}
+    {%- set header = audience.landing_layout(input_file)['columns'] if var('raw_input') == 'landing' else names -%}
     case
         when
             {%- for column in names %}
-            replace(lower({{ fields[column] }}), ' ', '_') = '{{ column }}'{{ ' and' if not loop.last }}
+            {{ audience.header_name(fields[column]) }} = '{{ column }}'{{ ' and' if not loop.last }}
             {%- endfor %}
             then 'the header repeated'
         when
             {%- for column in names %}
-            replace(lower({{ fields[column] }}), ' ', '_') in ({{ audience.sql_string_literals(names) }}){{ ' and' if not loop.last }}
+            {{ audience.header_name(fields[column]) }} in ({{ audience.sql_string_literals(header) }}){{ ' and' if not loop.last }}
             {%- endfor %}
             then {{ audience.sql_string(audience.header_in_another_order()) }}
     end
+{%- endmacro %}
+
+{#- A field read as the pre-step reads a header's names: lowercased, each run of spaces or
+    tabs an underscore. -#}
+{% macro header_name(expression) -%}
+    {{ audience.regex_replace_all('lower(' ~ expression ~ ')', audience.sql_string('[ \t]+'), "'_'") }}
 {%- endmacro %}
 
 {#- The rejection reason of a header line in another column order (`header_line_reason`). -#}

@@ -478,7 +478,7 @@ def header_line_reason(row: Mapping[str, str], columns: Sequence[str]) -> str | 
     """A row whose every field names a column of the file (read as a header is: trimmed,
     lowercased, spaces as underscores) is a header line: in its own order, repeated; else in
     another order."""
-    names = [trimmed(row[column]).lower().replace(" ", "_") for column in columns]
+    names = [re.sub(r"[ \t]+", "_", trimmed(row[column]).lower()) for column in columns]
     if names == list(columns):
         return "the header repeated"
     if all(name in columns for name in names):
@@ -827,15 +827,16 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     """Where ``column`` would sit in a line that cannot be split, read two ways.
 
     The line is cut into its quoted fields when its quoting is sound (an even number of quotes,
-    every field either unquoted without a quote or wholly quoted), else at every comma (quotes
-    not interpreted), and the piece at the column's position is read counting from the start
+    every field either unquoted without a quote or wholly quoted) and they are not fewer than
+    the columns, else at every comma (quotes not interpreted: a line quoted whole is read in
+    its pieces), and the piece at the column's position is read counting from the start
     and from the end, stripped of spaces and double quotes. A line cut at commas into fewer
     pieces than the header has columns may have been written with another common delimiter (a
     semicolon export's line appended to a comma file): it is cut at semicolons, tabs and pipes
     too.
     """
     pieces = _soundly_quoted_fields(line)
-    if pieces is None:
+    if pieces is None or len(pieces) < len(columns):
         pieces = line.split(",")
         if len(pieces) < len(columns):
             pieces = line.translate(_OTHER_DELIMITERS).split(",")
