@@ -118,7 +118,8 @@ TABLES: dict[str, str] = {
         consent_channel_count integer,
         withholding_customer_count bigint,
         suppressed_customer_count bigint,
-        generation integer
+        generation integer,
+        switched boolean
     """,
     "run_input_files": """
         run_id integer not null,
@@ -205,6 +206,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("withholding_customer_count", "bigint"),
         ("suppressed_customer_count", "bigint"),
         ("generation", "integer"),
+        ("switched", "boolean"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
     "run_consent_channels": (
@@ -551,29 +553,37 @@ def require_folder_destination(con: duckdb.DuckDBPyConnection, run: RunDestinati
 
 
 def forget_run_never_published(con: duckdb.DuckDBPyConnection, output_dir: Path) -> int | None:
-    """Forget the run recorded last for ``output_dir`` when the folder never switched to it.
+    """Settle the run recorded last for ``output_dir`` if it was stopped around its switch.
 
     A run is recorded just before the folder switches to its generation (``record_run``'s
-    ``generation``): a run stopped in between (``kill -9``, a machine that went down) is in
-    the history, but the folder, and whatever read it, still holds the generation before. It
-    was never published, and the next run must be compared with the run the folder holds: its
-    rows are deleted from every history table. Only when the folder is a link of ours to an
-    older generation than the one recorded: a folder removed by hand forgets nothing. Returns
-    the forgotten run's id, or ``None``.
+    ``generation``) and marked once it has (``mark_switched``). A run stopped in between
+    (``kill -9``, a machine that went down) is recorded but not marked: when the folder holds
+    its generation, the switch happened and it is marked now; otherwise it was never
+    published (the folder, and whatever read it, still holds what it held before) and its rows
+    are deleted from every history table, so the next run is compared with the run the folder
+    holds. A run once marked is never forgotten (a folder removed by hand forgets nothing).
+    Returns the forgotten run's id, or ``None``.
     """
-    if not history_exists(con) or "generation" not in _history_columns(con, "published_runs"):
+    if not history_exists(con) or "switched" not in _history_columns(con, "published_runs"):
         return None
     latest = folder_latest_run(con, output_dir)
-    current = current_generation(output_dir)
-    if latest is None or current is None:
+    if latest is None:
         return None
     row = con.execute(
-        "select generation from history.published_runs where run_id = ?", [latest[0]]
+        "select generation, switched from history.published_runs where run_id = ?", [latest[0]]
     ).fetchone()
-    if row is None or row[0] is None or int(row[0]) <= current:
+    if row is None or row[0] is None or row[1] is not False:
+        return None
+    if current_generation(output_dir) == int(row[0]):
+        mark_switched(con, latest[0])
         return None
     forget_run(con, latest[0])
     return latest[0]
+
+
+def mark_switched(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """The output folder switched to the run's generation: it is published."""
+    con.execute("update history.published_runs set switched = true where run_id = ?", [run_id])
 
 
 def forget_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
@@ -870,9 +880,11 @@ def record_run(
                     controls_passed, controls_failed, drift_status, drift_acceptance_reason,
                     destination, recent_booking_days, counted_booking_statuses,
                     min_recent_bookings, non_email_channels, consent_channel_count,
-                    withholding_customer_count, suppressed_customer_count, generation
+                    withholding_customer_count, suppressed_customer_count, generation, switched
                 )
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                values (
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                )
                 """,
                 [
                     run_id,
@@ -896,6 +908,7 @@ def record_run(
                     withholding_customers,
                     suppressed_customers,
                     generation,
+                    generation is None,  # recorded before the switch: marked by mark_switched
                 ],
             )
             con.execute(

@@ -32,6 +32,7 @@ from audience_pipeline.history import (
     ensure_history_tables,
     forget_run,
     forget_run_never_published,
+    mark_switched,
     next_run_id,
     prune_runs,
     record_run,
@@ -43,7 +44,7 @@ from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.priority import run_at_lower_priority
 from audience_pipeline.progress import Progress
 from audience_pipeline.project import default_database, work_dir
-from audience_pipeline.publish import stage_outputs
+from audience_pipeline.publish import current_generation, stage_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
@@ -444,8 +445,12 @@ def _publish_and_record(
     try:
         staged.switch()
     except BaseException:
-        forget_run(con, run_id)  # not published: the folder still holds the generation before
+        if current_generation(output_dir) == staged.number:  # switched, then failed (prune)
+            mark_switched(con, run_id)
+        else:  # not published: the folder still holds the generation before
+            forget_run(con, run_id)
         raise
+    mark_switched(con, run_id)
     if keep_runs is not None:
         pruned = prune_runs(con, destination, keep_runs)
         progress.say(

@@ -317,6 +317,34 @@ def test_a_run_killed_after_its_record_before_the_switch_is_forgotten(
     published.generation = os.readlink(published.output_dir)
 
 
+def test_a_first_run_killed_before_its_switch_is_forgotten(published: Published) -> None:
+    """The first run to a new folder, killed between its record and the switch: the folder
+    never existed, so the next run is a first run again (everyone entered), not a run compared
+    with one that never reached the platform (nobody entered)."""
+    fresh = published.work / "fresh"
+    run = Run(command(fresh, published.database), pause_before="publish-switch")
+    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
+    assert run.kill() == -signal.SIGKILL
+    assert not fresh.exists()
+    killed = recorded_run_ids(published.database)[-1]
+    next_run = subprocess.run(
+        command(fresh, published.database),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert next_run.returncode == 0, next_run.stderr
+    assert f"run #{killed} was recorded for" in next_run.stderr
+    recorded = query(
+        published.database,
+        "select previous_run_id, entered, eligible, switched from history.published_runs "
+        "where run_id = ?",
+        [recorded_run_ids(published.database)[-1]],
+    )
+    assert recorded == [(None, 70, 70, True)]
+
+
 def recorded_run_ids(database: Path) -> list[int]:
     return [
         row[0]
