@@ -289,21 +289,8 @@ def test_a_run_killed_after_its_record_before_the_switch_is_forgotten(
     holds, not with the one never published (whose delta files never reached the platform):
     the history's last run is the generation the folder switched to."""
     before = recorded_run_ids(published.database)
-    run = Run(command(published.output_dir, published.database), pause_before="publish-switch")
-    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
-    assert run.kill() == -signal.SIGKILL
-    killed = recorded_run_ids(published.database)[-1]
+    killed = killed_at_the_switch_then_run_again(published.output_dir, published.database)
     assert killed not in before  # recorded, never published
-    next_run = subprocess.run(
-        command(published.output_dir, published.database),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert next_run.returncode == 0, next_run.stderr
-    assert f"run #{killed} was recorded for" in next_run.stderr
-    assert "forgotten" in next_run.stderr
     runs = recorded_run_ids(published.database)
     assert runs == [*before, killed]  # the forgotten run's number, given to the next run
     recorded = query(
@@ -322,20 +309,7 @@ def test_a_first_run_killed_before_its_switch_is_forgotten(published: Published)
     never existed, so the next run is a first run again (everyone entered), not a run compared
     with one that never reached the platform (nobody entered)."""
     fresh = published.work / "fresh"
-    run = Run(command(fresh, published.database), pause_before="publish-switch")
-    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
-    assert run.kill() == -signal.SIGKILL
-    assert not fresh.exists()
-    killed = recorded_run_ids(published.database)[-1]
-    next_run = subprocess.run(
-        command(fresh, published.database),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert next_run.returncode == 0, next_run.stderr
-    assert f"run #{killed} was recorded for" in next_run.stderr
+    killed_at_the_switch_then_run_again(fresh, published.database)
     recorded = query(
         published.database,
         "select previous_run_id, entered, eligible, switched from history.published_runs "
@@ -343,6 +317,22 @@ def test_a_first_run_killed_before_its_switch_is_forgotten(published: Published)
         [recorded_run_ids(published.database)[-1]],
     )
     assert recorded == [(None, 70, 70, True)]
+
+
+def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int:
+    """A run killed at the switch (recorded, not published), then the next run, which must
+    say it forgot it; returns the killed run's id."""
+    run = Run(command(output_dir, database), pause_before="publish-switch")
+    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
+    assert run.kill() == -signal.SIGKILL
+    killed = recorded_run_ids(database)[-1]
+    next_run = subprocess.run(
+        command(output_dir, database), capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert next_run.returncode == 0, next_run.stderr
+    assert f"run #{killed} was recorded for" in next_run.stderr
+    assert "(never published): forgotten" in next_run.stderr
+    return killed
 
 
 def recorded_run_ids(database: Path) -> list[int]:
