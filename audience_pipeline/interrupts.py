@@ -4,11 +4,12 @@
   is noted, so that a step that turned it into something else (dbt reports a failed build;
   DuckDB raises ``RuntimeError: Query interrupted``) can be told from a real failure: the run
   then ends as interrupted (exit 130), not as a failed control or an unexpected error.
-- :func:`deferred_interrupts`: from the publish until the run is recorded in the history, a
-  press (or SIGTERM) is noted and acted on only after the block. Once the output folder has
-  switched to the new generation, the run is published: stopping before the history records
-  it would leave the destination holding a run that no later run compares with, under a run
-  number the next run reuses, while the command says nothing was published.
+- :func:`deferred_interrupts`: from the publish until the output folder has switched to the
+  new generation and the history marked the run switched, a press (or SIGTERM) is noted and
+  acted on only after the block. The history records the run just before the switch: a run
+  stopped in between would be settled only by the next run to the folder
+  (``history.forget_run_never_published``), and the command would say nothing was published
+  of a run that may have been.
 
 Python runs signal handlers in the main thread only; elsewhere both blocks change nothing.
 """

@@ -300,8 +300,8 @@ def run_pipeline(
                 if interrupted.is_set():
                     raise KeyboardInterrupt from None
                 raise
-        # From here until the run is recorded, Ctrl-C and SIGTERM wait: once the output folder
-        # has switched, the run is published, and must be recorded as such (interrupts.py).
+        # From here until the output folder has switched and the run is marked so, Ctrl-C and
+        # SIGTERM wait: the run is recorded just before the switch (interrupts.py).
         with deferred_interrupts() as received:
             run_id, report, outputs = _publish_and_record(
                 con,
