@@ -69,6 +69,12 @@ def no_run_left_behind() -> Iterator[None]:
             process.wait(TIMEOUT)
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C's default, whatever started the tests (nohup, a background job
+    ignores SIGINT, and a run started so keeps ignoring it, as the README says)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     """A pipeline run in a subprocess whose merged stdout/stderr is read line by line."""
 
@@ -84,6 +90,7 @@ class Run:
             text=True,
             env=env,
             cwd=PROJECT_DIR,
+            preexec_fn=_interruptible,
         )
         STARTED.append(self.process)
         self.lines: list[str] = []
