@@ -38,6 +38,16 @@ SPLIT_SAMPLE_BYTES = 16 * 1024 * 1024
 MAX_HEADER_BYTES = 128 * 1024
 #: A physical line's ending: CRLF, LF or a lone CR.
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+#: What a file that is not CSV text starts with, and what it then is: an export saved
+#: compressed or as a workbook under the contract's name (each begins with bytes no text does).
+_NOT_TEXT_SIGNATURES = (
+    (rb"\x1f\x8b\x08", "gzip-compressed: decompress it (gunzip) and land the CSV inside"),
+    (rb"PK\x03\x04", "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV"),
+    (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls): export it as CSV"),
+    (rb"BZh[1-9]1AY&SY", "bzip2-compressed: decompress it (bunzip2) and land the CSV inside"),
+    (rb"\xfd7zXZ\x00", "xz-compressed: decompress it (unxz) and land the CSV inside"),
+    (rb"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (unzstd) and land the CSV inside"),
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,9 @@ def check_file_is_text(
         raise InputFileError(spec.file_name, "file is empty (0 bytes); expected a header row")
     with path.open("rb") as handle:
         start = handle.read(_SNIFF_BYTES)
+    for signature, what in _NOT_TEXT_SIGNATURES:
+        if re.match(signature, start):
+            raise InputFileError(spec.file_name, f"file is not text: it is {what}", line=1)
     utf16_bom = start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if dialect.encoding == UTF8 and b"\x00" in start:
         hint = (

@@ -6,7 +6,12 @@ endings, encodings, splitting and the files refused as a whole.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
+import io
+import lzma
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -844,6 +849,48 @@ def test_nul_byte_in_the_first_64_kb_is_named_by_line_and_column(
     )
     error = _refused(load, tmp_path, "customers.csv")
     assert str(error) == "customers.csv, line 4, column 7: file is not text (it contains NUL bytes)"
+
+
+def _compressed(data: bytes, kind: str) -> bytes:
+    """``data`` as a file of ``kind`` would hold it (the libraries Python ships)."""
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("customers.csv", data)
+        return buffer.getvalue()
+    return {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind](data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("gzip", "gzip-compressed: decompress it (gunzip) and land the CSV inside"),
+        ("bzip2", "bzip2-compressed: decompress it (bunzip2) and land the CSV inside"),
+        ("xz", "xz-compressed: decompress it (unxz) and land the CSV inside"),
+        ("zip", "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV"),
+    ],
+)
+def test_a_compressed_export_under_the_contract_s_name_is_named_as_such(
+    tmp_path: Path, load: LoadFolder, kind: str, said: str
+) -> None:
+    """An export landed compressed (or a workbook) is refused saying what it is, whether or
+    not its first bytes hold a NUL (before, as NUL bytes, or as lines of broken bytes)."""
+    write_landing_folder(tmp_path)
+    plain = (tmp_path / "customers.csv").read_bytes()
+    (tmp_path / "customers.csv").write_bytes(_compressed(plain, kind))
+    error = _refused(load, tmp_path, "customers.csv")
+    assert str(error) == f"customers.csv, line 1: file is not text: it is {said}"
+
+
+def test_a_header_that_begins_like_a_signature_is_read_as_text(
+    tmp_path: Path, load: LoadFolder
+) -> None:
+    """Only the signature's binary bytes refuse a file: text beginning ``BZh`` or ``PK`` is
+    read (here it lacks the contract's columns, so the header is what is refused)."""
+    write_landing_folder(tmp_path)
+    (tmp_path / "customers.csv").write_bytes(b"BZh9,PK\n1,2\n")
+    error = _refused(load, tmp_path, "customers.csv")
+    assert "not text" not in str(error)
 
 
 # ---------------------------------------------------------------------------
