@@ -618,7 +618,8 @@ HISTORY_COLUMNS = (
 
 
 def format_history(runs: list[dict[str, Any]]) -> str:
-    """One table per destination, runs in as-of order; numbers with thousands separators."""
+    """One table per destination, runs in as-of order; numbers with thousands separators. A
+    run stopped before its folder switched to it is named below the table, not in it."""
     if not runs:
         return "no published run in this database\n"
     lines: list[str] = []
@@ -644,20 +645,31 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                 ),
             }
             for run in runs
-            if run["destination"] == destination
+            if run["destination"] == destination and run["published"]
         ]
         folders = {run["output_dir"] for run in runs if run["destination"] == destination}
         widths = {
-            key: max(len(title), *(len(row[key]) for row in rows)) for title, key in HISTORY_COLUMNS
+            key: max([len(title)] + [len(row[key]) for row in rows])
+            for title, key in HISTORY_COLUMNS
         }
         elsewhere = sorted(str(folder) for folder in folders if folder != destination)
         lines.append(
             f"{destination}" + (f" (published to {', '.join(elsewhere)})" if elsewhere else "")
         )
-        lines.append("  ".join(title.ljust(widths[key]) for title, key in HISTORY_COLUMNS).rstrip())
+        if rows:
+            lines.append(
+                "  ".join(title.ljust(widths[key]) for title, key in HISTORY_COLUMNS).rstrip()
+            )
         lines.extend(
             "  ".join(row[key].ljust(widths[key]) for _, key in HISTORY_COLUMNS).rstrip()
             for row in rows
+        )
+        lines.extend(
+            f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
+            f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
+            "published; the next run to the folder forgets it"
+            for run in runs
+            if run["destination"] == destination and not run["published"]
         )
         lines.append("")
     return "\n".join(lines)

@@ -843,7 +843,8 @@ def explain_customer(
         if not published:
             lines.append(
                 "  note: the latest run was not published (a control or the drift guard "
-                "stopped it, or it is still running); this explains that run. The destination "
+                "stopped it, it stopped before its folder switched to it, or it is still "
+                "running); this explains that run. The destination "
                 f"holds run #{latest['run_id']}, whose decision for this customer was: "
                 f"{_decision_in(con, latest, customer_id)}"
             )

@@ -52,7 +52,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import duckdb
 
@@ -463,9 +463,11 @@ def _destination_expression(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def destination_runs(con: duckdb.DuckDBPyConnection, destination: str) -> list[dict[str, Any]]:
-    """Runs published to ``destination``, latest first (by as-of date, then run id)."""
+    """Runs published to ``destination``, latest first (by as-of date, then run id); a run
+    stopped before its folder switched to it is not among them (``runs_never_published``)."""
     if not history_exists(con):
         return []
+    never = runs_never_published(con)
     cursor = con.execute(
         f"""
         select run_id, as_of_date, published_at, eligible
@@ -476,21 +478,35 @@ def destination_runs(con: duckdb.DuckDBPyConnection, destination: str) -> list[d
         [destination],
     )
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [run for run in runs if run["run_id"] not in never]
 
 
-def folder_latest_run(
-    con: duckdb.DuckDBPyConnection, output_dir: Path | str
-) -> tuple[int, str] | None:
-    """The latest run published to ``output_dir``: its id and the destination it recorded
-    (``None`` when no run was published there)."""
+class FolderRun(NamedTuple):
+    """The latest run recorded for an output folder: its id, the destination it recorded, and
+    the folder's generation it published with whether the folder was seen switched to it
+    (``None`` for runs recorded before the history kept them)."""
+
+    run_id: int
+    destination: str
+    generation: int | None
+    switched: bool | None
+
+
+def folder_latest_run(con: duckdb.DuckDBPyConnection, output_dir: Path | str) -> FolderRun | None:
+    """The latest run recorded for ``output_dir`` (``None`` when no run was published there)."""
     if not history_exists(con):
         return None
     folders = sorted({str(Path(output_dir).absolute()), _recorded_destination(str(output_dir))})
     destination = _destination_expression(con)
+    settled = (
+        "generation, switched"
+        if "switched" in _history_columns(con, "published_runs")
+        else "null, null"
+    )
     row = con.execute(
         f"""
-        select run_id, {destination} from history.published_runs
+        select run_id, {destination}, {settled} from history.published_runs
         where list_contains(?, output_dir) or list_contains(?, {destination})
         order by run_id desc
         limit 1
@@ -499,14 +515,19 @@ def folder_latest_run(
     ).fetchone()
     if row is None or row[1] is None:
         return None
-    return int(row[0]), str(row[1])
+    return FolderRun(int(row[0]), str(row[1]), row[2], row[3])
+
+
+def _stopped_before_the_switch(latest: FolderRun | None) -> bool:
+    """Whether the folder's latest run was recorded before the switch and not seen switched."""
+    return latest is not None and latest.generation is not None and latest.switched is False
 
 
 def folder_destination(con: duckdb.DuckDBPyConnection, output_dir: Path | str) -> str:
     """The destination of the runs published to ``output_dir``: the one the latest of them
     recorded (a name given with ``--destination``), else the folder's resolved path."""
     latest = folder_latest_run(con, output_dir)
-    return latest[1] if latest is not None else default_destination(output_dir)
+    return latest.destination if latest is not None else default_destination(output_dir)
 
 
 @dataclass(frozen=True)
@@ -529,9 +550,9 @@ def require_folder_destination(con: duckdb.DuckDBPyConnection, run: RunDestinati
     the folder's own path given with ``--destination`` is that deliberate choice.
     """
     latest = folder_latest_run(con, run.output_dir)
-    if latest is None or latest[1] == run.destination:
+    if latest is None or latest.destination == run.destination:
         return
-    run_id, recorded = latest
+    run_id, recorded = latest.run_id, latest.destination
     own = default_destination(run.output_dir)
     if run.named and run.destination == own:
         return
@@ -564,21 +585,36 @@ def forget_run_never_published(con: duckdb.DuckDBPyConnection, output_dir: Path)
     holds. A run once marked is never forgotten (a folder removed by hand forgets nothing).
     Returns the forgotten run's id, or ``None``.
     """
-    if not history_exists(con) or "switched" not in _history_columns(con, "published_runs"):
-        return None
     latest = folder_latest_run(con, output_dir)
-    if latest is None:
+    if latest is None or not _stopped_before_the_switch(latest):
         return None
-    row = con.execute(
-        "select generation, switched from history.published_runs where run_id = ?", [latest[0]]
-    ).fetchone()
-    if row is None or row[0] is None or row[1] is not False:
+    if current_generation(output_dir) == latest.generation:
+        mark_switched(con, latest.run_id)
         return None
-    if current_generation(output_dir) == int(row[0]):
-        mark_switched(con, latest[0])
-        return None
-    forget_run(con, latest[0])
-    return latest[0]
+    forget_run(con, latest.run_id)
+    return latest.run_id
+
+
+def runs_never_published(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The runs recorded for a folder but stopped before it switched to them (a generation the
+    folder does not hold), until the next run to the folder forgets them: what
+    ``forget_run_never_published`` will forget, read without writing (history, explain)."""
+    if not history_exists(con) or "switched" not in _history_columns(con, "published_runs"):
+        return set()
+    folders = con.execute(
+        "select distinct output_dir from history.published_runs "
+        "where switched = false and generation is not null"
+    ).fetchall()
+    never: set[int] = set()
+    for (output_dir,) in folders:
+        latest = folder_latest_run(con, output_dir)
+        if (
+            latest is not None
+            and _stopped_before_the_switch(latest)
+            and current_generation(Path(output_dir)) != latest.generation
+        ):
+            never.add(latest.run_id)
+    return never
 
 
 def mark_switched(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
@@ -1038,7 +1074,9 @@ def read_published_runs(
     (``new_consent_channels``, by name, a blank channel as null, anything shaped like an
     address removed as ``reconciliation.json`` does); both are null for runs recorded before
     the history kept them. A drift acceptance reason comes with anything shaped like an
-    address removed, as the report shows it.
+    address removed, as the report shows it. ``published`` is false for a run recorded but
+    stopped before its folder switched to it (``runs_never_published``): the next run to the
+    folder forgets it.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -1096,9 +1134,11 @@ def read_published_runs(
         )
         names = [column[0] for column in cursor.description]
         runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        never = runs_never_published(con)
     finally:
         con.close()
     for run in runs:
+        run["published"] = run["run_id"] not in never
         if run["drift_acceptance_reason"] is not None:
             run["drift_acceptance_reason"] = without_addresses(run["drift_acceptance_reason"])
         if run["new_consent_channels"] is not None:

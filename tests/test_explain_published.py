@@ -49,7 +49,8 @@ def test_a_stopped_build_and_a_backfill_published_last_are_told_apart(tmp_path: 
     text = explain(database, CUSTOMER)
     assert "Decision: EXCLUDED by rule 6, not_opted_in" in text
     assert (
-        f"{NOT_PUBLISHED} (a control or the drift guard stopped it, or it is still running); "
+        f"{NOT_PUBLISHED} (a control or the drift guard stopped it, it stopped before its "
+        "folder switched to it, or it is still running); "
         "this explains that run. The destination holds run #1, whose decision for this "
         "customer was: eligible"
     ) in text

@@ -18,11 +18,13 @@ The tests share the output folder and run in file order; each leaves it as it fo
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -333,6 +335,7 @@ def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int
     run.wait_for(r"pause point publish-switch: pid \d+ waiting")
     assert run.kill() == -signal.SIGKILL
     killed = recorded_run_ids(database)[-1]
+    said_never_published(killed, output_dir, database)
     next_run = subprocess.run(
         command(output_dir, database), capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
@@ -340,6 +343,36 @@ def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int
     assert f"run #{killed} was recorded for" in next_run.stderr
     assert "(never published): forgotten" in next_run.stderr
     return killed
+
+
+def said_never_published(killed: int, output_dir: Path, database: Path) -> None:
+    """Before the next run forgets it, ``audience history`` and ``audience explain`` read the
+    killed run as never published (the history holds it; the folder never switched to it)."""
+
+    def audience(*args: str) -> str:
+        completed = subprocess.run(
+            [sys.executable, "-m", "audience_pipeline", *args, "--database", str(database)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout
+
+    runs = json.loads(audience("history", "--output-dir", str(output_dir), "--format", "json"))
+    assert [run["published"] for run in runs if run["run_id"] == killed] == [False]
+    assert all(run["published"] for run in runs if run["run_id"] != killed)
+    table = audience("history", "--output-dir", str(output_dir))
+    assert f"  run #{killed} (as of {AS_OF}, recorded " in table
+    assert "stopped before its folder switched to it: never published" in table
+    assert not re.search(rf"^#{killed} ", table, re.MULTILINE)  # not a row of the table
+    explained = audience("explain", "1001", "--output-dir", str(output_dir))
+    # not published: the destination holds the run before, or (a first run) none yet
+    assert re.search(
+        "the latest run was not published|no run published to this destination yet", explained
+    )
+    assert f"holds run #{killed}," not in explained
 
 
 def recorded_run_ids(database: Path) -> list[int]:
