@@ -667,7 +667,11 @@ def format_history(runs: list[dict[str, Any]]) -> str:
         lines.extend(
             f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
             f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
-            "published; the next run to the folder forgets it"
+            + (
+                f"published, forgotten at {str(run['forgotten_at'])[:19]} by the next run"
+                if run["forgotten_at"]
+                else "published; the next run to the folder forgets it"
+            )
             for run in runs
             if run["destination"] == destination and not run["published"]
         )

@@ -189,7 +189,20 @@ TABLES: dict[str, str] = {
         total_spend_last_365_days decimal(38,2),
         last_booking_date date
     """,
+    "forgotten_runs": """
+        run_id integer primary key,
+        as_of_date date not null,
+        recorded_at timestamp not null,
+        output_dir varchar,
+        destination varchar,
+        generation integer,
+        forgotten_at timestamp not null
+    """,
 }
+
+#: Tables that hold a recorded run's rows: what forgetting a run never published deletes
+#: (``forgotten_runs`` keeps the trace that it was recorded, then forgotten).
+RUN_TABLES = tuple(table for table in TABLES if table != "forgotten_runs")
 
 #: Tables with a row per customer and run: what retention prunes (run-level counts stay).
 PER_CUSTOMER_TABLES = ("run_decisions", "run_audience")
@@ -623,9 +636,23 @@ def mark_switched(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
 
 
 def forget_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    """Delete a run recorded but never published from every history table (one transaction)."""
+    """Delete a run recorded but never published from every table of runs, and keep its trace
+    in ``forgotten_runs`` (one transaction): its number is not given to another run."""
     with _transaction(con):
-        for table in TABLES:
+        con.execute(  # a database whose runs predate the table
+            f"create table if not exists {HISTORY_SCHEMA}.forgotten_runs "
+            f"({TABLES['forgotten_runs']})"
+        )
+        con.execute(
+            f"""
+            insert into {HISTORY_SCHEMA}.forgotten_runs
+            select run_id, as_of_date, published_at, output_dir, destination, generation, ?
+            from {HISTORY_SCHEMA}.published_runs
+            where run_id = ?
+            """,
+            [dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id],
+        )
+        for table in RUN_TABLES:
             con.execute(f"delete from {HISTORY_SCHEMA}.{table} where run_id = ?", [run_id])
 
 
@@ -670,10 +697,19 @@ def latest_destination(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def next_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    """The id the next published run gets (runs are numbered 1, 2, ... in each database)."""
+    """The id the next published run gets (runs are numbered 1, 2, ... in each database; a
+    forgotten run's number is not given again)."""
     if not history_exists(con):
         return 1
-    row = con.execute("select coalesce(max(run_id), 0) + 1 from history.published_runs").fetchone()
+    forgotten = (
+        "union all select run_id from history.forgotten_runs"
+        if _history_columns(con, "forgotten_runs")
+        else ""
+    )
+    row = con.execute(
+        f"select coalesce(max(run_id), 0) + 1 from (select run_id from history.published_runs "
+        f"{forgotten})"
+    ).fetchone()
     return int(row[0]) if row else 1
 
 
@@ -1062,6 +1098,27 @@ def prune_runs(con: duckdb.DuckDBPyConnection, destination: str, keep: int) -> i
     return deleted
 
 
+def _forgotten_runs(
+    con: duckdb.DuckDBPyConnection, folders: list[str] | None, destination: str | None
+) -> list[dict[str, Any]]:
+    """The runs forgotten (``forgotten_runs``) to ``folders`` or ``destination`` (None: any),
+    as ``read_published_runs`` gives runs: ``published_at`` is when each was recorded."""
+    if not _history_columns(con, "forgotten_runs"):
+        return []
+    cursor = con.execute(
+        """
+        select run_id, as_of_date, recorded_at as published_at, output_dir, destination,
+            forgotten_at
+        from history.forgotten_runs
+        where (? is null or list_contains(?, output_dir) or list_contains(?, destination))
+            and (? is null or destination = ?)
+        """,
+        [folders, folders, folders, destination, destination],
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def read_published_runs(
     database: Path, output_dir: str | None = None, destination: str | None = None
 ) -> list[dict[str, Any]]:
@@ -1076,7 +1133,9 @@ def read_published_runs(
     the history kept them. A drift acceptance reason comes with anything shaped like an
     address removed, as the report shows it. ``published`` is false for a run recorded but
     stopped before its folder switched to it (``runs_never_published``): the next run to the
-    folder forgets it.
+    folder forgets it, and it is then listed with ``forgotten_at`` (``forgotten_runs``) and
+    nothing but its number, dates, folder and destination. For such a run, ``published_at``
+    is when it was recorded.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -1135,14 +1194,18 @@ def read_published_runs(
         names = [column[0] for column in cursor.description]
         runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         never = runs_never_published(con)
+        forgotten = _forgotten_runs(con, folders, destination)
     finally:
         con.close()
     for run in runs:
         run["published"] = run["run_id"] not in never
+        run["forgotten_at"] = None
         if run["drift_acceptance_reason"] is not None:
             run["drift_acceptance_reason"] = without_addresses(run["drift_acceptance_reason"])
         if run["new_consent_channels"] is not None:
             run["new_consent_channels"] = [
                 channel_without_addresses(channel) for channel in run["new_consent_channels"]
             ]
+    runs.extend({**dict.fromkeys(names), **run, "published": False} for run in forgotten)
+    runs.sort(key=lambda run: (run["destination"], run["as_of_date"], run["run_id"]))
     return runs

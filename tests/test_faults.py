@@ -301,11 +301,11 @@ def test_a_run_killed_after_its_record_before_the_switch_is_forgotten(
     killed = killed_at_the_switch_then_run_again(published.output_dir, published.database)
     assert killed not in before  # recorded, never published
     runs = recorded_run_ids(published.database)
-    assert runs == [*before, killed]  # the forgotten run's number, given to the next run
+    assert runs == [*before, killed + 1]  # the forgotten run's number is not given again
     recorded = query(
         published.database,
         "select generation from history.published_runs where run_id = ?",
-        [killed],
+        [killed + 1],
     )
     switched = int(os.readlink(published.output_dir).rsplit("g", 1)[1])
     assert recorded == [(switched,)]  # the history's last run is the one the folder holds
@@ -342,37 +342,65 @@ def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int
     assert next_run.returncode == 0, next_run.stderr
     assert f"run #{killed} was recorded for" in next_run.stderr
     assert "(never published): forgotten" in next_run.stderr
+    said_forgotten(killed, output_dir, database)
     return killed
+
+
+def audience(database: Path, *args: str) -> str:
+    """``audience ARGS --database DATABASE``'s output (it must exit 0)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "audience_pipeline", *args, "--database", str(database)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def said_not_published(killed: int, output_dir: Path, database: Path) -> tuple[dict, str]:
+    """``audience history`` lists the killed run as not published, below the table (not a
+    row of it); returns the run as JSON and the table."""
+    runs = json.loads(
+        audience(database, "history", "--output-dir", str(output_dir), "--format", "json")
+    )
+    (run,) = [run for run in runs if run["run_id"] == killed]
+    assert run["published"] is False
+    assert all(other["published"] for other in runs if other is not run)
+    table = audience(database, "history", "--output-dir", str(output_dir))
+    assert f"  run #{killed} (as of {AS_OF}, recorded " in table
+    assert "stopped before its folder switched to it: never published" in table
+    assert not re.search(rf"^#{killed} ", table, re.MULTILINE)
+    return run, table
 
 
 def said_never_published(killed: int, output_dir: Path, database: Path) -> None:
     """Before the next run forgets it, ``audience history`` and ``audience explain`` read the
     killed run as never published (the history holds it; the folder never switched to it)."""
-
-    def audience(*args: str) -> str:
-        completed = subprocess.run(
-            [sys.executable, "-m", "audience_pipeline", *args, "--database", str(database)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr
-        return completed.stdout
-
-    runs = json.loads(audience("history", "--output-dir", str(output_dir), "--format", "json"))
-    assert [run["published"] for run in runs if run["run_id"] == killed] == [False]
-    assert all(run["published"] for run in runs if run["run_id"] != killed)
-    table = audience("history", "--output-dir", str(output_dir))
-    assert f"  run #{killed} (as of {AS_OF}, recorded " in table
-    assert "stopped before its folder switched to it: never published" in table
-    assert not re.search(rf"^#{killed} ", table, re.MULTILINE)  # not a row of the table
-    explained = audience("explain", "1001", "--output-dir", str(output_dir))
+    run, table = said_not_published(killed, output_dir, database)
+    assert run["forgotten_at"] is None
+    assert "the next run to the folder forgets it" in table
+    explained = audience(database, "explain", "1001", "--output-dir", str(output_dir))
     # not published: the destination holds the run before, or (a first run) none yet
     assert re.search(
         "the latest run was not published|no run published to this destination yet", explained
     )
     assert f"holds run #{killed}," not in explained
+
+
+def said_forgotten(killed: int, output_dir: Path, database: Path) -> None:
+    """Once forgotten, the killed run keeps its trace (``forgotten_runs``), and ``audience
+    history`` says it was forgotten by the next run."""
+    run, table = said_not_published(killed, output_dir, database)
+    assert run["forgotten_at"] is not None and run["customers"] is None
+    assert "published, forgotten at " in table and "by the next run" in table
+    (trace,) = query(
+        database,
+        "select as_of_date, output_dir from history.forgotten_runs where run_id = ?",
+        [killed],
+    )
+    assert str(trace[0]) == AS_OF and trace[1] == str(output_dir.absolute())
 
 
 def recorded_run_ids(database: Path) -> list[int]:
