@@ -28,6 +28,7 @@ from audience_pipeline.drift import (
     DriftThresholds,
 )
 from audience_pipeline.errors import PipelineError, UsageError
+from audience_pipeline.history import parameter_text
 from audience_pipeline.landing_folder import landing_folder
 from audience_pipeline.options import (
     customer_id,
@@ -665,6 +666,11 @@ def format_history(runs: list[dict[str, Any]]) -> str:
             for row in rows
         )
         lines.extend(
+            parameter_lines(
+                [run for run in runs if run["destination"] == destination and run["published"]]
+            )
+        )
+        lines.extend(
             f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
             f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
             + (
@@ -677,6 +683,30 @@ def format_history(runs: list[dict[str, Any]]) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def parameter_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """The rules' parameters of a destination's runs (in the table's order): all of them from
+    the first run that recorded them, then each change with the value before it."""
+    lines: list[str] = []
+    before: dict[str, Any] | None = None
+    for run in runs:
+        parameters = run["rule_parameters"]
+        if parameters is None or parameters == before:
+            continue
+        said = [
+            f"{name} {parameter_text(value)}"
+            + (
+                f" (was {parameter_text(before[name])})"
+                if before is not None and name in before
+                else ""
+            )
+            for name, value in parameters.items()
+            if before is None or before.get(name) != value
+        ]
+        lines.append(f"  rules' parameters from run #{run['run_id']}: {'; '.join(said)}")
+        before = parameters
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

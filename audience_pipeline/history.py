@@ -866,7 +866,12 @@ def rule_parameters_of_run(
         f"select {', '.join(RULE_PARAMETER_COLUMNS)} from history.published_runs where run_id = ?",
         [run_id],
     ).fetchone()
-    if row is None or all(value is None for value in row):
+    return None if row is None else _recorded_parameters(tuple(row))
+
+
+def _recorded_parameters(row: tuple[Any, ...]) -> dict[str, Any] | None:
+    """``RULE_PARAMETER_COLUMNS``' values as ``reconciliation.json`` says them (None: none)."""
+    if all(value is None for value in row):
         return None
     days, statuses, minimum, channels = row
     recorded: dict[str, Any] = {
@@ -878,6 +883,11 @@ def rule_parameters_of_run(
     if channels is not None:
         recorded["non_email_channels"] = channels.split(",") if channels else []
     return recorded
+
+
+def parameter_text(value: Any) -> str:
+    """A rule parameter's value as the report and ``audience history`` show it."""
+    return (", ".join(value) or "none") if isinstance(value, list) else str(value)
 
 
 def record_run(
@@ -1098,6 +1108,12 @@ def prune_runs(con: duckdb.DuckDBPyConnection, destination: str, keep: int) -> i
     return deleted
 
 
+def _with_parameters(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` with its ``parameter_*`` columns as one ``rule_parameters`` (None: not kept)."""
+    values = tuple(run.pop(f"parameter_{column}") for column in RULE_PARAMETER_COLUMNS)
+    return {**run, "rule_parameters": _recorded_parameters(values)}
+
+
 def _forgotten_runs(
     con: duckdb.DuckDBPyConnection, folders: list[str] | None, destination: str | None
 ) -> list[dict[str, Any]]:
@@ -1131,7 +1147,9 @@ def read_published_runs(
     (``new_consent_channels``, by name, a blank channel as null, anything shaped like an
     address removed as ``reconciliation.json`` does); both are null for runs recorded before
     the history kept them. A drift acceptance reason comes with anything shaped like an
-    address removed, as the report shows it. ``published`` is false for a run recorded but
+    address removed, as the report shows it. ``rule_parameters`` are the rules' parameters
+    the run used, as ``reconciliation.json`` says them (null for runs recorded before the
+    history kept them). ``published`` is false for a run recorded but
     stopped before its folder switched to it (``runs_never_published``): the next run to the
     folder forgets it, and it is then listed with ``forgotten_at`` (``forgotten_runs``) and
     nothing but its number, dates, folder and destination. For such a run, ``published_at``
@@ -1149,6 +1167,10 @@ def read_published_runs(
         )
         channel_count = (
             "consent_channel_count" if "consent_channel_count" in run_columns else "null"
+        )
+        parameters = ", ".join(
+            f"{column if column in run_columns else 'null'} as parameter_{column}"
+            for column in RULE_PARAMETER_COLUMNS
         )
         # the channels new against the run before: [] when compared and none was new, null
         # when nothing was compared (a first run, or one recorded before the comparison)
@@ -1177,7 +1199,7 @@ def read_published_runs(
             select runs.run_id, as_of_date, published_at, input_dir, output_dir,
                 run_destination as destination, customers, eligible, previous_run_id, entered,
                 left_audience as "left", stayed, controls_passed, controls_failed, drift_status,
-                drift_acceptance_reason, {channel_count} as consent_channel_count,
+                drift_acceptance_reason, {channel_count} as consent_channel_count, {parameters},
                 case
                     when channel_changes.compared > 0
                         then coalesce(channel_changes.new_channels, []::varchar[])
@@ -1192,7 +1214,9 @@ def read_published_runs(
             [folders, folders, folders, destination, destination],
         )
         names = [column[0] for column in cursor.description]
-        runs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        runs = [_with_parameters(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        names = [name for name in names if not name.startswith("parameter_")]
+        names.append("rule_parameters")
         never = runs_never_published(con)
         forgotten = _forgotten_runs(con, folders, destination)
     finally:

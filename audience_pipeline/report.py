@@ -30,6 +30,7 @@ from audience_pipeline.history import (
     RULE_PARAMETER_COLUMNS,
     audience_trend,
     change_counts,
+    parameter_text,
     rule_parameters_of_run,
 )
 from audience_pipeline.redaction import without_addresses
@@ -106,16 +107,12 @@ def _parameters(
         rows.append(
             {
                 "name": name,
-                "value": _parameter_text(value),
-                "previous": _parameter_text(before) if before is not None else None,
+                "value": parameter_text(value),
+                "previous": parameter_text(before) if before is not None else None,
                 "changed": before is not None and before != value,
             }
         )
     return rows
-
-
-def _parameter_text(value: Any) -> str:
-    return (", ".join(value) or "none") if isinstance(value, list) else str(value)
 
 
 def channels_shown(channels: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,51 @@ def test_outputs_say_which_parameters_were_in_force(other_parameters_run: dict[s
         "where decision_reason = 'no_email_consent'",
     )
     assert "or other than OPT_IN on a channel other than inapp and sms," in consent_description
+
+
+def test_history_shows_the_parameters_and_each_change(
+    other_parameters_run: dict[str, Any], tmp_path: Path
+) -> None:
+    """``audience history`` gives each run's parameters (JSON) and, below the table, those of
+    the first run, then each change with the value before it (a copy of the module's database:
+    the next day's run with the default parameters, accepted)."""
+    database = tmp_path / "audience.duckdb"
+    database.write_bytes(other_parameters_run["database"].read_bytes())
+    common = ["--database", str(database), "--output-dir", str(other_parameters_run["output_dir"])]
+    completed = subprocess.run(
+        [*RUN_PIPELINE_CLI, "--input-dir", str(SAMPLE), "--as-of", "2026-11-27", *common,
+         "--accept-drift", "default parameters again", "--quiet"],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+
+    def history(*extra: str) -> str:
+        shown = subprocess.run(
+            [sys.executable, "-m", "audience_pipeline", "history", *common, *extra],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return shown.stdout
+
+    first, second = json.loads(history("--format", "json"))
+    assert first["rule_parameters"] == {
+        "recent_booking_days": 180,
+        "counted_booking_statuses": ["COMPLETED", "PENDING"],
+        "min_recent_bookings": 2,
+        "non_email_channels": ["inapp", "sms"],
+    }
+    defaults = second["rule_parameters"]
+    assert defaults["recent_booking_days"] == 365 and defaults["min_recent_bookings"] == 1
+    table = history().splitlines()
+    assert table[-2] == (
+        "  rules' parameters from run #1: recent_booking_days 180; counted_booking_statuses "
+        "COMPLETED, PENDING; min_recent_bookings 2; non_email_channels inapp, sms"
+    )
+    assert table[-1] == (
+        "  rules' parameters from run #2: recent_booking_days 365 (was 180); "
+        f"counted_booking_statuses {', '.join(defaults['counted_booking_statuses'])} (was "
+        "COMPLETED, PENDING); min_recent_bookings 1 (was 2); non_email_channels "
+        f"{', '.join(defaults['non_email_channels'])} (was inapp, sms)"
+    )
 
 
 # ------------------------------------------------------------------------------ plain dbt
