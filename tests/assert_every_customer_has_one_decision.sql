@@ -1,7 +1,8 @@
 -- Control: one decision per customer, no customer lost and none invented. The customers are
--- every customer_id read anywhere in the customers file (accepted or rejected rows, and the
--- ids a line with a structural error may name, read from its start and its end), recounted
--- here from staging independently of the intermediate models.
+-- every customer_id read anywhere in the customers file (accepted or rejected rows, the id
+-- a rejected row's unreadable customer_id shaped like a mangled one names, and the ids a line with a
+-- structural error may name, read from its start and its end), recounted here from staging
+-- independently of the intermediate models.
 with
 
 customers_checked as (
@@ -21,6 +22,12 @@ expected_customers as (
     select customer_id
     from customers_checked
     where customer_id is not null and disposition <> 'duplicate'
+
+    union
+
+    select customer_id_in_mangled_id as customer_id
+    from customers_checked
+    where customer_id_in_mangled_id is not null and disposition = 'rejected'
 
     union
 

@@ -500,7 +500,7 @@ def test_a_run_from_another_folder_writes_only_beside_its_database(tmp_path: Pat
     assert done == total, completed.stderr
     assert "START sql" not in completed.stderr
     assert len(completed.stderr.splitlines()) < 30, completed.stderr
-    assert completed.stdout.startswith("published 70 of 149 customers")
+    assert completed.stdout.startswith("published 70 of 151 customers")
     assert "controls: " in completed.stdout
     # the sample's channels are email, push and sms: none is read as possibly email
     assert "possibly email" not in completed.stdout
@@ -572,7 +572,7 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
         env={**os.environ, "AUDIENCE_DATABASE": str(tmp_path / "db" / "audience.duckdb")},
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.startswith("published 70 of 149 customers")
+    assert completed.stdout.startswith("published 70 of 151 customers")
     # only the landing folder and the output folder (a link to its generations, and its lock)
     written = {path.name for path in elsewhere.iterdir()} - {"landing"}
     assert written == {"out", ".out.generations", ".out.lock"}, written

@@ -56,7 +56,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_run_succeeds_and_says_what_it_published(sample_run: dict) -> None:
     completed = sample_run["completed"]
     assert completed.returncode == 0, completed.stderr
-    assert "published 70 of 149 customers" in completed.stdout
+    assert "published 70 of 151 customers" in completed.stdout
 
 
 @pytest.mark.slow

@@ -424,7 +424,7 @@ def test_next_run_succeeds_with_byte_identical_outputs_and_clears_leftovers(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    assert "published 70 of 149 customers" in completed.stdout
+    assert "published 70 of 151 customers" in completed.stdout
     assert read_outputs(published.output_dir) == published.files
     current = os.readlink(published.output_dir)
     assert current != published.generation

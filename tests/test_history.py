@@ -86,7 +86,7 @@ def test_layer_counts_cover_every_layer_and_match_the_published_audience(
     assert counts[("marts", "eligible_audience")] == published
     # customer_audience_decisions is a view over int_customers_arbitrated: views are not counted
     assert ("marts", "customer_audience_decisions") not in counts
-    assert counts[("intermediate", "int_customers_arbitrated")] == 149
+    assert counts[("intermediate", "int_customers_arbitrated")] == 151
     # the landing layer stores each file's lines once (the header too); its split rows are a
     # view over them
     assert counts[("landing", "bookings__lines")] == 333 + 1
@@ -99,7 +99,7 @@ def test_exclusions_and_controls_are_recorded(con, scenario: Scenario) -> None:
         ).fetchall()
     )
     expected = expected_decisions(AS_OF_DATES[1])
-    assert sum(exclusions.values()) == len(expected) == 149
+    assert sum(exclusions.values()) == len(expected) == 151
     for reason, customers in exclusions.items():
         assert customers == sum(1 for value in expected.values() if value == reason), reason
 

@@ -783,7 +783,7 @@ EXPECTED = Path(__file__).resolve().parent / "expected" / "sample_2026-11-26"
 
 @pytest.mark.parametrize("seed", [20261126])
 def test_shuffled_sample_publishes_the_expected_audience(work: Path, seed: int) -> None:
-    """The committed sample (149 customers, every rule) with every file's rows shuffled."""
+    """The committed sample (151 customers, every rule) with every file's rows shuffled."""
     shuffler = random.Random(seed)
     lines = {}
     for name in COLUMNS:

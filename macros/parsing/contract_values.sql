@@ -120,16 +120,24 @@
     whoever the digits of its neighbours name; what it holds, doubt allows.
 -#}
 {% macro id_or_id_in_digits(cleaned) -%}
-    coalesce(
-        {{ audience.parse_id(cleaned) }},
-        case
-            when {{ audience.regex_matches(
-                audience.ascii_digits(audience.without_byte_escapes(cleaned)),
-                audience.mangled_id_pattern(),
-            ) }}
-                then {{ audience.digits_as_id(cleaned) }}
-        end
-    )
+    coalesce({{ audience.parse_id(cleaned) }}, {{ audience.id_in_mangled_id(cleaned, 'null') }})
+{%- endmacro %}
+
+{#-
+    The customer an unreadable id shaped like a mangled id names (`mangled_id_pattern`: `C-1122`,
+    `1122.0`, `12a`), in its first run of digits (`digits_as_id`), when `parsed` (what
+    `parse_id` made of it) is null; null otherwise, and for a date or an address (`2026-06-01`
+    names nobody, where `id_in_digits` reads 2026). Narrower than `id_in_digits`: what a
+    rejected customers row makes a customer of, not only whom it holds.
+-#}
+{% macro id_in_mangled_id(cleaned, parsed) -%}
+    case
+        when {{ parsed }} is null and {{ audience.regex_matches(
+            audience.ascii_digits(audience.without_byte_escapes(cleaned)),
+            audience.mangled_id_pattern(),
+        ) }}
+            then {{ audience.digits_as_id(cleaned) }}
+    end
 {%- endmacro %}
 
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}

@@ -12,16 +12,24 @@ customer_snapshots as (
 
 ),
 
--- every customer id the customers file names outside an accepted row: on rejected rows, and
--- where a line with a structural error may name one (its salvaged ids, read from the line's
--- start and end); a customer known only from rejected or broken lines has no snapshot and is
--- held (data_quality_hold), never left without a decision
+-- every customer id the customers file names outside an accepted row: on rejected rows (the
+-- id, or the one an unreadable id shaped like a mangled one names, `C-1122`), and where a line
+-- with a structural error may name one (its salvaged ids, read from the line's start and end); a
+-- customer known only from rejected or broken lines has no snapshot and is held
+-- (data_quality_hold), never left without a decision
 ids_outside_accepted_rows as (
 
     select customer_id
 
     from customers_checked
     where customer_id is not null and disposition = 'rejected'
+
+    union
+
+    select customer_id_in_mangled_id as customer_id
+
+    from customers_checked
+    where customer_id_in_mangled_id is not null and disposition = 'rejected'
 
     union
 

@@ -1073,14 +1073,13 @@ def evaluate(
         SUPPRESSIONS: screen_file(SUPPRESSIONS, suppressions),
     }
     customer_file = screened[CUSTOMERS]
+    # a customer known only from rejected rows (an id, or the one an unreadable id shaped like
+    # a mangled one names: `C-1122`, not a date) or from broken lines is held
     universe = {
         customer_id
-        for row in [
-            *customer_file.accepted,
-            *(row for _, _, row in customer_file.rejected),
-        ]
-        if (customer_id := parse_id(row["customer_id"])) is not None
-    } | named.get(CUSTOMERS, set())  # a customer known only from broken lines is held
+        for row in [*customer_file.accepted, *(row for _, _, row in customer_file.rejected)]
+        if (customer_id := id_or_id_in_digits(row["customer_id"])) is not None
+    } | named.get(CUSTOMERS, set())
     consent_rejected = screened[CONSENT_EVENTS].rejected
     consent_hold = (
         held_ids(consent_rejected)

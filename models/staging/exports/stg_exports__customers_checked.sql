@@ -88,6 +88,7 @@ final as (
         salvaged_email_normalized,
         salvaged_email_normalized_from_end,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
+        {{ id_in_mangled_id('customer_id_text', 'customer_id') }} as customer_id_in_mangled_id,
         {{ row_disposition() }} as disposition
 
     from validated
