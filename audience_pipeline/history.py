@@ -608,6 +608,35 @@ def forget_run_never_published(con: duckdb.DuckDBPyConnection, output_dir: Path)
     return latest.run_id
 
 
+def forget_runs_never_published(
+    con: duckdb.DuckDBPyConnection, output_dir: Path, destination: str
+) -> list[tuple[int, str]]:
+    """Settle, as ``forget_run_never_published`` does, the run's own output folder and every
+    other folder whose latest run of ``destination`` was recorded but not seen switched: a run
+    to another folder of the destination is compared with the destination's runs, so one never
+    published there must not be its previous run. Safe because the caller holds the
+    database's lock (no run of this database is between its record and its switch). Returns
+    the forgotten runs' ids and folders."""
+    folders = [str(output_dir)]
+    if history_exists(con) and "switched" in _history_columns(con, "published_runs"):
+        folders += [
+            str(folder)
+            for (folder,) in con.execute(
+                f"select distinct output_dir from history.published_runs "
+                f"where switched = false and generation is not null "
+                f"and {_destination_expression(con)} = ? order by output_dir",
+                [destination],
+            ).fetchall()
+            if folder is not None
+        ]
+    forgotten: list[tuple[int, str]] = []
+    for folder in folders:
+        run_id = forget_run_never_published(con, Path(folder))
+        if run_id is not None:
+            forgotten.append((run_id, folder))
+    return forgotten
+
+
 def runs_never_published(con: duckdb.DuckDBPyConnection) -> set[int]:
     """The runs recorded for a folder but stopped before it switched to them (a generation the
     folder does not hold), until the next run to the folder forgets them: what

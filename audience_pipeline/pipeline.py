@@ -31,7 +31,7 @@ from audience_pipeline.history import (
     default_destination,
     ensure_history_tables,
     forget_run,
-    forget_run_never_published,
+    forget_runs_never_published,
     mark_switched,
     next_run_id,
     prune_runs,
@@ -220,7 +220,7 @@ def run_pipeline(
             "AUDIENCE_DESTINATION": destination,  # as the date: dbt's partial parse survives
         },
     )
-    _forget_run_never_published(database, settings, output_dir, progress)
+    _forget_run_never_published(database, settings, output_dir, destination, progress)
     build = build_on_spark if target == "spark" else _build_on_duckdb
     with noting_interrupts() as interrupted:
         # dbt turns Ctrl-C into a failed build, DuckDB into RuntimeError('Query interrupted'):
@@ -334,21 +334,26 @@ def run_pipeline(
 
 
 def _forget_run_never_published(
-    database: Path, settings: EngineSettings, output_dir: Path, progress: Progress
+    database: Path,
+    settings: EngineSettings,
+    output_dir: Path,
+    destination: str,
+    progress: Progress,
 ) -> None:
-    """Before anything else: a run recorded for the output folder but stopped before the folder
-    switched to it was never published; the history forgets it, so this run is compared with
-    the run the folder holds (``history.forget_run_never_published``)."""
+    """Before anything else: a run recorded for the output folder (or another folder of the
+    destination) but stopped before the folder switched to it was never published; the history
+    forgets it, so this run is compared with the run the destination holds
+    (``history.forget_runs_never_published``)."""
     if not database.exists():
         return
     con = open_database(database, config=settings.connection_config(database))
     try:
-        forgotten = forget_run_never_published(con, output_dir)
+        forgotten = forget_runs_never_published(con, output_dir, destination)
     finally:
         con.close()
-    if forgotten is not None:
+    for run_id, folder in forgotten:
         progress.say(
-            f"history: run #{forgotten} was recorded for {output_dir} but stopped before the "
+            f"history: run #{run_id} was recorded for {folder} but stopped before the "
             "folder switched to it (never published): forgotten"
         )
 

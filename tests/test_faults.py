@@ -42,13 +42,13 @@ AS_OF = "2026-11-26"
 TIMEOUT = 120  # seconds; a sample run takes about 10
 
 
-def command(output_dir: Path, database: Path, *extra: str) -> list[str]:
+def command(output_dir: Path, database: Path, *extra: str, as_of: str = AS_OF) -> list[str]:
     return [
         *RUN_PIPELINE_CLI,
         "--input-dir",
         str(SAMPLE),
         "--as-of",
-        AS_OF,
+        as_of,
         "--output-dir",
         str(output_dir),
         "--database",
@@ -326,6 +326,45 @@ def test_a_first_run_killed_before_its_switch_is_forgotten(published: Published)
         [recorded_run_ids(published.database)[-1]],
     )
     assert recorded == [(None, 70, 70, True)]
+
+
+def test_a_run_killed_before_the_switch_of_another_folder_of_its_destination_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    """A destination published to two folders: a run to the second killed between its record
+    and its switch never reached the platform, so the next run to the destination, to the first
+    folder, forgets it and is compared with the run before it, not with the one never
+    published (whose entrants the platform never received)."""
+    database, first, second = tmp_path / "audience.duckdb", tmp_path / "a", tmp_path / "b"
+    crm = ("--destination", "crm")
+    first_run = subprocess.run(
+        command(first, database, *crm, "--quiet"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert first_run.returncode == 0, first_run.stderr
+    run = Run(command(second, database, *crm, as_of="2026-12-10"), pause_before="publish-switch")
+    run.wait_for(r"pause point publish-switch: pid \d+ waiting")
+    assert run.kill() == -signal.SIGKILL
+    killed = recorded_run_ids(database)[-1]
+    next_run = subprocess.run(
+        command(first, database, *crm, as_of="2027-01-15"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert next_run.returncode == 0, next_run.stderr
+    assert f"run #{killed} was recorded for {second.absolute()}" in next_run.stderr
+    (previous,) = query(
+        database,
+        "select previous_run_id from history.published_runs where run_id = ?",
+        [killed + 1],
+    )
+    assert previous == (killed - 1,)
+    assert recorded_run_ids(database) == [killed - 1, killed + 1]
 
 
 def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int:
