@@ -648,7 +648,11 @@ def format_history(runs: list[dict[str, Any]]) -> str:
             for run in runs
             if run["destination"] == destination and run["published"]
         ]
-        folders = {run["output_dir"] for run in runs if run["destination"] == destination}
+        folders = {
+            run["output_dir"]
+            for run in runs
+            if run["destination"] == destination and run["published"]
+        }
         widths = {
             key: max([len(title)] + [len(row[key]) for row in rows])
             for title, key in HISTORY_COLUMNS

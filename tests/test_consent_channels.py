@@ -704,3 +704,32 @@ def test_a_plain_dbt_run_reads_a_history_not_migrated_yet(
     )
     assert previous == [(1, None)]
     assert changes == [(len(published.reconciliation["consent_channels"]), 0, 0)]
+
+
+def test_history_names_no_folder_only_a_run_never_published_went_to() -> None:
+    """A destination's folders (``published to``) are those of its published runs: a run
+    killed before its folder switched to it never published there."""
+    run = {
+        "run_id": 1,
+        "as_of_date": "2026-11-26",
+        "published_at": "2026-11-26 10:00:00",
+        "output_dir": "/data/a",
+        "destination": "crm",
+        "customers": 151,
+        "eligible": 70,
+        "entered": 70,
+        "left": 0,
+        "controls_passed": 109,
+        "controls_failed": 0,
+        "consent_channel_count": 3,
+        "new_consent_channels": None,
+        "drift_status": "passed",
+        "drift_acceptance_reason": None,
+        "rule_parameters": None,
+        "published": True,
+        "forgotten_at": None,
+    }
+    never = {**run, "run_id": 2, "output_dir": "/data/b", "published": False}
+    said = format_history([run, never])
+    assert said.splitlines()[0] == "crm (published to /data/a)"
+    assert "run #2 (as of 2026-11-26" in said
