@@ -690,11 +690,12 @@ def format_history(runs: list[dict[str, Any]]) -> str:
 
 
 def parameter_lines(runs: list[dict[str, Any]]) -> list[str]:
-    """The rules' parameters of a destination's runs (in the table's order): all of them from
-    the first run that recorded them, then each change with the value before it."""
+    """The rules' parameters of a destination's runs in the order they were published (run
+    number; a backfill is in the table by its as-of date): all of them from the first run that
+    recorded them, then each change with the value before it."""
     lines: list[str] = []
     before: dict[str, Any] | None = None
-    for run in runs:
+    for run in sorted(runs, key=lambda run: run["run_id"]):
         parameters = run["rule_parameters"]
         if parameters is None or parameters == before:
             continue

@@ -733,3 +733,20 @@ def test_history_names_no_folder_only_a_run_never_published_went_to() -> None:
     said = format_history([run, never])
     assert said.splitlines()[0] == "crm (published to /data/a)"
     assert "run #2 (as of 2026-11-26" in said
+
+
+def test_history_names_the_run_that_changed_a_parameter_first_also_before_a_backfill() -> None:
+    """Run 2 changed the window; run 3, a backfill dated before it, kept it: the change is run
+    2's (the table lists run 3 first, by its as-of date)."""
+    from audience_pipeline.cli import parameter_lines
+
+    def run(run_id: int, as_of: str, days: int) -> dict:
+        return {"run_id": run_id, "as_of_date": as_of, "rule_parameters": {"days": days}}
+
+    said = parameter_lines(
+        [run(1, "2026-11-26", 365), run(3, "2026-11-27", 180), run(2, "2026-11-28", 180)]
+    )
+    assert said == [
+        "  rules' parameters from run #1: days 365",
+        "  rules' parameters from run #2: days 180 (was 365)",
+    ]
