@@ -678,7 +678,7 @@ def format_history(runs: list[dict[str, Any]]) -> str:
             f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
             f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
             + (
-                f"published, forgotten at {str(run['forgotten_at'])[:19]} by the next run"
+                f"published, forgotten at {str(run['forgotten_at'])[:19]}"
                 if run["forgotten_at"]
                 else "published; the next run to the folder forgets it"
             )

@@ -42,7 +42,10 @@ _LINE_END = re.compile(rb"\r\n|\n|\r")
 #: compressed or as a workbook under the contract's name (each begins with bytes no text does).
 _NOT_TEXT_SIGNATURES = (
     (rb"\x1f\x8b\x08", "gzip-compressed: decompress it (gunzip) and land the CSV inside"),
-    (rb"PK\x03\x04", "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV"),
+    (
+        rb"PK(?:\x03\x04|\x05\x06|\x07\x08)",
+        "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV",
+    ),
     (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls): export it as CSV"),
     (rb"BZh[1-9]1AY&SY", "bzip2-compressed: decompress it (bunzip2) and land the CSV inside"),
     (rb"\xfd7zXZ\x00", "xz-compressed: decompress it (unxz) and land the CSV inside"),

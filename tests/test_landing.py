@@ -853,10 +853,11 @@ def test_nul_byte_in_the_first_64_kb_is_named_by_line_and_column(
 
 def _compressed(data: bytes, kind: str) -> bytes:
     """``data`` as a file of ``kind`` would hold it (the libraries Python ships)."""
-    if kind == "zip":
+    if kind in {"zip", "empty zip"}:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("customers.csv", data)
+            if kind == "zip":
+                archive.writestr("customers.csv", data)
         return buffer.getvalue()
     return {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind](data)
 
@@ -868,6 +869,7 @@ def _compressed(data: bytes, kind: str) -> bytes:
         ("bzip2", "bzip2-compressed: decompress it (bunzip2) and land the CSV inside"),
         ("xz", "xz-compressed: decompress it (unxz) and land the CSV inside"),
         ("zip", "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV"),
+        ("empty zip", "a zip archive or an Excel workbook (.xlsx): export the sheet as CSV"),
     ],
 )
 def test_a_compressed_export_under_the_contract_s_name_is_named_as_such(
