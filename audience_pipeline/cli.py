@@ -625,6 +625,8 @@ def format_history(runs: list[dict[str, Any]]) -> str:
         return "no published run in this database\n"
     lines: list[str] = []
     for destination in dict.fromkeys(run["destination"] for run in runs):
+        own = [run for run in runs if run["destination"] == destination]
+        published = [run for run in own if run["published"]]
         rows = [
             {
                 "run_id": f"#{run['run_id']}",
@@ -645,14 +647,9 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                     else ""
                 ),
             }
-            for run in runs
-            if run["destination"] == destination and run["published"]
+            for run in published
         ]
-        folders = {
-            run["output_dir"]
-            for run in runs
-            if run["destination"] == destination and run["published"]
-        }
+        folders = {run["output_dir"] for run in published}
         widths = {
             key: max([len(title)] + [len(row[key]) for row in rows])
             for title, key in HISTORY_COLUMNS
@@ -669,11 +666,7 @@ def format_history(runs: list[dict[str, Any]]) -> str:
             "  ".join(row[key].ljust(widths[key]) for _, key in HISTORY_COLUMNS).rstrip()
             for row in rows
         )
-        lines.extend(
-            parameter_lines(
-                [run for run in runs if run["destination"] == destination and run["published"]]
-            )
-        )
+        lines.extend(parameter_lines(published))
         lines.extend(
             f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
             f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
@@ -682,8 +675,8 @@ def format_history(runs: list[dict[str, Any]]) -> str:
                 if run["forgotten_at"]
                 else "published; the next run to the folder forgets it"
             )
-            for run in runs
-            if run["destination"] == destination and not run["published"]
+            for run in own
+            if not run["published"]
         )
         lines.append("")
     return "\n".join(lines)

@@ -617,18 +617,7 @@ def forget_runs_never_published(
     published there must not be its previous run. Safe because the caller holds the
     database's lock (no run of this database is between its record and its switch). Returns
     the forgotten runs' ids and folders."""
-    folders = [str(output_dir)]
-    if history_exists(con) and "switched" in _history_columns(con, "published_runs"):
-        folders += [
-            str(folder)
-            for (folder,) in con.execute(
-                f"select distinct output_dir from history.published_runs "
-                f"where switched = false and generation is not null "
-                f"and {_destination_expression(con)} = ? order by output_dir",
-                [destination],
-            ).fetchall()
-            if folder is not None
-        ]
+    folders = [str(output_dir), *_folders_with_unmarked_runs(con, destination)]
     forgotten: list[tuple[int, str]] = []
     for folder in folders:
         run_id = forget_run_never_published(con, Path(folder))
@@ -637,18 +626,31 @@ def forget_runs_never_published(
     return forgotten
 
 
+def _folders_with_unmarked_runs(
+    con: duckdb.DuckDBPyConnection, destination: str | None = None
+) -> list[str]:
+    """The output folders a run was recorded for but not seen switched to (of ``destination``,
+    or of any), sorted."""
+    if not history_exists(con) or "switched" not in _history_columns(con, "published_runs"):
+        return []
+    rows = con.execute(
+        f"""
+        select distinct output_dir from history.published_runs
+        where switched = false and generation is not null and output_dir is not null
+            and (? is null or {_destination_expression(con)} = ?)
+        order by output_dir
+        """,
+        [destination, destination],
+    ).fetchall()
+    return [str(folder) for (folder,) in rows]
+
+
 def runs_never_published(con: duckdb.DuckDBPyConnection) -> set[int]:
     """The runs recorded for a folder but stopped before it switched to them (a generation the
     folder does not hold), until the next run to the folder forgets them: what
     ``forget_run_never_published`` will forget, read without writing (history, explain)."""
-    if not history_exists(con) or "switched" not in _history_columns(con, "published_runs"):
-        return set()
-    folders = con.execute(
-        "select distinct output_dir from history.published_runs "
-        "where switched = false and generation is not null"
-    ).fetchall()
     never: set[int] = set()
-    for (output_dir,) in folders:
+    for output_dir in _folders_with_unmarked_runs(con):
         latest = folder_latest_run(con, output_dir)
         if (
             latest is not None
