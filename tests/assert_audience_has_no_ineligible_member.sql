@@ -116,6 +116,12 @@ held as (
     union
     select customer_id_in_digits as customer_id from consent_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
+    union
+    select customer_id_before_zero_decimals as customer_id from customers_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals is not null
+    union
+    select customer_id_before_zero_decimals as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals is not null
 
 ),
 
@@ -236,8 +242,8 @@ active_suppressions as (
 
 ),
 
--- rule 7: a suppressions row whose customer_id cannot be read suppresses the id in its digits,
--- by its own dates
+-- rule 7: a suppressions row whose customer_id cannot be read suppresses the id in its digits
+-- (both readings of an id with three zero decimals), by its own dates
 id_in_digits_suppressions as (
 
     select suppressions_checked.customer_id_in_digits as customer_id
@@ -246,6 +252,17 @@ id_in_digits_suppressions as (
     cross join build_parameters
     where
         suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+
+    union
+
+    select suppressions_checked.customer_id_before_zero_decimals as customer_id
+
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_before_zero_decimals is not null
         and suppressions_checked.disposition <> 'duplicate'
         and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
 

@@ -150,8 +150,9 @@ holders as (
 
 ),
 
--- the customers a rejected customers row may name (its id, the id in its digits, the ids read
--- from the start and end of a line that cannot be split), with each address it may carry
+-- the customers a rejected customers row may name (its id, the id in its digits and before
+-- three zero decimals, the ids read from the start and end of a line that cannot be split),
+-- with each address it may carry
 rejected_row_readings as (
 
     select
@@ -163,6 +164,24 @@ rejected_row_readings as (
     select
         customer_id_in_digits as customer_id,
         email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        customer_id_before_zero_decimals as customer_id,
+        email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        customer_id_before_zero_decimals as customer_id,
+        salvaged_email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        customer_id_before_zero_decimals as customer_id,
+        salvaged_email_normalized_from_end as email
     from customers_checked
     where disposition = 'rejected'
     union
@@ -269,6 +288,9 @@ rejected_consent as (
     union
     select customer_id_in_digits as customer_id from consent_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
+    union
+    select customer_id_before_zero_decimals as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals is not null
 
 ),
 
@@ -291,6 +313,14 @@ suppressed_by_customer_id as (
     cross join build_parameters
     where
         suppressions_checked.customer_id_in_digits is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    union
+    select suppressions_checked.customer_id_before_zero_decimals as customer_id
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_before_zero_decimals is not null
         and suppressions_checked.disposition <> 'duplicate'
         and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
     union

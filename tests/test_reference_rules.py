@@ -181,6 +181,27 @@ def test_id_in_digits(text: str, expected: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("157.000", {157_000, 157}),
+        ("157,000", {157_000, 157}),
+        ('="157.000"', {157_000, 157}),
+        ("C-157.000", {157_000, 157}),
+        ("157.000.000", {157_000_000}),
+        ("1,157.000", {1157}),
+        ("1157.000", {1157}),
+        ("157.00", {157}),
+        ("157'000", {157_000}),  # apostrophes group thousands, never decimals
+        ("157", set()),  # a valid id names its customer directly
+        ("abc", set()),
+    ],
+)
+def test_ids_in_digits(text: str, expected: set[int]) -> None:
+    """An id that could have three zero decimals names the customer of both readings."""
+    assert rules.ids_in_digits(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("2026-11-26", date(2026, 11, 26)),
         (" 2024-02-29 ", date(2024, 2, 29)),
         ("2023-02-29", None),
@@ -1418,10 +1439,10 @@ def test_invariants_on_arbitrary_rows(
     result = run(customers, bookings, events, suppressions)
     for counts in result.file_counts.values():
         assert counts["raw"] == counts["accepted"] + counts["rejected"] + counts["duplicate"]
-    expected_ids = {  # an id, or the one an unreadable id shaped like a mangled one names
+    expected_ids = {  # an id, or the ones an unreadable id shaped like a mangled one names
         customer_id
         for row in customers
-        if (customer_id := rules.id_or_id_in_digits(row["customer_id"])) is not None
+        for customer_id in rules.ids_or_ids_in_digits(row["customer_id"])
     }
     assert set(result.decisions) == expected_ids
     assert set(result.decisions.values()) <= {*rules.REASON_CODES, rules.ELIGIBLE}

@@ -358,3 +358,83 @@ def test_explain_names_the_line_in_another_delimiter(
     _, database = other_delimiters
     held = explain(database, OTHER_DELIMITER_OPT_OUTS[0][0])
     assert "consent_events.csv line" in held
+
+
+#: customers under 1,000 added to the sample, each eligible, and the line that names them with
+#: three zero decimals (`101.000` may be customer 101 or 101000: both are excluded)
+NEW_CUSTOMERS = (101, 102, 103, 104, 105)
+ZERO_DECIMALS_SUPPRESSION = (101, "101.000,,hard_bounce,2026-01-01,")
+ZERO_DECIMALS_OPT_OUT = (102, 'CE-900301,"102,000",email,OPT_OUT,2026-11-20T00:00:00Z,web')
+ZERO_DECIMALS_CUSTOMER = (103, "103.000,other103@example.com,Cy,NY,gold,true,2026-11-25T00:00:00Z")
+BROKEN_ZERO_DECIMALS_SUPPRESSION = (104, "104.000,,hard_bounce,2026-01-01,,extra")
+MILLIONS_SUPPRESSION = (105, "105.000.000,,hard_bounce,2026-01-01,")  # one reading: 105000000
+
+
+def _new_customers_lines() -> dict[str, list[str]]:
+    """Lines that make each of NEW_CUSTOMERS eligible: a snapshot, a booking, an opt-in."""
+    return {
+        "customers": [
+            f"{customer_id},new{customer_id}@example.com,Ann,NY,gold,true,2026-01-01T00:00:00Z"
+            for customer_id in NEW_CUSTOMERS
+        ],
+        "bookings": [
+            f"BK-9{customer_id:05d},{customer_id},2026-10-01,100.00,COMPLETED,Family Resort,web"
+            for customer_id in NEW_CUSTOMERS
+        ],
+        "consent_events": [
+            f"CE-9{customer_id:05d},{customer_id},email,OPT_IN,2025-01-01T00:00:00Z,web"
+            for customer_id in NEW_CUSTOMERS
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def zero_decimals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    appended = _new_customers_lines()
+    appended["suppressions"] = [
+        ZERO_DECIMALS_SUPPRESSION[1],
+        BROKEN_ZERO_DECIMALS_SUPPRESSION[1],
+        MILLIONS_SUPPRESSION[1],
+    ]
+    appended["consent_events"].append(ZERO_DECIMALS_OPT_OUT[1])
+    appended["customers"].append(ZERO_DECIMALS_CUSTOMER[1])
+    return _run_with_lines(tmp_path_factory, "zero_decimals", appended)
+
+
+def test_the_new_customers_are_eligible_before_their_ids_have_decimals(
+    tmp_path: Path,
+) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
+    for file_name, lines in _new_customers_lines().items():
+        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    result = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF))
+    assert {
+        customer_id: result.decisions[customer_id] for customer_id in NEW_CUSTOMERS
+    } == dict.fromkeys(NEW_CUSTOMERS, rules.ELIGIBLE)
+
+
+def test_an_id_with_three_zero_decimals_excludes_both_readings(
+    zero_decimals: tuple[Path, Path],
+) -> None:
+    """`101.000` and `"102,000"` may be 101 and 102 written with decimals, or 101000 and 102000
+    written with thousands: the one a line names is excluded either way, a customers row's
+    both readings are customers, held; `105.000.000` has one reading and leaves 105 eligible."""
+    landing, database = zero_decimals
+    decisions = read_decisions(database)
+    assert decisions[ZERO_DECIMALS_SUPPRESSION[0]] == "suppressed"
+    assert decisions[ZERO_DECIMALS_OPT_OUT[0]] == "data_quality_hold"
+    assert decisions[ZERO_DECIMALS_CUSTOMER[0]] == "data_quality_hold"
+    assert decisions[103_000] == "data_quality_hold"  # the thousands reading, a customer too
+    assert decisions[BROKEN_ZERO_DECIMALS_SUPPRESSION[0]] == "suppressed"
+    assert decisions[MILLIONS_SUPPRESSION[0]] == "eligible"
+    assert decisions == rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF)).decisions
+
+
+def test_explain_names_the_line_with_zero_decimals(zero_decimals: tuple[Path, Path]) -> None:
+    _, database = zero_decimals
+    suppressed = explain(database, ZERO_DECIMALS_SUPPRESSION[0])
+    assert "its customer_id cannot be read and its digits name this customer" in suppressed
+    held = explain(database, ZERO_DECIMALS_OPT_OUT[0])
+    assert "consent_events.csv line" in held and "102,000" in held

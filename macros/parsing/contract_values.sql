@@ -140,6 +140,39 @@
     end
 {%- endmacro %}
 
+{#-
+    The other customer an unreadable id may name when it could be an id written with three
+    decimals, all zeros (`157.000`, `157,000`, `"157.000"`, `C-157,000`: one to three digits, a
+    dot or a comma and `000`, with at most three non-digits before and after): the digits before
+    the separator (157), where `digits_as_id` reads thousands (157000). Both readings hold: doubt
+    about whom a row names excludes both. Null when `parsed` (what `parse_id` made of the text)
+    is not null, and for any other text (`1.157`, `157.000.000`, `1,157.000` have one reading).
+-#}
+{% macro id_before_zero_decimals(cleaned, parsed) -%}
+    case
+        when {{ parsed }} is null and {{ audience.regex_matches(
+            audience.ascii_digits(audience.without_byte_escapes(cleaned)),
+            '[^0-9]{0,3}[0-9]{1,3}[.,]000[^0-9]{0,3}',
+        ) }}
+            then cast({{ audience.digits_as_id(cleaned) }} / 1000 as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}
+
+{#-
+    A checked row's reading with three zero decimals (`id_before_zero_decimals`): of its
+    customer_id when it cannot be read, else, on a line that cannot be split, of the piece
+    salvaged from the line's start, else of the one from its end; from the staging models'
+    `customer_id_text`, `customer_id`, `salvaged_customer_id_text` and
+    `salvaged_customer_id_from_end_text`.
+-#}
+{% macro row_id_before_zero_decimals() -%}
+    coalesce(
+        {{ audience.id_before_zero_decimals('customer_id_text', 'customer_id') }},
+        {{ audience.id_before_zero_decimals('salvaged_customer_id_text', 'null') }},
+        {{ audience.id_before_zero_decimals('salvaged_customer_id_from_end_text', 'null') }}
+    )
+{%- endmacro %}
+
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
 {% macro mangled_id_pattern() -%}
     {{ return('[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}') }}
@@ -275,8 +308,8 @@
     a space, a no-break, narrow no-break or thin space, as French ones do; a bad byte's escape
     reads as a space, so cp1252's no-break space does too), and what follows it (not a digit);
     read without the separators and what follows. One kind of separator per run, so
-    `1,157.00` is 1157, not 115700; `157.000` reads as thousands, 157000 (doubt: an id written
-    with three decimals is rare, thousands in threes are not). At the first digit, the grouped
+    `1,157.00` is 1157, not 115700; `157.000` reads as thousands, 157000 (the reading with three
+    decimals, 157, is `id_before_zero_decimals`). At the first digit, the grouped
     forms are tried first (leftmost-first on DuckDB and Spark; on PostgreSQL the longest match,
     which is the same one). -#}
 {% macro digit_run_pattern() -%}

@@ -13,7 +13,8 @@ customer_snapshots as (
 ),
 
 -- every customer id the customers file names outside an accepted row: on rejected rows (the
--- id, or the one an unreadable id shaped like a mangled one names, `C-1122`), and where a line
+-- id, or the one an unreadable id shaped like a mangled one names, `C-1122`, and both that an
+-- id with three zero decimals may name, `157.000`), and where a line
 -- with a structural error may name one (its salvaged ids, read from the line's start and end); a
 -- customer known only from rejected or broken lines has no snapshot and is held
 -- (data_quality_hold), never left without a decision
@@ -30,6 +31,13 @@ ids_outside_accepted_rows as (
 
     from customers_checked
     where customer_id_in_mangled_id is not null and disposition = 'rejected'
+
+    union
+
+    select customer_id_before_zero_decimals as customer_id
+
+    from customers_checked
+    where customer_id_before_zero_decimals is not null and disposition = 'rejected'
 
     union
 

@@ -13,7 +13,9 @@ consent_events_checked as (
 ),
 
 -- a rejected row holds the customer_id it carries, or, when that id cannot be read, the one
--- its digits may name (customer_id_in_digits) and, on a consent row, the one its event_id
+-- its digits may name (customer_id_in_digits, and customer_id_before_zero_decimals when they
+-- could be an id with three zero decimals: `157.000` holds 157000 and 157) and, on a consent
+-- row, the one its event_id
 -- names when the two columns look swapped (customer_id_in_event_id); a line with a structural
 -- error holds every customer it may name (its salvaged ids, read from the line's start and
 -- end); `union` keeps one row per customer and line, so a line whose readings agree counts once
@@ -53,6 +55,15 @@ rejected_customer_rows as (
     from customers_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
 
+    union
+
+    select
+        customer_id_before_zero_decimals as customer_id,
+        source_line
+
+    from customers_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals is not null
+
 ),
 
 rejected_consent_rows as (
@@ -90,6 +101,15 @@ rejected_consent_rows as (
 
     from consent_events_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
+
+    union
+
+    select
+        customer_id_before_zero_decimals as customer_id,
+        source_line
+
+    from consent_events_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals is not null
 
     union
 

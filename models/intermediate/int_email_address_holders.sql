@@ -57,6 +57,7 @@ rejected_rows as {{ materialized_cte() }} (
     select
         customers_checked.customer_id,
         customers_checked.customer_id_in_digits,
+        customers_checked.customer_id_before_zero_decimals,
         customers_checked.email_normalized,
         customers_checked.salvaged_customer_id,
         customers_checked.salvaged_customer_id_from_end,
@@ -69,8 +70,9 @@ rejected_rows as {{ materialized_cte() }} (
 ),
 
 -- a rejected customers row might be its customer's newest snapshot, so its address is theirs
--- too, for every customer it may name (rule 1's readings: the id, the id in its digits, and
--- for a line that cannot be split every id and address read from its start and its end);
+-- too, for every customer it may name (rule 1's readings: the id, the id in its digits, the id
+-- before three zero decimals, and for a line that cannot be split every id and address read
+-- from its start and its end);
 -- `union` keeps one row per address and customer
 rejected_row_addresses as (
 
@@ -87,6 +89,30 @@ rejected_row_addresses as (
         customer_id_in_digits as customer_id
     from rejected_rows
     where email_normalized is not null and customer_id_in_digits is not null
+
+    union
+
+    select
+        email_normalized,
+        customer_id_before_zero_decimals as customer_id
+    from rejected_rows
+    where email_normalized is not null and customer_id_before_zero_decimals is not null
+
+    union
+
+    select
+        salvaged_email_normalized as email_normalized,
+        customer_id_before_zero_decimals as customer_id
+    from rejected_rows
+    where salvaged_email_normalized is not null and customer_id_before_zero_decimals is not null
+
+    union
+
+    select
+        salvaged_email_normalized_from_end as email_normalized,
+        customer_id_before_zero_decimals as customer_id
+    from rejected_rows
+    where salvaged_email_normalized_from_end is not null and customer_id_before_zero_decimals is not null
 
     union
 

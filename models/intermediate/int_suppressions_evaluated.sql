@@ -38,7 +38,8 @@ accepted_rows as (
 ),
 
 -- a line that could not be split suppresses every id and email it may name (read from the
--- line's start and from its end), whatever its dates: doubt about a suppression excludes;
+-- line's start and from its end, an id with three zero decimals in both readings), whatever
+-- its dates: doubt about a suppression excludes;
 -- `union` keeps one row per line and reading when two readings agree
 unsplittable_line_readings as (
 
@@ -61,6 +62,17 @@ unsplittable_line_readings as (
 
     from suppressions_checked
     where salvaged_customer_id_from_end is not null
+
+    union
+
+    select
+        source_line,
+        customer_id_before_zero_decimals as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized,
+        rejection_reason
+
+    from suppressions_checked
+    where customer_id_before_zero_decimals is not null and has_structural_error
 
     union
 
@@ -108,14 +120,39 @@ unsplittable_lines as (
 ),
 
 -- a row whose customer_id cannot be read (accepted for its email, or rejected) suppresses the
--- customer its digits may name (customer_id_in_digits), by the row's own dates: doubt about
--- whom a suppression names excludes; a reading a structural error's readings already give is
--- not repeated
+-- customer its digits may name (customer_id_in_digits) and, when they could be an id written
+-- with three zero decimals, the one before the decimals (customer_id_before_zero_decimals:
+-- `157.000` names 157000 and 157; on a line with a structural error, a reading above), by the
+-- row's own dates: doubt about whom a suppression
+-- names excludes; a reading a structural error's readings already give is not repeated
+ids_in_digits as (
+
+    select
+        source_line,
+        customer_id_in_digits as customer_id
+
+    from suppressions_checked
+    where customer_id_in_digits is not null and disposition <> 'duplicate'
+
+    union
+
+    select
+        source_line,
+        customer_id_before_zero_decimals as customer_id
+
+    from suppressions_checked
+    where
+        customer_id_before_zero_decimals is not null
+        and not has_structural_error
+        and disposition <> 'duplicate'
+
+),
+
 id_in_digits_rows as (
 
     select
         suppressions_checked.source_line,
-        suppressions_checked.customer_id_in_digits as customer_id,
+        ids_in_digits.customer_id,
         cast(null as {{ dbt.type_string() }}) as email_normalized,
         suppressions_checked.suppression_reason,
         suppressions_checked.suppressed_from,
@@ -128,15 +165,14 @@ id_in_digits_rows as (
         suppressions_checked.rejection_reason as line_rejection_reason,
         suppressions_checked.has_unreadable_dates as is_active_because_unreadable
 
-    from suppressions_checked
+    from ids_in_digits
+    inner join suppressions_checked
+        on ids_in_digits.source_line = suppressions_checked.source_line
     left join unsplittable_line_readings
         on
-            suppressions_checked.source_line = unsplittable_line_readings.source_line
-            and suppressions_checked.customer_id_in_digits = unsplittable_line_readings.customer_id
-    where
-        suppressions_checked.customer_id_in_digits is not null
-        and suppressions_checked.disposition <> 'duplicate'
-        and unsplittable_line_readings.source_line is null
+            ids_in_digits.source_line = unsplittable_line_readings.source_line
+            and ids_in_digits.customer_id = unsplittable_line_readings.customer_id
+    where unsplittable_line_readings.source_line is null
 
 ),
 

@@ -186,6 +186,31 @@ def id_in_digits(value: str | None) -> int | None:
     return None if digits is None else parse_id(re.sub(r"[^0-9]", "", digits.group()))
 
 
+#: One to three digits, a dot or a comma and three zeros, at most three non-digits around.
+_ZERO_DECIMALS_RE = re.compile(r"[^0-9]{0,3}([0-9]{1,3})[.,]000[^0-9]{0,3}")
+
+
+def id_before_zero_decimals(value: str | None) -> int | None:
+    """The other customer an unreadable id may name when it could be an id written with three
+    zero decimals: ``157.000`` and ``157,000`` name 157 here, as well as 157000 in
+    ``id_in_digits``. ``None`` for a valid id and any other text."""
+    text = trimmed(value)
+    if parse_id(text) is not None:
+        return None
+    match = _ZERO_DECIMALS_RE.fullmatch(text.translate(_OTHER_DIGITS))
+    return None if match is None else parse_id(match.group(1))
+
+
+def ids_in_digits(value: str | None) -> set[int]:
+    """Every customer an unreadable id may name: ``id_in_digits``, and
+    ``id_before_zero_decimals`` when it could be an id with three zero decimals."""
+    return {
+        customer_id
+        for customer_id in (id_in_digits(value), id_before_zero_decimals(value))
+        if customer_id is not None
+    }
+
+
 def parse_date(value: str | None) -> date | None:
     """Parse ``YYYY-MM-DD`` (after trim) that exists in the calendar."""
     match = _DATE_RE.fullmatch(trimmed(value))
@@ -719,15 +744,18 @@ def recent_bookings(
 
 
 def held_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
-    """Rule 1: readable customer ids on rejected rows, or the one in an unreadable id's digits."""
-    ids = set()
+    """Rule 1: readable customer ids on rejected rows, or the ones in an unreadable id's
+    digits."""
+    ids: set[int] = set()
     for _, _, row in rejected:
-        customer_id = parse_id(row["customer_id"])
-        if customer_id is None:
-            customer_id = id_in_digits(row["customer_id"])
-        if customer_id is not None:
-            ids.add(customer_id)
+        ids |= _ids_named(row["customer_id"])
     return ids
+
+
+def _ids_named(value: str | None) -> set[int]:
+    """The id, else every customer its digits may name."""
+    customer_id = parse_id(value)
+    return ids_in_digits(value) if customer_id is None else {customer_id}
 
 
 def ids_in_swapped_event_ids(rejected: Iterable[tuple[int, str, Mapping[str, str]]]) -> set[int]:
@@ -749,12 +777,9 @@ def addresses_on_rejected_rows(
     customer it names (rule 1's reading) holds the address on it."""
     pairs = set()
     for _, _, row in rejected:
-        customer_id = parse_id(row["customer_id"])
-        if customer_id is None:
-            customer_id = id_in_digits(row["customer_id"])
         email = normalize_email(row["email"])
-        if customer_id is not None and email is not None:
-            pairs.add((customer_id, email))
+        if email is not None:
+            pairs |= {(customer_id, email) for customer_id in _ids_named(row["customer_id"])}
     return pairs
 
 
@@ -765,8 +790,8 @@ def ids_suppressed_by_their_digits(screened: Screened, as_of: date) -> set[int]:
     return {
         customer_id
         for row in rows
-        if (customer_id := id_in_digits(row["customer_id"])) is not None
-        and suppression_is_active(row, as_of)
+        if suppression_is_active(row, as_of)
+        for customer_id in ids_in_digits(row["customer_id"])
     }
 
 
@@ -860,15 +885,15 @@ _OTHER_DELIMITERS = str.maketrans(";\t|", ",,,")
 _MANGLED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}")
 
 
-def id_or_id_in_digits(value: str | None) -> int | None:
+def ids_or_ids_in_digits(value: str | None) -> set[int]:
     """A piece of a line that cannot be split, where its customer_id would sit: the id itself,
-    else, when shaped like a mangled id, the one in its first run of digits."""
+    else, when shaped like a mangled id, the ones its digits may name (``ids_in_digits``)."""
     customer_id = parse_id(value)
     if customer_id is not None:
-        return customer_id
+        return {customer_id}
     if not _MANGLED_ID_RE.fullmatch(trimmed(value).translate(_OTHER_DIGITS)):
-        return None
-    return id_in_digits(value)
+        return set()
+    return ids_in_digits(value)
 
 
 def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
@@ -877,7 +902,7 @@ def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
-        if (customer_id := id_or_id_in_digits(reading)) is not None
+        for customer_id in ids_or_ids_in_digits(reading)
     }
 
 
@@ -1078,7 +1103,7 @@ def evaluate(
     universe = {
         customer_id
         for row in [*customer_file.accepted, *(row for _, _, row in customer_file.rejected)]
-        if (customer_id := id_or_id_in_digits(row["customer_id"])) is not None
+        for customer_id in ids_or_ids_in_digits(row["customer_id"])
     } | named.get(CUSTOMERS, set())
     consent_rejected = screened[CONSENT_EVENTS].rejected
     consent_hold = (

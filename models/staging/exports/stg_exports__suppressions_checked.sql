@@ -102,6 +102,7 @@ final as (
         addresses_in_fields,
         customer_id_in_email,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
+        {{ row_id_before_zero_decimals() }} as customer_id_before_zero_decimals,
         {{ row_disposition() }} as disposition
 
     from validated
