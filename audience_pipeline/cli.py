@@ -28,7 +28,7 @@ from audience_pipeline.drift import (
     DriftThresholds,
 )
 from audience_pipeline.errors import PipelineError, UsageError
-from audience_pipeline.history import parameter_text
+from audience_pipeline.history import SWITCH_FAILED, parameter_text
 from audience_pipeline.landing_folder import landing_folder
 from audience_pipeline.options import (
     customer_id,
@@ -667,19 +667,26 @@ def format_history(runs: list[dict[str, Any]]) -> str:
             for row in rows
         )
         lines.extend(parameter_lines(published))
-        lines.extend(
-            f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded "
-            f"{str(run['published_at'])[:19]}) stopped before its folder switched to it: never "
-            + (
-                f"published, forgotten at {str(run['forgotten_at'])[:19]}"
-                if run["forgotten_at"]
-                else "published; the next run to the folder forgets it"
-            )
-            for run in own
-            if not run["published"]
-        )
+        lines.extend(never_published_line(run) for run in own if not run["published"])
         lines.append("")
     return "\n".join(lines)
+
+
+def never_published_line(run: dict[str, Any]) -> str:
+    """A run recorded but never published, as ``audience history`` lists it below the table:
+    why, and whether (and when, by which run) the history forgot it."""
+    recorded = str(run["published_at"])[:19]
+    head = f"  run #{run['run_id']} (as of {run['as_of_date']}, recorded {recorded})"
+    if run["forgotten_because"] == SWITCH_FAILED:
+        return (
+            f"{head}: its folder's switch failed: never published, forgotten by the run itself "
+            f"at {str(run['forgotten_at'])[:19]}"
+        )
+    stopped = f"{head} stopped before its folder switched to it: never published"
+    if run["forgotten_at"] is None:
+        return f"{stopped}; the next run to the folder forgets it"
+    by = " by the next run to its destination" if run["forgotten_because"] else ""
+    return f"{stopped}, forgotten{by} at {str(run['forgotten_at'])[:19]}"
 
 
 def parameter_lines(runs: list[dict[str, Any]]) -> list[str]:

@@ -196,9 +196,16 @@ TABLES: dict[str, str] = {
         output_dir varchar,
         destination varchar,
         generation integer,
-        forgotten_at timestamp not null
+        forgotten_at timestamp not null,
+        forgotten_because varchar
     """,
 }
+
+#: Why a run was forgotten (``forgotten_runs.forgotten_because``): its own switch failed, so
+#: the run forgot itself; or it was stopped between its record and its switch (killed, a
+#: machine that went down), and the next run to its destination found its folder not holding it.
+SWITCH_FAILED = "switch_failed"
+STOPPED_BEFORE_SWITCH = "stopped_before_switch"
 
 #: Tables that hold a recorded run's rows: what forgetting a run never published deletes
 #: (``forgotten_runs`` keeps the trace that it was recorded, then forgotten).
@@ -222,6 +229,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("switched", "boolean"),
     ),
     "run_input_files": (("encoding", "varchar"), ("delimiter", "varchar")),
+    "forgotten_runs": (("forgotten_because", "varchar"),),
     "run_consent_channels": (
         ("channel_change", "varchar"),
         ("withholding_event_count", "bigint"),
@@ -304,13 +312,8 @@ def ensure_history_tables(con: duckdb.DuckDBPyConnection) -> None:
     with _transaction(con):
         for name, columns in TABLES.items():
             con.execute(f"create table if not exists {HISTORY_SCHEMA}.{name} ({columns})")
-        for name, added in ADDED_COLUMNS.items():
-            present = _history_columns(con, name)
-            for column, column_type in added:
-                if column not in present:
-                    con.execute(
-                        f"alter table {HISTORY_SCHEMA}.{name} add column {column} {column_type}"
-                    )
+        for name in ADDED_COLUMNS:
+            _add_missing_columns(con, name)
         if needs_destination:
             con.execute(
                 f"alter table {HISTORY_SCHEMA}.published_runs add column destination varchar"
@@ -338,6 +341,14 @@ def ensure_history_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
         for name, query in VIEWS.items():
             con.execute(f"create view if not exists {HISTORY_SCHEMA}.{name} as {query}")
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give ``table`` the columns added to it after its first release (``ADDED_COLUMNS``)."""
+    present = _history_columns(con, table)
+    for column, column_type in ADDED_COLUMNS.get(table, ()):
+        if column not in present:
+            con.execute(f"alter table {HISTORY_SCHEMA}.{table} add column {column} {column_type}")
 
 
 def _drop_per_customer_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -604,7 +615,7 @@ def forget_run_never_published(con: duckdb.DuckDBPyConnection, output_dir: Path)
     if current_generation(output_dir) == latest.generation:
         mark_switched(con, latest.run_id)
         return None
-    forget_run(con, latest.run_id)
+    forget_run(con, latest.run_id, STOPPED_BEFORE_SWITCH)
     return latest.run_id
 
 
@@ -666,22 +677,26 @@ def mark_switched(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     con.execute("update history.published_runs set switched = true where run_id = ?", [run_id])
 
 
-def forget_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+def forget_run(con: duckdb.DuckDBPyConnection, run_id: int, because: str) -> None:
     """Delete a run recorded but never published from every table of runs, and keep its trace
-    in ``forgotten_runs`` (one transaction): its number is not given to another run."""
+    in ``forgotten_runs`` with ``because`` (``SWITCH_FAILED`` or ``STOPPED_BEFORE_SWITCH``), in
+    one transaction: its number is not given to another run."""
     with _transaction(con):
-        con.execute(  # a database whose runs predate the table
+        con.execute(  # a database whose runs predate the table, or its last column
             f"create table if not exists {HISTORY_SCHEMA}.forgotten_runs "
             f"({TABLES['forgotten_runs']})"
         )
+        _add_missing_columns(con, "forgotten_runs")
         con.execute(
             f"""
             insert into {HISTORY_SCHEMA}.forgotten_runs
-            select run_id, as_of_date, published_at, output_dir, destination, generation, ?
+                (run_id, as_of_date, recorded_at, output_dir, destination, generation,
+                forgotten_at, forgotten_because)
+            select run_id, as_of_date, published_at, output_dir, destination, generation, ?, ?
             from {HISTORY_SCHEMA}.published_runs
             where run_id = ?
             """,
-            [dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id],
+            [dt.datetime.now(dt.UTC).replace(tzinfo=None), because, run_id],
         )
         for table in RUN_TABLES:
             con.execute(f"delete from {HISTORY_SCHEMA}.{table} where run_id = ?", [run_id])
@@ -1150,12 +1165,14 @@ def _forgotten_runs(
 ) -> list[dict[str, Any]]:
     """The runs forgotten (``forgotten_runs``) to ``folders`` or ``destination`` (None: any),
     as ``read_published_runs`` gives runs: ``published_at`` is when each was recorded."""
-    if not _history_columns(con, "forgotten_runs"):
+    columns = _history_columns(con, "forgotten_runs")
+    if not columns:
         return []
+    because = "forgotten_because" if "forgotten_because" in columns else "null"
     cursor = con.execute(
-        """
+        f"""
         select run_id, as_of_date, recorded_at as published_at, output_dir, destination,
-            forgotten_at
+            forgotten_at, {because} as forgotten_because
         from history.forgotten_runs
         where (? is null or list_contains(?, output_dir) or list_contains(?, destination))
             and (? is null or destination = ?)
@@ -1182,9 +1199,9 @@ def read_published_runs(
     the run used, as ``reconciliation.json`` says them (null for runs recorded before the
     history kept them). ``published`` is false for a run recorded but
     stopped before its folder switched to it (``runs_never_published``): the next run to the
-    folder forgets it, and it is then listed with ``forgotten_at`` (``forgotten_runs``) and
-    nothing but its number, dates, folder and destination. For such a run, ``published_at``
-    is when it was recorded.
+    folder forgets it, and it is then listed with ``forgotten_at`` and ``forgotten_because``
+    (``forgotten_runs``) and nothing but its number, dates, folder and destination. For such
+    a run, ``published_at`` is when it was recorded.
     """
     if not database.exists():
         raise PipelineError(f"no database at {database}: nothing was run there yet")
@@ -1255,6 +1272,7 @@ def read_published_runs(
     for run in runs:
         run["published"] = run["run_id"] not in never
         run["forgotten_at"] = None
+        run["forgotten_because"] = None
         if run["drift_acceptance_reason"] is not None:
             run["drift_acceptance_reason"] = without_addresses(run["drift_acceptance_reason"])
         if run["new_consent_channels"] is not None:

@@ -27,6 +27,7 @@ from audience_pipeline.dialect import Dialect
 from audience_pipeline.drift import DriftFailure, DriftResult, DriftThresholds, check_drift
 from audience_pipeline.errors import ControlFailure, PipelineError
 from audience_pipeline.history import (
+    SWITCH_FAILED,
     RunDestination,
     default_destination,
     ensure_history_tables,
@@ -453,7 +454,7 @@ def _publish_and_record(
         if current_generation(output_dir) == staged.number:  # switched, then failed (prune)
             mark_switched(con, run_id)
         else:  # not published: the folder still holds the generation before
-            forget_run(con, run_id)
+            forget_run(con, run_id, SWITCH_FAILED)
         raise
     mark_switched(con, run_id)
     if keep_runs is not None:

@@ -728,6 +728,7 @@ def test_history_names_no_folder_only_a_run_never_published_went_to() -> None:
         "rule_parameters": None,
         "published": True,
         "forgotten_at": None,
+        "forgotten_because": None,
     }
     never = {**run, "run_id": 2, "output_dir": "/data/b", "published": False}
     said = format_history([run, never])

@@ -18,6 +18,7 @@ The tests share the output folder and run in file order; each leaves it as it fo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import queue
@@ -367,6 +368,33 @@ def test_a_run_killed_before_the_switch_of_another_folder_of_its_destination_is_
     assert recorded_run_ids(database) == [killed - 1, killed + 1]
 
 
+def test_a_run_whose_switch_fails_forgets_itself(tmp_path: Path) -> None:
+    """A folder that appears at the output path while the run publishes (another tool, a
+    person) makes the switch fail: the run fails naming it, and having recorded itself, it
+    forgets itself at once (never published; its number is not given again), which
+    ``audience history`` tells apart from a run a later one found stopped."""
+    database, output_dir = tmp_path / "audience.duckdb", tmp_path / "out"
+    run = Run(command(output_dir, database), pause_before="publish-switch")
+    match = run.wait_for(r"pause point publish-switch: pid (\d+) waiting")
+    output_dir.mkdir()
+    os.kill(int(match.group(1)), signal.SIGUSR1)
+    assert run.finish() == 1, run.output  # the run failed (2 is for a command used wrongly)
+    assert f"output folder {output_dir} appeared during the publish" in run.output
+    (failed,) = query(database, "select run_id, forgotten_because from history.forgotten_runs")
+    assert failed[1] == "switch_failed"
+    assert recorded_run_ids(database) == []
+    runs = json.loads(audience(database, "history", "--format", "json"))
+    assert [(r["run_id"], r["published"], r["forgotten_because"]) for r in runs] == [
+        (failed[0], False, "switch_failed")
+    ]
+    table = audience(database, "history")
+    assert (
+        f"run #{failed[0]} (as of {AS_OF}, recorded " in table
+        and ": its folder's switch failed: never published, forgotten by the run itself at "
+        in table
+    )
+
+
 def killed_at_the_switch_then_run_again(output_dir: Path, database: Path) -> int:
     """A run killed at the switch (recorded, not published), then the next run, which must
     say it forgot it; returns the killed run's id."""
@@ -434,13 +462,22 @@ def said_forgotten(killed: int, output_dir: Path, database: Path) -> None:
     history`` says it was forgotten."""
     run, table = said_not_published(killed, output_dir, database)
     assert run["forgotten_at"] is not None and run["customers"] is None
-    assert "stopped before its folder switched to it: never published, forgotten at " in table
+    assert (
+        "stopped before its folder switched to it: never published, forgotten by the next run "
+        "to its destination at " in table
+    )
+    assert run["forgotten_because"] == "stopped_before_switch"
     (trace,) = query(
         database,
-        "select as_of_date, output_dir from history.forgotten_runs where run_id = ?",
+        "select as_of_date, output_dir, forgotten_because from history.forgotten_runs "
+        "where run_id = ?",
         [killed],
     )
-    assert str(trace[0]) == AS_OF and trace[1] == str(output_dir.absolute())
+    assert trace == (
+        dt.date.fromisoformat(AS_OF),
+        str(output_dir.absolute()),
+        "stopped_before_switch",
+    )
 
 
 def recorded_run_ids(database: Path) -> list[int]:
