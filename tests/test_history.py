@@ -19,8 +19,16 @@ import pytest
 from audit_helpers import ACCEPT_REASON, AS_OF_DATES, SEEDS, Scenario, run_scenario
 from reference import audience_rules as reference
 
+from audience_pipeline.cli import never_published_line
 from audience_pipeline.errors import PipelineError
-from audience_pipeline.history import TABLES, record_run
+from audience_pipeline.history import (
+    STOPPED_BEFORE_SWITCH,
+    SWITCH_FAILED,
+    TABLES,
+    ensure_history_tables,
+    read_published_runs,
+    record_run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -270,3 +278,60 @@ def test_a_copy_of_the_wrong_size_is_not_recorded(
             f"select count(*) from history.{table} where run_id = 99"
         ).fetchone() == (0,)
     con.close()
+
+
+def test_runs_forgotten_before_the_history_kept_why_are_read_then_migrated(tmp_path: Path) -> None:
+    """A database whose ``forgotten_runs`` predates ``forgotten_because``: read as it is (the
+    reason unknown, null), and the next run's migration gives the table the column."""
+    database = tmp_path / "audience.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema history")
+        for name, columns in TABLES.items():
+            if name == "forgotten_runs":
+                columns = columns.replace(",\n        forgotten_because varchar", "")
+            con.execute(f"create table history.{name} ({columns})")
+        con.execute(
+            "insert into history.forgotten_runs values (1, date '2026-11-26', "
+            "timestamp '2026-11-26 10:00:00', '/data/a', 'crm', 2, timestamp '2026-11-27 09:00:00')"
+        )
+        assert "forgotten_because" not in _columns(con, "forgotten_runs")
+    (run,) = read_published_runs(database)
+    assert (run["published"], run["forgotten_because"]) == (False, None)
+    assert never_published_line(run).endswith("never published, forgotten at 2026-11-27 09:00:00")
+    with duckdb.connect(str(database)) as con:
+        ensure_history_tables(con)
+        assert "forgotten_because" in _columns(con, "forgotten_runs")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'history' and table_name = ?",
+            [table],
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("because", "forgotten_at", "said"),
+    [
+        (None, None, " stopped before its folder switched to it: never published; the next run"),
+        (STOPPED_BEFORE_SWITCH, datetime(2026, 11, 27, 9), "forgotten by the next run to its"),
+        (SWITCH_FAILED, datetime(2026, 11, 26, 10), ": its folder's switch failed: never"),
+    ],
+)
+def test_a_run_never_published_is_listed_with_why(
+    because: str | None, forgotten_at: datetime | None, said: str
+) -> None:
+    run = {
+        "run_id": 4,
+        "as_of_date": date(2026, 11, 26),
+        "published_at": datetime(2026, 11, 26, 10),
+        "forgotten_at": forgotten_at,
+        "forgotten_because": because,
+    }
+    line = never_published_line(run)
+    assert line.startswith("  run #4 (as of 2026-11-26, recorded 2026-11-26 10:00:00)")
+    assert said in line
