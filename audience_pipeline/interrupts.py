@@ -4,8 +4,10 @@
   is noted, so that a step that turned it into something else (dbt reports a failed build;
   DuckDB raises ``RuntimeError: Query interrupted``) can be told from a real failure: the run
   then ends as interrupted (exit 130), not as a failed control or an unexpected error.
-- :func:`deferred_interrupts`: from the publish until the output folder has switched to the
-  new generation and the history marked the run switched, a press (or SIGTERM) is noted and
+- :func:`deferred_interrupts`: from the history's record of the run (its outputs already
+  written as the folder's next generation, not yet visible) until the output folder has
+  switched to that generation and the history marked the run switched, a press (or SIGTERM)
+  is noted and
   acted on only after the block. The history records the run just before the switch: a run
   stopped in between would be settled only by the next run to the folder
   (``history.forget_run_never_published``), and the command would say nothing was published

@@ -45,7 +45,7 @@ from audience_pipeline.landing_folder import RemoteFolder
 from audience_pipeline.priority import run_at_lower_priority
 from audience_pipeline.progress import Progress
 from audience_pipeline.project import default_database, work_dir
-from audience_pipeline.publish import current_generation, stage_outputs
+from audience_pipeline.publish import StagedGeneration, current_generation, stage_outputs
 from audience_pipeline.reconciliation import build_report
 from audience_pipeline.report import REPORT_FILE, collect_report_facts, render_report
 from audience_pipeline.run_lock import with_run_locks
@@ -296,22 +296,30 @@ def run_pipeline(
                     input_files=input_files,
                     dbt_run=dbt_run,
                 )
+                staged = _stage_the_publish(
+                    con,
+                    progress,
+                    as_of_date=as_of_date,
+                    dbt_run=dbt_run,
+                    destination=destination,
+                    drift=drift,
+                    contract_files=[spec.name for spec in contract],
+                    output_dir=output_dir,
+                )
             except Exception:
                 # DuckDB turns Ctrl-C into RuntimeError('Query interrupted')
                 if interrupted.is_set():
                     raise KeyboardInterrupt from None
                 raise
-        # From here until the output folder has switched and the run is marked so, Ctrl-C and
-        # SIGTERM wait: the run is recorded just before the switch (interrupts.py).
+        # From the record until the output folder has switched and the run is marked so,
+        # Ctrl-C and SIGTERM wait: the run is recorded just before the switch (interrupts.py).
         with deferred_interrupts() as received:
-            run_id, report, outputs = _publish_and_record(
+            _record_and_switch(
                 con,
                 progress,
-                as_of_date=as_of_date,
-                dbt_run=dbt_run,
+                staged,
                 destination=destination,
                 drift=drift,
-                contract_files=[spec.name for spec in contract],
                 output_dir=output_dir,
                 input_dir=input_dir,
                 keep_runs=keep_runs,
@@ -324,12 +332,12 @@ def run_pipeline(
         con.close()
 
     return RunResult(
-        report=report,
-        outputs=outputs,
+        report=staged.report,
+        outputs=staged.generation.paths,
         loaded=loaded,
         dbt=dbt_run,
         stage_seconds=dict(progress.stage_seconds),
-        run_id=run_id,
+        run_id=staged.run_id,
         drift=drift,
     )
 
@@ -403,7 +411,17 @@ def _checked_before_publish(
             raise DriftFailure(str(failure) + where, failure.result) from None
 
 
-def _publish_and_record(
+@dataclass(frozen=True)
+class StagedRun:
+    """A passed run's report and outputs, written as the output folder's next generation, not
+    yet visible, and the number the history will record it with."""
+
+    run_id: int
+    report: dict[str, Any]
+    generation: StagedGeneration
+
+
+def _stage_the_publish(
     con: duckdb.DuckDBPyConnection,
     progress: Progress,
     *,
@@ -413,45 +431,61 @@ def _publish_and_record(
     drift: DriftResult,
     contract_files: list[str],
     output_dir: Path,
-    input_dir: Path | RemoteFolder,
-    keep_runs: int | None,
-) -> tuple[int, dict[str, Any], list[Path]]:
-    """Write a passed run's outputs as the output folder's next generation, record the run in
-    the history with that generation, switch the folder to it, then prune the history.
-
-    Recorded before the switch: a run stopped after the switch is in the history (its delta
-    files may have reached the platform, so the next run compares with it), and one stopped
-    before it is forgotten by the next run (``forget_run_never_published``).
-    """
+) -> StagedRun:
+    """Build the report and write every output as the output folder's next generation. Nothing
+    is visible or recorded yet: a run interrupted here published nothing, and leaves nothing
+    behind (``stage_outputs``)."""
     with progress.stage("publish"):
         report = build_report(con, as_of_date, dbt_run.controls, destination, drift=drift)
         run_id = next_run_id(con)
         run_report = render_report(
             collect_report_facts(con, report=report, drift=drift, run_id=run_id)
         )
-        staged = stage_outputs(
+        generation = stage_outputs(
             con,
             report,
             contract_files,
             output_dir,
             extra_files={REPORT_FILE: run_report},
         )
+    return StagedRun(run_id, report, generation)
+
+
+def _record_and_switch(
+    con: duckdb.DuckDBPyConnection,
+    progress: Progress,
+    staged: StagedRun,
+    *,
+    destination: str,
+    drift: DriftResult,
+    output_dir: Path,
+    input_dir: Path | RemoteFolder,
+    keep_runs: int | None,
+) -> None:
+    """Record the staged run in the history with its generation, switch the output folder to
+    it, then prune the history.
+
+    Recorded before the switch: a run stopped after the switch is in the history (its delta
+    files may have reached the platform, so the next run compares with it), and one stopped
+    before it is forgotten by the next run (``forget_run_never_published``).
+    """
+    run_id = staged.run_id
     with progress.stage("history: record the run"):
         record_run(
             con,
             run_id=run_id,
-            report=report,
+            report=staged.report,
             drift=drift,
             published_at=dt.datetime.now(dt.UTC),
             input_dir=str(input_dir.resolve()),
             output_dir=str(Path(output_dir).absolute()),
             destination=destination,
-            generation=staged.number,
+            generation=staged.generation.number,
         )
     try:
-        staged.switch()
+        staged.generation.switch()
     except BaseException:
-        if current_generation(output_dir) == staged.number:  # switched, then failed (prune)
+        if current_generation(output_dir) == staged.generation.number:  # switched, then failed
             mark_switched(con, run_id)
         else:  # not published: the folder still holds the generation before
             forget_run(con, run_id, SWITCH_FAILED)
@@ -463,4 +497,3 @@ def _publish_and_record(
             f"  history: kept the customers of the {keep_runs:,} latest runs, "
             f"{pruned:,} older rows pruned"
         )
-    return run_id, report, staged.paths

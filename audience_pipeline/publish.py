@@ -405,7 +405,24 @@ def stage_outputs(
     generations = _Generations(target)
     generations.prepare()
     staging = generations.staging()
+    try:
+        names = _write_generation(con, staging, report, input_files, extra_files)
+        generations.carry_over(staging)
+    except BaseException:  # an error, or Ctrl-C: nothing of this run stays behind
+        _remove(staging)
+        raise
+    number = generations.commit(staging)
+    return StagedGeneration(generations, number, [output_dir / name for name in names])
 
+
+def _write_generation(
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    report: dict[str, Any],
+    input_files: list[str],
+    extra_files: Mapping[str, str | bytes] | None,
+) -> list[str]:
+    """Write the outputs into ``staging``; returns their names."""
     names = []
     for position, (name, _, query) in enumerate(_table_files(input_files)):
         _copy_query(con, query, staging / name)
@@ -419,9 +436,7 @@ def stage_outputs(
             raise PipelineError(f"cannot publish an extra file named {name!r}")
         _write_file(staging / name, content)
         names.append(name)
-    generations.carry_over(staging)
-    number = generations.commit(staging)
-    return StagedGeneration(generations, number, [output_dir / name for name in names])
+    return names
 
 
 def current_generation(output_dir: Path) -> int | None:

@@ -267,6 +267,25 @@ def test_ctrl_c_during_the_dbt_build_is_an_interrupted_run(
     assert not (published.work / ".out.diagnostics").exists()
 
 
+def test_ctrl_c_while_writing_the_new_generation_publishes_nothing(
+    published: Published, unchanged: None
+) -> None:
+    """Writing the outputs (seconds at volume) is not yet publishing: Ctrl-C there ends the run
+    as interrupted (130) at once, removes what it wrote, and records nothing."""
+    before = recorded_run_ids(published.database)
+    run = Run(command(published.output_dir, published.database), pause_before="publish-write")
+    pid = int(run.wait_for(r"pause point publish-write: pid (\d+) waiting").group(1))
+    staging = published.work / ".out.generations" / f".staging-{pid}"
+    assert (staging / "eligible_audience.csv").is_file()
+    os.kill(pid, signal.SIGINT)
+    assert run.finish() == 130, run.output
+    assert "interrupted; nothing was published" in run.output
+    assert "history: record the run" not in run.output
+    assert not staging.exists()
+    assert os.readlink(published.output_dir) == published.generation
+    assert recorded_run_ids(published.database) == before
+
+
 def test_ctrl_c_once_the_run_is_recorded_completes_the_publish(
     published: Published, unchanged: None
 ) -> None:
