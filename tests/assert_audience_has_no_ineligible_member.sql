@@ -120,8 +120,14 @@ held as (
     select customer_id_before_zero_decimals as customer_id from customers_checked
     where disposition = 'rejected' and customer_id_before_zero_decimals is not null
     union
+    select customer_id_before_zero_decimals_from_end as customer_id from customers_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals_from_end is not null
+    union
     select customer_id_before_zero_decimals as customer_id from consent_checked
     where disposition = 'rejected' and customer_id_before_zero_decimals is not null
+    union
+    select customer_id_before_zero_decimals_from_end as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals_from_end is not null
 
 ),
 
@@ -263,6 +269,17 @@ id_in_digits_suppressions as (
     cross join build_parameters
     where
         suppressions_checked.customer_id_before_zero_decimals is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+
+    union
+
+    select suppressions_checked.customer_id_before_zero_decimals_from_end as customer_id
+
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_before_zero_decimals_from_end is not null
         and suppressions_checked.disposition <> 'duplicate'
         and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
 

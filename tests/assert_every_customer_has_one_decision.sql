@@ -37,6 +37,12 @@ expected_customers as (
 
     union
 
+    select customer_id_before_zero_decimals_from_end as customer_id
+    from customers_checked
+    where customer_id_before_zero_decimals_from_end is not null and disposition = 'rejected'
+
+    union
+
     select salvaged_customer_id as customer_id
     from customers_checked
     where salvaged_customer_id is not null

@@ -174,13 +174,31 @@ rejected_row_readings as (
     where disposition = 'rejected'
     union
     select
+        customer_id_before_zero_decimals_from_end as customer_id,
+        email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
         customer_id_before_zero_decimals as customer_id,
         salvaged_email_normalized as email
     from customers_checked
     where disposition = 'rejected'
     union
     select
+        customer_id_before_zero_decimals_from_end as customer_id,
+        salvaged_email_normalized as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
         customer_id_before_zero_decimals as customer_id,
+        salvaged_email_normalized_from_end as email
+    from customers_checked
+    where disposition = 'rejected'
+    union
+    select
+        customer_id_before_zero_decimals_from_end as customer_id,
         salvaged_email_normalized_from_end as email
     from customers_checked
     where disposition = 'rejected'
@@ -291,6 +309,9 @@ rejected_consent as (
     union
     select customer_id_before_zero_decimals as customer_id from consent_checked
     where disposition = 'rejected' and customer_id_before_zero_decimals is not null
+    union
+    select customer_id_before_zero_decimals_from_end as customer_id from consent_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals_from_end is not null
 
 ),
 
@@ -321,6 +342,14 @@ suppressed_by_customer_id as (
     cross join build_parameters
     where
         suppressions_checked.customer_id_before_zero_decimals is not null
+        and suppressions_checked.disposition <> 'duplicate'
+        and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
+    union
+    select suppressions_checked.customer_id_before_zero_decimals_from_end as customer_id
+    from suppressions_checked
+    cross join build_parameters
+    where
+        suppressions_checked.customer_id_before_zero_decimals_from_end is not null
         and suppressions_checked.disposition <> 'duplicate'
         and {{ is_active_suppression('suppressions_checked', 'build_parameters') }}
     union

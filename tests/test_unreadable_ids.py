@@ -438,3 +438,73 @@ def test_explain_names_the_line_with_zero_decimals(zero_decimals: tuple[Path, Pa
     assert "its customer_id cannot be read and its digits name this customer" in suppressed
     held = explain(database, ZERO_DECIMALS_OPT_OUT[0])
     assert "consent_events.csv line" in held and "102,000" in held
+
+
+#: a line a field too many whose pieces from its start and from its end both could carry three
+#: zero decimals: the start's (106.000, 108.000) and the end's (107.000, 109.000) name their
+#: customers, each in both readings
+TWO_PIECES = {
+    "suppressions": (106, 107, "106.000,107.000,,hard_bounce,2026-01-01,"),
+    "consent_events": (
+        108,
+        109,
+        "CE-900401,108.000,109.000,email,OPT_OUT,2026-11-20T00:00:00Z,web",
+    ),
+}
+
+
+def test_both_pieces_of_a_broken_line_name_their_customers_with_zero_decimals(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The end's reading with three zero decimals is not lost when the start has one too: the
+    suppression suppresses 107 (and 106), the opt-out holds 109 (and 108), as the reference
+    says, and `audience explain` names the opt-out's line for 109."""
+    customers = (106, 107, 108, 109)
+    appended = {
+        "customers": [
+            f"{customer_id},new{customer_id}@example.com,Ann,NY,gold,true,2026-01-01T00:00:00Z"
+            for customer_id in customers
+        ],
+        "bookings": [
+            f"BK-9{customer_id:05d},{customer_id},2026-10-01,100.00,COMPLETED,Family Resort,web"
+            for customer_id in customers
+        ],
+        "consent_events": [
+            f"CE-9{customer_id:05d},{customer_id},email,OPT_IN,2025-01-01T00:00:00Z,web"
+            for customer_id in customers
+        ],
+    }
+    landing = tmp_path_factory.mktemp("zero_decimals_two_pieces_reference")
+    shutil.copytree(PROJECT_DIR / "seeds", landing, dirs_exist_ok=True)
+    for file_name, lines in appended.items():  # the readable lines, for the reference
+        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    for file_name, (_, _, line) in TWO_PIECES.items():
+        appended.setdefault(file_name, []).append(line)
+    _, database = _run_with_lines(tmp_path_factory, "zero_decimals_two_pieces", appended)
+    decisions = read_decisions(database)
+    assert {customer_id: decisions[customer_id] for customer_id in customers} == {
+        106: "suppressed",
+        107: "suppressed",
+        108: "data_quality_hold",
+        109: "data_quality_hold",
+    }
+    # the reference reads a broken line through ids_named_by_unsplittable_line
+    named = {
+        file_name: rules.ids_named_by_unsplittable_line(line, COLUMNS[file_name])
+        for file_name, (_, _, line) in TWO_PIECES.items()
+    }
+    assert named == {
+        "suppressions": {106, 106_000, 107, 107_000},
+        "consent_events": {108, 108_000, 109, 109_000},
+    }
+    expected = rules.evaluate(
+        *(
+            rules.load_rows(landing / f"{name}.csv")
+            for name in ("customers", "bookings", "consent_events", "suppressions")
+        ),
+        dt.date.fromisoformat(AS_OF),
+        unsplittable_line_ids=named,
+    )
+    assert decisions == expected.decisions
+    assert "consent_events.csv line" in explain(database, 109)

@@ -173,6 +173,17 @@
     )
 {%- endmacro %}
 
+{#-
+    The same reading of the piece a line that cannot be split salvaged from its end, on its
+    own (the staging column `customer_id_before_zero_decimals_from_end`): where the line's
+    customer_id or the piece from its start has a reading too (`1.000,157.000,...`, a field
+    too many), `row_id_before_zero_decimals` gives that one, and the end's customer (157) must
+    still be named - the line names every reading of both pieces.
+-#}
+{% macro row_id_before_zero_decimals_from_end() -%}
+    {{ audience.id_before_zero_decimals('salvaged_customer_id_from_end_text', 'null') }}
+{%- endmacro %}
+
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
 {% macro mangled_id_pattern() -%}
     {{ return('[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}') }}

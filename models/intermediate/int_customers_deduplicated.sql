@@ -41,6 +41,13 @@ ids_outside_accepted_rows as (
 
     union
 
+    select customer_id_before_zero_decimals_from_end as customer_id
+
+    from customers_checked
+    where customer_id_before_zero_decimals_from_end is not null and disposition = 'rejected'
+
+    union
+
     select salvaged_customer_id as customer_id
 
     from customers_checked

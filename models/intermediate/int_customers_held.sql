@@ -64,6 +64,15 @@ rejected_customer_rows as (
     from customers_checked
     where disposition = 'rejected' and customer_id_before_zero_decimals is not null
 
+    union
+
+    select
+        customer_id_before_zero_decimals_from_end as customer_id,
+        source_line
+
+    from customers_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals_from_end is not null
+
 ),
 
 rejected_consent_rows as (
@@ -110,6 +119,15 @@ rejected_consent_rows as (
 
     from consent_events_checked
     where disposition = 'rejected' and customer_id_before_zero_decimals is not null
+
+    union
+
+    select
+        customer_id_before_zero_decimals_from_end as customer_id,
+        source_line
+
+    from consent_events_checked
+    where disposition = 'rejected' and customer_id_before_zero_decimals_from_end is not null
 
     union
 

@@ -58,6 +58,7 @@ rejected_rows as {{ materialized_cte() }} (
         customers_checked.customer_id,
         customers_checked.customer_id_in_digits,
         customers_checked.customer_id_before_zero_decimals,
+        customers_checked.customer_id_before_zero_decimals_from_end,
         customers_checked.email_normalized,
         customers_checked.salvaged_customer_id,
         customers_checked.salvaged_customer_id_from_end,
@@ -101,6 +102,14 @@ rejected_row_addresses as (
     union
 
     select
+        email_normalized,
+        customer_id_before_zero_decimals_from_end as customer_id
+    from rejected_rows
+    where email_normalized is not null and customer_id_before_zero_decimals_from_end is not null
+
+    union
+
+    select
         salvaged_email_normalized as email_normalized,
         customer_id_before_zero_decimals as customer_id
     from rejected_rows
@@ -109,10 +118,26 @@ rejected_row_addresses as (
     union
 
     select
+        salvaged_email_normalized as email_normalized,
+        customer_id_before_zero_decimals_from_end as customer_id
+    from rejected_rows
+    where salvaged_email_normalized is not null and customer_id_before_zero_decimals_from_end is not null
+
+    union
+
+    select
         salvaged_email_normalized_from_end as email_normalized,
         customer_id_before_zero_decimals as customer_id
     from rejected_rows
     where salvaged_email_normalized_from_end is not null and customer_id_before_zero_decimals is not null
+
+    union
+
+    select
+        salvaged_email_normalized_from_end as email_normalized,
+        customer_id_before_zero_decimals_from_end as customer_id
+    from rejected_rows
+    where salvaged_email_normalized_from_end is not null and customer_id_before_zero_decimals_from_end is not null
 
     union
 

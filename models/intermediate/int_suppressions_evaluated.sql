@@ -78,6 +78,17 @@ unsplittable_line_readings as (
 
     select
         source_line,
+        customer_id_before_zero_decimals_from_end as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized,
+        rejection_reason
+
+    from suppressions_checked
+    where customer_id_before_zero_decimals_from_end is not null and has_structural_error
+
+    union
+
+    select
+        source_line,
         cast(null as {{ dbt.type_bigint() }}) as customer_id,
         salvaged_email_normalized as email_normalized,
         rejection_reason

@@ -84,6 +84,7 @@ final as (
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ id_in_event_id('event_id', 'customer_id_text', 'customer_id') }} as customer_id_in_event_id,
         {{ row_id_before_zero_decimals() }} as customer_id_before_zero_decimals,
+        {{ row_id_before_zero_decimals_from_end() }} as customer_id_before_zero_decimals_from_end,
         {{ row_disposition() }} as disposition
 
     from validated

@@ -103,6 +103,7 @@ final as (
         customer_id_in_email,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ row_id_before_zero_decimals() }} as customer_id_before_zero_decimals,
+        {{ row_id_before_zero_decimals_from_end() }} as customer_id_before_zero_decimals_from_end,
         {{ row_disposition() }} as disposition
 
     from validated
