@@ -161,24 +161,21 @@
 {#-
     A checked row's reading with three zero decimals (`id_before_zero_decimals`): of its
     customer_id when it cannot be read, else, on a line that cannot be split, of the piece
-    salvaged from the line's start, else of the one from its end; from the staging models'
-    `customer_id_text`, `customer_id`, `salvaged_customer_id_text` and
-    `salvaged_customer_id_from_end_text`.
+    salvaged from the line's start (the staging column `customer_id_before_zero_decimals`),
+    from the staging models' `customer_id_text`, `customer_id` and `salvaged_customer_id_text`.
 -#}
 {% macro row_id_before_zero_decimals() -%}
     coalesce(
         {{ audience.id_before_zero_decimals('customer_id_text', 'customer_id') }},
-        {{ audience.id_before_zero_decimals('salvaged_customer_id_text', 'null') }},
-        {{ audience.id_before_zero_decimals('salvaged_customer_id_from_end_text', 'null') }}
+        {{ audience.id_before_zero_decimals('salvaged_customer_id_text', 'null') }}
     )
 {%- endmacro %}
 
 {#-
-    The same reading of the piece a line that cannot be split salvaged from its end, on its
-    own (the staging column `customer_id_before_zero_decimals_from_end`): where the line's
-    customer_id or the piece from its start has a reading too (`1.000,157.000,...`, a field
-    too many), `row_id_before_zero_decimals` gives that one, and the end's customer (157) must
-    still be named - the line names every reading of both pieces.
+    The same reading of the piece a line that cannot be split salvaged from its end (the
+    staging column `customer_id_before_zero_decimals_from_end`), as `salvaged_customer_id` and
+    `salvaged_customer_id_from_end` are read apart: a line names every reading of both pieces
+    (`1.000,157.000,...`, a field too many, names 1 from its start and 157 from its end).
 -#}
 {% macro row_id_before_zero_decimals_from_end() -%}
     {{ audience.id_before_zero_decimals('salvaged_customer_id_from_end_text', 'null') }}
