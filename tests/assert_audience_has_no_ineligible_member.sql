@@ -105,11 +105,17 @@ held as (
     select salvaged_customer_id_from_end as customer_id from customers_checked
     where salvaged_customer_id_from_end is not null
     union
+    select salvaged_customer_id_joined as customer_id from customers_checked
+    where salvaged_customer_id_joined is not null
+    union
     select salvaged_customer_id as customer_id from consent_checked
     where salvaged_customer_id is not null
     union
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
+    union
+    select salvaged_customer_id_joined as customer_id from consent_checked
+    where salvaged_customer_id_joined is not null
     union
     select customer_id_in_digits as customer_id from customers_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
@@ -223,6 +229,12 @@ unsplittable_suppression_names as (
         cast(null as {{ dbt.type_string() }}) as email_normalized
     from suppressions_checked
     where salvaged_customer_id_from_end is not null
+    union all
+    select
+        salvaged_customer_id_joined as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized
+    from suppressions_checked
+    where salvaged_customer_id_joined is not null
     union all
     select
         cast(null as {{ dbt.type_bigint() }}) as customer_id,

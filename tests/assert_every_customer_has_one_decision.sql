@@ -53,6 +53,12 @@ expected_customers as (
     from customers_checked
     where salvaged_customer_id_from_end is not null
 
+    union
+
+    select salvaged_customer_id_joined as customer_id
+    from customers_checked
+    where salvaged_customer_id_joined is not null
+
 ),
 
 decision_counts as (

@@ -389,6 +389,39 @@ def test_line_that_cannot_be_split_names_its_customer_both_ways(
     assert readable["salvaged_customer_id_from_end"] is None
 
 
+@pytest.mark.parametrize(
+    ("line", "joined"),
+    [
+        # an id written with a thousands comma, cut in two by the split
+        ("E-1,157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm", "157,000"),
+        # cut in three: the id's piece and both extra ones
+        ("E-1,1,157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm", "1,157,000"),
+        # quotes around it, the quoting unsound: the pieces keep them, the joined text does not
+        ('E-1,"157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm', "157,000"),
+        # a semicolon line in the comma file, cut at semicolons and commas alike
+        ("E-1;157,000;email;OPT_OUT;2026-06-01T00:00:00Z;crm", "157,000"),
+        # a field too many after the id: joined all the same (the staging model reads nobody in it)
+        ("E-1,15,email,OPT_OUT,2026-06-01T00:00:00Z,crm,eu", "15,email"),
+        # no extra piece: nothing to join
+        ("E-1,15,OPT_OUT", None),
+    ],
+    ids=["cut_in_two", "cut_in_three", "unsound_quote", "other_delimiter", "after_id", "fewer"],
+)
+def test_line_with_extra_pieces_joins_them_where_its_id_would_sit(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line: str,
+    joined: str | None,
+) -> None:
+    load(landing_folder({"consent_events": [line, make_row("consent_events", event_id="E-9")]}))
+    first = FIRST_CASE_LINE["consent_events"]
+    broken = row_at(con, "consent_events", first)
+    assert broken["structural_error"] is not None
+    assert broken["salvaged_customer_id_joined"] == joined
+    assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_joined"] is None
+
+
 def test_salvaged_customer_id_follows_the_header_order(
     landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -402,6 +435,7 @@ def test_salvaged_customer_id_follows_the_header_order(
         "42",
         "extra",
     )
+    assert broken["salvaged_customer_id_joined"] == "42,extra"
 
 
 def test_unterminated_quote_does_not_swallow_following_lines(
@@ -612,6 +646,7 @@ def test_extra_columns_are_ignored_and_reported(
         "is_unpadded_line",
         "salvaged_customer_id",
         "salvaged_customer_id_from_end",
+        "salvaged_customer_id_joined",
         "salvaged_email",
         "salvaged_email_from_end",
         *COLUMNS["suppressions"],

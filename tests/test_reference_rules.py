@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import COLUMNS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import audience_rules as rules
@@ -197,6 +198,25 @@ def test_id_in_digits(text: str, expected: int | None) -> None:
 def test_ids_in_digits(text: str, expected: set[int]) -> None:
     """An id that could have three zero decimals names the customer of both readings."""
     assert rules.ids_in_digits(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("157,000,,hard_bounce,2026-01-01,", {157, 0, 157_000}),
+        ("1,157,000,,hard_bounce,2026-01-01,", {1, 0, 1_157_000}),
+        ('"157,000,,hard_bounce,2026-01-01,', {157, 0, 157_000}),
+        ("C-157,000,,hard_bounce,2026-01-01,", {157, 0, 157_000}),
+        ("157,Sm,,hard_bounce,2026-01-01,", {157}),
+        ("1157,000,,hard_bounce,2026-01-01,", {1157, 0}),
+        ("157,00,,hard_bounce,2026-01-01,", {157, 0}),
+        ("157,,hard_bounce", {157}),
+    ],
+)
+def test_ids_named_by_a_line_whose_id_a_thousands_comma_cut(line: str, expected: set[int]) -> None:
+    """The pieces from the id's place across a line's extra ones, joined, name the customer
+    when they are an id grouped in threes by commas; the pieces alone name theirs."""
+    assert rules.ids_named_by_unsplittable_line(line, COLUMNS["suppressions"]) == expected
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 A generated folder of a few thousand customers (the generator's default share of invalid
 values), with broken lines put in the middle of bookings.csv (an unterminated quote, a blank
 line, too many fields, a byte that is not UTF-8, a quoted field with a delimiter and doubled
-quotes, a CRLF line ending), runs end to end three times: ``audience run`` on DuckDB,
+quotes, a CRLF line ending) and a suppression whose id a thousands comma cut in two (only
+its pieces joined name the customer), runs end to end three times: ``audience run`` on DuckDB,
 ``audience run --target spark``, and Spark once more with the folder named by a ``file://``
 URL, as object storage is named. Spark reads the files in small splits here (64 KB), so a file
 is read by several tasks and every line number comes from the locator (the split's offset
@@ -24,6 +25,7 @@ also sets AUDIENCE_S3A_JARS to the hadoop-aws jars of ``scripts/s3a_jars.py``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
@@ -34,6 +36,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import s3fs
+from conftest import COLUMNS
+from reference import audience_rules as rules
 from s3_endpoint import ACCESS_KEY, SECRET_KEY, point_clients_at, running_endpoint, upload_folder
 
 pytestmark = [
@@ -112,6 +116,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     bookings = landing / "bookings.csv"
     lines = bookings.read_bytes().splitlines(keepends=True)
     bookings.write_bytes(b"".join(lines[:100] + BROKEN_BOOKINGS + lines[100:]))
+    _suppress_with_a_cut_id(landing)
     outputs = {}
     # the third run names the folder by URL, as object storage is named (s3a://, abfss://):
     # the checks read it through fsspec and Spark reads the URL itself
@@ -122,6 +127,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ):
         outputs[run] = _published(run, target, input_dir, work)
     return outputs
+
+
+def _suppress_with_a_cut_id(landing: Path) -> None:
+    """A suppression of the first customer over 999 whom the folder makes eligible, its id
+    written with a thousands comma and unquoted (``1,042``): the split cuts it in two, and only
+    the pieces joined (``salvaged_customer_id_joined``, a slice of the line's pieces on each
+    engine) name the customer."""
+    decisions = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF)).decisions
+    customer = min(c for c, d in decisions.items() if d == rules.ELIGIBLE and c >= 1000)
+    suppressions = landing / "suppressions.csv"
+    assert suppressions.read_text().startswith(",".join(COLUMNS["suppressions"]) + "\n")
+    with suppressions.open("a", encoding="utf-8") as handle:
+        handle.write(f"{customer // 1000},{customer % 1000:03d},,hard_bounce,2026-01-01,\n")
+
+
+def _cut_customer(runs: dict[str, Path]) -> tuple[int, int]:
+    """The customer ``_suppress_with_a_cut_id`` wrote a line for, and the line."""
+    lines = (runs["spark"].parent / "landing" / "suppressions.csv").read_text().splitlines()
+    first, second = lines[-1].split(",")[:2]
+    return int(first + second), len(lines)
 
 
 def _published(
@@ -231,6 +256,19 @@ def test_the_broken_lines_are_quarantined_at_their_lines(runs: dict[str, Path]) 
         103: "expected 7 fields, found 8",
         104: "not valid UTF-8: byte 0xE9 in column product_name",
     }
+
+
+def test_an_id_cut_by_a_thousands_comma_is_suppressed_on_both_engines(
+    runs: dict[str, Path],
+) -> None:
+    customer, line = _cut_customer(runs)
+    for run in ("duckdb", "spark"):
+        audience = {int(row["customer_id"]) for row in _rows(runs[run] / "eligible_audience.csv")}
+        assert customer not in audience, run
+        rejected = {
+            int(row["source_line"]) for row in _rows(runs[run] / "rejected_suppressions.csv")
+        }
+        assert line in rejected, run
 
 
 def test_the_reconciliation_is_the_same(runs: dict[str, Path]) -> None:

@@ -370,22 +370,43 @@ BROKEN_ZERO_DECIMALS_SUPPRESSION = (104, "104.000,,hard_bounce,2026-01-01,,extra
 MILLIONS_SUPPRESSION = (105, "105.000.000,,hard_bounce,2026-01-01,")  # one reading: 105000000
 
 
-def _new_customers_lines() -> dict[str, list[str]]:
-    """Lines that make each of NEW_CUSTOMERS eligible: a snapshot, a booking, an opt-in."""
+def _new_customers_lines(customers: tuple[int, ...] = NEW_CUSTOMERS) -> dict[str, list[str]]:
+    """Lines that make each of ``customers`` eligible: a snapshot, a booking, an opt-in."""
     return {
         "customers": [
             f"{customer_id},new{customer_id}@example.com,Ann,NY,gold,true,2026-01-01T00:00:00Z"
-            for customer_id in NEW_CUSTOMERS
+            for customer_id in customers
         ],
         "bookings": [
             f"BK-9{customer_id:05d},{customer_id},2026-10-01,100.00,COMPLETED,Family Resort,web"
-            for customer_id in NEW_CUSTOMERS
+            for customer_id in customers
         ],
         "consent_events": [
             f"CE-9{customer_id:05d},{customer_id},email,OPT_IN,2025-01-01T00:00:00Z,web"
-            for customer_id in NEW_CUSTOMERS
+            for customer_id in customers
         ],
     }
+
+
+def _run_and_decide(
+    tmp_path_factory: pytest.TempPathFactory, name: str, appended: dict[str, list[str]]
+) -> tuple[Path, dict[int, str]]:
+    """``_run_with_lines``: the run's database and its decisions."""
+    _, database = _run_with_lines(tmp_path_factory, name, appended)
+    return database, read_decisions(database)
+
+
+def _reference_landing(
+    tmp_path_factory: pytest.TempPathFactory, name: str, appended: dict[str, list[str]]
+) -> Path:
+    """The sample with the readable ``appended`` lines, for the reference (which is given the
+    broken lines' readings apart)."""
+    landing = tmp_path_factory.mktemp(name)
+    shutil.copytree(PROJECT_DIR / "seeds", landing, dirs_exist_ok=True)
+    for file_name, lines in appended.items():
+        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+    return landing
 
 
 @pytest.fixture(scope="module")
@@ -460,29 +481,11 @@ def test_both_pieces_of_a_broken_line_name_their_customers_with_zero_decimals(
     suppression suppresses 107 (and 106), the opt-out holds 109 (and 108), as the reference
     says, and `audience explain` names the opt-out's line for 109."""
     customers = (106, 107, 108, 109)
-    appended = {
-        "customers": [
-            f"{customer_id},new{customer_id}@example.com,Ann,NY,gold,true,2026-01-01T00:00:00Z"
-            for customer_id in customers
-        ],
-        "bookings": [
-            f"BK-9{customer_id:05d},{customer_id},2026-10-01,100.00,COMPLETED,Family Resort,web"
-            for customer_id in customers
-        ],
-        "consent_events": [
-            f"CE-9{customer_id:05d},{customer_id},email,OPT_IN,2025-01-01T00:00:00Z,web"
-            for customer_id in customers
-        ],
-    }
-    landing = tmp_path_factory.mktemp("zero_decimals_two_pieces_reference")
-    shutil.copytree(PROJECT_DIR / "seeds", landing, dirs_exist_ok=True)
-    for file_name, lines in appended.items():  # the readable lines, for the reference
-        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
+    appended = _new_customers_lines(customers)
+    landing = _reference_landing(tmp_path_factory, "zero_decimals_two_pieces_reference", appended)
     for file_name, (_, _, line) in TWO_PIECES.items():
         appended.setdefault(file_name, []).append(line)
-    _, database = _run_with_lines(tmp_path_factory, "zero_decimals_two_pieces", appended)
-    decisions = read_decisions(database)
+    database, decisions = _run_and_decide(tmp_path_factory, "zero_decimals_two_pieces", appended)
     assert {customer_id: decisions[customer_id] for customer_id in customers} == {
         106: "suppressed",
         107: "suppressed",
@@ -508,3 +511,79 @@ def test_both_pieces_of_a_broken_line_name_their_customers_with_zero_decimals(
     )
     assert decisions == expected.decisions
     assert "consent_events.csv line" in explain(database, 109)
+
+
+#: lines a field too many because an id was written with a comma for thousands, unquoted, in a
+#: comma file: the split cuts it in two (`110` and `000`), which name 110 and 0 from the line's
+#: start and end; joined, the pieces name the customer the export meant, 110000
+THOUSANDS_CUT = {
+    "suppressions": (110_000, "110,000,,hard_bounce,2026-01-01,"),
+    "consent_events": (111_000, "CE-900501,111,000,email,OPT_OUT,2026-11-20T00:00:00Z,web"),
+    "customers": (
+        112_000,
+        "112,000,other112@example.com,Cy,NY,gold,true,2026-11-25T00:00:00Z",
+    ),
+}
+#: cut in three: two extra pieces, joined with the id's first
+MILLIONS_CUT = (1_113_000, "1,113,000,,hard_bounce,2026-01-01,")
+#: a field too many after an id: `114,Sm` is not an id grouped in threes, so 114 alone
+NOT_GROUPED = (114_000, "114,Sm,,hard_bounce,2026-01-01,")
+#: what the lines make of the customers they may name
+CUT_DECISIONS = {
+    110_000: "suppressed",
+    111_000: "data_quality_hold",
+    112_000: "data_quality_hold",
+    1_113_000: "suppressed",
+    114_000: "eligible",
+}
+
+
+def test_an_id_cut_by_a_thousands_comma_names_the_customer_joined(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """`110,000` in a comma file is two pieces: the suppression suppresses 110000 (and 110 and
+    0), the opt-out holds 111000, the customers line holds 112000, the id cut in three
+    suppresses 1113000; `114,Sm` names 114, not 114000, who stays eligible. The decisions equal
+    the reference's, and `audience explain` names the lines."""
+    cut = tuple(customer for customer, _ in THOUSANDS_CUT.values())
+    customers = (*cut, MILLIONS_CUT[0], NOT_GROUPED[0])
+    appended = _new_customers_lines(customers)
+    landing = _reference_landing(tmp_path_factory, "thousands_cut_reference", appended)
+    broken = {file_name: [line] for file_name, (_, line) in THOUSANDS_CUT.items()}
+    broken["suppressions"] += [MILLIONS_CUT[1], NOT_GROUPED[1]]
+    for file_name, lines in broken.items():
+        appended[file_name] = appended.get(file_name, []) + lines
+    database, decisions = _run_and_decide(tmp_path_factory, "thousands_cut", appended)
+    assert {customer_id: decisions[customer_id] for customer_id in customers} == CUT_DECISIONS
+    named = {
+        file_name: set().union(
+            *(rules.ids_named_by_unsplittable_line(line, COLUMNS[file_name]) for line in lines)
+        )
+        for file_name, lines in broken.items()
+    }
+    assert named == {
+        "suppressions": {110, 0, 110_000, 1, 1_113_000, 114},
+        "consent_events": {111, 0, 111_000},
+        "customers": {112, 0, 112_000},
+    }
+    expected = rules.evaluate(
+        *(
+            rules.load_rows(landing / f"{name}.csv")
+            for name in ("customers", "bookings", "consent_events", "suppressions")
+        ),
+        dt.date.fromisoformat(AS_OF),
+        unsplittable_line_ids=named,
+        unsplittable_suppression_emails=set().union(
+            *(
+                rules.emails_named_by_unsplittable_line(line, COLUMNS["suppressions"])
+                for line in broken["suppressions"]
+            )
+        ),
+        unsplittable_customer_addresses=rules.addresses_named_by_unsplittable_line(
+            broken["customers"][0], COLUMNS["customers"]
+        ),
+    )
+    assert decisions == expected.decisions
+    assert "suppressions.csv line" in explain(database, 110_000)
+    assert "consent_events.csv line" in explain(database, 111_000)
+    assert "customers.csv line" in explain(database, 112_000)

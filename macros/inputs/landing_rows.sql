@@ -18,6 +18,10 @@
       quoting is sound, else the pieces between delimiters, quotes not interpreted; a line with
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
+    - `salvaged_customer_id_joined`: on a line with a structural error and more pieces than
+      the header has columns, the pieces from where the customer_id would sit across the
+      line's extra pieces, joined by commas (`157,000` in a comma file, cut in two by the
+      split: the id may have been written with a thousands separator);
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
@@ -220,6 +224,16 @@
                 when structural_error is not null
                     then {{ audience.trim_chars(audience.list_item('pieces', -from_end), ' "') }}
             end as salvaged_{{ column }}_from_end,
+            {%- if column == 'customer_id' %}
+            {#- the pieces from the id's place across the line's extra ones, joined by commas:
+                an id written with a thousands separator that is the delimiter -#}
+            case
+                when structural_error is not null and {{ audience.list_size('pieces') }} > {{ expected }}
+                    then {{ audience.trim_chars(audience.list_join(audience.list_slice(
+                        'pieces', from_start, from_start ~ ' + ' ~ audience.list_size('pieces') ~ ' - ' ~ expected
+                    ), ','), ' "') }}
+            end as salvaged_{{ column }}_joined,
+            {%- endif %}
             {%- endfor %}
             {%- for column in columns %}
             case
@@ -496,6 +510,19 @@
 
 {% macro spark__list_sorted_union(first, second) -%}
     array_sort(array_union({{ first }}, {{ second }}))
+{%- endmacro %}
+
+{#- Elements `first` to `last` of `list` (1-based, both included). -#}
+{% macro list_slice(list, first, last) -%}
+    {{ return(adapter.dispatch('list_slice', 'audience')(list, first, last)) }}
+{%- endmacro %}
+
+{% macro default__list_slice(list, first, last) -%}
+    list_slice({{ list }}, {{ first }}, {{ last }})
+{%- endmacro %}
+
+{% macro spark__list_slice(list, first, last) -%}
+    slice({{ list }}, {{ first }}, ({{ last }}) - ({{ first }}) + 1)
 {%- endmacro %}
 
 {% macro list_size(list) -%}

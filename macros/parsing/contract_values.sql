@@ -181,6 +181,25 @@
     {{ audience.id_before_zero_decimals('salvaged_customer_id_from_end_text', 'null') }}
 {%- endmacro %}
 
+{#-
+    The customer the pieces of a line that cannot be split name when joined
+    (`salvaged_customer_id_joined`: the pieces from where its customer_id would sit across the
+    line's extra ones, joined by commas) if they are shaped like an id grouped in threes by
+    commas (`157,000`, `1,157,000`, `C-157,000`: one to three digits, then a comma and three
+    digits at least once, at most three other characters before and after): the id its digits
+    name (`digits_as_id`: 157000, where the pieces on their own name 157 and 0). Null for any
+    other text (`157,Smith`, `157,2026-01-01`), so a neighbouring field's digits name nobody.
+-#}
+{% macro id_in_joined_pieces(cleaned) -%}
+    case
+        when {{ audience.regex_matches(
+            audience.ascii_digits(audience.without_byte_escapes(cleaned)),
+            '[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9]{0,3}',
+        ) }}
+            then {{ audience.digits_as_id(cleaned) }}
+    end
+{%- endmacro %}
+
 {#- A piece shaped like a mangled id (see `id_or_id_in_digits`). -#}
 {% macro mangled_id_pattern() -%}
     {{ return('[^0-9]{0,3}[0-9](?:[0-9, \u00a0\u202f\u2009]|[^0-9][0-9]{3})*.{0,3}') }}

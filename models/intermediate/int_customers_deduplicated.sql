@@ -15,7 +15,8 @@ customer_snapshots as (
 -- every customer id the customers file names outside an accepted row: on rejected rows (the
 -- id, or the one an unreadable id shaped like a mangled one names, `C-1122`, and both that an
 -- id with three zero decimals may name, `157.000`), and where a line
--- with a structural error may name one (its salvaged ids, read from the line's start and end); a
+-- with a structural error may name one (its salvaged ids, read from the line's start and end,
+-- and from its pieces joined where a thousands separator may have cut the id); a
 -- customer known only from rejected or broken lines has no snapshot and is held
 -- (data_quality_hold), never left without a decision
 ids_outside_accepted_rows as (
@@ -59,6 +60,13 @@ ids_outside_accepted_rows as (
 
     from customers_checked
     where salvaged_customer_id_from_end is not null
+
+    union
+
+    select salvaged_customer_id_joined as customer_id
+
+    from customers_checked
+    where salvaged_customer_id_joined is not null
 
 ),
 

@@ -55,6 +55,7 @@ current_addresses as (
 rejected_rows as {{ materialized_cte() }} (
 
     select
+        customers_checked.source_line,
         customers_checked.customer_id,
         customers_checked.customer_id_in_digits,
         customers_checked.customer_id_before_zero_decimals,
@@ -62,6 +63,7 @@ rejected_rows as {{ materialized_cte() }} (
         customers_checked.email_normalized,
         customers_checked.salvaged_customer_id,
         customers_checked.salvaged_customer_id_from_end,
+        customers_checked.salvaged_customer_id_joined,
         customers_checked.salvaged_email_normalized,
         customers_checked.salvaged_email_normalized_from_end
 
@@ -70,108 +72,107 @@ rejected_rows as {{ materialized_cte() }} (
 
 ),
 
--- a rejected customers row might be its customer's newest snapshot, so its address is theirs
--- too, for every customer it may name (rule 1's readings: the id, the id in its digits, the id
--- before three zero decimals, and for a line that cannot be split every id and address read
--- from its start and its end);
--- `union` keeps one row per address and customer
-rejected_row_addresses as (
+-- every customer a rejected customers row may name (rule 1's readings: the id, the id in its
+-- digits, the id before three zero decimals, and for a line that cannot be split every id
+-- read from its start, its end and its pieces joined); `union` keeps one row per line and id
+rejected_row_ids as (
 
     select
-        email_normalized,
+        source_line,
         customer_id
     from rejected_rows
-    where email_normalized is not null and customer_id is not null
+    where customer_id is not null
 
     union
 
     select
-        email_normalized,
+        source_line,
         customer_id_in_digits as customer_id
     from rejected_rows
-    where email_normalized is not null and customer_id_in_digits is not null
+    where customer_id_in_digits is not null
 
     union
 
     select
-        email_normalized,
+        source_line,
         customer_id_before_zero_decimals as customer_id
     from rejected_rows
-    where email_normalized is not null and customer_id_before_zero_decimals is not null
+    where customer_id_before_zero_decimals is not null
 
     union
 
     select
-        email_normalized,
+        source_line,
         customer_id_before_zero_decimals_from_end as customer_id
     from rejected_rows
-    where email_normalized is not null and customer_id_before_zero_decimals_from_end is not null
+    where customer_id_before_zero_decimals_from_end is not null
 
     union
 
     select
-        salvaged_email_normalized as email_normalized,
-        customer_id_before_zero_decimals as customer_id
-    from rejected_rows
-    where salvaged_email_normalized is not null and customer_id_before_zero_decimals is not null
-
-    union
-
-    select
-        salvaged_email_normalized as email_normalized,
-        customer_id_before_zero_decimals_from_end as customer_id
-    from rejected_rows
-    where salvaged_email_normalized is not null and customer_id_before_zero_decimals_from_end is not null
-
-    union
-
-    select
-        salvaged_email_normalized_from_end as email_normalized,
-        customer_id_before_zero_decimals as customer_id
-    from rejected_rows
-    where salvaged_email_normalized_from_end is not null and customer_id_before_zero_decimals is not null
-
-    union
-
-    select
-        salvaged_email_normalized_from_end as email_normalized,
-        customer_id_before_zero_decimals_from_end as customer_id
-    from rejected_rows
-    where salvaged_email_normalized_from_end is not null and customer_id_before_zero_decimals_from_end is not null
-
-    union
-
-    select
-        salvaged_email_normalized as email_normalized,
+        source_line,
         salvaged_customer_id as customer_id
     from rejected_rows
-    where salvaged_email_normalized is not null and salvaged_customer_id is not null
+    where salvaged_customer_id is not null
 
     union
 
     select
-        salvaged_email_normalized as email_normalized,
+        source_line,
         salvaged_customer_id_from_end as customer_id
     from rejected_rows
-    where salvaged_email_normalized is not null and salvaged_customer_id_from_end is not null
+    where salvaged_customer_id_from_end is not null
 
     union
 
     select
-        salvaged_email_normalized_from_end as email_normalized,
-        salvaged_customer_id as customer_id
+        source_line,
+        salvaged_customer_id_joined as customer_id
     from rejected_rows
-    where salvaged_email_normalized_from_end is not null and salvaged_customer_id is not null
+    where salvaged_customer_id_joined is not null
+
+),
+
+-- every address a rejected customers row may carry: its email, or for a line that cannot be
+-- split the one read from its start and from its end
+rejected_row_emails as (
+
+    select
+        source_line,
+        email_normalized
+    from rejected_rows
+    where email_normalized is not null
 
     union
 
     select
-        salvaged_email_normalized_from_end as email_normalized,
-        salvaged_customer_id_from_end as customer_id
+        source_line,
+        salvaged_email_normalized as email_normalized
     from rejected_rows
-    where
-        salvaged_email_normalized_from_end is not null
-        and salvaged_customer_id_from_end is not null
+    where salvaged_email_normalized is not null
+
+    union
+
+    select
+        source_line,
+        salvaged_email_normalized_from_end as email_normalized
+    from rejected_rows
+    where salvaged_email_normalized_from_end is not null
+
+),
+
+-- a rejected customers row might be its customer's newest snapshot, so its address is theirs
+-- too: every address it may carry, for every customer it may name; one row per address and
+-- customer
+rejected_row_addresses as (
+
+    select distinct
+        rejected_row_emails.email_normalized,
+        rejected_row_ids.customer_id
+
+    from rejected_row_emails
+    inner join rejected_row_ids
+        on rejected_row_emails.source_line = rejected_row_ids.source_line
 
 ),
 

@@ -38,7 +38,8 @@ accepted_rows as (
 ),
 
 -- a line that could not be split suppresses every id and email it may name (read from the
--- line's start and from its end, an id with three zero decimals in both readings), whatever
+-- line's start and from its end, an id with three zero decimals in both readings, and its
+-- pieces joined where a thousands separator may have cut the id: `157,000`), whatever
 -- its dates: doubt about a suppression excludes;
 -- `union` keeps one row per line and reading when two readings agree
 unsplittable_line_readings as (
@@ -62,6 +63,17 @@ unsplittable_line_readings as (
 
     from suppressions_checked
     where salvaged_customer_id_from_end is not null
+
+    union
+
+    select
+        source_line,
+        salvaged_customer_id_joined as customer_id,
+        cast(null as {{ dbt.type_string() }}) as email_normalized,
+        rejection_reason
+
+    from suppressions_checked
+    where salvaged_customer_id_joined is not null
 
     union
 

@@ -860,11 +860,7 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     semicolon export's line appended to a comma file): it is cut at semicolons, tabs and pipes
     too.
     """
-    pieces = _soundly_quoted_fields(line)
-    if pieces is None or len(pieces) < len(columns):
-        pieces = line.split(",")
-        if len(pieces) < len(columns):
-            pieces = line.translate(_OTHER_DELIMITERS).split(",")
+    pieces = _pieces_of_unsplittable_line(line, columns)
     position = list(columns).index(column)
     from_end = len(columns) - position
     readings = []
@@ -873,6 +869,44 @@ def _readings_of_unsplittable_line(line: str, columns: Sequence[str], column: st
     if from_end <= len(pieces):
         readings.append(pieces[-from_end])
     return [reading.strip(' "') for reading in readings]
+
+
+def _pieces_of_unsplittable_line(line: str, columns: Sequence[str]) -> list[str]:
+    """The pieces ``_readings_of_unsplittable_line`` reads a line that cannot be split in."""
+    pieces = _soundly_quoted_fields(line)
+    if pieces is None or len(pieces) < len(columns):
+        pieces = line.split(",")
+        if len(pieces) < len(columns):
+            pieces = line.translate(_OTHER_DELIMITERS).split(",")
+    return pieces
+
+
+def _joined_pieces_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> str:
+    """A line with more pieces than columns, from where ``column`` would sit across the extra
+    pieces, joined by commas and stripped of spaces and double quotes: an id written with a
+    thousands separator (``157,000``) is cut in two by the split. ``''`` for a line with no
+    extra piece."""
+    pieces = _pieces_of_unsplittable_line(line, columns)
+    extra = len(pieces) - len(columns)
+    if extra <= 0:
+        return ""
+    position = list(columns).index(column)
+    return ",".join(pieces[position : position + extra + 1]).strip(' "')
+
+
+#: An id grouped in threes by commas, at most three non-digits around: ``157,000``,
+#: ``1,157,000``, ``C-157,000``.
+_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9]{0,3}")
+
+
+def id_in_joined_pieces(value: str | None) -> int | None:
+    """The customer a line's joined pieces name (``_joined_pieces_of_unsplittable_line``) when
+    they are shaped like an id grouped in threes by commas: ``157,000`` names 157000, where its
+    pieces name 157 and 0. ``None`` for any other text (``157,Smith``)."""
+    text = trimmed(value)
+    if not _GROUPED_ID_RE.fullmatch(text.translate(_OTHER_DIGITS)):
+        return None
+    return id_in_digits(text)
 
 
 #: The other common delimiters, read as commas in a line with too few pieces.
@@ -898,12 +932,15 @@ def ids_or_ids_in_digits(value: str | None) -> set[int]:
 
 def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
     """Rules 1 and 7 for a line that cannot be split: the customer ids it may name, each
-    reading taken as an id or, when it is not one, in its first run of digits."""
+    reading taken as an id or, when it is not one, in its first run of digits; and the id its
+    pieces name joined, where a thousands separator may have cut it (``157,000``: 157, 0 and
+    157000)."""
+    joined = id_in_joined_pieces(_joined_pieces_of_unsplittable_line(line, columns, "customer_id"))
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
         for customer_id in ids_or_ids_in_digits(reading)
-    }
+    } | ({joined} if joined is not None else set())
 
 
 def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[tuple[int, str]]:
