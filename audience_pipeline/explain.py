@@ -226,7 +226,7 @@ def read_rules(con: duckdb.DuckDBPyConnection) -> tuple[Rule, ...]:
 def _hold_facts(con: duckdb.DuckDBPyConnection, customer_id: int) -> list[str]:
     named_by = (
         "(? in (salvaged_customer_id, salvaged_customer_id_from_end,"
-        " salvaged_customer_id_joined)"
+        " salvaged_customer_id_uncut)"
         " or (disposition = 'rejected'"
         " and ? in (customer_id_in_digits, customer_id_before_zero_decimals,"
         " customer_id_before_zero_decimals_from_end)))"

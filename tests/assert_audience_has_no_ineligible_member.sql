@@ -105,8 +105,8 @@ held as (
     select salvaged_customer_id_from_end as customer_id from customers_checked
     where salvaged_customer_id_from_end is not null
     union
-    select salvaged_customer_id_joined as customer_id from customers_checked
-    where salvaged_customer_id_joined is not null
+    select salvaged_customer_id_uncut as customer_id from customers_checked
+    where salvaged_customer_id_uncut is not null
     union
     select salvaged_customer_id as customer_id from consent_checked
     where salvaged_customer_id is not null
@@ -114,8 +114,8 @@ held as (
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
     union
-    select salvaged_customer_id_joined as customer_id from consent_checked
-    where salvaged_customer_id_joined is not null
+    select salvaged_customer_id_uncut as customer_id from consent_checked
+    where salvaged_customer_id_uncut is not null
     union
     select customer_id_in_digits as customer_id from customers_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
@@ -231,10 +231,10 @@ unsplittable_suppression_names as (
     where salvaged_customer_id_from_end is not null
     union all
     select
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         cast(null as {{ dbt.type_string() }}) as email_normalized
     from suppressions_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
     union all
     select
         cast(null as {{ dbt.type_bigint() }}) as customer_id,

@@ -1,7 +1,7 @@
 -- Control: one decision per customer, no customer lost and none invented. The customers are
 -- every customer_id read anywhere in the customers file (accepted or rejected rows, the id
 -- a rejected row's unreadable customer_id shaped like a mangled one names, and the ids a line with a
--- structural error may name, read from its start and its end), recounted here from staging
+-- structural error may name, read from its start, its end and uncut), recounted here from staging
 -- independently of the intermediate models.
 with
 
@@ -55,9 +55,9 @@ expected_customers as (
 
     union
 
-    select salvaged_customer_id_joined as customer_id
+    select salvaged_customer_id_uncut as customer_id
     from customers_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
 ),
 

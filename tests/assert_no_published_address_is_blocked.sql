@@ -152,7 +152,7 @@ holders as (
 
 -- the customers a rejected customers row may name (its id, the id in its digits and before
 -- three zero decimals, the ids read from the start and end of a line that cannot be split and
--- from its pieces joined),
+-- uncut),
 -- with each address it may carry
 rejected_row_readings as (
 
@@ -225,12 +225,12 @@ rejected_row_readings as (
     from customers_checked
     union
     select
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         salvaged_email_normalized as email
     from customers_checked
     union
     select
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         salvaged_email_normalized_from_end as email
     from customers_checked
 
@@ -315,8 +315,8 @@ rejected_consent as (
     select salvaged_customer_id_from_end as customer_id from consent_checked
     where salvaged_customer_id_from_end is not null
     union
-    select salvaged_customer_id_joined as customer_id from consent_checked
-    where salvaged_customer_id_joined is not null
+    select salvaged_customer_id_uncut as customer_id from consent_checked
+    where salvaged_customer_id_uncut is not null
     union
     select customer_id_in_digits as customer_id from consent_checked
     where disposition = 'rejected' and customer_id_in_digits is not null
@@ -381,8 +381,8 @@ suppressed_by_customer_id as (
     select salvaged_customer_id_from_end as customer_id from suppressions_checked
     where salvaged_customer_id_from_end is not null
     union
-    select salvaged_customer_id_joined as customer_id from suppressions_checked
-    where salvaged_customer_id_joined is not null
+    select salvaged_customer_id_uncut as customer_id from suppressions_checked
+    where salvaged_customer_id_uncut is not null
 
 ),
 

@@ -402,12 +402,25 @@ def test_line_that_cannot_be_split_names_its_customer_both_ways(
         ("E-1;157,000;email;OPT_OUT;2026-06-01T00:00:00Z;crm", "157,000"),
         # a field too many after the id: joined all the same (the staging model reads nobody in it)
         ("E-1,15,email,OPT_OUT,2026-06-01T00:00:00Z,crm,eu", "15,email"),
-        # no extra piece: nothing to join
-        ("E-1,15,OPT_OUT", None),
+        # a field short, its quoting sound: the quoted field, cut at every comma for the pieces
+        ('E-1,"157,000",email,OPT_OUT,2026-06-01T00:00:00Z', "157,000"),
+        # a field short, no quote: the comma piece
+        ("E-1,15,OPT_OUT", "15"),
+        # as many pieces as columns, the quoting unsound: no cut to undo
+        ('E-1,15,email,"OPT_OUT,2026-06-01T00:00:00Z,crm', None),
     ],
-    ids=["cut_in_two", "cut_in_three", "unsound_quote", "other_delimiter", "after_id", "fewer"],
+    ids=[
+        "cut_in_two",
+        "cut_in_three",
+        "unsound_quote",
+        "other_delimiter",
+        "after_id",
+        "quoted_field_short",
+        "fewer",
+        "no_cut",
+    ],
 )
-def test_line_with_extra_pieces_joins_them_where_its_id_would_sit(
+def test_line_that_cannot_be_split_reads_its_id_uncut(
     landing_folder: Callable[..., Path],
     load: LoadFolder,
     con: duckdb.DuckDBPyConnection,
@@ -418,8 +431,8 @@ def test_line_with_extra_pieces_joins_them_where_its_id_would_sit(
     first = FIRST_CASE_LINE["consent_events"]
     broken = row_at(con, "consent_events", first)
     assert broken["structural_error"] is not None
-    assert broken["salvaged_customer_id_joined"] == joined
-    assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_joined"] is None
+    assert broken["salvaged_customer_id_uncut"] == joined
+    assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_uncut"] is None
 
 
 def test_salvaged_customer_id_follows_the_header_order(
@@ -435,7 +448,7 @@ def test_salvaged_customer_id_follows_the_header_order(
         "42",
         "extra",
     )
-    assert broken["salvaged_customer_id_joined"] == "42,extra"
+    assert broken["salvaged_customer_id_uncut"] == "42,extra"
 
 
 def test_unterminated_quote_does_not_swallow_following_lines(
@@ -603,6 +616,25 @@ def test_padding_is_looked_for_beside_the_declared_delimiter(
     assert [row["is_unpadded_line"] for row in rows] == [True, False, False]
 
 
+def test_a_semicolon_line_a_field_short_reads_its_id_uncut(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A line one field short is cut at the other common delimiters too (its comma here): the
+    id's text uncut is its piece on the declared delimiter, `157,000`."""
+    write_landing_folder(tmp_path)
+    lines = [
+        ";".join(COLUMNS["suppressions"]),
+        "10;b@example.com;hard_bounce;2026-01-01;",
+        "157,000;a@example.com;hard_bounce;2026-01-01",
+    ]
+    (tmp_path / "suppressions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    load_and_split(con, tmp_path, CONTRACT, dialects={"suppressions": Dialect(delimiter=";")})
+    readable, row = landing_rows(con, "suppressions")
+    assert readable["salvaged_customer_id_uncut"] is None
+    assert row["structural_error"] == "expected 5 fields, found 4"
+    assert (row["salvaged_customer_id"], row["salvaged_customer_id_uncut"]) == ("157", "157,000")
+
+
 def test_a_blank_line_is_not_unpadded(
     landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -646,7 +678,7 @@ def test_extra_columns_are_ignored_and_reported(
         "is_unpadded_line",
         "salvaged_customer_id",
         "salvaged_customer_id_from_end",
-        "salvaged_customer_id_joined",
+        "salvaged_customer_id_uncut",
         "salvaged_email",
         "salvaged_email_from_end",
         *COLUMNS["suppressions"],

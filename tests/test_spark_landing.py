@@ -132,7 +132,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _suppress_with_a_cut_id(landing: Path) -> None:
     """A suppression of the first customer over 999 whom the folder makes eligible, its id
     written with a thousands comma and unquoted (``1,042``): the split cuts it in two, and only
-    the pieces joined (``salvaged_customer_id_joined``, a slice of the line's pieces on each
+    the pieces joined (``salvaged_customer_id_uncut``, a slice of the line's pieces on each
     engine) name the customer."""
     decisions = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF)).decisions
     customer = min(c for c, d in decisions.items() if d == rules.ELIGIBLE and c >= 1000)

@@ -513,74 +513,83 @@ def test_both_pieces_of_a_broken_line_name_their_customers_with_zero_decimals(
     assert "consent_events.csv line" in explain(database, 109)
 
 
-#: lines a field too many because an id was written with a comma for thousands, unquoted, in a
-#: comma file: the split cuts it in two (`110` and `000`), which name 110 and 0 from the line's
-#: start and end; joined, the pieces name the customer the export meant, 110000
-THOUSANDS_CUT = {
-    "suppressions": (110_000, "110,000,,hard_bounce,2026-01-01,"),
-    "consent_events": (111_000, "CE-900501,111,000,email,OPT_OUT,2026-11-20T00:00:00Z,web"),
-    "customers": (
-        112_000,
-        "112,000,other112@example.com,Cy,NY,gold,true,2026-11-25T00:00:00Z",
-    ),
-}
-#: cut in three: two extra pieces, joined with the id's first
-MILLIONS_CUT = (1_113_000, "1,113,000,,hard_bounce,2026-01-01,")
-#: a field too many after an id: `114,Sm` is not an id grouped in threes, so 114 alone
-NOT_GROUPED = (114_000, "114,Sm,,hard_bounce,2026-01-01,")
-#: what the lines make of the customers they may name
-CUT_DECISIONS = {
-    110_000: "suppressed",
-    111_000: "data_quality_hold",
-    112_000: "data_quality_hold",
-    1_113_000: "suppressed",
-    114_000: "eligible",
+#: lines whose id was written with a comma for thousands, unquoted, in a comma file: the split
+#: cuts it in two (`110` and `000`, which name 110 and 0 from the line's start and end); read
+#: uncut, it names the customer the export meant, 110000. Each: the file, the customer, the
+#: line, and what it makes of the customer.
+HOLD, SUPPRESSED = "data_quality_hold", "suppressed"
+THOUSANDS_CUT = (
+    ("suppressions", 110_000, "110,000,,hard_bounce,2026-01-01,", SUPPRESSED),
+    # cut in three: two extra pieces, joined with the id's first
+    ("suppressions", 1_113_000, "1,113,000,,hard_bounce,2026-01-01,", SUPPRESSED),
+    # another unquoted comma after the id: the joined text is read up to its id
+    ("suppressions", 115_000, "115,000,o@x.com,hard_bounce, manual,2026-01-01,", SUPPRESSED),
+    # quoted, a field short: cut at every comma, read in its quoted field
+    ("suppressions", 116_000, '"116,000",,hard_bounce,2026-01-01', SUPPRESSED),
+    # `114,Sm` is not an id grouped in threes: 114 alone
+    ("suppressions", 114_000, "114,Sm,,hard_bounce,2026-01-01,", "eligible"),
+    ("consent_events", 111_000, "CE-9501,111,000,email,OPT_OUT,2026-11-20T00:00:00Z,web", HOLD),
+    ("consent_events", 117_000, "CE-9502,117,000,email,OPT_OUT,2026-11-20T00:00:00Z,web,eu", HOLD),
+    ("customers", 112_000, "112,000,o112@x.com,Cy,NY,gold,true,2026-11-25T00:00:00Z", HOLD),
+    # `Smith, Jo` unquoted: the address is not where the email would sit
+    ("customers", 119_000, "119,000,s119@x.com,Smith, Jo,NY,gold,true,2026-11-25", HOLD),
+)
+#: 119000 opted out; 120000 now holds the address 119000's broken line gives them, so rule 9
+#: blocks it (the line's ids hold every address written in it)
+SHARED_ADDRESS_LINES = {
+    "consent_events": ["CE-9119001,119000,email,OPT_OUT,2026-06-01T00:00:00Z,web"],
+    "customers": ["120000,s119@x.com,Ann,NY,gold,true,2026-02-01T00:00:00Z"],
 }
 
 
-def test_an_id_cut_by_a_thousands_comma_names_the_customer_joined(
+def test_an_id_cut_by_a_thousands_comma_names_its_customer(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """`110,000` in a comma file is two pieces: the suppression suppresses 110000 (and 110 and
-    0), the opt-out holds 111000, the customers line holds 112000, the id cut in three
-    suppresses 1113000; `114,Sm` names 114, not 114000, who stays eligible. The decisions equal
-    the reference's, and `audience explain` names the lines."""
-    cut = tuple(customer for customer, _ in THOUSANDS_CUT.values())
-    customers = (*cut, MILLIONS_CUT[0], NOT_GROUPED[0])
+    """`110,000` in a comma file is two pieces: each line names the customer of its id read
+    uncut (and 110 and 0), whatever else it breaks; `114,Sm` names 114, not 114000, who stays
+    eligible; a customer holding an address written in a broken customers line whose cut id
+    names one who opted out is blocked. The decisions equal the reference's, and `audience
+    explain` names the lines."""
+    customers = (*(customer for _, customer, _, _ in THOUSANDS_CUT), 120_000)
     appended = _new_customers_lines(customers)
+    for file_name, lines in SHARED_ADDRESS_LINES.items():
+        appended[file_name] += lines
     landing = _reference_landing(tmp_path_factory, "thousands_cut_reference", appended)
-    broken = {file_name: [line] for file_name, (_, line) in THOUSANDS_CUT.items()}
-    broken["suppressions"] += [MILLIONS_CUT[1], NOT_GROUPED[1]]
-    for file_name, lines in broken.items():
-        appended[file_name] = appended.get(file_name, []) + lines
+    broken: dict[str, list[str]] = {}
+    for file_name, _, line, _ in THOUSANDS_CUT:
+        broken.setdefault(file_name, []).append(line)
+        appended.setdefault(file_name, []).append(line)
     database, decisions = _run_and_decide(tmp_path_factory, "thousands_cut", appended)
-    assert {customer_id: decisions[customer_id] for customer_id in customers} == CUT_DECISIONS
-    named = {
-        file_name: set().union(
-            *(rules.ids_named_by_unsplittable_line(line, COLUMNS[file_name]) for line in lines)
-        )
-        for file_name, lines in broken.items()
+    assert {customer: decisions[customer] for customer in customers} == {
+        **{customer: decision for _, customer, _, decision in THOUSANDS_CUT},
+        120_000: "shared_address_blocked",
     }
-    assert named == {
-        "suppressions": {110, 0, 110_000, 1, 1_113_000, 114},
-        "consent_events": {111, 0, 111_000},
-        "customers": {112, 0, 112_000},
-    }
+    for file_name, customer, line, decision in THOUSANDS_CUT:
+        named = rules.ids_named_by_unsplittable_line(line, COLUMNS[file_name])
+        assert (customer in named) == (decision != "eligible"), line
     expected = rules.evaluate(
         *(
             rules.load_rows(landing / f"{name}.csv")
             for name in ("customers", "bookings", "consent_events", "suppressions")
         ),
         dt.date.fromisoformat(AS_OF),
-        unsplittable_line_ids=named,
+        unsplittable_line_ids={
+            file_name: set().union(
+                *(rules.ids_named_by_unsplittable_line(line, COLUMNS[file_name]) for line in lines)
+            )
+            for file_name, lines in broken.items()
+        },
         unsplittable_suppression_emails=set().union(
             *(
                 rules.emails_named_by_unsplittable_line(line, COLUMNS["suppressions"])
                 for line in broken["suppressions"]
             )
         ),
-        unsplittable_customer_addresses=rules.addresses_named_by_unsplittable_line(
-            broken["customers"][0], COLUMNS["customers"]
+        unsplittable_customer_addresses=set().union(
+            *(
+                rules.addresses_named_by_unsplittable_line(line, COLUMNS["customers"])
+                for line in broken["customers"]
+            )
         ),
     )
     assert decisions == expected.decisions

@@ -18,10 +18,14 @@
       quoting is sound, else the pieces between delimiters, quotes not interpreted; a line with
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
-    - `salvaged_customer_id_joined`: on a line with a structural error and more pieces than
-      the header has columns, the pieces from where the customer_id would sit across the
-      line's extra pieces, joined by commas (`157,000` in a comma file, cut in two by the
-      split: the id may have been written with a thousands separator);
+    - `salvaged_customer_id_uncut`: on a line with a structural error, the text where its
+      customer_id would sit read without the cut that may have split an id written with a
+      thousands separator: with more pieces than the header has columns, the pieces from the
+      id's place across the extra ones, joined by commas (`157,000,...` in a comma file, cut in
+      two); else, its quoting sound, the quoted field at the id's place (`"157,000",...` one
+      field short, cut at every delimiter); else, fewer pieces than columns on the declared
+      delimiter, that delimiter's piece at the id's place (`157,000;...` in a semicolon file,
+      cut at its comma too); null otherwise;
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
@@ -225,14 +229,18 @@
                     then {{ audience.trim_chars(audience.list_item('pieces', -from_end), ' "') }}
             end as salvaged_{{ column }}_from_end,
             {%- if column == 'customer_id' %}
-            {#- the pieces from the id's place across the line's extra ones, joined by commas:
-                an id written with a thousands separator that is the delimiter -#}
+            {#- the id's text read without the cut that may have split it (see the header) -#}
             case
-                when structural_error is not null and {{ audience.list_size('pieces') }} > {{ expected }}
+                when structural_error is null then null
+                when {{ audience.list_size('pieces') }} > {{ expected }}
                     then {{ audience.trim_chars(audience.list_join(audience.list_slice(
                         'pieces', from_start, from_start ~ ' + ' ~ audience.list_size('pieces') ~ ' - ' ~ expected
                     ), ','), ' "') }}
-            end as salvaged_{{ column }}_joined,
+                when has_quote and not has_unbalanced_quote and not is_malformed_quoting
+                    then {{ audience.trim_chars(audience.list_item('fields', from_start), ' "') }}
+                when {{ audience.list_size(audience.split_on(delimiter, 'line')) }} < {{ expected }}
+                    then {{ audience.trim_chars(audience.list_item(audience.split_on(delimiter, 'line'), from_start), ' "') }}
+            end as salvaged_{{ column }}_uncut,
             {%- endif %}
             {%- endfor %}
             {%- for column in columns %}

@@ -14,9 +14,9 @@
       structural error, the text where that column would be, counting comma-separated pieces
       from the line's start and from its end (the header's order is known); null otherwise,
       and always null for seeds and warehouse tables, whose rows are split;
-    - `salvaged_customer_id_joined`: for a line with a structural error and more pieces than
-      columns, the pieces from where the customer_id would sit across the extra ones, joined by
-      commas (`157,000` cut in two); null otherwise, and for seeds and warehouse tables;
+    - `salvaged_customer_id_uncut`: for a line with a structural error, the text where the
+      customer_id would sit read without the cut that may have split it (`157,000` cut in two);
+      null otherwise, and for seeds and warehouse tables;
     - the contract's columns, as text.
 
     `only_lines` (optional): a query of the `source_line`s wanted; the other lines are left out
@@ -85,7 +85,7 @@
         cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }},
         cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_from_end,
         {%- if column == 'customer_id' %}
-        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_joined,
+        cast(null as {{ dbt.type_string() }}) as salvaged_{{ column }}_uncut,
         {%- endif %}
         {%- endfor %}
         {%- for column in columns %}

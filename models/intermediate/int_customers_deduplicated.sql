@@ -16,7 +16,7 @@ customer_snapshots as (
 -- id, or the one an unreadable id shaped like a mangled one names, `C-1122`, and both that an
 -- id with three zero decimals may name, `157.000`), and where a line
 -- with a structural error may name one (its salvaged ids, read from the line's start and end,
--- and from its pieces joined where a thousands separator may have cut the id); a
+-- and read uncut where a thousands separator may have cut the id); a
 -- customer known only from rejected or broken lines has no snapshot and is held
 -- (data_quality_hold), never left without a decision
 ids_outside_accepted_rows as (
@@ -63,10 +63,10 @@ ids_outside_accepted_rows as (
 
     union
 
-    select salvaged_customer_id_joined as customer_id
+    select salvaged_customer_id_uncut as customer_id
 
     from customers_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
 ),
 

@@ -18,7 +18,7 @@ consent_events_checked as (
 -- row, the one its event_id
 -- names when the two columns look swapped (customer_id_in_event_id); a line with a structural
 -- error holds every customer it may name (its salvaged ids, read from the line's start and
--- end, and from its pieces joined where a thousands separator may have cut the id: `157,000`
+-- end, and read uncut where a thousands separator may have cut the id: `157,000`
 -- holds 157, 0 and 157000); `union` keeps one row per customer and line, so a line whose
 -- readings agree counts once
 rejected_customer_rows as (
@@ -51,11 +51,11 @@ rejected_customer_rows as (
     union
 
     select
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         source_line
 
     from customers_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
     union
 
@@ -116,11 +116,11 @@ rejected_consent_rows as (
     union
 
     select
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         source_line
 
     from consent_events_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
     union
 

@@ -63,9 +63,10 @@ rejected_rows as {{ materialized_cte() }} (
         customers_checked.email_normalized,
         customers_checked.salvaged_customer_id,
         customers_checked.salvaged_customer_id_from_end,
-        customers_checked.salvaged_customer_id_joined,
+        customers_checked.salvaged_customer_id_uncut,
         customers_checked.salvaged_email_normalized,
-        customers_checked.salvaged_email_normalized_from_end
+        customers_checked.salvaged_email_normalized_from_end,
+        customers_checked.addresses_in_line
 
     from customers_checked
     where customers_checked.disposition = 'rejected'
@@ -74,7 +75,7 @@ rejected_rows as {{ materialized_cte() }} (
 
 -- every customer a rejected customers row may name (rule 1's readings: the id, the id in its
 -- digits, the id before three zero decimals, and for a line that cannot be split every id
--- read from its start, its end and its pieces joined); `union` keeps one row per line and id
+-- read from its start, its end and uncut); `union` keeps one row per line and id
 rejected_row_ids as (
 
     select
@@ -127,14 +128,14 @@ rejected_row_ids as (
 
     select
         source_line,
-        salvaged_customer_id_joined as customer_id
+        salvaged_customer_id_uncut as customer_id
     from rejected_rows
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
 ),
 
 -- every address a rejected customers row may carry: its email, or for a line that cannot be
--- split the one read from its start and from its end
+-- split the one read from its start and from its end and every address written in it
 rejected_row_emails as (
 
     select
@@ -158,6 +159,14 @@ rejected_row_emails as (
         salvaged_email_normalized_from_end as email_normalized
     from rejected_rows
     where salvaged_email_normalized_from_end is not null
+
+    union
+
+    select
+        source_line,
+        {{ words_of('addresses_in_line') }} as email_normalized
+    from rejected_rows
+    where addresses_in_line is not null
 
 ),
 

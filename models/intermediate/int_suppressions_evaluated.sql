@@ -39,7 +39,7 @@ accepted_rows as (
 
 -- a line that could not be split suppresses every id and email it may name (read from the
 -- line's start and from its end, an id with three zero decimals in both readings, and its
--- pieces joined where a thousands separator may have cut the id: `157,000`), whatever
+-- id read uncut where a thousands separator may have cut it: `157,000`), whatever
 -- its dates: doubt about a suppression excludes;
 -- `union` keeps one row per line and reading when two readings agree
 unsplittable_line_readings as (
@@ -68,12 +68,12 @@ unsplittable_line_readings as (
 
     select
         source_line,
-        salvaged_customer_id_joined as customer_id,
+        salvaged_customer_id_uncut as customer_id,
         cast(null as {{ dbt.type_string() }}) as email_normalized,
         rejection_reason
 
     from suppressions_checked
-    where salvaged_customer_id_joined is not null
+    where salvaged_customer_id_uncut is not null
 
     union
 

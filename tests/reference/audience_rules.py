@@ -881,28 +881,37 @@ def _pieces_of_unsplittable_line(line: str, columns: Sequence[str]) -> list[str]
     return pieces
 
 
-def _joined_pieces_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> str:
-    """A line with more pieces than columns, from where ``column`` would sit across the extra
-    pieces, joined by commas and stripped of spaces and double quotes: an id written with a
-    thousands separator (``157,000``) is cut in two by the split. ``''`` for a line with no
-    extra piece."""
+def _uncut_text_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> str:
+    """Where ``column`` would sit in a line that cannot be split, read without the cut that may
+    have split an id written with a thousands separator, stripped of spaces and double quotes:
+    with more pieces than columns, the pieces from its place across the extra ones, joined by
+    commas (``157,000,...``); else, the line's quoting sound, its quoted field there
+    (``"157,000",...`` a field short); else, fewer comma pieces than columns, its comma piece
+    there (``157,000;...``, a semicolon line, cut at its comma too). ``''`` otherwise."""
+    position = list(columns).index(column)
     pieces = _pieces_of_unsplittable_line(line, columns)
     extra = len(pieces) - len(columns)
-    if extra <= 0:
-        return ""
-    position = list(columns).index(column)
-    return ",".join(pieces[position : position + extra + 1]).strip(' "')
+    if extra > 0:
+        uncut = ",".join(pieces[position : position + extra + 1])
+    elif (fields := _soundly_quoted_fields(line)) is not None:
+        uncut = fields[position] if position < len(fields) else ""
+    elif len(declared := line.split(",")) < len(columns):
+        uncut = declared[position] if position < len(declared) else ""
+    else:
+        uncut = ""
+    return uncut.strip(' "')
 
 
-#: An id grouped in threes by commas, at most three non-digits around: ``157,000``,
-#: ``1,157,000``, ``C-157,000``.
-_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9]{0,3}")
+#: An id grouped in threes by commas, at most three non-digits around, then nothing or a comma
+#: and the line's other fields: ``157,000``, ``1,157,000``, ``C-157,000``, ``157,000,a@x.com``.
+_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,.*)?")
 
 
-def id_in_joined_pieces(value: str | None) -> int | None:
-    """The customer a line's joined pieces name (``_joined_pieces_of_unsplittable_line``) when
-    they are shaped like an id grouped in threes by commas: ``157,000`` names 157000, where its
-    pieces name 157 and 0. ``None`` for any other text (``157,Smith``)."""
+def id_in_uncut_text(value: str | None) -> int | None:
+    """The customer a line names where its id was cut (``_uncut_text_of_unsplittable_line``)
+    when that text begins with an id grouped in threes by commas: ``157,000`` and
+    ``157,000,a@x.com`` name 157000, where the pieces name 157 and 0. ``None`` for any other
+    text (``157,Sm``)."""
     text = trimmed(value)
     if not _GROUPED_ID_RE.fullmatch(text.translate(_OTHER_DIGITS)):
         return None
@@ -932,15 +941,14 @@ def ids_or_ids_in_digits(value: str | None) -> set[int]:
 
 def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
     """Rules 1 and 7 for a line that cannot be split: the customer ids it may name, each
-    reading taken as an id or, when it is not one, in its first run of digits; and the id its
-    pieces name joined, where a thousands separator may have cut it (``157,000``: 157, 0 and
-    157000)."""
-    joined = id_in_joined_pieces(_joined_pieces_of_unsplittable_line(line, columns, "customer_id"))
+    reading taken as an id or, when it is not one, in its first run of digits; and the id read
+    where a thousands separator may have cut it (``157,000``: 157, 0 and 157000)."""
+    uncut = id_in_uncut_text(_uncut_text_of_unsplittable_line(line, columns, "customer_id"))
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
         for customer_id in ids_or_ids_in_digits(reading)
-    } | ({joined} if joined is not None else set())
+    } | ({uncut} if uncut is not None else set())
 
 
 def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[tuple[int, str]]:

@@ -13,9 +13,15 @@ cleaned as {{ materialized_cte() }} (
         structural_error,
         {{ clean_text('salvaged_customer_id') }} as salvaged_customer_id_text,
         {{ clean_text('salvaged_customer_id_from_end') }} as salvaged_customer_id_from_end_text,
-        {{ clean_text('salvaged_customer_id_joined') }} as salvaged_customer_id_joined_text,
+        {{ clean_text('salvaged_customer_id_uncut') }} as salvaged_customer_id_uncut_text,
         lower({{ clean_text('salvaged_email') }}) as salvaged_email_normalized,
         lower({{ clean_text('salvaged_email_from_end') }}) as salvaged_email_normalized_from_end,
+        -- every address written anywhere in a line with a structural error (its fields cannot
+        -- be told apart: `Smith, Jo` unquoted shifts the email's place)
+        case
+            when raw_line is not null
+                then {{ addresses_in('lower(' ~ without_byte_escapes('raw_line') ~ ')') }}
+        end as addresses_in_line,
         {{ clean_field('customer_id') }} as customer_id_text,
         {{ clean_field('email') }} as email_text,
         {{ clean_field('first_name') }} as first_name,
@@ -34,7 +40,7 @@ parsed as {{ inlined_cte() }} (
         *,
         {{ id_or_id_in_digits('salvaged_customer_id_text') }} as salvaged_customer_id,
         {{ id_or_id_in_digits('salvaged_customer_id_from_end_text') }} as salvaged_customer_id_from_end,
-        {{ id_in_joined_pieces('salvaged_customer_id_joined_text') }} as salvaged_customer_id_joined,
+        {{ id_in_uncut_text('salvaged_customer_id_uncut_text') }} as salvaged_customer_id_uncut,
         {{ parse_id('customer_id_text') }} as customer_id,
         lower(email_text) as email_normalized,
         {{ parse_flag('is_active_text') }} as is_active,
@@ -87,9 +93,10 @@ final as (
         rejection_reason,
         salvaged_customer_id,
         salvaged_customer_id_from_end,
-        salvaged_customer_id_joined,
+        salvaged_customer_id_uncut,
         salvaged_email_normalized,
         salvaged_email_normalized_from_end,
+        addresses_in_line,
         {{ id_in_digits('customer_id_text', 'customer_id') }} as customer_id_in_digits,
         {{ id_in_mangled_id('customer_id_text', 'customer_id') }} as customer_id_in_mangled_id,
         {{ row_id_before_zero_decimals() }} as customer_id_before_zero_decimals,
