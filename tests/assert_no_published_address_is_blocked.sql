@@ -150,10 +150,59 @@ holders as (
 
 ),
 
+-- the ids a customers line with a structural error may name (read from its start, its end
+-- and uncut, and before three zero decimals)
+broken_line_ids as (
+
+    select
+        source_line,
+        salvaged_customer_id as customer_id
+    from customers_checked
+    where salvaged_customer_id is not null
+    union
+    select
+        source_line,
+        salvaged_customer_id_from_end as customer_id
+    from customers_checked
+    where salvaged_customer_id_from_end is not null
+    union
+    select
+        source_line,
+        salvaged_customer_id_uncut as customer_id
+    from customers_checked
+    where salvaged_customer_id_uncut is not null
+    union
+    select
+        source_line,
+        customer_id_before_zero_decimals as customer_id
+    from customers_checked
+    where customer_id_before_zero_decimals is not null and addresses_in_line is not null
+    union
+    select
+        source_line,
+        customer_id_before_zero_decimals_from_end as customer_id
+    from customers_checked
+    where customer_id_before_zero_decimals_from_end is not null and addresses_in_line is not null
+
+),
+
+-- each of them with every address written in the line (a cut field shifts the email's place)
+broken_line_addresses as (
+
+    select
+        broken_line_ids.customer_id,
+        {{ words_of('customers_checked.addresses_in_line') }} as email
+    from broken_line_ids
+    inner join customers_checked
+        on broken_line_ids.source_line = customers_checked.source_line
+    where customers_checked.addresses_in_line is not null
+
+),
+
 -- the customers a rejected customers row may name (its id, the id in its digits and before
 -- three zero decimals, the ids read from the start and end of a line that cannot be split and
 -- uncut),
--- with each address it may carry
+-- with each address it may carry (for a line that cannot be split, every address in it too)
 rejected_row_readings as (
 
     select
@@ -233,6 +282,11 @@ rejected_row_readings as (
         salvaged_customer_id_uncut as customer_id,
         salvaged_email_normalized_from_end as email
     from customers_checked
+    union
+    select
+        customer_id,
+        email
+    from broken_line_addresses
 
 ),
 
