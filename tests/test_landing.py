@@ -389,25 +389,31 @@ def test_line_that_cannot_be_split_names_its_customer_both_ways(
     assert readable["salvaged_customer_id_from_end"] is None
 
 
+REST = "email,OPT_OUT,2026-06-01T00:00:00Z,crm"
+
+
 @pytest.mark.parametrize(
-    ("line", "joined"),
+    ("line", "uncut"),
     [
-        # an id written with a thousands comma, cut in two by the split
-        ("E-1,157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm", "157,000"),
-        # cut in three: the id's piece and both extra ones
-        ("E-1,1,157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm", "1,157,000"),
-        # quotes around it, the quoting unsound: the pieces keep them, the joined text does not
-        ('E-1,"157,000,email,OPT_OUT,2026-06-01T00:00:00Z,crm', "157,000"),
+        # an id written with a thousands comma, cut in two by the split: whole at the start
+        (f"E-1,157,000,{REST}", f"157,000,{REST}"),
+        # cut in three
+        (f"E-1,1,157,000,{REST}", f"1,157,000,{REST}"),
+        # quotes around it, the quoting unsound: the pieces keep them, the text's ends do not
+        (f'E-1,"157,000,{REST}', f"157,000,{REST}"),
         # a semicolon line in the comma file, cut at semicolons and commas alike
-        ("E-1;157,000;email;OPT_OUT;2026-06-01T00:00:00Z;crm", "157,000"),
-        # a field too many after the id: joined all the same (the staging model reads nobody in it)
-        ("E-1,15,email,OPT_OUT,2026-06-01T00:00:00Z,crm,eu", "15,email"),
-        # a field short, its quoting sound: the quoted field, cut at every comma for the pieces
-        ('E-1,"157,000",email,OPT_OUT,2026-06-01T00:00:00Z', "157,000"),
-        # a field short, no quote: the comma piece
-        ("E-1,15,OPT_OUT", "15"),
-        # as many pieces as columns, the quoting unsound: no cut to undo
-        ('E-1,15,email,"OPT_OUT,2026-06-01T00:00:00Z,crm', None),
+        (f"E-1;157,000;{REST.replace(',', ';')}", f"157,000,{REST}"),
+        # a field too many after the id
+        (f"E-1,15,{REST},eu", f"15,{REST},eu"),
+        # quoted, a field short: the pieces are cut at every comma, the quote inside stays
+        (
+            'E-1,"157,000",email,OPT_OUT,2026-06-01T00:00:00Z',
+            '157,000",email,OPT_OUT,2026-06-01T00:00:00Z',
+        ),
+        # a field short, no quote
+        ("E-1,15,OPT_OUT", "15,OPT_OUT"),
+        # fewer pieces than the id's place: nothing left
+        ("E-1", ""),
     ],
     ids=[
         "cut_in_two",
@@ -417,7 +423,7 @@ def test_line_that_cannot_be_split_names_its_customer_both_ways(
         "after_id",
         "quoted_field_short",
         "fewer",
-        "no_cut",
+        "no_piece",
     ],
 )
 def test_line_that_cannot_be_split_reads_its_id_uncut(
@@ -425,13 +431,13 @@ def test_line_that_cannot_be_split_reads_its_id_uncut(
     load: LoadFolder,
     con: duckdb.DuckDBPyConnection,
     line: str,
-    joined: str | None,
+    uncut: str,
 ) -> None:
     load(landing_folder({"consent_events": [line, make_row("consent_events", event_id="E-9")]}))
     first = FIRST_CASE_LINE["consent_events"]
     broken = row_at(con, "consent_events", first)
     assert broken["structural_error"] is not None
-    assert broken["salvaged_customer_id_uncut"] == joined
+    assert broken["salvaged_customer_id_uncut"] == uncut
     assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_uncut"] is None
 
 
@@ -619,8 +625,8 @@ def test_padding_is_looked_for_beside_the_declared_delimiter(
 def test_a_semicolon_line_a_field_short_reads_its_id_uncut(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    """A line one field short is cut at the other common delimiters too (its comma here): the
-    id's text uncut is its piece on the declared delimiter, `157,000`."""
+    """A line one field short is cut at the other common delimiters too (its comma here): read
+    from the id's place to its end, the id is whole at its start, `157,000`."""
     write_landing_folder(tmp_path)
     lines = [
         ";".join(COLUMNS["suppressions"]),
@@ -632,7 +638,10 @@ def test_a_semicolon_line_a_field_short_reads_its_id_uncut(
     readable, row = landing_rows(con, "suppressions")
     assert readable["salvaged_customer_id_uncut"] is None
     assert row["structural_error"] == "expected 5 fields, found 4"
-    assert (row["salvaged_customer_id"], row["salvaged_customer_id_uncut"]) == ("157", "157,000")
+    assert (row["salvaged_customer_id"], row["salvaged_customer_id_uncut"]) == (
+        "157",
+        "157,000,a@example.com,hard_bounce,2026-01-01",
+    )
 
 
 def test_a_blank_line_is_not_unpadded(

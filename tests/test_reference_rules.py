@@ -213,12 +213,14 @@ def test_ids_in_digits(text: str, expected: set[int]) -> None:
         ("157,,hard_bounce", {157}),
         ("115,000,old@x.com,hard_bounce, manual,2026-01-01,", {115, 115_000}),
         ('"116,000",,hard_bounce,2026-01-01', {116, 116_000}),
+        ('"1,157,000",,hard_bounce,2026-01-01', {1, 157, 1_157_000}),
+        ("157,000,,hard_bounce", {157, 157_000}),
     ],
 )
 def test_ids_named_by_a_line_whose_id_a_thousands_comma_cut(line: str, expected: set[int]) -> None:
-    """A line names the customer of its id read uncut (the pieces from the id's place across
-    its extra ones, joined; its quoted field when a field short) when it begins with an id
-    grouped in threes by commas; the pieces alone name theirs."""
+    """A line names the customer of its id read uncut (its pieces from the id's place to its
+    end, rejoined) when that text begins with an id grouped in threes by commas; the pieces
+    alone name theirs."""
     assert rules.ids_named_by_unsplittable_line(line, COLUMNS["suppressions"]) == expected
 
 

@@ -520,12 +520,16 @@ def test_both_pieces_of_a_broken_line_name_their_customers_with_zero_decimals(
 HOLD, SUPPRESSED = "data_quality_hold", "suppressed"
 THOUSANDS_CUT = (
     ("suppressions", 110_000, "110,000,,hard_bounce,2026-01-01,", SUPPRESSED),
-    # cut in three: two extra pieces, joined with the id's first
+    # cut in three
     ("suppressions", 1_113_000, "1,113,000,,hard_bounce,2026-01-01,", SUPPRESSED),
-    # another unquoted comma after the id: the joined text is read up to its id
+    # another unquoted comma after the id: the id is read at the start of the text
     ("suppressions", 115_000, "115,000,o@x.com,hard_bounce, manual,2026-01-01,", SUPPRESSED),
     # quoted, a field short: cut at every comma, read in its quoted field
     ("suppressions", 116_000, '"116,000",,hard_bounce,2026-01-01', SUPPRESSED),
+    # quoted, two commas and a field short: more pieces than columns, read from the id's place
+    ("suppressions", 1_118_000, '"1,118,000",,hard_bounce,2026-01-01', SUPPRESSED),
+    # unquoted, a field short
+    ("suppressions", 121_000, "121,000,,hard_bounce", SUPPRESSED),
     # `114,Sm` is not an id grouped in threes: 114 alone
     ("suppressions", 114_000, "114,Sm,,hard_bounce,2026-01-01,", "eligible"),
     ("consent_events", 111_000, "CE-9501,111,000,email,OPT_OUT,2026-11-20T00:00:00Z,web", HOLD),

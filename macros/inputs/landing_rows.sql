@@ -18,14 +18,11 @@
       quoting is sound, else the pieces between delimiters, quotes not interpreted; a line with
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
-    - `salvaged_customer_id_uncut`: on a line with a structural error, the text where its
-      customer_id would sit read without the cut that may have split an id written with a
-      thousands separator: with more pieces than the header has columns, the pieces from the
-      id's place across the extra ones, joined by commas (`157,000,...` in a comma file, cut in
-      two); else, its quoting sound, the quoted field at the id's place (`"157,000",...` one
-      field short, cut at every delimiter); else, fewer pieces than columns on the declared
-      delimiter, that delimiter's piece at the id's place (`157,000;...` in a semicolon file,
-      cut at its comma too); null otherwise;
+    - `salvaged_customer_id_uncut`: on a line with a structural error, its pieces from where its
+      customer_id would sit to its end, rejoined by commas: an id written with a thousands
+      separator that the split cut (`157,000,...` in a comma file, `"1,157,000",...` quoted on a
+      line whose quoting the pieces ignore, `157,000;...` in a semicolon file cut at its comma
+      too) is whole at its start (the staging models read only that);
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
@@ -229,17 +226,12 @@
                     then {{ audience.trim_chars(audience.list_item('pieces', -from_end), ' "') }}
             end as salvaged_{{ column }}_from_end,
             {%- if column == 'customer_id' %}
-            {#- the id's text read without the cut that may have split it (see the header) -#}
+            {#- the line from the id's place to its end: the id read uncut (see the header) -#}
             case
-                when structural_error is null then null
-                when {{ audience.list_size('pieces') }} > {{ expected }}
+                when structural_error is not null
                     then {{ audience.trim_chars(audience.list_join(audience.list_slice(
-                        'pieces', from_start, from_start ~ ' + ' ~ audience.list_size('pieces') ~ ' - ' ~ expected
+                        'pieces', from_start, audience.list_size('pieces')
                     ), ','), ' "') }}
-                when has_quote and not has_unbalanced_quote and not is_malformed_quoting
-                    then {{ audience.trim_chars(audience.list_item('fields', from_start), ' "') }}
-                when {{ audience.list_size(audience.split_on(delimiter, 'line')) }} < {{ expected }}
-                    then {{ audience.trim_chars(audience.list_item(audience.split_on(delimiter, 'line'), from_start), ' "') }}
             end as salvaged_{{ column }}_uncut,
             {%- endif %}
             {%- endfor %}
@@ -520,7 +512,8 @@
     array_sort(array_union({{ first }}, {{ second }}))
 {%- endmacro %}
 
-{#- Elements `first` to `last` of `list` (1-based, both included). -#}
+{#- Elements `first` to `last` of `list` (1-based, both included; none when `last` is before
+    `first`). -#}
 {% macro list_slice(list, first, last) -%}
     {{ return(adapter.dispatch('list_slice', 'audience')(list, first, last)) }}
 {%- endmacro %}
@@ -530,7 +523,7 @@
 {%- endmacro %}
 
 {% macro spark__list_slice(list, first, last) -%}
-    slice({{ list }}, {{ first }}, ({{ last }}) - ({{ first }}) + 1)
+    slice({{ list }}, {{ first }}, greatest(({{ last }}) - ({{ first }}) + 1, 0))
 {%- endmacro %}
 
 {% macro list_size(list) -%}

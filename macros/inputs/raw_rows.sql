@@ -14,9 +14,9 @@
       structural error, the text where that column would be, counting comma-separated pieces
       from the line's start and from its end (the header's order is known); null otherwise,
       and always null for seeds and warehouse tables, whose rows are split;
-    - `salvaged_customer_id_uncut`: for a line with a structural error, the text where the
-      customer_id would sit read without the cut that may have split it (`157,000` cut in two);
-      null otherwise, and for seeds and warehouse tables;
+    - `salvaged_customer_id_uncut`: for a line with a structural error, its pieces from where
+      the customer_id would sit to its end, rejoined by commas (`157,000,...`: an id cut in two
+      is whole at its start); null otherwise, and for seeds and warehouse tables;
     - the contract's columns, as text.
 
     `only_lines` (optional): a query of the `source_line`s wanted; the other lines are left out

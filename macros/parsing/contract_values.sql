@@ -182,23 +182,22 @@
 {%- endmacro %}
 
 {#-
-    The customer a line that cannot be split names where its id was cut
-    (`salvaged_customer_id_uncut`: the text where its customer_id would sit, read without the
-    cut that may have split an id written with a thousands separator) when that text begins
-    with an id grouped in threes by commas (one to three digits, then a comma and three digits
-    at least once, at most three other characters before and after), followed by nothing or by
-    a comma and the line's other fields: `157,000`, `1,157,000`, `C-157,000`,
-    `157,000,a@x.com,Smith` (another unquoted comma in a later field) all name the id its
-    digits name (`digits_as_id`: 157000 and 1157000, where the pieces on their own name 157 and
-    0). Null for any other text (`157,Sm`, `157,2026-01-01`, `1157,000`), so a neighbouring
-    field's digits name nobody. A next field of exactly three digits would read as part of the
-    id (`157,000,123` names 157000123).
+    The customer a line that cannot be split names where a thousands separator may have cut its
+    id (`salvaged_customer_id_uncut`: its pieces from where its customer_id would sit to its
+    end, rejoined by commas) when that text begins with an id grouped in threes by commas (one
+    to three digits, then a comma and three digits at least once, at most three other
+    characters before and after), followed by nothing or by a comma and the line's other
+    fields: `157,000`, `1,157,000,a@x.com,Smith`, `C-157,000,,hard_bounce`, `1,157,000",,...`
+    name the id its digits name (`digits_as_id`: 157000 and 1157000, where the pieces on their
+    own name 157 and 0, or 1, 157 and 0). Null for any other text (`157,Sm`,
+    `157,2026-01-01`, `1157,000`), so a neighbouring field's digits name nobody. A next field
+    of exactly three digits would read as part of the id (`157,000,123` names 157000123).
 -#}
 {% macro id_in_uncut_text(cleaned) -%}
     case
         when {{ audience.regex_matches(
             audience.ascii_digits(audience.without_byte_escapes(cleaned)),
-            '[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,.*)?',
+            '[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,(?s:.*))?',
         ) }}
             then {{ audience.digits_as_id(cleaned) }}
     end

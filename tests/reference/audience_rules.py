@@ -882,29 +882,17 @@ def _pieces_of_unsplittable_line(line: str, columns: Sequence[str]) -> list[str]
 
 
 def _uncut_text_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> str:
-    """Where ``column`` would sit in a line that cannot be split, read without the cut that may
-    have split an id written with a thousands separator, stripped of spaces and double quotes:
-    with more pieces than columns, the pieces from its place across the extra ones, joined by
-    commas (``157,000,...``); else, the line's quoting sound, its quoted field there
-    (``"157,000",...`` a field short); else, fewer comma pieces than columns, its comma piece
-    there (``157,000;...``, a semicolon line, cut at its comma too). ``''`` otherwise."""
-    position = list(columns).index(column)
+    """A line that cannot be split, from where ``column`` would sit to its end: its pieces
+    rejoined by commas, stripped of spaces and double quotes at either end. An id written with
+    a thousands separator that the split cut (``157,000,...``, ``"1,157,000",...``) is whole at
+    its start."""
     pieces = _pieces_of_unsplittable_line(line, columns)
-    extra = len(pieces) - len(columns)
-    if extra > 0:
-        uncut = ",".join(pieces[position : position + extra + 1])
-    elif (fields := _soundly_quoted_fields(line)) is not None:
-        uncut = fields[position] if position < len(fields) else ""
-    elif len(declared := line.split(",")) < len(columns):
-        uncut = declared[position] if position < len(declared) else ""
-    else:
-        uncut = ""
-    return uncut.strip(' "')
+    return ",".join(pieces[list(columns).index(column) :]).strip(' "')
 
 
 #: An id grouped in threes by commas, at most three non-digits around, then nothing or a comma
 #: and the line's other fields: ``157,000``, ``1,157,000``, ``C-157,000``, ``157,000,a@x.com``.
-_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,.*)?")
+_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,.*)?", re.DOTALL)
 
 
 def id_in_uncut_text(value: str | None) -> int | None:
