@@ -405,11 +405,13 @@ REST = "email,OPT_OUT,2026-06-01T00:00:00Z,crm"
         (f"E-1;157,000;{REST.replace(',', ';')}", f"157,000,{REST}"),
         # a field too many after the id
         (f"E-1,15,{REST},eu", f"15,{REST},eu"),
-        # quoted, a field short: the pieces are cut at every comma, the quote inside stays
+        # quoted, a field short: the pieces are cut at every comma, each loses its quotes
         (
             'E-1,"157,000",email,OPT_OUT,2026-06-01T00:00:00Z',
-            '157,000",email,OPT_OUT,2026-06-01T00:00:00Z',
+            "157,000,email,OPT_OUT,2026-06-01T00:00:00Z",
         ),
+        # padded: each piece loses its spaces, no-break spaces included
+        (f"E-1,157,000 \u00a0  ,{REST},x", f"157,000,{REST},x"),
         # a field short, no quote
         ("E-1,15,OPT_OUT", "15,OPT_OUT"),
         # fewer pieces than the id's place: nothing left
@@ -422,6 +424,7 @@ REST = "email,OPT_OUT,2026-06-01T00:00:00Z,crm"
         "other_delimiter",
         "after_id",
         "quoted_field_short",
+        "padded",
         "fewer",
         "no_piece",
     ],

@@ -215,6 +215,7 @@ def test_ids_in_digits(text: str, expected: set[int]) -> None:
         ('"116,000",,hard_bounce,2026-01-01', {116, 116_000}),
         ('"1,157,000",,hard_bounce,2026-01-01', {1, 157, 1_157_000}),
         ("157,000,,hard_bounce", {157, 157_000}),
+        ("157,000 \u00a0  ,a@x.com,hard_bounce,2026-01-01,", {157, 0, 157_000}),
     ],
 )
 def test_ids_named_by_a_line_whose_id_a_thousands_comma_cut(line: str, expected: set[int]) -> None:

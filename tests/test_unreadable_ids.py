@@ -528,6 +528,8 @@ THOUSANDS_CUT = (
     ("suppressions", 116_000, '"116,000",,hard_bounce,2026-01-01', SUPPRESSED),
     # quoted, two commas and a field short: more pieces than columns, read from the id's place
     ("suppressions", 1_118_000, '"1,118,000",,hard_bounce,2026-01-01', SUPPRESSED),
+    # padded after the id, no-break spaces included
+    ("suppressions", 122_000, "122,000 \u00a0\u00a0 ,,hard_bounce,2026-01-01,", SUPPRESSED),
     # unquoted, a field short
     ("suppressions", 121_000, "121,000,,hard_bounce", SUPPRESSED),
     # `114,Sm` is not an id grouped in threes: 114 alone

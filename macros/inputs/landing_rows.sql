@@ -19,7 +19,8 @@
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
     - `salvaged_customer_id_uncut`: on a line with a structural error, its pieces from where its
-      customer_id would sit to its end, rejoined by commas: an id written with a thousands
+      customer_id would sit to its end, each without the spaces and double quotes at its ends,
+      rejoined by commas: an id written with a thousands
       separator that the split cut (`157,000,...` in a comma file, `"1,157,000",...` quoted on a
       line whose quoting the pieces ignore, `157,000;...` in a semicolon file cut at its comma
       too) is whole at its start (the staging models read only that);
@@ -229,9 +230,11 @@
             {#- the line from the id's place to its end: the id read uncut (see the header) -#}
             case
                 when structural_error is not null
-                    then {{ audience.trim_chars(audience.list_join(audience.list_slice(
-                        'pieces', from_start, audience.list_size('pieces')
-                    ), ','), ' "') }}
+                    then {{ audience.list_join(audience.list_map(
+                        audience.list_slice('pieces', from_start, audience.list_size('pieces')),
+                        'piece',
+                        audience.trim_chars(audience.trim_spaces('piece'), ' "'),
+                    ), ',') }}
             end as salvaged_{{ column }}_uncut,
             {%- endif %}
             {%- endfor %}

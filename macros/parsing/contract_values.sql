@@ -197,7 +197,7 @@
     case
         when {{ audience.regex_matches(
             audience.ascii_digits(audience.without_byte_escapes(cleaned)),
-            '[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,(?s:.*))?',
+            '[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,[^,]*)*',
         ) }}
             then {{ audience.digits_as_id(cleaned) }}
     end

@@ -882,17 +882,18 @@ def _pieces_of_unsplittable_line(line: str, columns: Sequence[str]) -> list[str]
 
 
 def _uncut_text_of_unsplittable_line(line: str, columns: Sequence[str], column: str) -> str:
-    """A line that cannot be split, from where ``column`` would sit to its end: its pieces
-    rejoined by commas, stripped of spaces and double quotes at either end. An id written with
+    """A line that cannot be split, from where ``column`` would sit to its end: its pieces, each
+    stripped of spaces and double quotes at either end, rejoined by commas. An id written with
     a thousands separator that the split cut (``157,000,...``, ``"1,157,000",...``) is whole at
     its start."""
-    pieces = _pieces_of_unsplittable_line(line, columns)
-    return ",".join(pieces[list(columns).index(column) :]).strip(' "')
+    pieces = _pieces_of_unsplittable_line(line, columns)[list(columns).index(column) :]
+    return ",".join(trimmed(piece).strip(' "') for piece in pieces)
 
 
 #: An id grouped in threes by commas, at most three non-digits around, then nothing or a comma
-#: and the line's other fields: ``157,000``, ``1,157,000``, ``C-157,000``, ``157,000,a@x.com``.
-_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,.*)?", re.DOTALL)
+#: and the line's other fields (commas and text between them): ``157,000``, ``1,157,000``,
+#: ``C-157,000``, ``157,000,a@x.com``.
+_GROUPED_ID_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}(?:,[0-9]{3})+[^0-9,]{0,3}(?:,[^,]*)*")
 
 
 def id_in_uncut_text(value: str | None) -> int | None:
