@@ -4,7 +4,7 @@ A generated folder of a few thousand customers (the generator's default share of
 values), with broken lines put in the middle of bookings.csv (an unterminated quote, a blank
 line, too many fields, a byte that is not UTF-8, a quoted field with a delimiter and doubled
 quotes, a CRLF line ending) and a suppression whose id a thousands comma cut in two (only
-its pieces joined name the customer), runs end to end three times: ``audience run`` on DuckDB,
+its id read uncut names the customer), runs end to end three times: ``audience run`` on DuckDB,
 ``audience run --target spark``, and Spark once more with the folder named by a ``file://``
 URL, as object storage is named. Spark reads the files in small splits here (64 KB), so a file
 is read by several tasks and every line number comes from the locator (the split's offset
@@ -132,8 +132,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _suppress_with_a_cut_id(landing: Path) -> None:
     """A suppression of the first customer over 999 whom the folder makes eligible, its id
     written with a thousands comma and unquoted (``1,042``): the split cuts it in two, and only
-    the pieces joined (``salvaged_customer_id_uncut``, a slice of the line's pieces on each
-    engine) name the customer."""
+    the id read uncut (``salvaged_customer_id_uncut``, a slice of the line's pieces on each
+    engine) names the customer."""
     decisions = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF)).decisions
     customer = min(c for c, d in decisions.items() if d == rules.ELIGIBLE and c >= 1000)
     suppressions = landing / "suppressions.csv"

@@ -39,12 +39,17 @@ def _run_with_lines(
     """The sample with ``appended`` lines at the end of each file named, run once: the landing
     folder and the run's database."""
     work = tmp_path_factory.mktemp(name)
-    landing = work / "landing"
+    landing = _sample_with_lines(work / "landing", appended)
+    return landing, run_and_read_outputs(landing, work).database
+
+
+def _sample_with_lines(landing: Path, appended: dict[str, list[str]]) -> Path:
+    """``landing``: the sample's files with ``appended`` lines at the end of each file named."""
     shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
     for file_name, lines in appended.items():
         with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in lines))
-    return landing, run_and_read_outputs(landing, work).database
+    return landing
 
 
 @pytest.fixture(scope="module")
@@ -401,12 +406,7 @@ def _reference_landing(
 ) -> Path:
     """The sample with the readable ``appended`` lines, for the reference (which is given the
     broken lines' readings apart)."""
-    landing = tmp_path_factory.mktemp(name)
-    shutil.copytree(PROJECT_DIR / "seeds", landing, dirs_exist_ok=True)
-    for file_name, lines in appended.items():
-        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-    return landing
+    return _sample_with_lines(tmp_path_factory.mktemp(name) / "landing", appended)
 
 
 @pytest.fixture(scope="module")
@@ -425,11 +425,7 @@ def zero_decimals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 def test_the_new_customers_are_eligible_before_their_ids_have_decimals(
     tmp_path: Path,
 ) -> None:
-    landing = tmp_path / "landing"
-    shutil.copytree(PROJECT_DIR / "seeds", landing, ignore=shutil.ignore_patterns("*.yml"))
-    for file_name, lines in _new_customers_lines().items():
-        with (landing / f"{file_name}.csv").open("a", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
+    landing = _sample_with_lines(tmp_path / "landing", _new_customers_lines())
     result = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF))
     assert {
         customer_id: result.decisions[customer_id] for customer_id in NEW_CUSTOMERS
@@ -524,9 +520,9 @@ THOUSANDS_CUT = (
     ("suppressions", 1_113_000, "1,113,000,,hard_bounce,2026-01-01,", SUPPRESSED),
     # another unquoted comma after the id: the id is read at the start of the text
     ("suppressions", 115_000, "115,000,o@x.com,hard_bounce, manual,2026-01-01,", SUPPRESSED),
-    # quoted, a field short: cut at every comma, read in its quoted field
+    # quoted, a field short: cut at every comma, read from the id's place
     ("suppressions", 116_000, '"116,000",,hard_bounce,2026-01-01', SUPPRESSED),
-    # quoted, two commas and a field short: more pieces than columns, read from the id's place
+    # quoted, two commas and a field short: more pieces than columns
     ("suppressions", 1_118_000, '"1,118,000",,hard_bounce,2026-01-01', SUPPRESSED),
     # padded after the id, no-break spaces included
     ("suppressions", 122_000, "122,000 \u00a0\u00a0 ,,hard_bounce,2026-01-01,", SUPPRESSED),
