@@ -444,6 +444,84 @@ def test_line_that_cannot_be_split_reads_its_id_uncut(
     assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_uncut"] is None
 
 
+CUT_ID = "customer_id and the field after it ({}) may be one id cut at its thousands separator"
+
+
+@pytest.mark.parametrize(
+    ("line", "uncut"),
+    [
+        # cut in two, the line's last field lost: it still splits into six fields
+        (
+            "E-1,157,000,email,OPT_OUT,2026-06-01T00:00:00Z",
+            "157,000,email,OPT_OUT,2026-06-01T00:00:00Z",
+        ),
+        # cut in three, two fields lost
+        ("E-1,1,157,000,OPT_OUT,2026-06-01", "1,157,000,OPT_OUT,2026-06-01"),
+        # padded and quoted pieces, a letter before the id
+        ('E-1,C-157 ," 000 ",email,OPT_OUT,x', "C-157,000,email,OPT_OUT,x"),
+        # fullwidth digits
+        ("E-1,１５７,０００,email,OPT_OUT,x", "１５７,０００,email,OPT_OUT,x"),
+    ],
+    ids=["cut_in_two", "cut_in_three", "padded_quoted_prefixed", "fullwidth"],
+)
+def test_a_line_that_splits_but_may_hold_a_cut_id_is_quarantined(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line: str,
+    uncut: str,
+) -> None:
+    """A customer_id of one to three digits followed by a field of three digits: the line lost a
+    field elsewhere and its id may be `157,000` cut at the comma. It has a structural error,
+    keeps its fields and is read uncut like a line that cannot be split."""
+    load(landing_folder({"consent_events": [line]}))
+    row = row_at(con, "consent_events", FIRST_CASE_LINE["consent_events"])
+    assert row["structural_error"] == CUT_ID.format("channel")
+    assert row["raw_line"] == line
+    assert row["customer_id"] is not None
+    assert row["salvaged_customer_id_uncut"] == uncut
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "E-1,157,00,email,OPT_OUT,2026-06-01",  # two digits after the id
+        "E-1,1157,000,email,OPT_OUT,2026-06-01",  # four digits before
+        "E-1,157,0000,email,OPT_OUT,2026-06-01",  # four after
+        "E-1,157,000x1,email,OPT_OUT,2026-06-01",  # a digit after the group
+        "E-1,ABCD157,000,email,OPT_OUT,2026-06-01",  # four letters before the id
+        "E-1,157,email,OPT_OUT,2026-06-01,crm",  # an ordinary short id
+    ],
+)
+def test_a_line_whose_id_is_not_followed_by_three_digits_is_a_row(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    line: str,
+) -> None:
+    load(landing_folder({"consent_events": [line]}))
+    row = row_at(con, "consent_events", FIRST_CASE_LINE["consent_events"])
+    assert row["structural_error"] is None
+    assert row["salvaged_customer_id_uncut"] is None
+
+
+def test_a_cut_id_is_not_looked_for_before_a_column_that_may_be_a_number(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    """bookings with booking_amount after customer_id: `157,150` is a customer and an amount
+    (var `number_columns`); with booking_date after it, `157,150` is looked at."""
+    columns = list(COLUMNS["bookings"])
+    columns[2], columns[3] = columns[3], columns[2]  # booking_amount, then booking_date
+    line = "B-1,157,150,2026-06-01,COMPLETED,Beach,web"
+    load(landing_folder({"bookings": [line]}, headers={"bookings": columns}))
+    row = row_at(con, "bookings", FIRST_CASE_LINE["bookings"])
+    assert row["structural_error"] is None
+    assert (row["customer_id"], row["booking_amount"]) == ("157", "150")
+    load(landing_folder({"bookings": ["B-1,157,150,2026-06-01,COMPLETED,Beach,web"]}))
+    row = row_at(con, "bookings", FIRST_CASE_LINE["bookings"])
+    assert row["structural_error"] == CUT_ID.format("booking_date")
+
+
 def test_salvaged_customer_id_follows_the_header_order(
     landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
 ) -> None:

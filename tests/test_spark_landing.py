@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -130,23 +131,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _suppress_with_a_cut_id(landing: Path) -> None:
-    """A suppression of the first customer over 999 whom the folder makes eligible, its id
+    """Suppressions of the first two customers over 999 whom the folder makes eligible, each id
     written with a thousands comma and unquoted (``1,042``): the split cuts it in two, and only
     the id read uncut (``salvaged_customer_id_uncut``, a slice of the line's pieces on each
-    engine) names the customer."""
+    engine) names the customer. The first line has a field too many; the second lost its end
+    date and still splits, its customer_id (``1``) followed by three digits (``042``)."""
     decisions = rules.evaluate_dir(landing, dt.date.fromisoformat(AS_OF)).decisions
-    customer = min(c for c, d in decisions.items() if d == rules.ELIGIBLE and c >= 1000)
+    first, second = sorted(c for c, d in decisions.items() if d == rules.ELIGIBLE and c >= 1000)[:2]
     suppressions = landing / "suppressions.csv"
     assert suppressions.read_text().startswith(",".join(COLUMNS["suppressions"]) + "\n")
     with suppressions.open("a", encoding="utf-8") as handle:
-        handle.write(f"{customer // 1000},{customer % 1000:03d},,hard_bounce,2026-01-01,\n")
+        handle.write(f"{first // 1000},{first % 1000:03d},,hard_bounce,2026-01-01,\n")
+        handle.write(f"{second // 1000},{second % 1000:03d},hard_bounce,2026-01-01,\n")
 
 
-def _cut_customer(runs: dict[str, Path]) -> tuple[int, int]:
-    """The customer ``_suppress_with_a_cut_id`` wrote a line for, and the line."""
+def _cut_customers(runs: dict[str, Path]) -> list[tuple[int, int]]:
+    """The customers ``_suppress_with_a_cut_id`` wrote lines for, and their lines."""
     lines = (runs["spark"].parent / "landing" / "suppressions.csv").read_text().splitlines()
-    first, second = lines[-1].split(",")[:2]
-    return int(first + second), len(lines)
+    return [
+        (int("".join(lines[line - 1].split(",")[:2])), line)
+        for line in (len(lines) - 1, len(lines))
+    ]
 
 
 def _published(
@@ -261,8 +266,7 @@ def test_the_broken_lines_are_quarantined_at_their_lines(runs: dict[str, Path]) 
 def test_an_id_cut_by_a_thousands_comma_is_suppressed_on_both_engines(
     runs: dict[str, Path],
 ) -> None:
-    customer, line = _cut_customer(runs)
-    for run in ("duckdb", "spark"):
+    for (customer, line), run in itertools.product(_cut_customers(runs), ("duckdb", "spark")):
         audience = {int(row["customer_id"]) for row in _rows(runs[run] / "eligible_audience.csv")}
         assert customer not in audience, run
         rejected = {

@@ -598,3 +598,62 @@ def test_an_id_cut_by_a_thousands_comma_names_its_customer(
     assert "suppressions.csv line" in explain(database, 110_000)
     assert "consent_events.csv line" in explain(database, 111_000)
     assert "customers.csv line" in explain(database, 112_000)
+
+
+#: lines whose id was cut by its thousands comma and which lost a field further on, so they
+#: still split into the header's columns: `130` is the customer_id and `000` the next field.
+#: Each line is quarantined and names the id read uncut too. Each: the file, the customer, the
+#: line, and what it makes of the customer.
+CUT_WHERE_IT_SPLITS = (
+    # the end date lost: an accepted suppression of 130 (email `000`) before
+    ("suppressions", 130_000, "130,000,hard_bounce,2026-01-01,", SUPPRESSED),
+    # cut in three, two fields lost
+    ("suppressions", 1_134_000, "1,134,000,hard_bounce,2026-01-01", SUPPRESSED),
+    # padded
+    ("suppressions", 135_000, "135, 000 ,hard_bounce,2026-01-01,", SUPPRESSED),
+    # source_system lost: rejected for its event_ts before, holding 131 only
+    ("consent_events", 131_000, "CE-9601,131,000,email,OPT_OUT,2026-11-20T00:00:00Z", HOLD),
+    # the channel lost: an accepted event of channel `000` about 132 before
+    ("consent_events", 132_000, "CE-9602,132,000,OPT_OUT,2026-11-20T00:00:00Z,web", HOLD),
+    # updated_at lost
+    ("customers", 133_000, "133,000,o133@x.com,Cy,NY,gold,true", HOLD),
+    # two digits after the id, four before: rows like any other
+    ("suppressions", 136_000, "136,00,hard_bounce,2026-01-01,", "eligible"),
+    ("suppressions", 137_000, "1370,000,hard_bounce,2026-01-01,", "eligible"),
+)
+
+
+def test_an_id_cut_on_a_line_that_still_splits_names_its_customer(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """`130,000,hard_bounce,2026-01-01,` has the suppressions' five fields: a cut id and a lost
+    end date. A customer_id of one to three digits followed by a field of three digits is read
+    as such a cut: the line is quarantined and suppresses (or holds) the customer of its id read
+    uncut. The reference, given the lines as rows, finds the same lines and decisions, and
+    `audience explain` names the lines."""
+    customers = tuple(customer for _, customer, _, _ in CUT_WHERE_IT_SPLITS)
+    appended = _new_customers_lines(customers)
+    for file_name, _, line, _ in CUT_WHERE_IT_SPLITS:
+        appended.setdefault(file_name, []).append(line)
+    landing = _reference_landing(tmp_path_factory, "cut_where_it_splits_reference", appended)
+    run = run_and_read_outputs(landing, tmp_path_factory.mktemp("cut_where_it_splits"))
+    decisions = read_decisions(run.database)
+    assert {customer: decisions[customer] for customer in customers} == {
+        customer: decision for _, customer, _, decision in CUT_WHERE_IT_SPLITS
+    }
+    for file_name, _, line, decision in CUT_WHERE_IT_SPLITS:
+        quarantined = [row for row in run.rejected[file_name] if row["raw_line"] == line]
+        assert bool(quarantined) == (decision != "eligible"), line
+        if quarantined:
+            assert "may be one id cut at its thousands separator" in quarantined[0]["reason"]
+    expected = rules.evaluate(
+        *(
+            rules.load_rows(landing / f"{name}.csv")
+            for name in ("customers", "bookings", "consent_events", "suppressions")
+        ),
+        dt.date.fromisoformat(AS_OF),
+    )
+    assert decisions == expected.decisions
+    assert "suppressions.csv line" in explain(run.database, 130_000)
+    assert "consent_events.csv line" in explain(run.database, 132_000)
+    assert "customers.csv line" in explain(run.database, 133_000)

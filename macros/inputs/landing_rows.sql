@@ -7,7 +7,8 @@
 
     - `source_line`, `structural_error` (why the line cannot be split into the header's
       columns, or, for a line that splits but is not valid text, which byte is bad and in which
-      column), `raw_line` (the line, kept only for a row with a structural error);
+      column, or that its customer_id and the next field may be one id cut at its thousands
+      separator), `raw_line` (the line, kept only for a row with a structural error);
     - `is_unpadded_line`: true when no field of the line can start or end with a space
       character (the line has no quote, only ASCII characters, and no space at either end or
       beside a delimiter), so the staging models need not trim its fields (false for a blank
@@ -50,6 +51,12 @@
     {#- a line that splits into fewer pieces than the header has columns on the declared
         delimiter may have been written with another common one (a line of a semicolon export
         appended to a comma file): its salvaged readings split it on those too -#}
+    {#- a customer_id of one to three digits followed by a field of three digits may be one id
+        cut at its thousands separator, on a line that lost a field elsewhere and so still
+        splits (`157,000,...`), unless the next column may hold a bare number -#}
+    {%- set id_position = header.index('customer_id') + 1 if 'customer_id' in header else none -%}
+    {%- set next_column = header[id_position] if id_position and id_position < expected else none -%}
+    {%- set checks_cut_id = next_column is not none and next_column not in var('number_columns') -%}
     {%- set other_delimiters = [',', ';', '\t', '|'] | reject('equalto', delimiter) | join('') -%}
     {%- set salvage_line -%}
         case
@@ -156,6 +163,32 @@
 
     ),
 
+    -- a line that splits but whose customer_id may be cut (see `checks_cut_id`): the lengths
+    -- come first, so the regular expressions run on the few short fields only
+    cut_id_checked as (
+
+        select
+            *,
+            {%- if checks_cut_id %}
+            {%- set id_field = audience.list_item('fields', id_position) %}
+            {%- set next_field = audience.list_item('fields', id_position + 1) %}
+            case
+                when
+                    split_error is null
+                    and length({{ next_field }}) between 3 and 9
+                    and length({{ id_field }}) <= 8
+                    and {{ audience.regex_matches(audience.ascii_digits(audience.trim_chars(audience.trim_spaces(id_field), ' "')), '[^0-9]{0,3}[0-9]{1,3}') }}
+                    and {{ audience.regex_matches(audience.ascii_digits(audience.trim_chars(audience.trim_spaces(next_field), ' "')), '[0-9]{3}[^0-9]{0,3}') }}
+                    then 'customer_id and the field after it ({{ next_column }}) may be one id cut at its thousands separator'
+            end as cut_id_error
+            {%- else %}
+            cast(null as {{ dbt.type_string() }}) as cut_id_error
+            {%- endif %}
+
+        from checked
+
+    ),
+
     explained as (
 
         select
@@ -171,10 +204,11 @@
                         ' in column ' || {{ audience.list_item(audience.text_list(header), 'read_error_field') }},
                         ' in field ' || cast(read_error_field as {{ dbt.type_string() }}),
                         ''
-                    )
+                    ) || coalesce('; also ' || cut_id_error, '')
+                else cut_id_error
             end as structural_error
 
-        from checked
+        from cut_id_checked
 
     ),
 

@@ -18,6 +18,7 @@ Conventions used throughout:
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -960,6 +961,43 @@ def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[
     } | addresses_within(line)
 
 
+#: The columns whose value may be a bare number: a short customer_id before one of them is not
+#: read as an id cut at its thousands separator.
+NUMBER_COLUMNS = frozenset({"booking_id", "booking_amount", "event_id"})
+_CUT_ID_HEAD_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}")
+_CUT_ID_TAIL_RE = re.compile(r"[0-9]{3}[^0-9]{0,3}")
+
+
+def may_hold_a_cut_id(row: Mapping[str, str | None]) -> bool:
+    """A row (its columns in the file's order) whose customer_id, one to three digits (at most
+    three other characters before them), is followed by a field of three digits (at most three
+    other characters after them): `157,000,...` on a line that lost a field further on, so it
+    still splits. Such a line is read as one that cannot be split (``157``, ``000`` and
+    ``157000``), unless the column after customer_id may hold a bare number."""
+    columns = [column for column in row if column != "line"]
+    if "customer_id" not in columns:
+        return False
+    place = columns.index("customer_id")
+    if place + 1 >= len(columns) or columns[place + 1] in NUMBER_COLUMNS:
+        return False
+    head, tail = (row[columns[place + offset]] or "" for offset in (0, 1))
+    if len(head) > 8 or not 3 <= len(tail) <= 9:
+        return False
+    return bool(
+        _CUT_ID_HEAD_RE.fullmatch(trimmed(head).strip(' "').translate(_OTHER_DIGITS))
+        and _CUT_ID_TAIL_RE.fullmatch(trimmed(tail).strip(' "').translate(_OTHER_DIGITS))
+    )
+
+
+def line_of_row(row: Mapping[str, str | None]) -> str:
+    """A row's values written back as one comma-separated line (quoted where needed)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(
+        row[column] or "" for column in row if column != "line"
+    )
+    return buffer.getvalue()
+
+
 # --------------------------------------------------------------------------
 # Decisions: rules 1-8 in order, then rules 9 and 10
 # --------------------------------------------------------------------------
@@ -1122,15 +1160,32 @@ def evaluate(
     consent, rule 9), and the ids customers lines name are customers even when no readable row
     names them; rule 7 suppresses the ids and emails named by suppressions lines.
     ``unsplittable_customer_addresses``: the (customer, address) pairs customers lines that
-    could not be split may name, which rule 9 counts as holders.
+    could not be split may name, which rule 9 counts as holders. A row that may hold a cut id
+    (``may_hold_a_cut_id``, its columns in the file's order) is read here as such a line.
     """
     named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
-    screened = {
-        CUSTOMERS: screen_file(CUSTOMERS, customers),
-        BOOKINGS: screen_file(BOOKINGS, bookings),
-        CONSENT_EVENTS: screen_file(CONSENT_EVENTS, consent_events),
-        SUPPRESSIONS: screen_file(SUPPRESSIONS, suppressions),
+    line_emails = set(unsplittable_suppression_emails)
+    line_addresses = set(unsplittable_customer_addresses)
+    rows = {
+        CUSTOMERS: list(customers),
+        BOOKINGS: list(bookings),
+        CONSENT_EVENTS: list(consent_events),
+        SUPPRESSIONS: list(suppressions),
     }
+    # a row whose customer_id may be an id cut at its thousands separator is read as a line that
+    # cannot be split
+    for name, file_rows in rows.items():
+        for row in file_rows:
+            if not may_hold_a_cut_id(row):
+                continue
+            line, columns = line_of_row(row), [column for column in row if column != "line"]
+            named.setdefault(name, set()).update(ids_named_by_unsplittable_line(line, columns))
+            if name == SUPPRESSIONS:
+                line_emails |= emails_named_by_unsplittable_line(line, columns)
+            if name == CUSTOMERS:
+                line_addresses |= addresses_named_by_unsplittable_line(line, columns)
+        rows[name] = [row for row in file_rows if not may_hold_a_cut_id(row)]
+    screened = {name: screen_file(name, file_rows) for name, file_rows in rows.items()}
     customer_file = screened[CUSTOMERS]
     # a customer known only from rejected rows (an id, or the one an unreadable id shaped like
     # a mangled one names: `C-1122`, not a date) or from broken lines is held
@@ -1150,7 +1205,7 @@ def evaluate(
     suppressed_ids |= ids_suppressed_by_their_digits(screened[SUPPRESSIONS], as_of)
     ids_within, emails_within = named_within_suppression_fields(screened[SUPPRESSIONS], as_of)
     suppressed_ids |= ids_within
-    suppressed_emails |= emails_within | set(unsplittable_suppression_emails)
+    suppressed_emails |= emails_within | line_emails
     facts = Facts(
         universe=universe,
         on_hold=held_ids(customer_file.rejected) | consent_hold | named.get(CUSTOMERS, set()),
@@ -1162,8 +1217,7 @@ def evaluate(
         bookings=recent_bookings(screened[BOOKINGS].accepted, as_of, parameters),
         min_recent_bookings=parameters.min_recent_bookings,
         rejected_row_addresses=frozenset(
-            addresses_on_rejected_rows(customer_file.rejected)
-            | set(unsplittable_customer_addresses)
+            addresses_on_rejected_rows(customer_file.rejected) | line_addresses
         ),
     )
     decisions = decide(facts)
