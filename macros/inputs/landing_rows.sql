@@ -48,15 +48,15 @@
     {%- set salvaged = var('salvaged_columns') | select('in', columns) | list -%}
     {%- set delimiter_literal = audience.sql_string(delimiter) -%}
     {%- set quoted_field = audience.sql_string('("(?:[^"]|"")*"|[^' ~ audience.regex_class_char(delimiter) ~ '"]*)[' ~ audience.regex_class_char(delimiter) ~ ']') -%}
-    {#- a line that splits into fewer pieces than the header has columns on the declared
-        delimiter may have been written with another common one (a line of a semicolon export
-        appended to a comma file): its salvaged readings split it on those too -#}
     {#- a customer_id of one to three digits followed by a field of three digits may be one id
         cut at its thousands separator, on a line that lost a field elsewhere and so still
         splits (`157,000,...`), unless the next column may hold a bare number -#}
     {%- set id_position = header.index('customer_id') + 1 if 'customer_id' in header else none -%}
     {%- set next_column = header[id_position] if id_position and id_position < expected else none -%}
     {%- set checks_cut_id = next_column is not none and next_column not in var('number_columns') -%}
+    {#- a line that splits into fewer pieces than the header has columns on the declared
+        delimiter may have been written with another common one (a line of a semicolon export
+        appended to a comma file): its salvaged readings split it on those too -#}
     {%- set other_delimiters = [',', ';', '\t', '|'] | reject('equalto', delimiter) | join('') -%}
     {%- set salvage_line -%}
         case
