@@ -444,7 +444,12 @@ def test_line_that_cannot_be_split_reads_its_id_uncut(
     assert row_at(con, "consent_events", first + 1)["salvaged_customer_id_uncut"] is None
 
 
-CUT_ID = "customer_id and the field after it ({}) may be one id cut at its thousands separator"
+CUT_AFTER_ID = (
+    "customer_id and the field after it ({}) may be one id cut at its thousands separator"
+)
+CUT_BEFORE_ID = (
+    "the field before customer_id ({}) and customer_id may be one id cut at its thousands separator"
+)
 
 
 @pytest.mark.parametrize(
@@ -459,10 +464,12 @@ CUT_ID = "customer_id and the field after it ({}) may be one id cut at its thous
         ("E-1,1,157,000,OPT_OUT,2026-06-01", "1,157,000,OPT_OUT,2026-06-01"),
         # padded and quoted pieces, a letter before the id
         ('E-1,C-157 ," 000 ",email,OPT_OUT,x', "C-157,000,email,OPT_OUT,x"),
+        # padded wide, as a fixed-width column is
+        ("E-1,   157,000            ,email,OPT_OUT,x", "157,000,email,OPT_OUT,x"),
         # fullwidth digits
         ("E-1,１５７,０００,email,OPT_OUT,x", "１５７,０００,email,OPT_OUT,x"),
     ],
-    ids=["cut_in_two", "cut_in_three", "padded_quoted_prefixed", "fullwidth"],
+    ids=["cut_in_two", "cut_in_three", "padded_quoted_prefixed", "padded_wide", "fullwidth"],
 )
 def test_a_line_that_splits_but_may_hold_a_cut_id_is_quarantined(
     landing_folder: Callable[..., Path],
@@ -476,10 +483,32 @@ def test_a_line_that_splits_but_may_hold_a_cut_id_is_quarantined(
     keeps its fields and is read uncut like a line that cannot be split."""
     load(landing_folder({"consent_events": [line]}))
     row = row_at(con, "consent_events", FIRST_CASE_LINE["consent_events"])
-    assert row["structural_error"] == CUT_ID.format("channel")
+    assert row["structural_error"] == CUT_AFTER_ID.format("channel")
     assert row["raw_line"] == line
     assert row["customer_id"] is not None
     assert row["salvaged_customer_id_uncut"] == uncut
+
+
+def test_a_cut_id_whose_first_group_sits_before_customer_id_is_read_from_there(
+    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+) -> None:
+    """customer_id after the channel, the channel lost: `157` is the channel and `000` the
+    customer_id; with customer_id the last column, the end date lost, likewise. The line is read
+    uncut from the field before customer_id."""
+    consent = ["event_id", "channel", "customer_id", "consent_status", "event_ts", "source_system"]
+    suppressions = [*COLUMNS["suppressions"][1:], "customer_id"]
+    lines = {
+        "consent_events": ["E-1,157,000,OPT_OUT,2026-06-01T00:00:00Z,crm"],
+        "suppressions": ["a@x.com,hard_bounce,2026-01-01,157,000"],
+    }
+    load(landing_folder(lines, headers={"consent_events": consent, "suppressions": suppressions}))
+    for file_name, neighbour, uncut in (
+        ("consent_events", "channel", "157,000,OPT_OUT,2026-06-01T00:00:00Z,crm"),
+        ("suppressions", "suppressed_until", "157,000"),
+    ):
+        row = row_at(con, file_name, FIRST_CASE_LINE[file_name])
+        assert row["structural_error"] == CUT_BEFORE_ID.format(neighbour)
+        assert (row["salvaged_customer_id"], row["salvaged_customer_id_uncut"]) == ("000", uncut)
 
 
 @pytest.mark.parametrize(
@@ -491,6 +520,7 @@ def test_a_line_that_splits_but_may_hold_a_cut_id_is_quarantined(
         "E-1,157,000x1,email,OPT_OUT,2026-06-01",  # a digit after the group
         "E-1,ABCD157,000,email,OPT_OUT,2026-06-01",  # four letters before the id
         "E-1,157,email,OPT_OUT,2026-06-01,crm",  # an ordinary short id
+        "157,000,email,OPT_OUT,2026-06-01,crm",  # the event_id, a number, is not looked at
     ],
 )
 def test_a_line_whose_id_is_not_followed_by_three_digits_is_a_row(
@@ -505,21 +535,40 @@ def test_a_line_whose_id_is_not_followed_by_three_digits_is_a_row(
     assert row["salvaged_customer_id_uncut"] is None
 
 
-def test_a_cut_id_is_not_looked_for_before_a_column_that_may_be_a_number(
-    landing_folder: Callable[..., Path], load: LoadFolder, con: duckdb.DuckDBPyConnection
+def test_a_cut_id_is_looked_for_only_beside_a_column_never_three_digits(
+    landing_folder: Callable[..., Path],
+    load: LoadFolder,
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
 ) -> None:
-    """bookings with booking_amount after customer_id: `157,150` is a customer and an amount
-    (var `number_columns`); with booking_date after it, `157,150` is looked at."""
-    columns = list(COLUMNS["bookings"])
-    columns[2], columns[3] = columns[3], columns[2]  # booking_amount, then booking_date
-    line = "B-1,157,150,2026-06-01,COMPLETED,Beach,web"
-    load(landing_folder({"bookings": [line]}, headers={"bookings": columns}))
-    row = row_at(con, "bookings", FIRST_CASE_LINE["bookings"])
-    assert row["structural_error"] is None
-    assert (row["customer_id"], row["booking_amount"]) == ("157", "150")
+    """`157,150` is a customer and an amount with booking_amount after customer_id, a customer
+    and a bounce code with suppression_reason after it, and a customer and a column outside the
+    contract (var `cut_id_neighbours`); with booking_date after it, it is looked at. A semicolon
+    file's fields are never cut at a comma: nothing is looked for."""
+    bookings = list(COLUMNS["bookings"])
+    bookings[2], bookings[3] = bookings[3], bookings[2]  # booking_amount, then booking_date
+    suppressions = ["customer_id", "suppression_reason", "email", "suppressed_from"]
+    suppressions.append("suppressed_until")
+    customers = ["customer_id", "store_no", *COLUMNS["customers"][1:]]
+    lines = {
+        "bookings": ["B-1,157,150,2026-06-01,COMPLETED,Beach,web"],
+        "suppressions": ["157,550,a@x.com,2026-01-01,"],
+        "customers": ["157,042,a@x.com,Ann,NY,gold,true,2026-01-01"],
+    }
+    headers = {"bookings": bookings, "suppressions": suppressions, "customers": customers}
+    load(landing_folder(lines, headers=headers))
+    for file_name in lines:
+        row = row_at(con, file_name, FIRST_CASE_LINE[file_name])
+        assert row["structural_error"] is None, file_name
+        assert row["customer_id"] == "157"
     load(landing_folder({"bookings": ["B-1,157,150,2026-06-01,COMPLETED,Beach,web"]}))
     row = row_at(con, "bookings", FIRST_CASE_LINE["bookings"])
-    assert row["structural_error"] == CUT_ID.format("booking_date")
+    assert row["structural_error"] == CUT_AFTER_ID.format("booking_date")
+    write_landing_folder(tmp_path)
+    semicolon = [";".join(COLUMNS["suppressions"]), "157;000;hard_bounce;2026-01-01;"]
+    (tmp_path / "suppressions.csv").write_text("\n".join(semicolon) + "\n", encoding="utf-8")
+    load_and_split(con, tmp_path, CONTRACT, dialects={"suppressions": Dialect(delimiter=";")})
+    assert landing_rows(con, "suppressions")[0]["structural_error"] is None
 
 
 def test_salvaged_customer_id_follows_the_header_order(

@@ -226,6 +226,30 @@ def test_ids_named_by_a_line_whose_id_a_thousands_comma_cut(line: str, expected:
 
 
 @pytest.mark.parametrize(
+    ("columns", "values", "expected"),
+    [
+        (COLUMNS["suppressions"], ["157", "000", "hard_bounce", "2026-01-01", ""], "customer_id"),
+        (COLUMNS["suppressions"], [" C-1 ", ' "157" ', "x", "2026-01-01", ""], "customer_id"),
+        (COLUMNS["suppressions"], ["157", "00", "hard_bounce", "2026-01-01", ""], None),
+        (COLUMNS["suppressions"], ["1570", "000", "hard_bounce", "2026-01-01", ""], None),
+        # the first group before customer_id, beside a column never three digits
+        (["email", "customer_id", "x"], ["157", "000", "y"], "email"),
+        # beside a number or a name: not looked at
+        (["event_id", "customer_id", "x"], ["157", "000", "y"], None),
+        (["customer_id", "booking_amount"], ["157", "150"], None),
+        (["customer_id", "first_name"], ["157", "150"], None),
+    ],
+)
+def test_cut_id_start(columns: list[str], values: list[str], expected: str | None) -> None:
+    assert rules.cut_id_start(dict(zip(columns, values, strict=True))) == expected
+
+
+def test_a_row_with_more_fields_than_columns_is_not_looked_at() -> None:
+    row = {**dict(zip(COLUMNS["suppressions"], ["157", "000", "x", "y", "z"], strict=True))}
+    assert rules.cut_id_start({**row, None: ["a", "b", "c"]}) is None  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2026-11-26", date(2026, 11, 26)),

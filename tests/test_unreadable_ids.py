@@ -609,8 +609,10 @@ CUT_WHERE_IT_SPLITS = (
     ("suppressions", 130_000, "130,000,hard_bounce,2026-01-01,", SUPPRESSED),
     # cut in three, two fields lost
     ("suppressions", 1_134_000, "1,134,000,hard_bounce,2026-01-01", SUPPRESSED),
-    # padded
+    # padded, and padded wide as a fixed-width column is
     ("suppressions", 135_000, "135, 000 ,hard_bounce,2026-01-01,", SUPPRESSED),
+    ("suppressions", 138_000, "138,000          ,hard_bounce,2026-01-01,", SUPPRESSED),
+    ("suppressions", 139_000, "       139,000,hard_bounce,2026-01-01,", SUPPRESSED),
     # source_system lost: rejected for its event_ts before, holding 131 only
     ("consent_events", 131_000, "CE-9601,131,000,email,OPT_OUT,2026-11-20T00:00:00Z", HOLD),
     # the channel lost: an accepted event of channel `000` about 132 before

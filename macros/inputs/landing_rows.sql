@@ -20,7 +20,7 @@
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
     - `salvaged_customer_id_uncut`: on a line with a structural error, its pieces from where its
-      customer_id would sit to its end, each without the spaces and double quotes at its ends,
+      customer_id would sit (or where a cut id begins, on a line that splits) to its end, each without the spaces and double quotes at its ends,
       rejoined by commas: an id written with a thousands
       separator that the split cut (`157,000,...` in a comma file, `"1,157,000",...` quoted on a
       line whose quoting the pieces ignore, `157,000;...` in a semicolon file cut at its comma
@@ -48,12 +48,18 @@
     {%- set salvaged = var('salvaged_columns') | select('in', columns) | list -%}
     {%- set delimiter_literal = audience.sql_string(delimiter) -%}
     {%- set quoted_field = audience.sql_string('("(?:[^"]|"")*"|[^' ~ audience.regex_class_char(delimiter) ~ '"]*)[' ~ audience.regex_class_char(delimiter) ~ ']') -%}
-    {#- a customer_id of one to three digits followed by a field of three digits may be one id
-        cut at its thousands separator, on a line that lost a field elsewhere and so still
-        splits (`157,000,...`), unless the next column may hold a bare number -#}
+    {#- in a comma file, an id written with a thousands comma is cut in two: on a line that lost
+        a field elsewhere, so that it still splits, its first group (one to three digits) sits
+        in one field and the next group (three digits) in the field after it. Where customer_id
+        sits beside a column whose values are never three digits (`var('cut_id_neighbours')`),
+        either customer_id holds the first group and the next column the second
+        (`157,000,hard_bounce,...`: customer 157, email `000`) or the column before holds the
+        first and customer_id the second (a field lost before the id: `000` is customer 0) -#}
     {%- set id_position = header.index('customer_id') + 1 if 'customer_id' in header else none -%}
     {%- set next_column = header[id_position] if id_position and id_position < expected else none -%}
-    {%- set checks_cut_id = next_column is not none and next_column not in var('number_columns') -%}
+    {%- set previous_column = header[id_position - 2] if id_position and id_position > 1 else none -%}
+    {%- set checks_cut_after_id = delimiter == ',' and next_column in var('cut_id_neighbours') -%}
+    {%- set checks_cut_before_id = delimiter == ',' and previous_column in var('cut_id_neighbours') -%}
     {#- a line that splits into fewer pieces than the header has columns on the declared
         delimiter may have been written with another common one (a line of a semicolon export
         appended to a comma file): its salvaged readings split it on those too -#}
@@ -163,29 +169,78 @@
 
     ),
 
-    -- a line that splits but whose customer_id may be cut (see `checks_cut_id`): the lengths
-    -- come first, so the regular expressions run on the few short fields only
+    -- the fields beside a cut id, without their spaces and quotes (see `checks_cut_after_id`)
+    cut_id_pieces as (
+
+        select
+            *,
+            {%- if checks_cut_after_id or checks_cut_before_id %}
+            {%- set beside = {'id': id_position} %}
+            {%- if checks_cut_after_id %}{% do beside.update({'next': id_position + 1}) %}{% endif %}
+            {%- if checks_cut_before_id %}{% do beside.update({'previous': id_position - 1}) %}{% endif %}
+            {%- for name, position in beside.items() %}
+            {{ audience.trim_chars(audience.trim_spaces(audience.list_item('fields', position)), ' "') }} as cut_id_{{ name }}_piece,
+            {%- endfor %}
+            {%- endif %}
+            split_error is null as is_split
+
+        from checked
+
+    ),
+
+    -- where a cut id begins on a line that splits: at customer_id (then the next field is the
+    -- second group) or at the field before it (customer_id is the second group); the lengths
+    -- come first, so the regular expressions run on short fields only
+    {%- set first_group = '[^0-9]{0,3}[0-9]{1,3}' %}
+    {%- set second_group = '[0-9]{3}[^0-9]{0,3}' %}
     cut_id_checked as (
 
         select
             *,
-            {%- if checks_cut_id %}
-            {%- set id_field = audience.list_item('fields', id_position) %}
-            {%- set next_field = audience.list_item('fields', id_position + 1) %}
             case
+                when not is_split then null
+                {%- if checks_cut_after_id %}
                 when
-                    split_error is null
-                    and length({{ next_field }}) between 3 and 9
-                    and length({{ id_field }}) <= 8
-                    and {{ audience.regex_matches(audience.ascii_digits(audience.trim_chars(audience.trim_spaces(id_field), ' "')), '[^0-9]{0,3}[0-9]{1,3}') }}
-                    and {{ audience.regex_matches(audience.ascii_digits(audience.trim_chars(audience.trim_spaces(next_field), ' "')), '[0-9]{3}[^0-9]{0,3}') }}
-                    then 'customer_id and the field after it ({{ next_column }}) may be one id cut at its thousands separator'
-            end as cut_id_error
-            {%- else %}
+                    length(cut_id_next_piece) between 3 and 6
+                    and length(cut_id_id_piece) between 1 and 6
+                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_next_piece'), second_group) }}
+                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_id_piece'), first_group) }}
+                    then {{ id_position }}
+                {%- endif %}
+                {%- if checks_cut_before_id %}
+                when
+                    length(cut_id_id_piece) between 3 and 6
+                    and length(cut_id_previous_piece) between 1 and 6
+                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_id_piece'), second_group) }}
+                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_previous_piece'), first_group) }}
+                    then {{ id_position - 1 }}
+                {%- endif %}
+            end as cut_id_start
+
+        from cut_id_pieces
+
+    ),
+
+    cut_id_explained as (
+
+        select
+            *,
+            {%- if not (checks_cut_after_id or checks_cut_before_id) %}
             cast(null as {{ dbt.type_string() }}) as cut_id_error
+            {%- else %}
+            case cut_id_start
+                {%- if checks_cut_after_id %}
+                when {{ id_position }}
+                    then 'customer_id and the field after it ({{ next_column }}) may be one id cut at its thousands separator'
+                {%- endif %}
+                {%- if checks_cut_before_id %}
+                when {{ id_position - 1 }}
+                    then 'the field before customer_id ({{ previous_column }}) and customer_id may be one id cut at its thousands separator'
+                {%- endif %}
+            end as cut_id_error
             {%- endif %}
 
-        from checked
+        from cut_id_checked
 
     ),
 
@@ -208,7 +263,7 @@
                 else cut_id_error
             end as structural_error
 
-        from cut_id_checked
+        from cut_id_explained
 
     ),
 
@@ -265,7 +320,7 @@
             case
                 when structural_error is not null
                     then {{ audience.list_join(audience.list_map(
-                        audience.list_slice('pieces', from_start, audience.list_size('pieces')),
+                        audience.list_slice('pieces', 'coalesce(cut_id_start, ' ~ from_start ~ ')', audience.list_size('pieces')),
                         'piece',
                         audience.trim_chars(audience.trim_spaces('piece'), ' "'),
                     ), ',') }}

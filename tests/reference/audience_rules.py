@@ -961,32 +961,47 @@ def emails_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[
     } | addresses_within(line)
 
 
-#: The columns whose value may be a bare number: a short customer_id before one of them is not
-#: read as an id cut at its thousands separator.
-NUMBER_COLUMNS = frozenset({"booking_id", "booking_amount", "event_id"})
-_CUT_ID_HEAD_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}")
-_CUT_ID_TAIL_RE = re.compile(r"[0-9]{3}[^0-9]{0,3}")
+#: The columns whose values are never three digits: beside one of them, a customer_id and its
+#: neighbour may be one id cut at its thousands comma.
+CUT_ID_NEIGHBOURS = frozenset(
+    {
+        "email", "channel", "consent_status", "event_ts", "booking_date", "booking_status",
+        "updated_at", "is_active", "suppressed_from", "suppressed_until",
+    }
+)  # fmt: skip
+_FIRST_GROUP_RE = re.compile(r"[^0-9]{0,3}[0-9]{1,3}")
+_SECOND_GROUP_RE = re.compile(r"[0-9]{3}[^0-9]{0,3}")
 
 
-def may_hold_a_cut_id(row: Mapping[str, str | None]) -> bool:
-    """A row (its columns in the file's order) whose customer_id, one to three digits (at most
-    three other characters before them), is followed by a field of three digits (at most three
-    other characters after them): `157,000,...` on a line that lost a field further on, so it
-    still splits. Such a line is read as one that cannot be split (``157``, ``000`` and
-    ``157000``), unless the column after customer_id may hold a bare number."""
+def _group_piece(value: str | None) -> str:
+    return trimmed(value).strip(' "').translate(_OTHER_DIGITS)
+
+
+def cut_id_start(row: Mapping[str, str | None]) -> str | None:
+    """The column where an id cut at its thousands comma may begin in a row (its columns in the
+    file's order) whose line still splits because it lost a field elsewhere: customer_id, when
+    it is one to three digits (at most three other characters before them) and the next column
+    three digits (at most three other characters after them): `157,000,hard_bounce,...`; or
+    the column before it, when that one holds the first group and customer_id the second. Only
+    beside a column whose values are never three digits (``CUT_ID_NEIGHBOURS``). ``None`` for
+    any other row, and for a row with more fields than columns."""
+    if any(not isinstance(column, str) for column in row):
+        return None
     columns = [column for column in row if column != "line"]
     if "customer_id" not in columns:
-        return False
+        return None
     place = columns.index("customer_id")
-    if place + 1 >= len(columns) or columns[place + 1] in NUMBER_COLUMNS:
-        return False
-    head, tail = (row[columns[place + offset]] or "" for offset in (0, 1))
-    if len(head) > 8 or not 3 <= len(tail) <= 9:
-        return False
-    return bool(
-        _CUT_ID_HEAD_RE.fullmatch(trimmed(head).strip(' "').translate(_OTHER_DIGITS))
-        and _CUT_ID_TAIL_RE.fullmatch(trimmed(tail).strip(' "').translate(_OTHER_DIGITS))
-    )
+    pairs = []
+    if place + 1 < len(columns) and columns[place + 1] in CUT_ID_NEIGHBOURS:
+        pairs.append((columns[place], columns[place + 1]))
+    if place > 0 and columns[place - 1] in CUT_ID_NEIGHBOURS:
+        pairs.append((columns[place - 1], columns[place]))
+    for first, second in pairs:
+        if _FIRST_GROUP_RE.fullmatch(_group_piece(row[first])) and _SECOND_GROUP_RE.fullmatch(
+            _group_piece(row[second])
+        ):
+            return first
+    return None
 
 
 def line_of_row(row: Mapping[str, str | None]) -> str:
@@ -1161,7 +1176,7 @@ def evaluate(
     names them; rule 7 suppresses the ids and emails named by suppressions lines.
     ``unsplittable_customer_addresses``: the (customer, address) pairs customers lines that
     could not be split may name, which rule 9 counts as holders. A row that may hold a cut id
-    (``may_hold_a_cut_id``, its columns in the file's order) is read here as such a line.
+    (``cut_id_start``, its columns in the file's order) is read here as such a line.
     """
     named = {name: set(ids) for name, ids in (unsplittable_line_ids or {}).items()}
     line_emails = set(unsplittable_suppression_emails)
@@ -1173,18 +1188,25 @@ def evaluate(
         SUPPRESSIONS: list(suppressions),
     }
     # a row whose customer_id may be an id cut at its thousands separator is read as a line that
-    # cannot be split
+    # cannot be split, its id read uncut from where the cut id begins
     for name, file_rows in rows.items():
         for row in file_rows:
-            if not may_hold_a_cut_id(row):
+            start = cut_id_start(row)
+            if start is None:
                 continue
             line, columns = line_of_row(row), [column for column in row if column != "line"]
-            named.setdefault(name, set()).update(ids_named_by_unsplittable_line(line, columns))
-            if name == SUPPRESSIONS:
-                line_emails |= emails_named_by_unsplittable_line(line, columns)
-            if name == CUSTOMERS:
-                line_addresses |= addresses_named_by_unsplittable_line(line, columns)
-        rows[name] = [row for row in file_rows if not may_hold_a_cut_id(row)]
+            uncut = id_in_uncut_text(_uncut_text_of_unsplittable_line(line, columns, start))
+            ids = ids_named_by_unsplittable_line(line, columns) | (
+                {uncut} if uncut is not None else set()
+            )
+            named.setdefault(name, set()).update(ids)
+            if name in (SUPPRESSIONS, CUSTOMERS):
+                emails = emails_named_by_unsplittable_line(line, columns)
+                if name == SUPPRESSIONS:
+                    line_emails |= emails
+                else:
+                    line_addresses |= {(person, email) for person in ids for email in emails}
+        rows[name] = [row for row in file_rows if cut_id_start(row) is None]
     screened = {name: screen_file(name, file_rows) for name, file_rows in rows.items()}
     customer_file = screened[CUSTOMERS]
     # a customer known only from rejected rows (an id, or the one an unreadable id shaped like
