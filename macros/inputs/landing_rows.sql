@@ -169,55 +169,34 @@
 
     ),
 
-    -- the fields beside a cut id, without their spaces and quotes (see `checks_cut_after_id`)
-    cut_id_pieces as (
-
-        select
-            *,
-            {%- if checks_cut_after_id or checks_cut_before_id %}
-            {%- set beside = {'id': id_position} %}
-            {%- if checks_cut_after_id %}{% do beside.update({'next': id_position + 1}) %}{% endif %}
-            {%- if checks_cut_before_id %}{% do beside.update({'previous': id_position - 1}) %}{% endif %}
-            {%- for name, position in beside.items() %}
-            {{ audience.trim_chars(audience.trim_spaces(audience.list_item('fields', position)), ' "') }} as cut_id_{{ name }}_piece,
-            {%- endfor %}
-            {%- endif %}
-            split_error is null as is_split
-
-        from checked
-
-    ),
-
-    -- where a cut id begins on a line that splits: at customer_id (then the next field is the
-    -- second group) or at the field before it (customer_id is the second group); the lengths
-    -- come first, so the regular expressions run on short fields only
+    -- where a cut id begins on a line that splits (see `checks_cut_after_id`): at customer_id
+    -- (then the next field is the second group) or at the field before it (customer_id is the
+    -- second group); a case branch's conditions run in turn on the rows still in play, so the
+    -- trims and regular expressions run only on fields short enough or padded
     {%- set first_group = '[^0-9]{0,3}[0-9]{1,3}' %}
     {%- set second_group = '[0-9]{3}[^0-9]{0,3}' %}
+    {%- set id_field = audience.list_item('fields', id_position) if id_position else none %}
     cut_id_checked as (
 
         select
             *,
             case
-                when not is_split then null
+                when split_error is not null then null
                 {%- if checks_cut_after_id %}
                 when
-                    length(cut_id_next_piece) between 3 and 6
-                    and length(cut_id_id_piece) between 1 and 6
-                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_next_piece'), second_group) }}
-                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_id_piece'), first_group) }}
+                    {{ audience.trimmed_piece_matches(audience.list_item('fields', id_position + 1), 3, 6, second_group) }}
+                    and {{ audience.trimmed_piece_matches(id_field, 1, 6, first_group) }}
                     then {{ id_position }}
                 {%- endif %}
                 {%- if checks_cut_before_id %}
                 when
-                    length(cut_id_id_piece) between 3 and 6
-                    and length(cut_id_previous_piece) between 1 and 6
-                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_id_piece'), second_group) }}
-                    and {{ audience.regex_matches(audience.ascii_digits('cut_id_previous_piece'), first_group) }}
+                    {{ audience.trimmed_piece_matches(id_field, 3, 6, second_group) }}
+                    and {{ audience.trimmed_piece_matches(audience.list_item('fields', id_position - 1), 1, 6, first_group) }}
                     then {{ id_position - 1 }}
                 {%- endif %}
             end as cut_id_start
 
-        from cut_id_pieces
+        from checked
 
     ),
 
@@ -338,6 +317,27 @@
     )
 
     select * from final
+{%- endmacro %}
+
+{#-
+    Whether `field`, read without the spaces and double quotes at its ends, has `min_length` to
+    `max_length` characters and matches `pattern` (ASCII digits for the fullwidth and
+    Arabic-Indic ones). The field's own length and end characters are looked at first: a field
+    longer than `max_length` whose ends are letters, digits or most punctuation (a date, an
+    address) cannot shrink to fit, so neither the trim nor the pattern runs on it; a space, a
+    quote or a character beyond ASCII at an end sends it on.
+-#}
+{% macro trimmed_piece_matches(field, min_length, max_length, pattern) -%}
+    {%- set piece = audience.trim_chars(audience.trim_spaces(field), ' "') -%}
+    (
+        (
+            length({{ field }}) between {{ min_length }} and {{ max_length }}
+            or left({{ field }}, 1) < '0' or left({{ field }}, 1) > 'z'
+            or right({{ field }}, 1) < '0' or right({{ field }}, 1) > 'z'
+        )
+        and length({{ piece }}) between {{ min_length }} and {{ max_length }}
+        and {{ audience.regex_matches(audience.ascii_digits(piece), pattern) }}
+    )
 {%- endmacro %}
 
 {#-
