@@ -171,10 +171,14 @@
 
     -- where a cut id begins on a line that splits (see `checks_cut_after_id`): at customer_id
     -- (then the next field is the second group) or at the field before it (customer_id is the
-    -- second group); a case branch's conditions run in turn on the rows still in play, so the
-    -- trims and regular expressions run only on fields short enough or padded
-    {%- set first_group = '[^0-9]{0,3}[0-9]{1,3}' %}
-    {%- set second_group = '[0-9]{3}[^0-9]{0,3}' %}
+    -- second group). Each field is matched as it is, spaces and double quotes allowed at its
+    -- ends, and fullwidth and Arabic-Indic digits as digits: one regular expression per field,
+    -- with no trim and no translation of the millions of fields that are not an id's group
+    {%- set padding = '[ "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*' %}
+    {%- set digit = '[0-9\uff10-\uff19\u0660-\u0669\u06f0-\u06f9]' %}
+    {%- set other = '[^0-9\uff10-\uff19\u0660-\u0669\u06f0-\u06f9]' %}
+    {%- set first_group = padding ~ other ~ '{0,3}' ~ digit ~ '{1,3}' ~ padding %}
+    {%- set second_group = padding ~ digit ~ '{3}' ~ other ~ '{0,3}' ~ padding %}
     {%- set id_field = audience.list_item('fields', id_position) if id_position else none %}
     cut_id_checked as (
 
@@ -184,14 +188,14 @@
                 when split_error is not null then null
                 {%- if checks_cut_after_id %}
                 when
-                    {{ audience.trimmed_piece_matches(audience.list_item('fields', id_position + 1), 3, 6, second_group) }}
-                    and {{ audience.trimmed_piece_matches(id_field, 1, 6, first_group) }}
+                    {{ audience.regex_matches(audience.list_item('fields', id_position + 1), second_group) }}
+                    and {{ audience.regex_matches(id_field, first_group) }}
                     then {{ id_position }}
                 {%- endif %}
                 {%- if checks_cut_before_id %}
                 when
-                    {{ audience.trimmed_piece_matches(id_field, 3, 6, second_group) }}
-                    and {{ audience.trimmed_piece_matches(audience.list_item('fields', id_position - 1), 1, 6, first_group) }}
+                    {{ audience.regex_matches(id_field, second_group) }}
+                    and {{ audience.regex_matches(audience.list_item('fields', id_position - 1), first_group) }}
                     then {{ id_position - 1 }}
                 {%- endif %}
             end as cut_id_start
@@ -317,27 +321,6 @@
     )
 
     select * from final
-{%- endmacro %}
-
-{#-
-    Whether `field`, read without the spaces and double quotes at its ends, has `min_length` to
-    `max_length` characters and matches `pattern` (ASCII digits for the fullwidth and
-    Arabic-Indic ones). The field's own length and end characters are looked at first: a field
-    longer than `max_length` whose ends are letters, digits or most punctuation (a date, an
-    address) cannot shrink to fit, so neither the trim nor the pattern runs on it; a space, a
-    quote or a character beyond ASCII at an end sends it on.
--#}
-{% macro trimmed_piece_matches(field, min_length, max_length, pattern) -%}
-    {%- set piece = audience.trim_chars(audience.trim_spaces(field), ' "') -%}
-    (
-        (
-            length({{ field }}) between {{ min_length }} and {{ max_length }}
-            or left({{ field }}, 1) < '0' or left({{ field }}, 1) > 'z'
-            or right({{ field }}, 1) < '0' or right({{ field }}, 1) > 'z'
-        )
-        and length({{ piece }}) between {{ min_length }} and {{ max_length }}
-        and {{ audience.regex_matches(audience.ascii_digits(piece), pattern) }}
-    )
 {%- endmacro %}
 
 {#-

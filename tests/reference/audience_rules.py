@@ -974,7 +974,8 @@ _SECOND_GROUP_RE = re.compile(r"[0-9]{3}[^0-9]{0,3}")
 
 
 def _group_piece(value: str | None) -> str:
-    return trimmed(value).strip(' "').translate(_OTHER_DIGITS)
+    """A field read without the spaces and double quotes at its ends, its digits ASCII."""
+    return (value or "").strip(SPACE_SEPARATORS + '"').translate(_OTHER_DIGITS)
 
 
 def cut_id_start(row: Mapping[str, str | None]) -> str | None:
