@@ -7,8 +7,9 @@
 
     - `source_line`, `structural_error` (why the line cannot be split into the header's
       columns, or, for a line that splits but is not valid text, which byte is bad and in which
-      column, or that its customer_id and the next field may be one id cut at its thousands
-      separator), `raw_line` (the line, kept only for a row with a structural error);
+      column, or, in a comma file, that its customer_id and a neighbouring field may be one id
+      cut at its thousands separator), `raw_line` (the line, kept only for a row with a
+      structural error);
     - `is_unpadded_line`: true when no field of the line can start or end with a space
       character (the line has no quote, only ASCII characters, and no space at either end or
       beside a delimiter), so the staging models need not trim its fields (false for a blank
@@ -20,11 +21,11 @@
       fewer pieces than the header has columns is cut at the other common delimiters too,
       `,` `;` tab `|`: a line another export wrote with semicolons still names its customer);
     - `salvaged_customer_id_uncut`: on a line with a structural error, its pieces from where its
-      customer_id would sit (or where a cut id begins, on a line that splits) to its end, each without the spaces and double quotes at its ends,
-      rejoined by commas: an id written with a thousands
-      separator that the split cut (`157,000,...` in a comma file, `"1,157,000",...` quoted on a
-      line whose quoting the pieces ignore, `157,000;...` in a semicolon file cut at its comma
-      too) is whole at its start (the staging models read only that);
+      customer_id would sit (or where a cut id begins, on a line that splits) to its end, each
+      without the spaces and double quotes at its ends, rejoined by commas: an id written with
+      a thousands separator that the split cut (`157,000,...` in a comma file, `"1,157,000",...`
+      quoted on a line whose quoting the pieces ignore, `157,000;...` in a semicolon file cut
+      at its comma too) is whole at its start (the staging models read only that);
     - the contract's columns as text (null for a line that cannot be split).
 
     With `only_lines` (a query of `source_line`s) only those lines are split.
