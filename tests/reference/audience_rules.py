@@ -929,11 +929,14 @@ def ids_or_ids_in_digits(value: str | None) -> set[int]:
     return ids_in_digits(value)
 
 
-def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int]:
+def ids_named_by_unsplittable_line(
+    line: str, columns: Sequence[str], uncut_from: str = "customer_id"
+) -> set[int]:
     """Rules 1 and 7 for a line that cannot be split: the customer ids it may name, each
     reading taken as an id or, when it is not one, in its first run of digits; and the id read
-    where a thousands separator may have cut it (``157,000``: 157, 0 and 157000)."""
-    uncut = id_in_uncut_text(_uncut_text_of_unsplittable_line(line, columns, "customer_id"))
+    where a thousands separator may have cut it (``157,000``: 157, 0 and 157000), from the
+    column ``uncut_from`` (where a cut id begins on a line that splits, ``cut_id_start``)."""
+    uncut = id_in_uncut_text(_uncut_text_of_unsplittable_line(line, columns, uncut_from))
     return {
         customer_id
         for reading in _readings_of_unsplittable_line(line, columns, "customer_id")
@@ -941,12 +944,14 @@ def ids_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[int
     } | ({uncut} if uncut is not None else set())
 
 
-def addresses_named_by_unsplittable_line(line: str, columns: Sequence[str]) -> set[tuple[int, str]]:
+def addresses_named_by_unsplittable_line(
+    line: str, columns: Sequence[str], uncut_from: str = "customer_id"
+) -> set[tuple[int, str]]:
     """Rule 9 for a customers line that cannot be split: every customer it may name holds every
     address it may carry."""
     return {
         (customer_id, email)
-        for customer_id in ids_named_by_unsplittable_line(line, columns)
+        for customer_id in ids_named_by_unsplittable_line(line, columns, uncut_from)
         for email in emails_named_by_unsplittable_line(line, columns)
     }
 
@@ -988,7 +993,7 @@ def cut_id_start(row: Mapping[str, str | None]) -> str | None:
     any other row, and for a row with more fields than columns."""
     if any(not isinstance(column, str) for column in row):
         return None
-    columns = [column for column in row if column != "line"]
+    columns = _file_columns(row)
     if "customer_id" not in columns:
         return None
     place = columns.index("customer_id")
@@ -1005,11 +1010,16 @@ def cut_id_start(row: Mapping[str, str | None]) -> str | None:
     return None
 
 
+def _file_columns(row: Mapping[str, str | None]) -> list[str]:
+    """A row's columns in the file's order (without the line number a screened row carries)."""
+    return [column for column in row if column != "line"]
+
+
 def line_of_row(row: Mapping[str, str | None]) -> str:
     """A row's values written back as one comma-separated line (quoted where needed)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(
-        row[column] or "" for column in row if column != "line"
+        row[column] or "" for column in _file_columns(row)
     )
     return buffer.getvalue()
 
@@ -1191,23 +1201,21 @@ def evaluate(
     # a row whose customer_id may be an id cut at its thousands separator is read as a line that
     # cannot be split, its id read uncut from where the cut id begins
     for name, file_rows in rows.items():
+        kept = []
         for row in file_rows:
             start = cut_id_start(row)
             if start is None:
+                kept.append(row)
                 continue
-            line, columns = line_of_row(row), [column for column in row if column != "line"]
-            uncut = id_in_uncut_text(_uncut_text_of_unsplittable_line(line, columns, start))
-            ids = ids_named_by_unsplittable_line(line, columns) | (
-                {uncut} if uncut is not None else set()
+            line, columns = line_of_row(row), _file_columns(row)
+            named.setdefault(name, set()).update(
+                ids_named_by_unsplittable_line(line, columns, start)
             )
-            named.setdefault(name, set()).update(ids)
-            if name in (SUPPRESSIONS, CUSTOMERS):
-                emails = emails_named_by_unsplittable_line(line, columns)
-                if name == SUPPRESSIONS:
-                    line_emails |= emails
-                else:
-                    line_addresses |= {(person, email) for person in ids for email in emails}
-        rows[name] = [row for row in file_rows if cut_id_start(row) is None]
+            if name == SUPPRESSIONS:
+                line_emails |= emails_named_by_unsplittable_line(line, columns)
+            if name == CUSTOMERS:
+                line_addresses |= addresses_named_by_unsplittable_line(line, columns, start)
+        rows[name] = kept
     screened = {name: screen_file(name, file_rows) for name, file_rows in rows.items()}
     customer_file = screened[CUSTOMERS]
     # a customer known only from rejected rows (an id, or the one an unreadable id shaped like
