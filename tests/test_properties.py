@@ -54,7 +54,7 @@ pytestmark = pytest.mark.slow  # runs dbt end to end
 
 AS_OF = dt.date(2026, 11, 26)
 DATASETS_PER_RUN = 8
-EXAMPLES = int(os.environ.get("AUDIENCE_PROPERTY_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("AUDIENCE_PROPERTY_EXAMPLES", "8"))
 UNTERMINATED = "unterminated quote (or a line break inside a quoted field)"
 SENTINEL_ID = "999999"  # an orphan id on a row in each of bookings, consent, suppressions
 
